@@ -1,0 +1,19 @@
+# Debian packages the test suite needs, by the command that proves each is there.
+# Sourced by scripts/test-all.sh and scripts/install-deps.sh. One "command:package" per line.
+BERTH_DEBIAN_DEPS="
+ip:iproute2
+bgpd:frr
+/usr/lib/frr/bgpd:frr
+vtysh:frr
+bird:bird2
+gobgpd:gobgpd
+exabgp:exabgp
+arping:arping
+ndisc6:ndisc6
+tcpdump:tcpdump
+nft:nftables
+curl:curl
+make:make
+g++:g++
+python3:python3
+"

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone on a fresh machine (run as root: the network tests build
+# network namespaces). Installs what it needs, then: typecheck, lint, unit, integration and Kubernetes
+# tests. Fails loudly when a prerequisite cannot be had.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "test-all: must run as root (network namespaces, raw sockets, FRR)" >&2
+  exit 1
+fi
+
+echo "== Debian packages"
+./scripts/install-deps.sh
+
+echo "== npm ci"
+npm ci --no-fund --no-audit 2>&1 | grep -v 'Unknown user config "nodedir"' || true
+[[ -d node_modules/tsx ]] || { echo "test-all: npm ci failed" >&2; exit 1; }
+
+echo "== typecheck"
+npx tsc --noEmit -p tsconfig.json
+
+echo "== lint"
+npx eslint .
+
+echo "== tests"
+node scripts/run-tests.mjs test
