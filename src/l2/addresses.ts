@@ -1,0 +1,143 @@
+// Text <-> bytes for the three address kinds the layer 2 code handles. Messages hold addresses as
+// canonical strings (MAC "aa:bb:cc:dd:ee:ff" lower case, IPv4 dotted quad, IPv6 in RFC 5952 form) so
+// they compare with === and log as they are; the codecs convert at the wire.
+import { isIPv4, isIPv6 } from 'node:net';
+import { L2CodecError, L2ErrorCode } from './errors.ts';
+import { Size } from './constants.ts';
+
+export type MacAddress = string;
+
+export const BROADCAST_MAC: MacAddress = 'ff:ff:ff:ff:ff:ff';
+export const ZERO_MAC: MacAddress = '00:00:00:00:00:00';
+
+const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+
+function invalid(what: string, value: string): L2CodecError {
+  return new L2CodecError('address', L2ErrorCode.invalidValue, `not a valid ${what}: ${JSON.stringify(value)}`);
+}
+
+/** Canonical MAC text (lower case, colons); throws invalidValue. Accepts '-' separators and upper case. */
+export function parseMac(text: string): MacAddress {
+  const mac = text.toLowerCase().replaceAll('-', ':');
+  if (!MAC_RE.test(mac)) throw invalid('MAC address', text);
+  return mac;
+}
+
+export function macToBytes(mac: MacAddress): Buffer {
+  return Buffer.from(parseMac(mac).replaceAll(':', ''), 'hex');
+}
+
+export function macFromBytes(buf: Buffer): MacAddress {
+  if (buf.length !== Size.mac) throw invalid('MAC address', buf.toString('hex'));
+  return [...buf].map((b) => b.toString(16).padStart(2, '0')).join(':');
+}
+
+export function isMulticastMac(mac: MacAddress): boolean {
+  // IEEE 802: the I/G bit is the least significant bit of the first octet.
+  return (Number.parseInt(mac.slice(0, 2), 16) & 0x01) === 0x01;
+}
+
+export function ipv4ToBytes(ip: string): Buffer {
+  if (!isIPv4(ip)) throw invalid('IPv4 address', ip);
+  return Buffer.from(ip.split('.').map((p) => Number.parseInt(p, 10)));
+}
+
+export function ipv4FromBytes(buf: Buffer): string {
+  if (buf.length !== Size.ipv4) throw invalid('IPv4 address', buf.toString('hex'));
+  return [...buf].join('.');
+}
+
+export function ipv6ToBytes(ip: string): Buffer {
+  if (!isIPv6(ip) || ip.includes('%')) throw invalid('IPv6 address', ip);
+  let text = ip;
+  const out = Buffer.alloc(Size.ipv6);
+  // An embedded dotted quad ("::ffff:192.0.2.1") becomes two hextets first.
+  const lastColon = text.lastIndexOf(':');
+  const tail = text.slice(lastColon + 1);
+  if (tail.includes('.')) {
+    const v4 = ipv4ToBytes(tail);
+    text = `${text.slice(0, lastColon + 1)}${v4.readUInt16BE(0).toString(16)}:${v4.readUInt16BE(2).toString(16)}`;
+  }
+  const [head = '', rest] = text.split('::') as [string, string | undefined];
+  const headParts = head === '' ? [] : head.split(':');
+  const restParts = rest === undefined || rest === '' ? [] : rest.split(':');
+  const parts =
+    rest === undefined
+      ? headParts
+      : [...headParts, ...Array<string>(8 - headParts.length - restParts.length).fill('0'), ...restParts];
+  if (parts.length !== 8) throw invalid('IPv6 address', ip);
+  parts.forEach((p, i) => out.writeUInt16BE(Number.parseInt(p, 16), i * 2));
+  return out;
+}
+
+/** RFC 5952 §4 text: lower case, no leading zeros, the longest run (>1) of zero hextets as "::". */
+export function ipv6FromBytes(buf: Buffer): string {
+  if (buf.length !== Size.ipv6) throw invalid('IPv6 address', buf.toString('hex'));
+  const h: number[] = [];
+  for (let i = 0; i < 8; i++) h.push(buf.readUInt16BE(i * 2));
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (h[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && h[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (xs: number[]): string => xs.map((x) => x.toString(16)).join(':');
+  if (bestLen < 2) return hex(h); // RFC 5952 §4.2.2: a single zero hextet is not shortened
+  return `${hex(h.slice(0, bestStart))}::${hex(h.slice(bestStart + bestLen))}`;
+}
+
+/** Canonical text of any IP (IPv4 unchanged, IPv6 in RFC 5952 form); throws invalidValue. */
+export function canonicalIp(ip: string): string {
+  if (isIPv4(ip)) return ipv4FromBytes(ipv4ToBytes(ip));
+  return ipv6FromBytes(ipv6ToBytes(ip));
+}
+
+export function ipFamily(ip: string): 4 | 6 {
+  if (isIPv4(ip)) return 4;
+  if (isIPv6(ip)) return 6;
+  throw invalid('IP address', ip);
+}
+
+export const IPV6_UNSPECIFIED = '::';
+export const IPV6_ALL_NODES = 'ff02::1'; // RFC 4291 §2.7.1
+
+export function isIpv6Multicast(ip: string): boolean {
+  return ipv6ToBytes(ip)[0] === 0xff; // RFC 4291 §2.7
+}
+
+/** RFC 4291 §2.7.1: solicited-node multicast address ff02::1:ffXX:XXXX from the low 24 bits. */
+export function solicitedNodeMulticast(ip: string): string {
+  const b = ipv6ToBytes(ip);
+  const out = ipv6ToBytes('ff02::1:ff00:0');
+  b.copy(out, 13, 13, 16);
+  return ipv6FromBytes(out);
+}
+
+/** RFC 2464 §7: IPv6 multicast to Ethernet 33:33 followed by the low 32 bits of the group. */
+export function ipv6MulticastMac(group: string): MacAddress {
+  const b = ipv6ToBytes(group);
+  return macFromBytes(Buffer.concat([Buffer.from([0x33, 0x33]), b.subarray(12, 16)]));
+}
+
+/** True if `ip` (v4 or v6) lies in `prefix/len`. Families must match. */
+export function prefixContains(prefix: string, length: number, ip: string): boolean {
+  const fam = ipFamily(prefix);
+  if (ipFamily(ip) !== fam) return false;
+  const a = fam === 4 ? ipv4ToBytes(prefix) : ipv6ToBytes(prefix);
+  const b = fam === 4 ? ipv4ToBytes(ip) : ipv6ToBytes(ip);
+  let bits = length;
+  for (let i = 0; i < a.length && bits > 0; i++, bits -= 8) {
+    const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
+    if (((a[i] ?? 0) & mask) !== ((b[i] ?? 0) & mask)) return false;
+  }
+  return true;
+}
