@@ -2,17 +2,18 @@
 // RFC 5492; RFC 4760; RFC 4724). Pure: a received OPEN plus our configuration give either the
 // negotiated session parameters or the NOTIFICATION to send.
 import type { AfiSafi, FsmConfig, Negotiated, NotificationView, OpenView } from './types.ts';
+import { CAPABILITY } from '../constants.ts';
 import { BGP_VERSION, FsmErrorCode, OpenErrorSubcode, notification } from './notifications.ts';
 
 /** RFC 6793 §9: AS_TRANS, carried in 2-octet AS fields for ASNs above 65535. */
-export const AS_TRANS = 23456;
+export { AS_TRANS } from '../constants.ts';
 const MAX_TWO_OCTET_AS = 0xffff;
 /** RFC 4271 §4.2: a non-zero hold time must be at least three seconds. */
 const MIN_HOLD_TIME_SEC = 3;
 /** RFC 4271 §10: KeepaliveTime is one third of the hold time by default. */
 const KEEPALIVE_DIVISOR = 3;
 /** RFC 5492 §3 / IANA: capability code of the 4-octet AS capability (for Unsupported Capability data). */
-const CAPABILITY_FOUR_OCTET_AS = 65;
+const CAPABILITY_FOUR_OCTET_AS = CAPABILITY.FOUR_OCTET_AS;
 const FOUR_OCTET_AS_LENGTH = 4;
 const AFI_IPV4 = 1;
 const SAFI_UNICAST = 1;

@@ -3,48 +3,51 @@
 // come from state, timers and OPEN negotiation.
 import type { NotificationView } from './types.ts';
 
+import { CEASE, ERROR_CODE, FSM_ERROR, MAX_SHUTDOWN_COMMUNICATION, OPEN_ERROR } from '../constants.ts';
+
+// Names from the codec's one catalog (../constants.ts), grouped as the FSM uses them.
 /** RFC 4271 §4.5 error codes used by the FSM. */
 export const FsmErrorCode = {
-  MessageHeader: 1,
-  OpenMessage: 2,
-  UpdateMessage: 3,
-  HoldTimerExpired: 4,
-  FiniteStateMachine: 5,
-  Cease: 6,
+  MessageHeader: ERROR_CODE.MESSAGE_HEADER,
+  OpenMessage: ERROR_CODE.OPEN_MESSAGE,
+  UpdateMessage: ERROR_CODE.UPDATE_MESSAGE,
+  HoldTimerExpired: ERROR_CODE.HOLD_TIMER_EXPIRED,
+  FiniteStateMachine: ERROR_CODE.FSM,
+  Cease: ERROR_CODE.CEASE,
 } as const;
 
 /** RFC 4271 §6.2 (+ RFC 5492 §5) OPEN Message Error subcodes. */
 export const OpenErrorSubcode = {
-  UnsupportedVersionNumber: 1,
-  BadPeerAs: 2,
-  BadBgpIdentifier: 3,
-  UnsupportedOptionalParameter: 4,
-  UnacceptableHoldTime: 6,
-  UnsupportedCapability: 7,
+  UnsupportedVersionNumber: OPEN_ERROR.UNSUPPORTED_VERSION,
+  BadPeerAs: OPEN_ERROR.BAD_PEER_AS,
+  BadBgpIdentifier: OPEN_ERROR.BAD_BGP_IDENTIFIER,
+  UnsupportedOptionalParameter: OPEN_ERROR.UNSUPPORTED_OPTIONAL_PARAMETER,
+  UnacceptableHoldTime: OPEN_ERROR.UNACCEPTABLE_HOLD_TIME,
+  UnsupportedCapability: OPEN_ERROR.UNSUPPORTED_CAPABILITY,
 } as const;
 
 /** RFC 6608 §3 FSM Error subcodes. */
 export const FsmErrorSubcode = {
-  Unspecified: 0,
-  UnexpectedInOpenSent: 1,
-  UnexpectedInOpenConfirm: 2,
-  UnexpectedInEstablished: 3,
+  Unspecified: FSM_ERROR.UNSPECIFIED,
+  UnexpectedInOpenSent: FSM_ERROR.UNEXPECTED_IN_OPENSENT,
+  UnexpectedInOpenConfirm: FSM_ERROR.UNEXPECTED_IN_OPENCONFIRM,
+  UnexpectedInEstablished: FSM_ERROR.UNEXPECTED_IN_ESTABLISHED,
 } as const;
 
 /** RFC 4486 §4 Cease subcodes. */
 export const CeaseSubcode = {
-  AdministrativeShutdown: 2,
-  PeerDeConfigured: 3,
-  AdministrativeReset: 4,
-  ConnectionRejected: 5,
-  ConnectionCollisionResolution: 7,
+  AdministrativeShutdown: CEASE.ADMINISTRATIVE_SHUTDOWN,
+  PeerDeConfigured: CEASE.PEER_DECONFIGURED,
+  AdministrativeReset: CEASE.ADMINISTRATIVE_RESET,
+  ConnectionRejected: CEASE.CONNECTION_REJECTED,
+  ConnectionCollisionResolution: CEASE.CONNECTION_COLLISION_RESOLUTION,
 } as const;
 
 /** The BGP version we speak (RFC 4271 §4.2). */
-export const BGP_VERSION = 4;
+export { BGP_VERSION } from '../constants.ts';
 
 /** RFC 9003 §2: the Shutdown Communication is at most 255 octets of UTF-8, preceded by its length. */
-const SHUTDOWN_COMMUNICATION_MAX = 255;
+const SHUTDOWN_COMMUNICATION_MAX = MAX_SHUTDOWN_COMMUNICATION;
 
 export function notification(code: number, subcode: number, data?: Buffer): NotificationView {
   return data === undefined ? { code, subcode } : { code, subcode, data };
