@@ -234,6 +234,62 @@ export interface AllocationFailure {
   readonly message: string;
 }
 
+/**
+ * `cleared`: the Service's previous IPs were dropped first and why (MetalLB event ClearAssignment).
+ * `additionalFailed`: PreferDualStack kept its single IP; the missing family could not be added from the
+ * same pool (MetalLB event AdditionalAssignFailed, Normal).
+ */
 export type AllocationResult =
-  | { readonly ok: true; readonly assignment: Assignment }
-  | { readonly ok: false; readonly failure: AllocationFailure };
+  | {
+      readonly ok: true;
+      readonly assignment: Assignment;
+      readonly cleared?: AllocationFailure;
+      readonly additionalFailed?: AllocationFailure;
+    }
+  | { readonly ok: false; readonly failure: AllocationFailure; readonly cleared?: AllocationFailure };
+
+/** A Service whose status IPs are replayed into a fresh allocator (restart safety). */
+export interface ExistingAssignment {
+  readonly request: AllocationRequest;
+  /** status.loadBalancer.ingress[].ip, parsed. */
+  readonly ips: readonly IPAddress[];
+}
+
+/** What setPools did to existing assignments (metallb.md §3.5). */
+export interface PoolChange {
+  /** Services whose IPs left every pool (or now span two pools): unassigned; reallocate them. */
+  readonly evicted: readonly { readonly service: ServiceKey; readonly failure: AllocationFailure }[];
+  /** Services whose IPs now belong to a pool of another name: kept, pool name updated. */
+  readonly moved: readonly { readonly service: ServiceKey; readonly from: string; readonly to: string }[];
+}
+
+// ------------------------------------------------------------------------------------------------
+// Pool statistics
+
+/** Largest int64: MetalLB's value for "IPv6 CIDR of 2^62 addresses or more" (metallb.md §1.1, §3.3). */
+export const MAX_INT64 = 0x7fffffffffffffffn;
+
+/** MetalLB IPAddressPool.status. int64 on the wire: bigint here, serialise without going through number. */
+export interface IPAddressPoolStatus {
+  readonly assignedIPv4: bigint;
+  readonly assignedIPv6: bigint;
+  readonly availableIPv4: bigint;
+  readonly availableIPv6: bigint;
+}
+
+/** OpenELB Eip.status (openelb-and-peers.md §1.1). */
+export interface EipStatus {
+  /** Pool full: no address left for automatic allocation. */
+  readonly occupied: boolean;
+  /** Distinct IPs in use (not Services). */
+  readonly usage: number;
+  /** Every address of the pool, clamped to MAX_INT64. */
+  readonly poolSize: bigint;
+  /** ip -> "ns/svc", or "ns/a;ns/b" when shared (keys sorted). */
+  readonly used: Readonly<Record<string, string>>;
+  readonly firstIP: string;
+  readonly lastIP: string;
+  readonly v4: boolean;
+  /** berth: true when the pool takes new allocations (not disabled, has addresses). */
+  readonly ready: boolean;
+}
