@@ -22,6 +22,6 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq || { echo "install-deps: apt-get update failed" >&2; exit 1; }
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || {
   echo "install-deps: apt-get install ${missing[*]} failed" >&2; exit 1; }
-# Debian's frr package starts a system instance; berth's lab runs its own instances with -N, so the
-# system one is stopped to keep its sockets and the CPU out of the tests.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet frr 2>/dev/null; then systemctl stop frr || true; fi
+# Debian's frr package may start a system instance. It is left alone: the lab runs its own instances
+# with -N <name> (own config dir, sockets and PID files) inside network namespaces.
+echo "install-deps: done"

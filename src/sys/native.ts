@@ -1,0 +1,67 @@
+// Loads the berth_sys addon (src/sys/native, built by scripts/build-addon.mjs into build/Release)
+// and describes its raw shape. Only src/sys imports this file; everything else uses the typed
+// wrappers (packet.ts, tcp.ts). Loaded lazily, so importing src/sys never fails on a machine
+// without the addon until a socket is actually opened.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { AddonMissingError } from './errors.ts';
+
+export interface NativePacketSocket {
+  readonly fd: number;
+  send(frame: Buffer): number;
+  addMembership(mac: Buffer): void;
+  dropMembership(mac: Buffer): void;
+  stats(): { packets: number; drops: number };
+  ref(): void;
+  unref(): void;
+  close(): void;
+}
+
+export interface NativeFdWatch {
+  stop(): void;
+}
+
+export interface NativeTcp {
+  socket(family: 4 | 6): number;
+  setMd5(fd: number, family: 4 | 6, address: string, key: Buffer): void;
+  setTtl(fd: number, family: 4 | 6, ttl: number): void;
+  getTtl(fd: number, family: 4 | 6): number;
+  setMinTtl(fd: number, family: 4 | 6, minTtl: number): void;
+  getMinTtl(fd: number, family: 4 | 6): number;
+  bindToDevice(fd: number, device: string): void;
+  setReuseAddr(fd: number): void;
+  setV6Only(fd: number, on: boolean): void;
+  bind(fd: number, family: 4 | 6, address: string, port: number): void;
+  /** true: connected at once; false: in progress (wait for writability, then socketError). */
+  connect(fd: number, family: 4 | 6, address: string, port: number): boolean;
+  socketError(fd: number): Error | null;
+  listen(fd: number, backlog: number): void;
+  close(fd: number): void;
+  FdWatch: new (fd: number, writable: boolean, onReady: () => void) => NativeFdWatch;
+}
+
+export interface NativeAddon {
+  ifIndex(name: string): number;
+  PacketSocket: new (
+    ifindex: number,
+    etherType: number,
+    onFrames: (frames: Buffer[], ifindexes: number[], pktTypes: number[]) => void,
+  ) => NativePacketSocket;
+  tcp: NativeTcp;
+}
+
+const addonPath = fileURLToPath(new URL('../../build/Release/berth_sys.node', import.meta.url));
+let cached: NativeAddon | undefined;
+
+export function loadAddon(): NativeAddon {
+  if (cached !== undefined) return cached;
+  if (!existsSync(addonPath)) {
+    throw new AddonMissingError(
+      `berth native addon not built (${addonPath} missing): run \`npm ci\` or \`node scripts/build-addon.mjs\``,
+    );
+  }
+  const require = createRequire(import.meta.url);
+  cached = require(addonPath) as NativeAddon;
+  return cached;
+}

@@ -1,0 +1,234 @@
+// AF_PACKET sockets for the L2 responders (ARP, IPv6 NDP).
+//
+// One socket = one interface (ifindex) + one EtherType, SOCK_RAW: frames are sent and received whole,
+// Ethernet header included. Receive path: a uv_poll watches the fd; each wakeup drains every pending
+// frame (bounded per wakeup so one busy socket cannot starve the loop) and hands them to JavaScript in
+// one callback: onFrames(frames[], ifindexes[], pktTypes[]), each entry a copied Buffer. Frames we sent
+// ourselves (PACKET_OUTGOING) are dropped here and, where the kernel supports it, never queued at all
+// (PACKET_IGNORE_OUTGOING, Linux 4.20). Send path: send(2) on the bound socket, non-blocking.
+// Multicast: PACKET_ADD_MEMBERSHIP / PACKET_DROP_MEMBERSHIP with PACKET_MR_MULTICAST, used for the
+// solicited-node groups of NDP (33:33:ff:xx:xx:xx, RFC 4291 §2.7.1 / RFC 2464 §7).
+#include "common.h"
+
+#include <arpa/inet.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <vector>
+
+#ifndef PACKET_IGNORE_OUTGOING
+#define PACKET_IGNORE_OUTGOING 23
+#endif
+
+namespace berth {
+namespace {
+
+constexpr size_t kRecvBufSize = 65536;
+constexpr int kMaxFramesPerWakeup = 1024;
+
+class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "PacketSocket",
+                       {
+                           InstanceMethod("send", &PacketSocket::Send),
+                           InstanceMethod("addMembership", &PacketSocket::AddMembership),
+                           InstanceMethod("dropMembership", &PacketSocket::DropMembership),
+                           InstanceMethod("stats", &PacketSocket::Stats),
+                           InstanceMethod("ref", &PacketSocket::RefLoop),
+                           InstanceMethod("unref", &PacketSocket::UnrefLoop),
+                           InstanceMethod("close", &PacketSocket::Close),
+                           InstanceAccessor("fd", &PacketSocket::GetFd, nullptr),
+                       });
+  }
+
+  // new PacketSocket(ifindex, etherType, onFrames)
+  explicit PacketSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PacketSocket>(info) {
+    Napi::Env env = info.Env();
+    ifindex_ = IntArg(info, 0, "ifindex");
+    etherType_ = IntArg(info, 1, "etherType");
+    if (info.Length() < 3 || !info[2].IsFunction()) {
+      throw Napi::TypeError::New(env, "onFrames must be a function");
+    }
+    if (ifindex_ <= 0) throw Napi::RangeError::New(env, "ifindex must be positive");
+    if (etherType_ <= 0 || etherType_ > 0xffff) throw Napi::RangeError::New(env, "etherType out of range");
+    onFrames_ = Napi::Persistent(info[2].As<Napi::Function>());
+    asyncContext_ = new Napi::AsyncContext(env, "berth.PacketSocket");
+
+    // Protocol 0 at socket(2): nothing is queued until bind(2) names the interface and EtherType, so
+    // no frame from another interface slips in between.
+    fd_ = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) throw ErrnoError(env, errno, "socket");
+    int one = 1;
+    // Best effort: older kernels lack it, the receive loop filters PACKET_OUTGOING anyway.
+    (void)setsockopt(fd_, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
+    sockaddr_ll sll{};
+    sll.sll_family = AF_PACKET;
+    sll.sll_protocol = htons(static_cast<uint16_t>(etherType_));
+    sll.sll_ifindex = ifindex_;
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&sll), sizeof sll) < 0) {
+      int err = errno;
+      ::close(fd_);
+      fd_ = -1;
+      throw ErrnoError(env, err, "bind");
+    }
+    uv_loop_t* loop = nullptr;
+    napi_get_uv_event_loop(env, &loop);
+    poll_ = new uv_poll_t;
+    poll_->data = this;
+    int rc = uv_poll_init_socket(loop, poll_, fd_);
+    if (rc == 0) rc = uv_poll_start(poll_, UV_READABLE, &PacketSocket::OnReadable);
+    if (rc != 0) {
+      delete poll_;
+      poll_ = nullptr;
+      ::close(fd_);
+      fd_ = -1;
+      throw Napi::Error::New(env, std::string("uv_poll: ") + uv_strerror(rc));
+    }
+    buf_.resize(kRecvBufSize);
+    Ref();  // an open socket stays alive while JavaScript holds no reference but the loop does
+  }
+
+  ~PacketSocket() override {
+    Shutdown();
+    delete asyncContext_;
+  }
+
+ private:
+  static void OnReadable(uv_poll_t* handle, int status, int /*events*/) {
+    auto* self = static_cast<PacketSocket*>(handle->data);
+    if (self == nullptr) return;
+    self->Drain(status);
+  }
+
+  void Drain(int status) {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    if (status < 0) return;  // spurious poll error: the next recv reports the real one
+    Napi::Array frames = Napi::Array::New(env);
+    Napi::Array ifindexes = Napi::Array::New(env);
+    Napi::Array types = Napi::Array::New(env);
+    uint32_t n = 0;
+    for (int i = 0; i < kMaxFramesPerWakeup && fd_ >= 0; i++) {
+      sockaddr_ll from{};
+      socklen_t fromLen = sizeof from;
+      ssize_t got = recvfrom(fd_, buf_.data(), buf_.size(), MSG_DONTWAIT | MSG_TRUNC,
+                             reinterpret_cast<sockaddr*>(&from), &fromLen);
+      if (got < 0) break;  // EAGAIN: drained. Other errors (ENETDOWN when the link drops) retry later.
+      if (from.sll_pkttype == PACKET_OUTGOING) continue;  // our own (or our host's) transmissions
+      size_t len = static_cast<size_t>(got) > buf_.size() ? buf_.size() : static_cast<size_t>(got);
+      frames.Set(n, Napi::Buffer<uint8_t>::Copy(env, buf_.data(), len));
+      ifindexes.Set(n, Napi::Number::New(env, from.sll_ifindex));
+      types.Set(n, Napi::Number::New(env, from.sll_pkttype));
+      n++;
+    }
+    if (n == 0) return;
+    Napi::CallbackScope cbScope(env, *asyncContext_);
+    try {
+      onFrames_.Call(Value(), {frames, ifindexes, types});
+    } catch (const Napi::Error& e) {
+      napi_fatal_exception(env, e.Value());
+    }
+  }
+
+  Napi::Value Send(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (fd_ < 0) throw ErrnoError(env, EBADF, "send");
+    if (info.Length() < 1 || !info[0].IsBuffer()) throw Napi::TypeError::New(env, "frame must be a Buffer");
+    auto frame = info[0].As<Napi::Buffer<uint8_t>>();
+    ssize_t sent = ::send(fd_, frame.Data(), frame.Length(), MSG_DONTWAIT);
+    if (sent < 0) throw ErrnoError(env, errno, "send");
+    return Napi::Number::New(env, static_cast<double>(sent));
+  }
+
+  void Membership(const Napi::CallbackInfo& info, int op, const char* name) {
+    Napi::Env env = info.Env();
+    if (fd_ < 0) throw ErrnoError(env, EBADF, name);
+    if (info.Length() < 1 || !info[0].IsBuffer()) throw Napi::TypeError::New(env, "mac must be a Buffer");
+    auto mac = info[0].As<Napi::Buffer<uint8_t>>();
+    if (mac.Length() != 6) throw Napi::RangeError::New(env, "mac must be 6 bytes");
+    packet_mreq mreq{};
+    mreq.mr_ifindex = ifindex_;
+    mreq.mr_type = PACKET_MR_MULTICAST;
+    mreq.mr_alen = 6;
+    std::memcpy(mreq.mr_address, mac.Data(), 6);
+    if (setsockopt(fd_, SOL_PACKET, op, &mreq, sizeof mreq) < 0) throw ErrnoError(env, errno, name);
+  }
+
+  Napi::Value AddMembership(const Napi::CallbackInfo& info) {
+    Membership(info, PACKET_ADD_MEMBERSHIP, "setsockopt(PACKET_ADD_MEMBERSHIP)");
+    return info.Env().Undefined();
+  }
+
+  Napi::Value DropMembership(const Napi::CallbackInfo& info) {
+    Membership(info, PACKET_DROP_MEMBERSHIP, "setsockopt(PACKET_DROP_MEMBERSHIP)");
+    return info.Env().Undefined();
+  }
+
+  // Kernel counters since the previous call (PACKET_STATISTICS resets on read): received, dropped.
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (fd_ < 0) throw ErrnoError(env, EBADF, "getsockopt(PACKET_STATISTICS)");
+    tpacket_stats st{};
+    socklen_t len = sizeof st;
+    if (getsockopt(fd_, SOL_PACKET, PACKET_STATISTICS, &st, &len) < 0) {
+      throw ErrnoError(env, errno, "getsockopt(PACKET_STATISTICS)");
+    }
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("packets", Napi::Number::New(env, st.tp_packets));
+    out.Set("drops", Napi::Number::New(env, st.tp_drops));
+    return out;
+  }
+
+  Napi::Value RefLoop(const Napi::CallbackInfo& info) {
+    if (poll_ != nullptr) uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value UnrefLoop(const Napi::CallbackInfo& info) {
+    if (poll_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value GetFd(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), fd_); }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    bool wasOpen = fd_ >= 0;
+    Shutdown();
+    if (wasOpen) Unref();
+    return info.Env().Undefined();
+  }
+
+  void Shutdown() {
+    if (poll_ != nullptr) {
+      uv_poll_stop(poll_);
+      poll_->data = nullptr;
+      uv_close(reinterpret_cast<uv_handle_t*>(poll_),
+               [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+      poll_ = nullptr;
+    }
+    if (fd_ >= 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+
+  int fd_ = -1;
+  int ifindex_ = 0;
+  int etherType_ = 0;
+  uv_poll_t* poll_ = nullptr;
+  std::vector<uint8_t> buf_;
+  Napi::FunctionReference onFrames_;
+  Napi::AsyncContext* asyncContext_ = nullptr;
+};
+
+}  // namespace
+
+void InitPacket(Napi::Env env, Napi::Object exports) {
+  exports.Set("PacketSocket", PacketSocket::Define(env));
+}
+
+}  // namespace berth

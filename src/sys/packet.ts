@@ -1,0 +1,170 @@
+// AF_PACKET sockets for the L2 responders: the PacketTransport interface (what responders code
+// against, faked in tests) and openPacketSocket (the real one, over the berth_sys addon).
+// Frames are whole Ethernet frames (destination MAC first). Receive is event-loop driven: the addon
+// drains every pending frame per wakeup and the handler is called once per frame, synchronously.
+// Our own transmissions are never delivered (PACKET_OUTGOING is filtered in the addon).
+import { loadAddon, type NativePacketSocket } from './native.ts';
+import { SysError, SysErrorKind, toSysError } from './errors.ts';
+
+/** EtherTypes the responders bind to (IANA "IEEE 802 Numbers"). */
+export const EtherType = {
+  IPv4: 0x0800,
+  ARP: 0x0806,
+  IPv6: 0x86dd,
+} as const;
+export type EtherType = (typeof EtherType)[keyof typeof EtherType];
+
+/** sll_pkttype values, linux/if_packet.h: how the frame reached us. */
+export const PacketType = {
+  host: 0, // PACKET_HOST: addressed to our MAC
+  broadcast: 1, // PACKET_BROADCAST
+  multicast: 2, // PACKET_MULTICAST (e.g. 33:33:ff:xx:xx:xx solicited-node)
+  otherHost: 3, // PACKET_OTHERHOST: unicast to someone else (promiscuous)
+  outgoing: 4, // PACKET_OUTGOING: never delivered to handlers
+} as const;
+export type PacketType = keyof typeof PacketType;
+
+const packetTypeByCode: readonly PacketType[] = ['host', 'broadcast', 'multicast', 'otherHost', 'outgoing'];
+
+/** One received Ethernet frame. `frame` is a copy the handler may keep. */
+export interface ReceivedFrame {
+  readonly frame: Buffer;
+  readonly ifindex: number;
+  readonly packetType: PacketType;
+}
+
+export type FrameHandler = (frame: ReceivedFrame) => void;
+
+/** What an L2 responder needs from the network: one interface, one EtherType. */
+export interface PacketTransport {
+  readonly ifname: string;
+  readonly ifindex: number;
+  readonly etherType: number;
+  /** Sends one whole Ethernet frame. Throws SysError (e.g. code 'ENOBUFS', 'ENETDOWN'). */
+  send(frame: Buffer): void;
+  /** Joins a link-layer multicast group (6-byte MAC), e.g. a solicited-node 33:33:ff:xx:xx:xx. */
+  addMembership(mac: Buffer): void;
+  dropMembership(mac: Buffer): void;
+  /** Idempotent. No handler is called after close(). */
+  close(): void;
+  readonly closed: boolean;
+}
+
+export interface PacketSocketOptions {
+  /** Interface name in the caller's network namespace, e.g. 'eth0'. */
+  readonly ifname: string;
+  readonly etherType: number;
+  readonly onFrame: FrameHandler;
+  /**
+   * Called when onFrame throws (the frame is dropped, the socket stays open). Default: rethrow on
+   * the next tick, i.e. an uncaught exception: a responder bug must not pass silently.
+   */
+  readonly onHandlerError?: (err: unknown) => void;
+  /** false: the socket does not keep the process alive (uv_unref). Default true. */
+  readonly keepAlive?: boolean;
+}
+
+/** Opens a real AF_PACKET socket. The same signature fits a fake in tests (see fake.ts). */
+export type OpenPacketTransport = (opts: PacketSocketOptions) => PacketTransport;
+
+export interface PacketSocketStats {
+  /** Frames the kernel queued for us since the previous stats() call (PACKET_STATISTICS). */
+  readonly packets: number;
+  /** Frames the kernel dropped (receive buffer full) since the previous stats() call. */
+  readonly drops: number;
+}
+
+export interface PacketSocket extends PacketTransport {
+  /** Kernel counters since the previous call (they reset on read). */
+  stats(): PacketSocketStats;
+}
+
+/** Index of an interface in the caller's network namespace (if_nametoindex). */
+export function interfaceIndex(ifname: string): number {
+  try {
+    return loadAddon().ifIndex(ifname);
+  } catch (err) {
+    throw toSysError(err, `interface ${ifname}`);
+  }
+}
+
+export const openPacketSocket = (opts: PacketSocketOptions): PacketSocket => {
+  const addon = loadAddon();
+  const ifindex = interfaceIndex(opts.ifname);
+  const onHandlerError =
+    opts.onHandlerError ??
+    ((err: unknown) => {
+      process.nextTick(() => {
+        throw err;
+      });
+    });
+  let closed = false;
+  const onFrames = (frames: Buffer[], ifindexes: number[], types: number[]): void => {
+    for (let i = 0; i < frames.length && !closed; i++) {
+      const frame = frames[i];
+      if (frame === undefined) continue;
+      try {
+        opts.onFrame({ frame, ifindex: ifindexes[i] ?? ifindex, packetType: packetTypeByCode[types[i] ?? 0] ?? 'otherHost' });
+      } catch (err) {
+        onHandlerError(err);
+      }
+    }
+  };
+  let native: NativePacketSocket;
+  try {
+    native = new addon.PacketSocket(ifindex, opts.etherType, onFrames);
+  } catch (err) {
+    throw toSysError(err, `AF_PACKET socket on ${opts.ifname}`);
+  }
+  if (opts.keepAlive === false) native.unref();
+
+  const guard = (what: string): void => {
+    if (closed) throw new SysError(SysErrorKind.closed, `${what}: packet socket on ${opts.ifname} is closed`);
+  };
+  const checkMac = (mac: Buffer): void => {
+    if (mac.length !== 6) throw new SysError(SysErrorKind.invalid, `multicast MAC must be 6 bytes, got ${mac.length}`);
+  };
+  return {
+    ifname: opts.ifname,
+    ifindex,
+    etherType: opts.etherType,
+    get closed() {
+      return closed;
+    },
+    send(frame) {
+      guard('send');
+      try {
+        native.send(frame);
+      } catch (err) {
+        throw toSysError(err, `send on ${opts.ifname}`);
+      }
+    },
+    addMembership(mac) {
+      guard('addMembership');
+      checkMac(mac);
+      try {
+        native.addMembership(mac);
+      } catch (err) {
+        throw toSysError(err, `multicast join on ${opts.ifname}`);
+      }
+    },
+    dropMembership(mac) {
+      guard('dropMembership');
+      checkMac(mac);
+      try {
+        native.dropMembership(mac);
+      } catch (err) {
+        throw toSysError(err, `multicast leave on ${opts.ifname}`);
+      }
+    },
+    stats() {
+      guard('stats');
+      return native.stats();
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      native.close();
+    },
+  };
+};
