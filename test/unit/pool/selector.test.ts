@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { anySelectorMatches, selectorMatches } from '../../../src/pool/selector.ts';
+import type { LabelSelector } from '../../../src/pool/types.ts';
+
+const labels = { app: 'web', tier: 'front' };
+
+test('label selector semantics (metav1.LabelSelector)', () => {
+  const cases: readonly { name: string; s: LabelSelector; want: boolean }[] = [
+    { name: 'empty matches everything', s: { matchLabels: {}, matchExpressions: [] }, want: true },
+    { name: 'matchLabels equal', s: { matchLabels: { app: 'web' }, matchExpressions: [] }, want: true },
+    { name: 'matchLabels other value', s: { matchLabels: { app: 'db' }, matchExpressions: [] }, want: false },
+    { name: 'matchLabels missing key', s: { matchLabels: { zone: 'a' }, matchExpressions: [] }, want: false },
+    { name: 'In hit', s: { matchLabels: {}, matchExpressions: [{ key: 'app', operator: 'In', values: ['db', 'web'] }] }, want: true },
+    { name: 'In miss', s: { matchLabels: {}, matchExpressions: [{ key: 'app', operator: 'In', values: ['db'] }] }, want: false },
+    { name: 'In absent key', s: { matchLabels: {}, matchExpressions: [{ key: 'x', operator: 'In', values: ['db'] }] }, want: false },
+    { name: 'NotIn hit', s: { matchLabels: {}, matchExpressions: [{ key: 'app', operator: 'NotIn', values: ['web'] }] }, want: false },
+    { name: 'NotIn absent key matches', s: { matchLabels: {}, matchExpressions: [{ key: 'x', operator: 'NotIn', values: ['web'] }] }, want: true },
+    { name: 'Exists', s: { matchLabels: {}, matchExpressions: [{ key: 'tier', operator: 'Exists', values: [] }] }, want: true },
+    { name: 'Exists absent', s: { matchLabels: {}, matchExpressions: [{ key: 'x', operator: 'Exists', values: [] }] }, want: false },
+    { name: 'DoesNotExist', s: { matchLabels: {}, matchExpressions: [{ key: 'tier', operator: 'DoesNotExist', values: [] }] }, want: false },
+    { name: 'DoesNotExist absent', s: { matchLabels: {}, matchExpressions: [{ key: 'x', operator: 'DoesNotExist', values: [] }] }, want: true },
+    {
+      name: 'all parts ANDed',
+      s: { matchLabels: { app: 'web' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['back'] }] },
+      want: false,
+    },
+    { name: 'prototype keys are not labels', s: { matchLabels: {}, matchExpressions: [{ key: 'toString', operator: 'Exists', values: [] }] }, want: false },
+  ];
+  for (const c of cases) assert.equal(selectorMatches(c.s, labels), c.want, c.name);
+});
+
+test('a list of selectors is ORed, an empty list matches nothing', () => {
+  assert.equal(anySelectorMatches([], labels), false);
+  assert.equal(
+    anySelectorMatches(
+      [
+        { matchLabels: { app: 'db' }, matchExpressions: [] },
+        { matchLabels: { tier: 'front' }, matchExpressions: [] },
+      ],
+      labels,
+    ),
+    true,
+  );
+});
