@@ -1,0 +1,170 @@
+// compile(snapshot, previous?) -> one validated, protocol-neutral Config. Pure: no I/O, no clock, no
+// module state. `previous` is the LastGoodStore of the last compile; the result carries the next one.
+//
+// Order (each step sees only what the earlier steps accepted):
+//   Community aliases, BFD profiles -> pools (IPAddressPool + Eip, one address space) -> BgpConf
+//   -> L2Advertisements -> BGPAdvertisements -> rules implied by Eips -> BGP peers (both dialects).
+// Within a step, settle.ts applies the last-good rule object by object.
+
+import type { BGPAdvertisement, BGPPeer, IPAddressPool } from './crds/metallb.ts';
+import type { Eip, OpenELBBgpPeer } from './crds/openelb.ts';
+import type { BgpAdvertisementRule, BgpPeerConfig, BgpSpeakerConfig, Config, L2Rule, PoolConfig } from './model.ts';
+import { attemptBGPAdvertisement, attemptL2Advertisement, bgpAdvRef, l2AdvRef, nodeSetsDisjoint, AggregationDefaults, type AcceptedBgpAdv, type NodeInfo } from './metallb/advertisements.ts';
+import { attemptBfdProfile, bfdRef } from './metallb/bfd.ts';
+import { attemptBGPPeer, bgpPeerRef } from './metallb/bgppeer.ts';
+import { attemptCommunity, communityRef, type CommunitySet } from './metallb/community.ts';
+import { attemptIPAddressPool, poolRef } from './metallb/pool.ts';
+import { attemptBgpConf, bgpConfRef, BGPCONF_NAME } from './openelb/bgpconf.ts';
+import { openelbPeerRef, attemptOpenELBBgpPeer } from './openelb/bgppeer.ts';
+import { attemptEip, eipRef } from './openelb/eip.ts';
+import { describeRef, makeProblem, sortProblems, type Problem } from './problems.ts';
+import { newSettleState, settle, stableJSON, emptyStore, type Attempt, type LastGoodStore, type ObjectStatus } from './settle.ts';
+import type { Snapshot } from './snapshot.ts';
+
+export { emptyStore, ObjectState, type LastGoodStore, type ObjectStatus } from './settle.ts';
+
+export interface CompileResult {
+  readonly config: Config;
+  /** Sorted by kind, namespace, name, field. */
+  readonly problems: readonly Problem[];
+  /** One per config object (not for Services, Nodes, Secrets...): valid, stale or invalid. */
+  readonly statuses: readonly ObjectStatus[];
+  /** Pass to the next compile() so invalid changes keep the last valid version in force. */
+  readonly store: LastGoodStore;
+}
+
+export function compile(snapshot: Snapshot, previous: LastGoodStore = emptyStore): CompileResult {
+  const state = newSettleState(previous);
+  const nodes: NodeInfo[] = snapshot.nodes.map((n) => ({ name: n.metadata?.name ?? '', labels: n.metadata?.labels ?? {} }));
+
+  const communities = settle<Snapshot['communities'][number], CommunitySet>(
+    state,
+    snapshot.communities.map((raw) => ({ raw, ref: communityRef(raw) })),
+    (raw, prev, accepted) => attemptCommunity(raw, prev, accepted),
+  );
+  const bfdProfiles = settle(state, snapshot.bfdProfiles.map((raw) => ({ raw, ref: bfdRef(raw) })), (raw) => attemptBfdProfile(raw));
+
+  type PoolRaw = IPAddressPool | Eip;
+  const poolItems = [
+    ...snapshot.ipAddressPools.map((raw) => ({ raw: raw as PoolRaw, ref: poolRef(raw) })),
+    ...snapshot.eips.map((raw) => ({ raw: raw as PoolRaw, ref: eipRef(raw) })),
+  ];
+  const pools = settle<PoolRaw, PoolConfig>(state, poolItems, (raw, prev, accepted) =>
+    raw.kind === 'Eip' ? attemptEip(raw, prev?.kind === 'Eip' ? prev : undefined, accepted) : attemptIPAddressPool(raw, undefined, accepted),
+  );
+  pools.sort(comparePools);
+
+  const speakers = settle<Snapshot['bgpConfs'][number], BgpSpeakerConfig>(state, snapshot.bgpConfs.map((raw) => ({ raw, ref: bgpConfRef(raw) })), (raw) => attemptBgpConf(raw));
+  const bgpSpeaker = speakers.find((s) => s.source.name === BGPCONF_NAME);
+
+  const l2Rules = settle(state, snapshot.l2Advertisements.map((raw) => ({ raw, ref: l2AdvRef(raw) })), (raw) => attemptL2Advertisement(raw, pools));
+  const bgpAdvs = settle<BGPAdvertisement, AcceptedBgpAdv>(state, snapshot.bgpAdvertisements.map((raw) => ({ raw, ref: bgpAdvRef(raw) })), (raw, _prev, accepted) =>
+    attemptBGPAdvertisement(raw, { pools, communities, nodes }, accepted, stableJSON(raw.spec ?? {})),
+  );
+  const implied = impliedRules(pools, l2Rules, bgpAdvs.map((a) => a.rule));
+  const allL2 = [...l2Rules, ...implied.l2];
+  const allBgp = [...bgpAdvs.map((a) => a.rule), ...implied.bgp];
+
+  type PeerRaw = BGPPeer | OpenELBBgpPeer;
+  const peerItems = [
+    ...snapshot.bgpPeers.map((raw) => ({ raw: raw as PeerRaw, ref: bgpPeerRef(raw) })),
+    ...snapshot.openelbBgpPeers.map((raw) => ({ raw: raw as PeerRaw, ref: openelbPeerRef(raw) })),
+  ];
+  const bgpPeers = settle<PeerRaw, BgpPeerConfig>(state, peerItems, (raw, prev, accepted) => {
+    const own: Attempt<BgpPeerConfig> =
+      raw.kind === 'BgpPeer'
+        ? attemptOpenELBBgpPeer(raw, bgpSpeaker)
+        : attemptBGPPeer(raw, prev?.kind === 'BGPPeer' ? prev : undefined, { bfdProfiles, secrets: snapshot.secrets });
+    if (own.value === undefined) return own;
+    const cross = peerCrossProblems(own.value, accepted, { nodes, bfdProfiles, pools, bgpRules: allBgp });
+    return cross.length > 0 ? { value: undefined, problems: cross } : own;
+  });
+
+  const config: Config = {
+    pools,
+    l2Rules: allL2,
+    bgpAdvertisements: allBgp,
+    bgpPeers,
+    bfdProfiles,
+    bgpSpeaker,
+  };
+  return { config, problems: sortProblems(state.problems), statuses: state.statuses, store: { objects: state.next } };
+}
+
+function comparePools(a: PoolConfig, b: PoolConfig): number {
+  if (a.spec.dialect !== b.spec.dialect) return a.spec.dialect === 'metallb' ? -1 : 1;
+  const ka = `${a.source.namespace ?? ''}/${a.source.name}`;
+  const kb = `${b.source.namespace ?? ''}/${b.source.name}`;
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+/**
+ * Rules an Eip implies by itself (OpenELB semantics, reference/openelb-and-peers.md §1.1, §4):
+ *   protocol layer2 -> an L2 rule on the Eip's interface, every node;
+ *   protocol bgp, or no protocol and no advertisement selecting it -> a BGP rule to every peer, /32 and
+ *   /128, no communities, unless a BGPAdvertisement already names the Eip (then that one applies).
+ */
+function impliedRules(pools: readonly PoolConfig[], l2: readonly L2Rule[], bgp: readonly BgpAdvertisementRule[]): { l2: L2Rule[]; bgp: BgpAdvertisementRule[] } {
+  const out: { l2: L2Rule[]; bgp: BgpAdvertisementRule[] } = { l2: [], bgp: [] };
+  for (const p of pools) {
+    if (p.spec.dialect !== 'openelb') continue;
+    const name = p.spec.name;
+    const namedByBgp = bgp.some((r) => r.pools.includes(name));
+    const namedByL2 = l2.some((r) => r.pools.includes(name));
+    if (p.protocol === 'layer2' && !namedByL2) {
+      out.l2.push({ source: p.source, pools: [name], nodeSelectors: [], interfaces: p.eipInterface === undefined ? [] : [p.eipInterface], serviceSelectors: [], preferredNodes: [] });
+    }
+    const wantsBgp = p.protocol === 'bgp' || (p.protocol === undefined && !namedByL2);
+    if (wantsBgp && !namedByBgp) {
+      out.bgp.push({
+        source: p.source,
+        pools: [name],
+        aggregationLength: AggregationDefaults.v4,
+        aggregationLengthV6: AggregationDefaults.v6,
+        localPref: undefined,
+        communities: [],
+        nodeSelectors: [],
+        peers: [],
+        serviceSelectors: [],
+      });
+    }
+  }
+  return out;
+}
+
+interface PeerCrossContext {
+  readonly nodes: readonly NodeInfo[];
+  readonly bfdProfiles: Config['bfdProfiles'];
+  readonly pools: readonly PoolConfig[];
+  readonly bgpRules: readonly BgpAdvertisementRule[];
+}
+
+/** Peer rules that need the other peers or the advertisements (reference/metallb.md §1.4 "Other peer rules"). */
+function peerCrossProblems(peer: BgpPeerConfig, accepted: readonly BgpPeerConfig[], ctx: PeerCrossContext): Problem[] {
+  const out: Problem[] = [];
+  for (const other of accepted) {
+    if (other.name === peer.name) {
+      out.push(makeProblem(peer.source, 'metadata.name', `peer name "${peer.name}" is already used by ${describeRef(other.source)}: BGPAdvertisement.peers could not tell them apart; rename one`));
+      continue;
+    }
+    const sameTarget =
+      (peer.peerAddress !== undefined && peer.peerAddress === other.peerAddress) || (peer.interface !== undefined && peer.interface === other.interface);
+    if (sameTarget && peer.vrf === other.vrf && peer.peerPort === other.peerPort && !nodeSetsDisjoint(peer.nodeSelectors, other.nodeSelectors, ctx.nodes)) {
+      const target = peer.peerAddress ?? `interface ${peer.interface ?? ''}`;
+      out.push(
+        makeProblem(peer.source, 'spec.nodeSelectors', `${describeRef(other.source)} already opens a session to ${target}${peer.vrf === undefined ? '' : ` in vrf ${peer.vrf}`} from the same nodes: merge them, or give them disjoint nodeSelectors`),
+      );
+    }
+  }
+  // §1.4: BFD echo mode may not be used by a peer that receives IPv6 advertisements.
+  const profile = ctx.bfdProfiles.find((b) => b.name === peer.bfdProfile);
+  if (profile?.echoMode === true) {
+    const v6 = ctx.bgpRules.find(
+      (r) => (r.peers.length === 0 || r.peers.includes(peer.name)) && r.pools.some((n) => ctx.pools.find((p) => p.spec.name === n)?.spec.ranges.some((x) => x.family === 'ipv6') === true),
+    );
+    if (v6 !== undefined) {
+      out.push(makeProblem(peer.source, 'spec.bfdProfile', `BFD profile "${profile.name}" uses echo mode, but ${describeRef(v6.source)} sends IPv6 prefixes to this peer: echo mode is IPv4-only; disable echoMode or use another profile`));
+    }
+  }
+  return out;
+}

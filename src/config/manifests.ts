@@ -1,0 +1,213 @@
+// Reads YAML/JSON manifests into a Snapshot. A file or a folder (recursive, *.yaml/*.yml/*.json, sorted
+// by path) of multi-document YAML; `kind: List` documents are unpacked. Nothing here throws on bad input:
+// YAML errors, unknown kinds and malformed objects become problems naming the file and line.
+//
+// Split: parseManifests() is pure (text in, snapshot out); loadManifests() only lists and reads files.
+
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { LineCounter, parseAllDocuments } from 'yaml';
+import { emptySnapshot, SnapshotKinds, type Snapshot, type SnapshotKindKey } from './snapshot.ts';
+import { makeProblem, objectKey, type ObjectKey, type ObjectRef, type Problem } from './problems.ts';
+import { isRecord } from './read.ts';
+
+export interface ManifestFile {
+  readonly path: string;
+  readonly text: string;
+}
+
+/** Where an object was read from. */
+export interface Origin {
+  readonly file: string;
+  /** 1-based line of the document (or List item) start. */
+  readonly line: number;
+}
+
+/** A well-formed object berth does not read (Deployment, ConfigMap, ...): skipped, not a problem. */
+export interface IgnoredObject extends ObjectRef {
+  readonly apiVersion: string;
+  readonly origin: Origin;
+}
+
+export interface ManifestResult {
+  readonly snapshot: Snapshot;
+  readonly problems: readonly Problem[];
+  /** objectKey(ref) -> origin, for every object routed into the snapshot. */
+  readonly origins: ReadonlyMap<ObjectKey, Origin>;
+  readonly ignored: readonly IgnoredObject[];
+}
+
+const EXTENSIONS = ['.yaml', '.yml', '.json'] as const;
+
+/** Accepted versions per group berth reads. */
+const VERSIONS: Readonly<Record<string, readonly string[]>> = {
+  '': ['v1'],
+  'metallb.io': ['v1beta1', 'v1beta2'],
+  'network.kubesphere.io': ['v1alpha1', 'v1alpha2'],
+  'discovery.k8s.io': ['v1'],
+};
+
+/** Cluster-scoped kinds: no namespace. Every other kind we read defaults to namespace "default". */
+const CLUSTER_SCOPED: ReadonlySet<string> = new Set(['/Node', '/Namespace', 'network.kubesphere.io/Eip', 'network.kubesphere.io/BgpConf', 'network.kubesphere.io/BgpPeer']);
+
+/** Kinds of groups we read that are legitimately present in manifests but carry nothing for berth. */
+const IGNORED_KINDS: ReadonlySet<string> = new Set([
+  '/ConfigMap', '/Pod', '/ServiceAccount', '/PersistentVolumeClaim', '/PersistentVolume', '/Endpoints',
+  '/LimitRange', '/ResourceQuota', '/ReplicationController', '/Event', '/PodTemplate',
+  'metallb.io/ServiceL2Status', 'metallb.io/ServiceBGPStatus', 'metallb.io/ConfigurationState',
+]);
+
+/** Built-in API groups (apps, batch, *.k8s.io ...): their objects are skipped without a problem. */
+function isBuiltInGroup(group: string): boolean {
+  return ['apps', 'batch', 'autoscaling', 'policy', 'extensions'].includes(group) || group.endsWith('.k8s.io');
+}
+
+/** Lists manifest files under `path` (a file is returned as is), sorted, skipping dot-entries. */
+export function listManifestFiles(path: string): string[] {
+  const st = statSync(path);
+  if (st.isFile()) return [path];
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir).sort()) {
+      if (name.startsWith('.')) continue;
+      const full = join(dir, name);
+      const s = statSync(full);
+      if (s.isDirectory()) walk(full);
+      else if (EXTENSIONS.some((e) => name.endsWith(e))) out.push(full);
+    }
+  };
+  walk(path);
+  return out;
+}
+
+/** Reads and parses manifests. Throws only when `path` itself cannot be read (bad usage). */
+export function loadManifests(path: string): ManifestResult {
+  const files = listManifestFiles(path).map((p) => ({ path: p, text: readFileSync(p, 'utf8') }));
+  return parseManifests(files);
+}
+
+type MutableSnapshot = { -readonly [K in keyof Snapshot]: unknown[] };
+
+export function parseManifests(files: readonly ManifestFile[]): ManifestResult {
+  const snap: MutableSnapshot = Object.fromEntries(Object.keys(emptySnapshot).map((k) => [k, []])) as unknown as MutableSnapshot;
+  const problems: Problem[] = [];
+  const origins = new Map<ObjectKey, Origin>();
+  const ignored: IgnoredObject[] = [];
+  const where = new Map<ObjectKey, { list: unknown[]; index: number }>();
+
+  const add = (obj: unknown, origin: Origin): void => {
+    const at = `${origin.file}:${origin.line}`;
+    const fileRef: ObjectRef = { kind: 'File', name: origin.file };
+    if (obj === null || obj === undefined) return; // empty document
+    if (!isRecord(obj)) {
+      problems.push(makeProblem(fileRef, undefined, `line ${origin.line}: a document must be a mapping with apiVersion and kind`));
+      return;
+    }
+    const apiVersion = obj['apiVersion'];
+    const kind = obj['kind'];
+    if (typeof apiVersion !== 'string' || typeof kind !== 'string' || apiVersion === '' || kind === '') {
+      problems.push(makeProblem(fileRef, undefined, `line ${origin.line}: the document has no apiVersion or kind`));
+      return;
+    }
+    if (kind === 'List' && apiVersion === 'v1') {
+      const items = obj['items'];
+      if (!Array.isArray(items)) {
+        problems.push(makeProblem(fileRef, 'items', `line ${origin.line}: a List needs an items list`));
+        return;
+      }
+      for (const item of items) add(item, origin);
+      return;
+    }
+    const slash = apiVersion.lastIndexOf('/');
+    const group = slash < 0 ? '' : apiVersion.slice(0, slash);
+    const version = slash < 0 ? apiVersion : apiVersion.slice(slash + 1);
+    const metadata = isRecord(obj['metadata']) ? obj['metadata'] : undefined;
+    const rawName = metadata?.['name'];
+    const name = typeof rawName === 'string' ? rawName : '';
+    const gk = `${group}/${kind}`;
+    const routed = (SnapshotKinds as Readonly<Record<string, keyof Snapshot>>)[gk];
+    const rawNs = metadata?.['namespace'];
+    const clusterScoped = CLUSTER_SCOPED.has(gk) || routed === undefined;
+    const namespace = clusterScoped ? undefined : typeof rawNs === 'string' && rawNs !== '' ? rawNs : 'default';
+    const ref: ObjectRef = { kind, ...(namespace === undefined ? {} : { namespace }), name: name === '' ? `(unnamed at ${at})` : name };
+
+    if (routed === undefined) {
+      if (IGNORED_KINDS.has(gk) || (isBuiltInGroup(group) && !(group in VERSIONS))) {
+        ignored.push({ ...ref, apiVersion, origin });
+        return;
+      }
+      const known = group in VERSIONS ? `berth reads no kind "${kind}" in ${group === '' ? 'the core API' : group}` : `berth does not read ${apiVersion} objects`;
+      problems.push(makeProblem(ref, 'kind', `${known} (${at}): check the kind's spelling or remove the object`));
+      return;
+    }
+    const allowed = gk === 'metallb.io/BGPPeer' ? ['v1beta1', 'v1beta2'] : group === 'metallb.io' ? ['v1beta1'] : (VERSIONS[group] ?? []);
+    if (!allowed.includes(version)) {
+      const spelled = allowed.map((v) => (group === '' ? v : `${group}/${v}`)).join(' or ');
+      problems.push(makeProblem(ref, 'apiVersion', `unsupported apiVersion "${apiVersion}" (${at}): use ${spelled}`));
+      return;
+    }
+    if (name === '') {
+      problems.push(makeProblem(ref, 'metadata.name', `the object has no metadata.name (${at}): give it a name`));
+      return;
+    }
+    const normalised = { ...obj, metadata: { ...metadata, name, ...(namespace === undefined ? {} : { namespace }) } };
+    if (namespace === undefined && metadata !== undefined && 'namespace' in metadata) {
+      delete (normalised.metadata as Record<string, unknown>)['namespace'];
+    }
+    const key = objectKey(ref);
+    const list = snap[routed];
+    const previous = where.get(key);
+    if (previous !== undefined) {
+      const first = origins.get(key);
+      problems.push(
+        makeProblem(ref, undefined, `defined twice (${first === undefined ? '?' : `${first.file}:${first.line}`} and ${at}): the later one is used; remove one`),
+      );
+      previous.list[previous.index] = normalised;
+    } else {
+      where.set(key, { list, index: list.length });
+      list.push(normalised);
+    }
+    origins.set(key, origin);
+  };
+
+  for (const file of files) {
+    const lineCounter = new LineCounter();
+    let docs;
+    try {
+      docs = parseAllDocuments(file.text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+    } catch (err: unknown) {
+      problems.push(makeProblem({ kind: 'File', name: file.path }, undefined, `cannot parse: ${err instanceof Error ? err.message : String(err)}`));
+      continue;
+    }
+    const list = Array.isArray(docs) ? docs : [docs];
+    for (const doc of list) {
+      const line = lineCounter.linePos(doc.range[0]).line;
+      if (doc.errors.length > 0) {
+        for (const e of doc.errors) {
+          const at = e.linePos?.[0];
+          const firstLine = e.message.split('\n')[0] ?? e.message;
+          problems.push(
+            makeProblem({ kind: 'File', name: file.path }, undefined, `line ${at?.line ?? line}${at === undefined ? '' : `, column ${at.col}`}: YAML error: ${firstLine.replace(/ at line \d+, column \d+:?$/, '')}`),
+          );
+        }
+        continue;
+      }
+      let value: unknown;
+      try {
+        value = doc.toJS({ maxAliasCount: 100 });
+      } catch (err: unknown) {
+        problems.push(makeProblem({ kind: 'File', name: file.path }, undefined, `line ${line}: ${err instanceof Error ? err.message : String(err)}`));
+        continue;
+      }
+      add(value, { file: file.path, line });
+    }
+  }
+  return { snapshot: snap as unknown as Snapshot, problems, origins, ignored };
+}
+
+/** The snapshot routing key of an apiVersion/kind pair, when berth reads that kind. */
+export function snapshotKindOf(apiVersion: string, kind: string): SnapshotKindKey | undefined {
+  const slash = apiVersion.lastIndexOf('/');
+  const gk = `${slash < 0 ? '' : apiVersion.slice(0, slash)}/${kind}`;
+  return gk in SnapshotKinds ? (gk as SnapshotKindKey) : undefined;
+}
