@@ -15,8 +15,6 @@ export const ERROR_ACTION = {
   NONE: 'none',
   ATTRIBUTE_DISCARD: 'attribute-discard',
   TREAT_AS_WITHDRAW: 'treat-as-withdraw',
-  /** RFC 4760 §7 / RFC 7606 §5.3: withdraw every route of the AFI/SAFI learned from the peer. */
-  AFISAFI_DISABLE: 'afisafi-disable',
   SESSION_RESET: 'session-reset',
 } as const;
 export type ErrorAction = (typeof ERROR_ACTION)[keyof typeof ERROR_ACTION];
@@ -26,8 +24,7 @@ export const ERROR_ACTION_RANK: Readonly<Record<ErrorAction, number>> = {
   none: 0,
   'attribute-discard': 1,
   'treat-as-withdraw': 2,
-  'afisafi-disable': 3,
-  'session-reset': 4,
+  'session-reset': 3,
 };
 
 export interface BgpErrorInit {
@@ -87,7 +84,4 @@ export interface AttributeProblem {
   /** The NOTIFICATION subcode RFC 4271 §6.3 would have used; logged, never sent. */
   readonly subcode: number;
   readonly reason: string;
-  /** For afisafi-disable: the family whose routes must all be withdrawn. */
-  readonly afi?: number;
-  readonly safi?: number;
 }

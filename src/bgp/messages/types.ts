@@ -174,7 +174,9 @@ export interface RouteRefresh {
   readonly type: 'ROUTE_REFRESH';
   readonly afi: number;
   readonly safi: number;
-  readonly subtype: RouteRefreshSubtype;
+  /** RouteRefreshSubtype (0 normal, 1 BoRR, 2 EoRR); any other value MUST be ignored by the
+   * receiver (RFC 7313 §5), so it is passed through as a number. */
+  readonly subtype: RouteRefreshSubtype | number;
 }
 
 export type Message = Open | Update | Notification | Keepalive | RouteRefresh;

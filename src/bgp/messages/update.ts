@@ -1,0 +1,95 @@
+// RFC 4271 §4.3: UPDATE.
+//   Withdrawn Routes Length (2) | Withdrawn Routes | Total Path Attribute Length (2) |
+//   Path Attributes | Network Layer Reachability Information (rest of the message)
+// Classic withdrawn routes and NLRI are IPv4; other families travel in MP_REACH_NLRI /
+// MP_UNREACH_NLRI attributes (RFC 4760).
+//
+// Receive path, RFC 7606: length fields that do not fit the message and malformed NLRI reset the
+// session (§5.3 / RFC 4271 §6.3); attribute errors are graded per attribute (attributes/index.ts);
+// a missing well-known mandatory attribute is treat-as-withdraw (§3(d)).
+
+import { ERROR_CODE, MESSAGE_TYPE, UPDATE_ERROR } from '../constants.ts';
+import { readAttributes, writeAttributes } from '../attributes/index.ts';
+import { ATTR_TYPE } from '../constants.ts';
+import { BgpError, ERROR_ACTION_RANK, WireError, type AttributeProblem, type ErrorAction } from '../errors.ts';
+import { PrefixError, readPrefixes, writePrefixes } from '../nlri.ts';
+import type { Reader } from '../wire/reader.ts';
+import type { Writer } from '../wire/writer.ts';
+import type { CodecContext, Prefix, Update } from './types.ts';
+
+function checkIpv4(ps: readonly Prefix[], field: string): void {
+  for (const p of ps) {
+    if (p.family !== 'ipv4') throw new RangeError(`${field} carries only IPv4 prefixes (use MP_REACH/MP_UNREACH): ${p.address}`);
+  }
+}
+
+export function encodeUpdate(w: Writer, m: Update, ctx: CodecContext): void {
+  checkIpv4(m.withdrawn, 'Withdrawn Routes');
+  checkIpv4(m.nlri, 'NLRI');
+  w.forkMessage(MESSAGE_TYPE.UPDATE);
+  w.fork(2);
+  writePrefixes(w, m.withdrawn);
+  w.join().fork(2);
+  writeAttributes(w, m.attributes, ctx);
+  w.join();
+  writePrefixes(w, m.nlri);
+  w.join();
+}
+
+export interface DecodedUpdate {
+  readonly message: Update;
+  readonly problems: readonly AttributeProblem[];
+  readonly action: ErrorAction;
+}
+
+function updateError(subcode: number, reason: string): BgpError {
+  return new BgpError({ code: ERROR_CODE.UPDATE_MESSAGE, subcode, reason });
+}
+
+function readNlri(r: Reader, field: string): Prefix[] {
+  try {
+    return readPrefixes(r, 'ipv4');
+  } catch (e) {
+    // RFC 4271 §6.3 / RFC 7606 §5.3: a syntactically incorrect NLRI field resets the session.
+    if (e instanceof PrefixError || e instanceof WireError) {
+      throw updateError(UPDATE_ERROR.INVALID_NETWORK_FIELD, `${field}: ${e.message}`);
+    }
+    throw e;
+  }
+}
+
+export function decodeUpdate(r: Reader, ctx: CodecContext): DecodedUpdate {
+  // RFC 4271 §6.3: Withdrawn Routes Length or Total Attribute Length too large for the message ->
+  // Malformed Attribute List (RFC 7606 §4 keeps this a session reset).
+  if (r.remaining < 2) throw updateError(UPDATE_ERROR.MALFORMED_ATTRIBUTE_LIST, 'no Withdrawn Routes Length');
+  const withdrawnLength = r.u16();
+  if (withdrawnLength + 2 > r.remaining) {
+    throw updateError(UPDATE_ERROR.MALFORMED_ATTRIBUTE_LIST, `Withdrawn Routes Length ${withdrawnLength} overruns the message`);
+  }
+  const withdrawn = readNlri(r.sub(withdrawnLength), 'Withdrawn Routes');
+  const attrLength = r.u16();
+  if (attrLength > r.remaining) {
+    throw updateError(UPDATE_ERROR.MALFORMED_ATTRIBUTE_LIST, `Total Path Attribute Length ${attrLength} overruns the message`);
+  }
+  const { attributes, problems, seen } = readAttributes(r.sub(attrLength), ctx);
+  const nlri = readNlri(r, 'NLRI');
+
+  // RFC 7606 §3(d): a missing well-known mandatory attribute -> treat-as-withdraw. They are needed
+  // only when the UPDATE carries reachability; NEXT_HOP only for classic NLRI (RFC 4760 §3).
+  if (nlri.length > 0 || seen.has(ATTR_TYPE.MP_REACH_NLRI)) {
+    const mandatory: number[] = [ATTR_TYPE.ORIGIN, ATTR_TYPE.AS_PATH];
+    if (nlri.length > 0) mandatory.push(ATTR_TYPE.NEXT_HOP);
+    for (const typeCode of mandatory) {
+      if (seen.has(typeCode)) continue;
+      problems.push({
+        typeCode,
+        action: 'treat-as-withdraw',
+        subcode: UPDATE_ERROR.MISSING_WELL_KNOWN_ATTRIBUTE,
+        reason: `missing well-known attribute ${typeCode}`,
+      });
+    }
+  }
+  let action: ErrorAction = 'none';
+  for (const p of problems) if (ERROR_ACTION_RANK[p.action] > ERROR_ACTION_RANK[action]) action = p.action;
+  return { message: { type: 'UPDATE', withdrawn, attributes, nlri }, problems, action };
+}
