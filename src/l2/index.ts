@@ -18,3 +18,4 @@ export * from './engine.ts';
 export * from './label-selector.ts';
 export * from './election.ts';
 export * from './interfaces.ts';
+export * from './af-packet-transport.ts';

@@ -1,0 +1,75 @@
+// The real FrameTransport: an AF_PACKET socket from src/sys bound to one interface and one EtherType,
+// plus the conversions from src/sys interface facts to the plain data interfaces.ts and the engine use.
+// This is the only file of src/l2 that touches src/sys.
+import { listInterfaces, openPacketSocket, type InterfaceInfo, type OpenPacketTransport } from '../sys/index.ts';
+import { macToBytes } from './addresses.ts';
+import type { InterfaceFacts } from './interfaces.ts';
+import type { FrameTransport, LinkInfo, TransportFactory } from './transport.ts';
+
+/** LinkInfo of an interface (first IPv6 link-local address, if any, as the NA source). */
+export function linkInfoFromSys(info: InterfaceInfo): LinkInfo | undefined {
+  if (info.mac === '') return undefined;
+  const ll = info.addresses.find((a) => a.family === 6 && a.linkLocal)?.address.split('%')[0];
+  return ll === undefined ? { name: info.name, index: info.index, mac: info.mac } : { name: info.name, index: info.index, mac: info.mac, linkLocal: ll };
+}
+
+export function interfaceFactsFromSys(info: InterfaceInfo): InterfaceFacts {
+  const base = {
+    name: info.name,
+    index: info.index,
+    up: info.flags.up,
+    loopback: info.flags.loopback,
+    noarp: info.flags.noarp,
+    addresses: info.addresses.map((a) => ({ ip: a.address.split('%')[0] ?? a.address, prefixLength: a.prefixLength })),
+  };
+  return {
+    ...base,
+    ...(info.mac === '' ? {} : { mac: info.mac }),
+    ...(info.master === undefined ? {} : { master: info.master }),
+  };
+}
+
+export interface AfPacketFactoryOptions {
+  /** Current facts of an interface by name (the caller refreshes them, e.g. on its interface scan). */
+  readonly link: (iface: string) => LinkInfo | undefined;
+  /** Injected for tests; default the real openPacketSocket. */
+  readonly open?: OpenPacketTransport;
+}
+
+/** A TransportFactory over AF_PACKET sockets. Throws when the interface is unknown or the socket fails. */
+export function afPacketTransportFactory(opts: AfPacketFactoryOptions): TransportFactory {
+  const open = opts.open ?? openPacketSocket;
+  return ({ iface, etherType }) => {
+    const link = opts.link(iface);
+    if (link === undefined) throw new Error(`interface ${iface} does not exist or has no MAC address`);
+    let receiver: ((frame: Buffer) => void) | undefined;
+    const socket = open({
+      ifname: iface,
+      etherType,
+      keepAlive: true,
+      onFrame: (f) => receiver?.(f.frame),
+    });
+    const transport: FrameTransport = {
+      link,
+      send: (frame) => socket.send(frame),
+      onFrame: (cb) => {
+        receiver = cb;
+      },
+      joinMulticast: (mac) => socket.addMembership(macToBytes(mac)),
+      leaveMulticast: (mac) => socket.dropMembership(macToBytes(mac)),
+      close: () => socket.close(),
+    };
+    return transport;
+  };
+}
+
+/** Reads this namespace's interfaces once: facts for interfaces.ts and LinkInfo for the factory. */
+export async function scanInterfaces(): Promise<{ readonly facts: readonly InterfaceFacts[]; readonly links: ReadonlyMap<string, LinkInfo> }> {
+  const all = await listInterfaces();
+  const links = new Map<string, LinkInfo>();
+  for (const i of all) {
+    const l = linkInfoFromSys(i);
+    if (l !== undefined) links.set(i.name, l);
+  }
+  return { facts: all.map(interfaceFactsFromSys), links };
+}
