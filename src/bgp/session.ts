@@ -15,6 +15,7 @@ import { INITIAL_CONTEXT, contextFromCapabilities, createFramer, decodeMessage, 
 import type { Framer } from './framer.ts';
 import { ERROR_CODE, OPEN_ERROR, ROUTE_REFRESH_SUBTYPE } from './constants.ts';
 import {
+  idleHoldMs,
   initialFsm,
   resolveCollision,
   step,
@@ -86,8 +87,10 @@ export interface SessionOptions {
   readonly routerId?: string;
   /** RFC 4724 R bit in our first OPEN: this process restarted with routes still in the peer's RIB. */
   readonly restarting?: boolean;
-  /** Resolves an IPv6 link-local next hop for a local address (RFC 2545 §3); optional. */
+  /** TCP connect timeout; default 10 s. */
   readonly connectTimeoutMs?: number;
+  /** Sees every decoded message from the peer (tests, debugging). */
+  readonly onMessage?: (msg: Message) => void;
 }
 
 type Direction = 'outgoing' | 'incoming';
@@ -123,6 +126,7 @@ export class Session {
   readonly #clock: Clock;
   readonly #routerId: string | undefined;
   readonly #connectTimeoutMs: number;
+  readonly #onMessage: ((msg: Message) => void) | undefined;
   #restarting: boolean;
   #outgoing: Conn | undefined;
   #incoming: Conn | undefined;
@@ -141,6 +145,7 @@ export class Session {
     this.#routerId = opts.routerId;
     this.#restarting = opts.restarting ?? false;
     this.#connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    this.#onMessage = opts.onMessage;
   }
 
   /** The most advanced state among this peer's connections. */
@@ -180,6 +185,15 @@ export class Session {
     this.#incoming = undefined;
     this.#outgoing = undefined;
     this.#logState({ code: 'Stopped' });
+  }
+
+  /** AutomaticStop (Event 8) on the Established connection: Cease, then the FSM reconnects by itself
+   * after the backoff. Used when the speaker cannot continue a session (e.g. an UPDATE failed to encode). */
+  reset(communication?: string): void {
+    const c = this.#established;
+    if (c === undefined) return;
+    this.#feed(c, communication === undefined ? { type: 'AutomaticStop' } : { type: 'AutomaticStop', communication });
+    if (c.direction === 'outgoing' && this.#started) this.#startTimer(c, 'IdleHold', idleHoldMs(c.fsm.connectRetryCounter, c.fsm.config.connectRetrySec));
   }
 
   /** An incoming connection from this peer's address (the speaker's listener matched it). */
@@ -314,6 +328,7 @@ export class Session {
       return { type: 'BGPHeaderErr', notification: n };
     }
     const msg = decoded.message;
+    this.#onMessage?.(msg);
     switch (msg.type) {
       case 'OPEN': {
         conn.remoteCaps = openCapabilities(msg);

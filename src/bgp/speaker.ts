@@ -15,7 +15,7 @@
 // unset, RFC 4271 §5.1.5); communities (RFC 1997) and large communities (RFC 8092) per advertisement.
 import os from 'node:os';
 import type { Logger } from '../log.ts';
-import type { Family, PathAttribute } from './messages/types.ts';
+import type { Family, Message, PathAttribute } from './messages/types.ts';
 import { AS_PATH_SEGMENT, ORIGIN, ROUTE_REFRESH_SUBTYPE } from './constants.ts';
 import { encodeMessage, endOfRib, packAnnouncements, packWithdrawals, type NextHops } from './codec.ts';
 import { afiOfFamily } from './nlri.ts';
@@ -60,6 +60,10 @@ export interface SpeakerOptions {
   readonly linkLocalFor?: (localAddress: string) => string | undefined;
   /** Session changes (Established, down with a reason), e.g. for ServiceBGPStatus and metrics. */
   readonly onEvent?: (e: SpeakerEvent) => void;
+  /** Sees every message received from a peer (tests, debugging). */
+  readonly onMessage?: (peer: string, msg: Message) => void;
+  /** TCP connect timeout per attempt; default 10 s. */
+  readonly connectTimeoutMs?: number;
 }
 
 interface PeerEntry {
@@ -91,10 +95,22 @@ export class Speaker {
   constructor(opts: SpeakerOptions) {
     this.#opts = opts;
     this.#log = opts.logger;
+    // A failure to build UPDATEs (a bug, or a value the encoder rejects) is logged and resets that
+    // one session; it must not take the process down with every other session.
+    const guard =
+      <A extends unknown[]>(what: string, fn: (s: Session, ...args: A) => void) =>
+      (s: Session, ...args: A): void => {
+        try {
+          fn(s, ...args);
+        } catch (e) {
+          this.#log.error({ peer: s.peer.name, reason: e instanceof Error ? e.message : String(e) }, `BGP speaker: ${what} failed`);
+          s.reset('internal error');
+        }
+      };
     this.#handler = {
-      established: (s, view) => this.#onEstablished(s, view),
+      established: guard('sending the table', (s, view: EstablishedSession) => this.#onEstablished(s, view)),
       down: (s, reason) => this.#onDown(s, reason),
-      refresh: (s, family, enhanced) => this.#onRefresh(s, family, enhanced),
+      refresh: guard('route refresh', (s, family: Family, enhanced: boolean) => this.#onRefresh(s, family, enhanced)),
     };
   }
 
@@ -135,6 +151,8 @@ export class Speaker {
         ...(this.#opts.clock !== undefined ? { clock: this.#opts.clock } : {}),
         ...(this.#opts.routerId !== undefined ? { routerId: this.#opts.routerId } : {}),
         ...(this.#opts.restarting === true ? { restarting: true } : {}),
+        ...(this.#opts.connectTimeoutMs !== undefined ? { connectTimeoutMs: this.#opts.connectTimeoutMs } : {}),
+        ...(this.#opts.onMessage !== undefined ? { onMessage: (m: Message) => this.#opts.onMessage?.(spec.name, m) } : {}),
       });
       this.#peers.set(spec.name, { spec, key: JSON.stringify(spec), session, sent: new Map() });
       session.start();
@@ -146,7 +164,13 @@ export class Speaker {
     this.#ads = all;
     for (const e of this.#peers.values()) {
       const view = e.session.established;
-      if (view !== undefined) this.#sync(e, view);
+      if (view === undefined) continue;
+      try {
+        this.#sync(e, view);
+      } catch (err) {
+        this.#log.error({ peer: e.spec.name, reason: err instanceof Error ? err.message : String(err) }, 'BGP speaker: sending changes failed');
+        e.session.reset('internal error');
+      }
     }
   }
 

@@ -179,7 +179,7 @@ class PipeEnd extends Duplex {
   readonly remotePort: number;
 
   constructor(local: { address: string; port: number }, remote: { address: string; port: number }) {
-    super();
+    super({ allowHalfOpen: false });
     this.localAddress = local.address;
     this.localPort = local.port;
     this.remoteAddress = remote.address;

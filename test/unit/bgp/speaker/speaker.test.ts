@@ -1,0 +1,408 @@
+// Two berth speakers over in-memory pipes (and a scripted raw peer where a test needs to control
+// exactly what the other side sends): Established, UPDATE contents, diffs, withdrawals, End-of-RIB,
+// route refresh, hold timer expiry both ways, wrong AS, reconnect convergence.
+import { afterEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Speaker, type Advertisement, type PeerSpec, type SpeakerEvent } from '../../../../src/bgp/speaker.ts';
+import { memoryTransport, type MemoryNetwork } from '../../../../src/bgp/transport.ts';
+import { parseCommunity } from '../../../../src/bgp/adj-rib-out.ts';
+import type { Capability, Message } from '../../../../src/bgp/messages/types.ts';
+import { silentLogger } from '../../../../src/log.ts';
+import { FakeClock, RawPeer, RecordingRib, waitFor } from './helpers.ts';
+
+const A = '192.0.2.1';
+const B = '192.0.2.2';
+
+interface Pair {
+  readonly net: MemoryNetwork;
+  readonly a: Speaker;
+  readonly b: Speaker;
+  readonly ribAtB: RecordingRib;
+  readonly fromB: Message[];
+  readonly eventsA: SpeakerEvent[];
+  readonly eventsB: SpeakerEvent[];
+}
+
+const stops: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const s of stops.splice(0)) await s();
+});
+
+/** A (192.0.2.1, AS asnA) dials B (192.0.2.2, AS asnB), which listens and records what A sends. */
+async function pair(opts: {
+  asnA?: number;
+  asnB?: number;
+  peerA?: Partial<PeerSpec>;
+  peerB?: Partial<PeerSpec>;
+  clockA?: FakeClock;
+  clockB?: FakeClock;
+} = {}): Promise<Pair> {
+  const net = memoryTransport();
+  const asnA = opts.asnA ?? 64512;
+  const asnB = opts.asnB ?? 64513;
+  const ribAtB = new RecordingRib();
+  const fromB: Message[] = [];
+  const eventsA: SpeakerEvent[] = [];
+  const eventsB: SpeakerEvent[] = [];
+  const b = new Speaker({
+    transport: net.transport(B),
+    logger: silentLogger(),
+    routerId: B,
+    listen: { host: B, port: 179 },
+    onMessage: (_p, m) => ribAtB.apply(m),
+    onEvent: (e) => eventsB.push(e),
+    ...(opts.clockB !== undefined ? { clock: opts.clockB } : {}),
+  });
+  await b.start();
+  b.setPeers([{ name: 'a', myAsn: asnB, peerAsn: asnA, peerAddress: A, passive: true, ...opts.peerB }]);
+  const a = new Speaker({
+    transport: net.transport(A),
+    logger: silentLogger(),
+    routerId: A,
+    onMessage: (_p, m) => fromB.push(m),
+    onEvent: (e) => eventsA.push(e),
+    ...(opts.clockA !== undefined ? { clock: opts.clockA } : {}),
+  });
+  a.setPeers([{ name: 'b', myAsn: asnA, peerAsn: asnB, peerAddress: B, ...opts.peerA }]);
+  stops.push(async () => {
+    await a.stop();
+    await b.stop();
+    net.cutAll();
+  });
+  return { net, a, b, ribAtB, fromB, eventsA, eventsB };
+}
+
+const established = (s: Speaker): boolean => s.sessions().every((x) => x.state === 'Established');
+
+describe('speaker: two berth speakers', () => {
+  it('eBGP: table with AS_PATH [myASN], next hop = local address, communities, no LOCAL_PREF, then End-of-RIB', async () => {
+    const p = await pair();
+    const ads: Advertisement[] = [
+      { prefix: '198.51.100.10/32', communities: [parseCommunity('64512:100')], largeCommunities: [{ globalAdmin: 64512, localData1: 1, localData2: 2 }] },
+      { prefix: '198.51.100.11/32', communities: [parseCommunity('64512:100')], largeCommunities: [{ globalAdmin: 64512, localData1: 1, localData2: 2 }] },
+      { prefix: '198.51.100.12/32', localPref: 300 },
+    ];
+    p.a.setAdvertisements(ads);
+    await waitFor('Established', () => established(p.a) && established(p.b));
+    await waitFor('End-of-RIB', () => p.ribAtB.endOfRib.length > 0);
+    assert.deepEqual([...p.ribAtB.routes.keys()].sort(), ['198.51.100.10/32', '198.51.100.11/32', '198.51.100.12/32']);
+    assert.deepEqual(p.ribAtB.routes.get('198.51.100.10/32')?.nextHops, [A]);
+    assert.deepEqual(p.ribAtB.attr('198.51.100.10/32', 'ORIGIN')?.origin, 0);
+    assert.deepEqual(p.ribAtB.attr('198.51.100.10/32', 'AS_PATH')?.segments, [{ type: 2, asns: [64512] }]);
+    assert.deepEqual(p.ribAtB.attr('198.51.100.10/32', 'COMMUNITIES')?.communities, [parseCommunity('64512:100')]);
+    assert.deepEqual(p.ribAtB.attr('198.51.100.11/32', 'LARGE_COMMUNITIES')?.communities, [{ globalAdmin: 64512, localData1: 1, localData2: 2 }]);
+    assert.equal(p.ribAtB.attr('198.51.100.12/32', 'LOCAL_PREF'), undefined, 'no LOCAL_PREF toward an external peer');
+    // The two prefixes sharing attributes travel in one UPDATE: 2 UPDATEs + End-of-RIB.
+    assert.equal(p.ribAtB.updates.length, 3);
+    assert.deepEqual(p.ribAtB.endOfRib, ['ipv4']);
+    const last = p.ribAtB.updates.at(-1);
+    assert.deepEqual(last, { type: 'UPDATE', withdrawn: [], attributes: [], nlri: [] }, 'End-of-RIB comes after the table');
+  });
+
+  it('iBGP: empty AS_PATH and LOCAL_PREF (100 when unset)', async () => {
+    const p = await pair({ asnA: 64512, asnB: 64512 });
+    p.a.setAdvertisements([{ prefix: '198.51.100.1/32' }, { prefix: '198.51.100.2/32', localPref: 250 }]);
+    await waitFor('routes', () => p.ribAtB.routes.size === 2);
+    assert.deepEqual(p.ribAtB.attr('198.51.100.1/32', 'AS_PATH')?.segments, []);
+    assert.equal(p.ribAtB.attr('198.51.100.1/32', 'LOCAL_PREF')?.localPref, 100);
+    assert.equal(p.ribAtB.attr('198.51.100.2/32', 'LOCAL_PREF')?.localPref, 250);
+  });
+
+  it('sends only differences, withdrawals in one UPDATE', async () => {
+    const p = await pair();
+    const many = Array.from({ length: 50 }, (_, i) => ({ prefix: `198.51.100.${i}/32` }));
+    p.a.setAdvertisements(many);
+    await waitFor('initial table', () => p.ribAtB.routes.size === 50 && p.ribAtB.endOfRib.length === 1);
+    const before = p.ribAtB.updates.length;
+    assert.equal(before, 2, 'fifty /32s with equal attributes in one UPDATE, plus End-of-RIB');
+    // Remove 40, keep 10, change the attributes of one, add one.
+    const next: Advertisement[] = [
+      ...many.slice(0, 9),
+      { prefix: '198.51.100.9/32', communities: [7] },
+      { prefix: '203.0.113.1/32' },
+    ];
+    p.a.setAdvertisements(next);
+    await waitFor('diff applied', () => p.ribAtB.routes.size === 11 && p.ribAtB.routes.has('203.0.113.1/32'));
+    await new Promise((r) => setTimeout(r, 20));
+    const diff = p.ribAtB.updates.slice(before);
+    const withdrawals = diff.filter((u) => u.withdrawn.length > 0);
+    assert.equal(withdrawals.length, 1, 'one UPDATE withdraws all 40');
+    assert.equal(withdrawals[0]?.withdrawn.length, 40);
+    const announced = diff.flatMap((u) => u.nlri.map((x) => x.address)).sort();
+    assert.deepEqual(announced, ['198.51.100.9', '203.0.113.1'], 'unchanged prefixes are not re-sent');
+    assert.deepEqual(p.ribAtB.attr('198.51.100.9/32', 'COMMUNITIES')?.communities, [7]);
+    // Same desired state again: nothing is sent.
+    const count = p.ribAtB.updates.length;
+    p.a.setAdvertisements(next);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(p.ribAtB.updates.length, count);
+  });
+
+  it('packs a large table into UPDATEs within 4096 octets', async () => {
+    const p = await pair();
+    const ads = Array.from({ length: 3000 }, (_, i) => ({ prefix: `10.${(i >> 8) & 0xff}.${i & 0xff}.1/32` }));
+    p.a.setAdvertisements(ads);
+    await waitFor('3000 routes', () => p.ribAtB.routes.size === 3000 && p.ribAtB.endOfRib.length === 1);
+    // 3000 * 5 octets of NLRI need at least 4 messages of 4096; far fewer than one per prefix.
+    assert.ok(p.ribAtB.updates.length <= 6, `${p.ribAtB.updates.length} UPDATEs`);
+    p.a.setAdvertisements([]);
+    await waitFor('all withdrawn', () => p.ribAtB.routes.size === 0);
+  });
+
+  it('IPv6 over a dual-stack session: MP_REACH_NLRI with the configured global and link-local next hops, IPv6 End-of-RIB', async () => {
+    const p = await pair({
+      peerA: { dualStackAddressFamily: true, nextHops: { ipv6: '2001:db8::1', ipv6LinkLocal: 'fe80::1' } },
+      peerB: { dualStackAddressFamily: true },
+    });
+    p.a.setAdvertisements([{ prefix: '2001:db8:100::10/128' }, { prefix: '198.51.100.1/32' }]);
+    await waitFor('both families and both EoRs', () => p.ribAtB.routes.size === 2 && p.ribAtB.endOfRib.length === 2);
+    assert.deepEqual(p.ribAtB.routes.get('2001:db8:100::10/128')?.nextHops, ['2001:db8::1', 'fe80::1']);
+    assert.deepEqual(p.ribAtB.routes.get('198.51.100.1/32')?.nextHops, [A]);
+    assert.deepEqual([...p.ribAtB.endOfRib].sort(), ['ipv4', 'ipv6']);
+    p.a.setAdvertisements([{ prefix: '198.51.100.1/32' }]);
+    await waitFor('IPv6 withdrawn', () => p.ribAtB.routes.size === 1);
+  });
+
+  it('an IPv6 prefix is not sent over a session without the IPv6 family', async () => {
+    const p = await pair();
+    p.a.setAdvertisements([{ prefix: '2001:db8:100::10/128' }, { prefix: '198.51.100.1/32' }]);
+    await waitFor('EoR', () => p.ribAtB.endOfRib.length === 1);
+    assert.deepEqual([...p.ribAtB.routes.keys()], ['198.51.100.1/32']);
+  });
+
+  it('the peer filter selects which sessions get an advertisement', async () => {
+    const p = await pair();
+    p.a.setAdvertisements([{ prefix: '198.51.100.1/32', peers: ['b'] }, { prefix: '198.51.100.2/32', peers: ['other'] }]);
+    await waitFor('EoR', () => p.ribAtB.endOfRib.length === 1);
+    assert.deepEqual([...p.ribAtB.routes.keys()], ['198.51.100.1/32']);
+  });
+
+  it('wrong peer AS: the receiver sends NOTIFICATION OPEN Message Error / Bad Peer AS and no session comes up', async () => {
+    const p = await pair({ peerB: { peerAsn: 65000 } });
+    await waitFor('NOTIFICATION', () => p.fromB.some((m) => m.type === 'NOTIFICATION'));
+    const n = p.fromB.find((m) => m.type === 'NOTIFICATION');
+    assert.ok(n?.type === 'NOTIFICATION');
+    assert.deepEqual([n.code, n.subcode], [2, 2]);
+    assert.ok(!established(p.a) && !established(p.b));
+  });
+
+  it('reconnects after the connection is cut and converges to the same table', async () => {
+    const p = await pair();
+    p.a.setAdvertisements([{ prefix: '198.51.100.1/32' }, { prefix: '198.51.100.2/32' }]);
+    await waitFor('EoR', () => p.ribAtB.endOfRib.length === 1);
+    p.net.cutAll();
+    await waitFor('down', () => p.eventsA.some((e) => e.state !== 'Established'));
+    // While down, the desired state changes; the new session gets the new table.
+    p.a.setAdvertisements([{ prefix: '198.51.100.2/32' }, { prefix: '198.51.100.3/32' }]);
+    p.ribAtB.routes.clear(); // a receiver flushes a session's routes when it goes down
+    await waitFor('second EoR', () => p.ribAtB.endOfRib.length === 2, 8000);
+    assert.deepEqual([...p.ribAtB.routes.keys()].sort(), ['198.51.100.2/32', '198.51.100.3/32']);
+    assert.deepEqual(p.a.advertised('b').size, 2);
+  });
+
+  it('hold timer expiry both ways (fake clocks)', async () => {
+    const clockA = new FakeClock();
+    const clockB = new FakeClock();
+    const p = await pair({ clockA, clockB, peerA: { holdTimeSec: 9 }, peerB: { holdTimeSec: 9 } });
+    clockA.advance(0); // IdleHold 0 -> connect
+    await waitFor('Established', () => established(p.a) && established(p.b));
+    // Only B's time passes: A sends no KEEPALIVE, so B's hold timer (9 s) expires.
+    clockB.advance(9000);
+    await waitFor('A hears Hold Timer Expired', () => p.fromB.some((m) => m.type === 'NOTIFICATION'));
+    const n = p.fromB.find((m) => m.type === 'NOTIFICATION');
+    assert.ok(n?.type === 'NOTIFICATION');
+    assert.deepEqual([n.code, n.subcode], [4, 0]);
+    const downA = p.eventsA.find((e) => e.state !== 'Established');
+    assert.equal(downA?.reason?.code, 'NotificationReceived');
+    const downB = p.eventsB.find((e) => e.state !== 'Established');
+    assert.equal(downB?.reason?.code, 'HoldTimerExpired');
+  });
+});
+
+describe('speaker: against a scripted peer', () => {
+  async function scripted(peer: Partial<PeerSpec> = {}, clock?: FakeClock): Promise<{ raw: RawPeer; a: Speaker; events: SpeakerEvent[] }> {
+    const net = memoryTransport();
+    const raw = await RawPeer.listen(net, B);
+    const events: SpeakerEvent[] = [];
+    const a = new Speaker({
+      transport: net.transport(A),
+      logger: silentLogger(),
+      routerId: A,
+      onEvent: (e) => events.push(e),
+      ...(clock !== undefined ? { clock } : {}),
+    });
+    a.setPeers([{ name: 'r', myAsn: 64512, peerAsn: 64513, peerAddress: B, ...peer }]);
+    stops.push(async () => {
+      await a.stop();
+      net.cutAll();
+    });
+    clock?.advance(0);
+    await waitFor('OPEN from berth', () => raw.of('OPEN').length === 1);
+    return { raw, a, events };
+  }
+
+  function openFrom(caps: readonly Capability[], hold = 90): Message {
+    return { type: 'OPEN', version: 4, myAsn: 64513, holdTime: hold, bgpId: B, parameters: [{ kind: 'CAPABILITIES', capabilities: caps }] };
+  }
+
+  const baseCaps = [
+    { kind: 'MULTIPROTOCOL', afi: 1, safi: 1 },
+    { kind: 'FOUR_OCTET_AS', asn: 64513 },
+    { kind: 'ROUTE_REFRESH' },
+  ] as const;
+
+  it('our OPEN: version 4, AS, hold 90, router id, MP/4-octet/route-refresh/enhanced RR, GR with R and F bits', async () => {
+    const { raw } = await scripted({ enableGracefulRestart: true, gracefulRestartTimeSec: 90 });
+    const open = raw.of('OPEN')[0];
+    assert.ok(open !== undefined);
+    assert.equal(open.version, 4);
+    assert.equal(open.myAsn, 64512);
+    assert.equal(open.holdTime, 90);
+    assert.equal(open.bgpId, A);
+    const caps = open.parameters.flatMap((x) => (x.kind === 'CAPABILITIES' ? x.capabilities : []));
+    assert.deepEqual(caps.map((c) => c.kind), ['MULTIPROTOCOL', 'ROUTE_REFRESH', 'ENHANCED_ROUTE_REFRESH', 'FOUR_OCTET_AS', 'GRACEFUL_RESTART']);
+    const gr = caps.find((c) => c.kind === 'GRACEFUL_RESTART');
+    assert.ok(gr?.kind === 'GRACEFUL_RESTART');
+    assert.equal(gr.restartTime, 90);
+    assert.equal(gr.restarting, false, 'no R bit without a restart');
+    assert.deepEqual(gr.families, [{ afi: 1, safi: 1, forwarding: true }]);
+  });
+
+  it('ROUTE-REFRESH re-sends the table; with enhanced route refresh framed by BoRR / EoRR', async () => {
+    const { raw, a } = await scripted();
+    a.setAdvertisements([{ prefix: '198.51.100.1/32' }, { prefix: '198.51.100.2/32', communities: [5] }]);
+    raw.send(openFrom([...baseCaps, { kind: 'ENHANCED_ROUTE_REFRESH' }]));
+    raw.send({ type: 'KEEPALIVE' });
+    raw.established();
+    await waitFor('EoR', () => raw.rib.endOfRib.length === 1);
+    const n = raw.of('UPDATE').length;
+    raw.send({ type: 'ROUTE_REFRESH', afi: 1, safi: 1, subtype: 0 });
+    await waitFor('EoRR', () => raw.of('ROUTE_REFRESH').length === 2);
+    const after = raw.received.slice(raw.received.findIndex((m) => m.type === 'ROUTE_REFRESH'));
+    assert.deepEqual(after.map((m) => (m.type === 'ROUTE_REFRESH' ? `RR${m.subtype}` : m.type)), ['RR1', 'UPDATE', 'UPDATE', 'RR2']);
+    assert.equal(raw.of('UPDATE').length, n + 2);
+    assert.equal(raw.rib.routes.size, 2);
+  });
+
+  it('ROUTE-REFRESH without enhanced route refresh: the table alone', async () => {
+    const { raw, a } = await scripted();
+    a.setAdvertisements([{ prefix: '198.51.100.1/32' }]);
+    raw.send(openFrom([...baseCaps]));
+    raw.send({ type: 'KEEPALIVE' });
+    raw.established();
+    await waitFor('EoR', () => raw.rib.endOfRib.length === 1);
+    const n = raw.of('UPDATE').length;
+    raw.send({ type: 'ROUTE_REFRESH', afi: 1, safi: 1, subtype: 0 });
+    await waitFor('re-sent', () => raw.of('UPDATE').length === n + 1);
+    assert.equal(raw.of('ROUTE_REFRESH').length, 0);
+  });
+
+  it('our hold timer: a silent peer gets NOTIFICATION Hold Timer Expired after the negotiated hold time', async () => {
+    const clock = new FakeClock();
+    const { raw, events } = await scripted({ holdTimeSec: 30 }, clock);
+    raw.send(openFrom([...baseCaps], 12)); // negotiated hold = 12 s, keepalive 4 s
+    raw.send({ type: 'KEEPALIVE' });
+    raw.established();
+    await waitFor('Established', () => events.some((e) => e.state === 'Established'));
+    const kaBefore = raw.of('KEEPALIVE').length;
+    clock.advance(11_999);
+    await new Promise((r) => setTimeout(r, 10));
+    assert.equal(raw.of('KEEPALIVE').length - kaBefore, 2, 'keepalives every 4 s while waiting');
+    assert.equal(raw.of('NOTIFICATION').length, 0);
+    clock.advance(1);
+    await waitFor('NOTIFICATION', () => raw.of('NOTIFICATION').length === 1);
+    assert.deepEqual([raw.of('NOTIFICATION')[0]?.code, raw.of('NOTIFICATION')[0]?.subcode], [4, 0]);
+    await waitFor('closed', () => raw.closed);
+    assert.equal(events.at(-1)?.reason?.code, 'HoldTimerExpired');
+  });
+
+  it('UPDATEs from the peer are parsed and dropped; RFC 7606 treat-as-withdraw keeps the session', async () => {
+    const { raw, a, events } = await scripted();
+    raw.send(openFrom([...baseCaps]));
+    raw.send({ type: 'KEEPALIVE' });
+    raw.established();
+    await waitFor('Established', () => events.some((e) => e.state === 'Established'));
+    // A well-formed UPDATE.
+    raw.send({
+      type: 'UPDATE',
+      withdrawn: [],
+      attributes: [
+        { kind: 'ORIGIN', origin: 0 },
+        { kind: 'AS_PATH', segments: [{ type: 2, asns: [64513] }] },
+        { kind: 'NEXT_HOP', nextHop: B },
+      ],
+      nlri: [{ family: 'ipv4', address: '203.0.113.0', length: 24 }],
+    });
+    // ORIGIN with a bad value (RFC 7606 §7.1: treat-as-withdraw): header 19 + lengths, built by hand.
+    const attrs = Buffer.from([0x40, 1, 1, 7, 0x40, 2, 0, 0x40, 3, 4, 192, 0, 2, 2]);
+    const nlri = Buffer.from([24, 203, 0, 113]);
+    const body = Buffer.concat([Buffer.from([0, 0, 0, attrs.length]), attrs, nlri]);
+    const hdr = Buffer.alloc(19, 0xff);
+    hdr.writeUInt16BE(19 + body.length, 16);
+    hdr[18] = 2;
+    raw.sendRaw(Buffer.concat([hdr, body]));
+    raw.send({ type: 'KEEPALIVE' });
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(raw.of('NOTIFICATION').length, 0);
+    assert.equal(a.sessions()[0]?.state, 'Established');
+  });
+
+  it('a malformed UPDATE (bad attribute list length) gets NOTIFICATION 3/1 and the session resets', async () => {
+    const { raw, events } = await scripted();
+    raw.send(openFrom([...baseCaps]));
+    raw.send({ type: 'KEEPALIVE' });
+    raw.established();
+    await waitFor('Established', () => events.some((e) => e.state === 'Established'));
+    // Total path attribute length runs past the message (RFC 4271 §6.3 Malformed Attribute List).
+    const body = Buffer.from([0, 0, 0, 200, 0x40, 1, 1, 0]);
+    const hdr = Buffer.alloc(19, 0xff);
+    hdr.writeUInt16BE(19 + body.length, 16);
+    hdr[18] = 2;
+    raw.sendRaw(Buffer.concat([hdr, body]));
+    await waitFor('NOTIFICATION', () => raw.of('NOTIFICATION').length === 1);
+    assert.deepEqual([raw.of('NOTIFICATION')[0]?.code, raw.of('NOTIFICATION')[0]?.subcode], [3, 1]);
+    assert.equal(events.at(-1)?.reason?.code, 'UpdateMessageError');
+  });
+
+  it('a bad marker gets NOTIFICATION 1/1 (Connection Not Synchronized)', async () => {
+    const { raw } = await scripted();
+    const bad = Buffer.alloc(19, 0xff);
+    bad[0] = 0;
+    bad.writeUInt16BE(19, 16);
+    bad[18] = 4;
+    raw.sendRaw(bad);
+    await waitFor('NOTIFICATION', () => raw.of('NOTIFICATION').length === 1);
+    assert.deepEqual([raw.of('NOTIFICATION')[0]?.code, raw.of('NOTIFICATION')[0]?.subcode], [1, 1]);
+  });
+
+  it('setPeers removing a peer sends Cease / Administrative Shutdown with a shutdown communication', async () => {
+    const { raw, a, events } = await scripted();
+    raw.send(openFrom([...baseCaps]));
+    raw.send({ type: 'KEEPALIVE' });
+    raw.established();
+    await waitFor('Established', () => events.some((e) => e.state === 'Established'));
+    a.setPeers([]);
+    await waitFor('NOTIFICATION', () => raw.of('NOTIFICATION').length === 1);
+    const n = raw.of('NOTIFICATION')[0];
+    assert.deepEqual([n?.code, n?.subcode, n?.shutdownMessage], [6, 2, 'peer removed']);
+  });
+});
+
+describe('speaker: restart flag (RFC 4724)', () => {
+  it('sets the R bit in the first OPEN after a restart', async () => {
+    const net = memoryTransport();
+    const raw = await RawPeer.listen(net, B);
+    const a = new Speaker({ transport: net.transport(A), logger: silentLogger(), routerId: A, restarting: true });
+    a.setPeers([{ name: 'r', myAsn: 64512, peerAsn: 64513, peerAddress: B, enableGracefulRestart: true }]);
+    try {
+      await waitFor('OPEN', () => raw.of('OPEN').length === 1);
+      const caps = raw.of('OPEN')[0]?.parameters.flatMap((x) => (x.kind === 'CAPABILITIES' ? x.capabilities : [])) ?? [];
+      const gr = caps.find((c) => c.kind === 'GRACEFUL_RESTART');
+      assert.ok(gr?.kind === 'GRACEFUL_RESTART');
+      assert.equal(gr.restarting, true);
+    } finally {
+      await a.stop();
+      net.cutAll();
+    }
+  });
+});
