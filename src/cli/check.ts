@@ -1,6 +1,122 @@
-// `berth check`: not built yet.
+// `berth check --manifests PATH [--output table|json] [--lb-class NAME]`: compile the manifests, allocate
+// an IP for every LoadBalancer Service, show each Service's IPs, pool and announce modes (or why it has
+// none), then every problem. Exit 0 when every object is valid, 1 when any is invalid, 2 for bad usage.
 
-export async function runCheck(_argv: readonly string[]): Promise<number> {
-  process.stderr.write('berth check: not implemented yet\n');
-  return 1;
+import { checkSnapshot, type CheckReport } from '../config/check.ts';
+import { loadManifests, type ManifestResult } from '../config/manifests.ts';
+import { objectKey, type Problem } from '../config/problems.ts';
+
+export const CHECK_USAGE = `usage: berth check --manifests PATH [--output table|json] [--lb-class NAME]
+
+  --manifests PATH   a YAML/JSON file, or a folder read recursively (*.yaml, *.yml, *.json)
+  --output FORMAT    table (default) or json
+  --lb-class NAME    berth's loadBalancerClass (default: Services without a class)
+
+exit status: 0 every object is valid, 1 some object is invalid, 2 bad usage
+`;
+
+interface CheckArgs {
+  readonly manifests: string;
+  readonly output: 'table' | 'json';
+  readonly lbClass: string | undefined;
+}
+
+function parseArgs(argv: readonly string[]): CheckArgs | string {
+  let manifests: string | undefined;
+  let output: string = 'table';
+  let lbClass: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    const eq = arg.indexOf('=');
+    const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
+    const inline = arg.startsWith('--') && eq > 0 ? arg.slice(eq + 1) : undefined;
+    const value = (): string | undefined => {
+      if (inline !== undefined) return inline;
+      i++;
+      return argv[i];
+    };
+    switch (flag) {
+      case '--manifests':
+      case '-m':
+        manifests = value();
+        if (manifests === undefined || manifests === '') return '--manifests needs a path';
+        break;
+      case '--output':
+      case '-o':
+        output = value() ?? '';
+        if (output !== 'table' && output !== 'json') return `--output must be table or json, got "${output}"`;
+        break;
+      case '--lb-class':
+        lbClass = value();
+        if (lbClass === undefined || lbClass === '') return '--lb-class needs a class name';
+        break;
+      default:
+        return `unknown argument "${arg}"`;
+    }
+  }
+  if (manifests === undefined) return '--manifests PATH is required';
+  return { manifests, output: output as 'table' | 'json', lbClass };
+}
+
+export async function runCheck(argv: readonly string[]): Promise<number> {
+  if (argv.includes('-h') || argv.includes('--help')) {
+    process.stdout.write(CHECK_USAGE);
+    return 0;
+  }
+  const args = parseArgs(argv);
+  if (typeof args === 'string') {
+    process.stderr.write(`berth check: ${args}\n\n${CHECK_USAGE}`);
+    return 2;
+  }
+  let loaded: ManifestResult;
+  try {
+    loaded = loadManifests(args.manifests);
+  } catch (err: unknown) {
+    process.stderr.write(`berth check: cannot read ${args.manifests}: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
+  const { report } = checkSnapshot(loaded.snapshot, args.lbClass === undefined ? {} : { loadBalancerClass: args.lbClass }, loaded.problems);
+  const withOrigins: CheckReport = { services: report.services, problems: report.problems.map((p) => locate(p, loaded)) };
+  process.stdout.write(args.output === 'json' ? `${JSON.stringify(withOrigins, null, 2)}\n` : renderTable(withOrigins, loaded));
+  return withOrigins.problems.length > 0 ? 1 : 0;
+}
+
+/** Appends the manifest file and line of the object a problem is about. */
+function locate(p: Problem, loaded: ManifestResult): Problem {
+  const origin = loaded.origins.get(objectKey(p));
+  return origin === undefined ? p : { ...p, message: `${p.message} [${origin.file}:${origin.line}]` };
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+function renderTable(report: CheckReport, loaded: ManifestResult): string {
+  let out = '';
+  if (report.services.length === 0) out += 'No LoadBalancer Services.\n';
+  else {
+    out += table(
+      ['SERVICE', 'IPS', 'POOL', 'MODES', 'NOTE'],
+      report.services.map((s) => [`${s.namespace}/${s.name}`, s.ips.length > 0 ? s.ips.join(',') : '-', s.pool ?? '-', s.modes.length > 0 ? s.modes.join('+') : '-', s.reason ?? '']),
+    );
+  }
+  if (loaded.ignored.length > 0) {
+    out += `\nIgnored (berth does not read these kinds): ${loaded.ignored.map((o) => `${o.kind} ${o.namespace === undefined ? '' : `${o.namespace}/`}${o.name}`).join(', ')}\n`;
+  }
+  if (report.problems.length === 0) {
+    out += '\nNo problems.\n';
+  } else {
+    out += `\n${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}:\n`;
+    out += table(
+      ['KIND', 'OBJECT', 'FIELD', 'PROBLEM'],
+      report.problems.map((p) => [p.kind, p.namespace === undefined ? p.name : `${p.namespace}/${p.name}`, p.field ?? '-', p.message]),
+    );
+  }
+  return out;
 }

@@ -128,7 +128,8 @@ export function parseManifests(files: readonly ManifestFile[]): ManifestResult {
     const routed = (SnapshotKinds as Readonly<Record<string, keyof Snapshot>>)[gk];
     const rawNs = metadata?.['namespace'];
     const clusterScoped = CLUSTER_SCOPED.has(gk) || routed === undefined;
-    const namespace = clusterScoped ? undefined : typeof rawNs === 'string' && rawNs !== '' ? rawNs : 'default';
+    const givenNs = typeof rawNs === 'string' && rawNs !== '' ? rawNs : undefined;
+    const namespace = routed === undefined ? givenNs : clusterScoped ? undefined : (givenNs ?? 'default');
     const ref: ObjectRef = { kind, ...(namespace === undefined ? {} : { namespace }), name: name === '' ? `(unnamed at ${at})` : name };
 
     if (routed === undefined) {

@@ -1,0 +1,82 @@
+// The pure core of `berth check`: compile a snapshot, allocate an IP for every Service (replaying the
+// IPs already in status first, as the controller does after a restart), dispatch each VIP, and report.
+// src/cli/check.ts only parses arguments, reads files and prints.
+
+import { Allocator } from '../pool/allocator.ts';
+import { formatIP, type AllocationResult, type ExistingAssignment } from '../pool/types.ts';
+import { compile, type CompileResult } from './compile.ts';
+import { dispatch } from './dispatch.ts';
+import { allocateWithPorterFallback } from './porter.ts';
+import type { AnnounceMode } from './model.ts';
+import { sortProblems, type Problem } from './problems.ts';
+import { translateService, type ServiceIntent, type ServiceOptions, type ServiceTranslation } from './services.ts';
+import type { Snapshot } from './snapshot.ts';
+
+export interface ServiceReport {
+  readonly namespace: string;
+  readonly name: string;
+  readonly ips: readonly string[];
+  /** null when no pool was assigned. */
+  readonly pool: string | null;
+  readonly modes: readonly AnnounceMode[];
+  /** Why the Service has no IP, or no announcement. */
+  readonly reason?: string;
+}
+
+export interface CheckReport {
+  readonly services: readonly ServiceReport[];
+  readonly problems: readonly Problem[];
+}
+
+export interface CheckResult {
+  readonly report: CheckReport;
+  readonly compiled: CompileResult;
+}
+
+/** Runs compile + allocation + dispatch over a snapshot. `extraProblems` (e.g. manifest errors) are merged in. */
+export function checkSnapshot(snapshot: Snapshot, opts: ServiceOptions = {}, extraProblems: readonly Problem[] = []): CheckResult {
+  const compiled = compile(snapshot);
+  const { config } = compiled;
+  const translations: ServiceTranslation[] = snapshot.services.map((s) => translateService(s, snapshot.namespaces, opts));
+  const ours: ServiceIntent[] = translations.flatMap((t) => (t.kind === 'ours' ? [t.intent] : []));
+  const allocator = new Allocator(config.pools.map((p) => p.spec));
+  // Restart safety (reference/metallb.md §3.6): status IPs first, then every Service converges.
+  const existing: ExistingAssignment[] = ours.filter((i) => i.currentIPs.length > 0).map((i) => ({ request: i.request, ips: i.currentIPs }));
+  allocator.restoreAll(existing);
+  const results = new Map<string, AllocationResult>();
+  for (const intent of [...ours].sort((a, b) => (a.request.service < b.request.service ? -1 : 1))) {
+    results.set(intent.request.service, allocateWithPorterFallback(allocator, config, intent.request));
+  }
+
+  const services: ServiceReport[] = [];
+  const problems: Problem[] = [...extraProblems, ...compiled.problems];
+  for (const t of translations) {
+    const ns = t.kind === 'ours' ? (t.intent.ref.namespace ?? 'default') : (t.ref.namespace ?? 'default');
+    const name = t.kind === 'ours' ? t.intent.ref.name : t.ref.name;
+    if (t.kind === 'ignored') {
+      if (!t.reason.startsWith('type ')) services.push({ namespace: ns, name, ips: [], pool: null, modes: [], reason: `not berth's: ${t.reason}` });
+      continue;
+    }
+    if (t.kind === 'invalid') {
+      problems.push(...t.problems);
+      services.push({ namespace: ns, name, ips: [], pool: null, modes: [], reason: 'invalid Service: see problems' });
+      continue;
+    }
+    const res = results.get(t.intent.request.service);
+    if (res === undefined || !res.ok) {
+      services.push({ namespace: ns, name, ips: [], pool: null, modes: [], reason: res === undefined ? 'not allocated' : res.failure.message });
+      continue;
+    }
+    const d = dispatch(config, { pool: res.assignment.pool, serviceProtocol: t.intent.protocol, serviceLabels: t.intent.labels });
+    services.push({
+      namespace: ns,
+      name,
+      ips: res.assignment.ips.map(formatIP),
+      pool: res.assignment.pool,
+      modes: d.modes,
+      ...(d.reason === undefined ? {} : { reason: d.reason }),
+    });
+  }
+  services.sort((a, b) => (`${a.namespace}/${a.name}` < `${b.namespace}/${b.name}` ? -1 : 1));
+  return { report: { services, problems: sortProblems(problems) }, compiled };
+}

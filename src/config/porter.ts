@@ -1,0 +1,30 @@
+// Porter / OpenELB <= 0.5 pool fallback (reference/openelb-and-peers.md §2 "Automatic selection"; seeds
+// "Use Porter in Layer 2 Mode"): a Service that names no Eip, when no namespace-bound Eip and no default
+// Eip applies, takes "the first available Eip object that matches the protocol" (the Service's protocol
+// annotation, bgp when absent). OpenELB 0.6 fails instead; berth keeps the older, documented behaviour so
+// the Porter manifests users were given keep working. The allocator implements 0.6; this wraps it.
+
+import type { Allocator } from '../pool/allocator.ts';
+import { FailureReason, type AllocationRequest, type AllocationResult } from '../pool/types.ts';
+import type { Config } from './model.ts';
+
+/** Eips a fallback may use, in Porter's list order (by name): matching protocol, not disabled. */
+export function porterFallbackPools(config: Config, request: AllocationRequest): string[] {
+  const wanted = request.protocol ?? 'bgp';
+  return config.pools
+    .filter((p) => p.spec.dialect === 'openelb' && !p.spec.disabled && (p.spec.protocol ?? 'bgp') === wanted)
+    .map((p) => p.spec.name)
+    .sort();
+}
+
+/** allocator.allocate(), then the Porter fallback when an OpenELB Service found no namespace-bound or default Eip. */
+export function allocateWithPorterFallback(allocator: Allocator, config: Config, request: AllocationRequest): AllocationResult {
+  const first = allocator.allocate(request);
+  if (first.ok || first.failure.reason !== FailureReason.NoDefaultPool || request.dialect !== 'openelb') return first;
+  if (request.requestedPool !== undefined || request.requestedIPs.length > 0) return first;
+  for (const pool of porterFallbackPools(config, request)) {
+    const res = allocator.allocate({ ...request, requestedPool: pool });
+    if (res.ok) return res;
+  }
+  return first;
+}

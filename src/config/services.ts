@@ -1,0 +1,224 @@
+// Which Services are berth's, and Service -> AllocationRequest (reference/metallb.md §2,
+// openelb-and-peers.md §2). Pure.
+//
+// Ours:  type LoadBalancer, and
+//   OpenELB dialect: annotation lb.kubesphere.io/v1alpha1 = porter | openelb;
+//   MetalLB dialect: every other one with no spec.loadBalancerClass (or exactly the configured class).
+//   A Service whose loadBalancerClass names another implementation is never ours, in either dialect.
+// Requests (both dialects read every annotation; contradictions are problems):
+//   IPs:  metallb.io/loadBalancerIPs (comma-separated, <= 2, one per family) | spec.loadBalancerIP |
+//         eip.{openelb,porter}.kubesphere.io/v1alpha1. MetalLB: annotation + spec.loadBalancerIP is an error.
+//   pool: metallb.io/address-pool | eip.{openelb,porter}.kubesphere.io/v1alpha2 (Eip name).
+//   sharing key: metallb.io/allow-shared-ip. Protocol: protocol.{porter,openelb}.kubesphere.io/v1alpha1.
+//   The metallb.universe.tf/* spellings are read when the metallb.io/* one is absent.
+
+import type { V1Namespace, V1Service } from '@kubernetes/client-node';
+import {
+  IPFamilyPolicy,
+  PortProtocol,
+  parseIP,
+  type AllocationRequest,
+  type Dialect,
+  type Family,
+  type IPAddress,
+  type Labels,
+  type PoolProtocol,
+  type ServicePort,
+} from '../pool/types.ts';
+import { makeProblem, type ObjectRef, type Problem } from './problems.ts';
+
+export const Annotations = {
+  loadBalancerIPs: 'metallb.io/loadBalancerIPs',
+  addressPool: 'metallb.io/address-pool',
+  allowSharedIP: 'metallb.io/allow-shared-ip',
+  allocatedFromPool: 'metallb.io/ip-allocated-from-pool',
+  openelb: 'lb.kubesphere.io/v1alpha1',
+  eipPool: ['eip.openelb.kubesphere.io/v1alpha2', 'eip.porter.kubesphere.io/v1alpha2'],
+  eipIP: ['eip.openelb.kubesphere.io/v1alpha1', 'eip.porter.kubesphere.io/v1alpha1'],
+  protocol: ['protocol.openelb.kubesphere.io/v1alpha1', 'protocol.porter.kubesphere.io/v1alpha1'],
+} as const;
+
+const DEPRECATED_PREFIX = 'metallb.universe.tf/';
+const OPENELB_VALUES: readonly string[] = ['porter', 'openelb'];
+
+export interface ServiceOptions {
+  /** berth's loadBalancerClass (`--lb-class`); undefined = Services without a class only. */
+  readonly loadBalancerClass?: string;
+}
+
+export const TrafficPolicy = { Cluster: 'Cluster', Local: 'Local' } as const;
+export type TrafficPolicy = (typeof TrafficPolicy)[keyof typeof TrafficPolicy];
+
+export interface ServiceIntent {
+  readonly ref: ObjectRef;
+  readonly request: AllocationRequest;
+  /** Protocol annotation (layer2|bgp), undefined when absent: dispatch then asks the pool. */
+  readonly protocol: PoolProtocol | undefined;
+  readonly externalTrafficPolicy: TrafficPolicy;
+  /** status.loadBalancer.ingress[].ip, parsed: replayed into the allocator before new allocations. */
+  readonly currentIPs: readonly IPAddress[];
+  /** Labels, for advertisement serviceSelectors. */
+  readonly labels: Labels;
+}
+
+export type ServiceTranslation =
+  | { readonly kind: 'ignored'; readonly ref: ObjectRef; readonly reason: string }
+  | { readonly kind: 'invalid'; readonly ref: ObjectRef; readonly problems: readonly Problem[] }
+  | { readonly kind: 'ours'; readonly intent: ServiceIntent };
+
+export function serviceRef(svc: V1Service): ObjectRef {
+  return { kind: 'Service', namespace: svc.metadata?.namespace ?? 'default', name: svc.metadata?.name ?? '' };
+}
+
+/** A metallb.io/* annotation, falling back to the deprecated metallb.universe.tf/* spelling. */
+function metallbAnnotation(ann: Labels, key: string): { value: string | undefined; field: string } {
+  const v = ann[key];
+  if (v !== undefined) return { value: v, field: key };
+  const old = DEPRECATED_PREFIX + key.slice(key.indexOf('/') + 1);
+  return { value: ann[old], field: old };
+}
+
+function firstOf(ann: Labels, keys: readonly string[]): { value: string | undefined; field: string } {
+  for (const k of keys) if (ann[k] !== undefined) return { value: ann[k], field: k };
+  return { value: undefined, field: keys[0] ?? '' };
+}
+
+export function serviceDialect(svc: V1Service): Dialect {
+  const v = svc.metadata?.annotations?.[Annotations.openelb];
+  return v !== undefined && OPENELB_VALUES.includes(v) ? 'openelb' : 'metallb';
+}
+
+/** Canonical `k=v,...` of a selector map (sorted keys): the sharing backend key for ETP=Local. */
+export function canonicalLabels(labels: Labels): string {
+  return Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${labels[k] ?? ''}`)
+    .join(',');
+}
+
+function familyOf(text: string): Family | undefined {
+  const ip = parseIP(text);
+  return ip.ok ? ip.value.family : undefined;
+}
+
+export function translateService(svc: V1Service, namespaces: readonly V1Namespace[], opts: ServiceOptions = {}): ServiceTranslation {
+  const ref = serviceRef(svc);
+  const spec = svc.spec;
+  if (spec?.type !== 'LoadBalancer') return { kind: 'ignored', ref, reason: `type ${spec?.type ?? 'ClusterIP'}, not LoadBalancer` };
+  const cls = spec.loadBalancerClass;
+  if (cls !== undefined && cls !== opts.loadBalancerClass) {
+    return { kind: 'ignored', ref, reason: `loadBalancerClass "${cls}" belongs to another implementation` };
+  }
+  const ann: Labels = svc.metadata?.annotations ?? {};
+  const dialect = serviceDialect(svc);
+  if (cls === undefined && opts.loadBalancerClass !== undefined && dialect === 'metallb') {
+    return { kind: 'ignored', ref, reason: `no loadBalancerClass; berth runs with class "${opts.loadBalancerClass}"` };
+  }
+  const problems: Problem[] = [];
+  const report = (field: string, message: string): void => {
+    problems.push(makeProblem(ref, field, message));
+  };
+
+  // Requested IPs.
+  const lbIPs = metallbAnnotation(ann, Annotations.loadBalancerIPs);
+  const eipIP = firstOf(ann, Annotations.eipIP);
+  const specIP = spec.loadBalancerIP !== undefined && spec.loadBalancerIP !== '' ? spec.loadBalancerIP : undefined;
+  let ipTexts: string[] = [];
+  let ipField = 'spec.loadBalancerIP';
+  if (lbIPs.value !== undefined) {
+    ipTexts = lbIPs.value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    ipField = `metadata.annotations["${lbIPs.field}"]`;
+    if (specIP !== undefined) report(ipField, `service can not have both ${lbIPs.field} and spec.loadBalancerIP: keep the annotation`);
+    if (eipIP.value !== undefined) report(`metadata.annotations["${eipIP.field}"]`, `service can not have both ${lbIPs.field} and ${eipIP.field}: keep one`);
+  } else if (eipIP.value !== undefined) {
+    ipTexts = [eipIP.value.trim()];
+    ipField = `metadata.annotations["${eipIP.field}"]`;
+    if (specIP !== undefined && specIP.trim() !== eipIP.value.trim()) {
+      report(ipField, `${eipIP.field} (${eipIP.value}) and spec.loadBalancerIP (${specIP}) disagree, and OpenELB versions differ on which wins: keep one`);
+    }
+  } else if (specIP !== undefined) {
+    ipTexts = [specIP.trim()];
+  }
+  const requestedIPs: IPAddress[] = [];
+  for (const t of ipTexts) {
+    const ip = parseIP(t);
+    if (!ip.ok) report(ipField, `${ip.error.message}: write an IPv4 or IPv6 address`);
+    else requestedIPs.push(ip.value);
+  }
+  if (requestedIPs.length > 2) report(ipField, `at most 2 IPs (one IPv4 and one IPv6), got ${requestedIPs.length}`);
+  if (requestedIPs.length === 2 && requestedIPs[0]?.family === requestedIPs[1]?.family) report(ipField, 'two IPs must be one IPv4 and one IPv6');
+
+  // Pool.
+  const pool = metallbAnnotation(ann, Annotations.addressPool);
+  const eipPool = firstOf(ann, Annotations.eipPool);
+  if (pool.value !== undefined && eipPool.value !== undefined && pool.value !== eipPool.value) {
+    report(`metadata.annotations["${eipPool.field}"]`, `${pool.field} ("${pool.value}") and ${eipPool.field} ("${eipPool.value}") name different pools: keep one`);
+  }
+  const requestedPool = pool.value ?? eipPool.value;
+
+  // Protocol.
+  const proto = firstOf(ann, Annotations.protocol);
+  let protocol: PoolProtocol | undefined;
+  if (proto.value !== undefined) {
+    if (proto.value === 'layer2' || proto.value === 'bgp') protocol = proto.value;
+    else if (proto.value === 'vip') report(`metadata.annotations["${proto.field}"]`, 'vip (keepalived) mode is not supported by berth: use layer2');
+    else report(`metadata.annotations["${proto.field}"]`, `must be layer2 or bgp, got "${proto.value}"`);
+  }
+
+  // Families: the cluster IPs when set (the API server's answer), else what the spec asks for
+  // (manifests that were never applied have no cluster IP).
+  const policyText = spec.ipFamilyPolicy ?? IPFamilyPolicy.SingleStack;
+  const policies: readonly string[] = Object.values(IPFamilyPolicy);
+  if (!policies.includes(policyText)) report('spec.ipFamilyPolicy', `must be one of ${policies.join(', ')}, got "${policyText}"`);
+  const ipFamilyPolicy = policyText as IPFamilyPolicy;
+  const clusterIPs = (spec.clusterIPs ?? (spec.clusterIP === undefined ? [] : [spec.clusterIP])).filter((c) => c !== '' && c !== 'None');
+  let ipFamilies: Family[] = clusterIPs.map(familyOf).filter((f): f is Family => f !== undefined);
+  if (clusterIPs.length === 0) {
+    const asked = (spec.ipFamilies ?? []).map((f) => (f === 'IPv6' ? 'ipv6' : f === 'IPv4' ? 'ipv4' : undefined)).filter((f): f is Family => f !== undefined);
+    if (asked.length > 0) ipFamilies = ipFamilyPolicy === IPFamilyPolicy.SingleStack ? asked.slice(0, 1) : asked;
+    else ipFamilies = ipFamilyPolicy === IPFamilyPolicy.SingleStack ? ['ipv4'] : ['ipv4', 'ipv6'];
+  }
+
+  // Ports and traffic policy.
+  const ports: ServicePort[] = [];
+  const protocols: readonly string[] = Object.values(PortProtocol);
+  (spec.ports ?? []).forEach((p, i) => {
+    const proto = p.protocol ?? PortProtocol.TCP;
+    if (!protocols.includes(proto)) report(`spec.ports[${i}].protocol`, `must be TCP, UDP or SCTP, got "${proto}"`);
+    else ports.push({ protocol: proto as PortProtocol, port: p.port });
+  });
+  const etpText = spec.externalTrafficPolicy ?? TrafficPolicy.Cluster;
+  const etp = etpText === 'Local' ? TrafficPolicy.Local : etpText === 'Cluster' ? TrafficPolicy.Cluster : undefined;
+  if (etp === undefined) report('spec.externalTrafficPolicy', `must be Cluster or Local, got "${etpText}"`);
+
+  if (problems.length > 0 || etp === undefined) return { kind: 'invalid', ref, problems };
+
+  const nsName = ref.namespace ?? 'default';
+  const ns = namespaces.find((n) => n.metadata?.name === nsName);
+  // The API server labels every Namespace with its own name (kubernetes.io/metadata.name).
+  const namespaceLabels: Labels = { 'kubernetes.io/metadata.name': nsName, ...(ns?.metadata?.labels ?? {}) };
+  const sharing = metallbAnnotation(ann, Annotations.allowSharedIP).value;
+  const labels: Labels = svc.metadata?.labels ?? {};
+  const currentIPs: IPAddress[] = [];
+  for (const ing of svc.status?.loadBalancer?.ingress ?? []) {
+    if (ing.ip === undefined) continue;
+    const ip = parseIP(ing.ip);
+    if (ip.ok) currentIPs.push(ip.value);
+  }
+  const request: AllocationRequest = {
+    service: `${nsName}/${ref.name}`,
+    namespace: nsName,
+    namespaceLabels,
+    serviceLabels: labels,
+    ipFamilies,
+    ipFamilyPolicy,
+    requestedIPs,
+    requestedPool: requestedPool === undefined || requestedPool === '' ? undefined : requestedPool,
+    protocol,
+    sharingKey: sharing === undefined || sharing === '' ? undefined : sharing,
+    backendKey: etp === TrafficPolicy.Local ? canonicalLabels(spec.selector ?? {}) : '',
+    ports,
+    dialect,
+  };
+  return { kind: 'ours', intent: { ref, request, protocol, externalTrafficPolicy: etp, currentIPs, labels } };
+}
