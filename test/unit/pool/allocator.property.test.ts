@@ -1,0 +1,206 @@
+// Property tests over random sequences of allocate/release against a fixed set of pools:
+// - no IP outside its pool; assignments name an existing pool
+// - no IP held twice unless sharing allows it (same non-empty key + backend, or OpenELB implicit), and
+//   never a (protocol, port) used twice on one IP
+// - avoidBuggyIPs pools never hold .0/.255; automatic allocation never hands out reserved CIDR addresses
+// - a restart (restoreAll in a random order) reproduces every IP, and reconciling afterwards keeps them
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { Allocator } from '../../../src/pool/allocator.ts';
+import { formatIP } from '../../../src/pool/address.ts';
+import { isBuggy, isReservedInCIDR } from '../../../src/pool/pool.ts';
+import type { AllocationRequest, Family, PoolSpec, ServicePort } from '../../../src/pool/types.ts';
+import { eip, ip, pool, req } from './helpers.ts';
+
+const POOLS: readonly PoolSpec[] = [
+  pool('p4', ['192.0.2.0/28']),
+  pool('r', ['198.51.100.250-198.51.101.5'], { avoidBuggyIPs: true }),
+  pool('d', ['203.0.113.0/29', '2001:db8::/125']),
+  pool('sa', ['203.0.113.32/29'], { hasServiceAllocation: true, namespaces: ['n1'], priority: 3 }),
+  eip('e', '203.0.113.16/29', { isDefault: true }),
+];
+
+const REQUESTABLE = ['192.0.2.0', '192.0.2.5', '198.51.100.255', '198.51.101.1', '203.0.113.2', '2001:db8::', '203.0.113.18', '203.0.113.33', '203.0.113.200'];
+
+const portSets: readonly (readonly ServicePort[])[] = [
+  [{ protocol: 'TCP', port: 80 }],
+  [{ protocol: 'TCP', port: 443 }],
+  [{ protocol: 'UDP', port: 53 }],
+  [{ protocol: 'TCP', port: 53 }, { protocol: 'TCP', port: 80 }],
+];
+
+const familySpecs: readonly Pick<AllocationRequest, 'ipFamilies' | 'ipFamilyPolicy'>[] = [
+  { ipFamilies: ['ipv4'], ipFamilyPolicy: 'SingleStack' },
+  { ipFamilies: ['ipv6'], ipFamilyPolicy: 'SingleStack' },
+  { ipFamilies: ['ipv4', 'ipv6'] as readonly Family[], ipFamilyPolicy: 'PreferDualStack' },
+  { ipFamilies: ['ipv6', 'ipv4'] as readonly Family[], ipFamilyPolicy: 'RequireDualStack' },
+];
+
+const arbRequest: fc.Arbitrary<AllocationRequest> = fc
+  .record({
+    name: fc.integer({ min: 0, max: 11 }),
+    ns: fc.constantFrom('n1', 'n2'),
+    key: fc.constantFrom(undefined, 'k1', 'k2'),
+    backend: fc.constantFrom('', '', 'app=x'),
+    ports: fc.constantFrom(...portSets),
+    fam: fc.constantFrom(...familySpecs),
+    pool: fc.constantFrom(undefined, undefined, undefined, 'p4', 'r', 'd', 'sa', 'e'),
+    ip: fc.option(fc.constantFrom(...REQUESTABLE), { freq: 3 }),
+    dialect: fc.constantFrom('metallb', 'metallb', 'openelb'),
+  })
+  .map((r) => {
+    const family = r.ip !== null ? ip(r.ip).family : undefined;
+    return req(`${r.ns}/s${r.name}`, {
+      sharingKey: r.key,
+      backendKey: r.backend,
+      ports: r.ports,
+      // a requested IP comes with a matching single family, otherwise most requests would only fail
+      ...(family !== undefined ? { ipFamilies: [family], ipFamilyPolicy: 'SingleStack' as const } : r.fam),
+      requestedPool: r.pool,
+      ...(r.ip !== null ? { ips: [r.ip] } : {}),
+      dialect: r.dialect as 'metallb' | 'openelb',
+    });
+  });
+
+type Op = { readonly kind: 'alloc'; readonly req: AllocationRequest } | { readonly kind: 'release'; readonly name: number; readonly ns: string };
+
+const arbOp: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 4, arbitrary: arbRequest.map((r) => ({ kind: 'alloc' as const, req: r })) },
+  { weight: 1, arbitrary: fc.record({ name: fc.integer({ min: 0, max: 11 }), ns: fc.constantFrom('n1', 'n2') }).map((r) => ({ kind: 'release' as const, ...r })) },
+);
+
+/** Run ops; returns the allocator and, per Service holding IPs, the request that produced them. */
+function run(ops: readonly Op[]): { al: Allocator; last: Map<string, AllocationRequest> } {
+  const al = new Allocator(POOLS);
+  const last = new Map<string, AllocationRequest>();
+  for (const op of ops) {
+    if (op.kind === 'release') {
+      const svc = `${op.ns}/s${op.name}`;
+      assert.equal(al.release(svc), last.has(svc));
+      last.delete(svc);
+    } else {
+      const res = al.allocate(op.req);
+      if (res.ok) last.set(op.req.service, op.req);
+      else last.delete(op.req.service);
+      checkInvariants(al, last);
+    }
+  }
+  return { al, last };
+}
+
+function checkInvariants(al: Allocator, last: ReadonlyMap<string, AllocationRequest>): void {
+  const holders = new Map<string, string[]>();
+  const all = al.assignments();
+  assert.deepEqual(all.map((a) => a.service).sort(), [...last.keys()].sort(), 'the allocator holds exactly the Services that got IPs');
+  for (const a of all) {
+    const p = POOLS.find((x) => x.name === a.pool);
+    assert.ok(p !== undefined, `${a.service}: unknown pool ${a.pool}`);
+    for (const addr of a.ips) {
+      const inside = p.ranges.some((r) => r.family === addr.family && r.first <= addr.value && addr.value <= r.last);
+      assert.ok(inside, `${a.service}: ${formatIP(addr)} outside pool ${p.name}`);
+      if (p.avoidBuggyIPs) assert.ok(!isBuggy(addr), `${a.service}: buggy ${formatIP(addr)} in ${p.name}`);
+      const k = formatIP(addr);
+      holders.set(k, [...(holders.get(k) ?? []), a.service]);
+    }
+  }
+  for (const [addr, svcs] of holders) {
+    for (let i = 0; i < svcs.length; i++) {
+      for (let j = i + 1; j < svcs.length; j++) {
+        const x = last.get(svcs[i] ?? '');
+        const y = last.get(svcs[j] ?? '');
+        assert.ok(x !== undefined && y !== undefined);
+        const keyed = (x.sharingKey ?? '') !== '' && x.sharingKey === y.sharingKey && x.backendKey === y.backendKey;
+        const implicit = x.dialect === 'openelb' && y.dialect === 'openelb';
+        assert.ok(keyed || implicit, `${addr} held by ${x.service} and ${y.service} without a right to share`);
+        for (const p of x.ports) {
+          assert.ok(!y.ports.some((q) => q.protocol === p.protocol && q.port === p.port), `${addr}: ${p.protocol}/${p.port} twice`);
+        }
+      }
+    }
+  }
+  for (const p of POOLS) {
+    const st = al.poolStatus(p.name);
+    const inPool = new Set(all.filter((a) => a.pool === p.name).flatMap((a) => a.ips.map(formatIP)));
+    assert.equal(Number((st?.assignedIPv4 ?? 0n) + (st?.assignedIPv6 ?? 0n)), inPool.size, `${p.name}: assigned count`);
+  }
+}
+
+test('property: pool membership, sharing, avoidBuggyIPs, status counts hold after every step', () => {
+  fc.assert(
+    fc.property(fc.array(arbOp, { minLength: 1, maxLength: 80 }), (ops) => {
+      run(ops);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('property: automatic allocation never hands out a reserved or buggy address, nor one in use', () => {
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.record({ name: fc.integer({ min: 0, max: 40 }), fam: fc.constantFrom(...familySpecs), release: fc.boolean() }),
+        { maxLength: 120 },
+      ),
+      (steps) => {
+        const al = new Allocator(POOLS);
+        for (const s of steps) {
+          const svc = `n2/a${s.name}`;
+          if (s.release) {
+            al.release(svc);
+            continue;
+          }
+          const before = new Set(al.assignments().filter((a) => a.service !== svc).flatMap((a) => a.ips.map(formatIP)));
+          const res = al.allocate(req(svc, s.fam));
+          if (!res.ok) continue;
+          const p = POOLS.find((x) => x.name === res.assignment.pool);
+          assert.ok(p !== undefined);
+          for (const addr of res.assignment.ips) {
+            const r = p.ranges.find((x) => x.family === addr.family && x.first <= addr.value && addr.value <= x.last);
+            assert.ok(r !== undefined);
+            assert.ok(!isReservedInCIDR(r, addr.value), `reserved ${formatIP(addr)} handed out`);
+            assert.ok(!(p.avoidBuggyIPs && isBuggy(addr)), `buggy ${formatIP(addr)} handed out`);
+            assert.ok(!before.has(formatIP(addr)), `${formatIP(addr)} handed out twice`);
+          }
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+test('property: restart replay in any order reproduces every IP', () => {
+  fc.assert(
+    fc.property(fc.array(arbOp, { minLength: 1, maxLength: 80 }), fc.array(fc.double({ noNaN: true }), { minLength: 12, maxLength: 12 }), (ops, keys) => {
+      const { al, last } = run(ops);
+      const before = al.assignments();
+      // status as the controller would read it, in a random order
+      const existing = before
+        .map((a, i) => ({ a, k: keys[i % keys.length] ?? 0 }))
+        .sort((x, y) => x.k - y.k)
+        .map(({ a }) => {
+          const r = last.get(a.service);
+          assert.ok(r !== undefined);
+          return { request: r, ips: a.ips };
+        });
+      const fresh = new Allocator(POOLS);
+      const results = fresh.restoreAll(existing);
+      for (const a of before) {
+        const r = results.get(a.service);
+        assert.ok(r?.ok, `${a.service}: ${r !== undefined && !r.ok ? r.failure.message : 'not replayed'}`);
+        assert.deepEqual(r.assignment, a);
+      }
+      assert.deepEqual(fresh.assignments(), before);
+      // reconciling every Service afterwards keeps its IPs (PreferDualStack may only add one)
+      for (const a of before) {
+        const r = last.get(a.service);
+        assert.ok(r !== undefined);
+        const res = fresh.allocate(r);
+        assert.ok(res.ok, a.service);
+        for (const addr of a.ips) assert.ok(res.assignment.ips.some((x) => x.family === addr.family && x.value === addr.value), `${a.service} lost ${formatIP(addr)}`);
+      }
+      checkInvariants(fresh, new Map([...last].filter(([svc]) => fresh.assignmentOf(svc) !== undefined)));
+    }),
+    { numRuns: 300 },
+  );
+});
