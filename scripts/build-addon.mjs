@@ -57,7 +57,7 @@ if (nodeGyp === undefined) {
   process.exit(1);
 }
 
-const args = [nodeGyp, 'rebuild'];
+const args = [nodeGyp, 'rebuild', '--loglevel=warn'];
 if (existsSync('/usr/include/node/node_api.h')) args.push('--nodedir=/usr');
 const res = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
 if (res.status !== 0) {

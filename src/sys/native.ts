@@ -47,6 +47,7 @@ export interface NativeAddon {
     ifindex: number,
     etherType: number,
     onFrames: (frames: Buffer[], ifindexes: number[], pktTypes: number[]) => void,
+    receiveBufferBytes: number,
   ) => NativePacketSocket;
   tcp: NativeTcp;
 }

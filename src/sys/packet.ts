@@ -24,6 +24,8 @@ export const PacketType = {
 } as const;
 export type PacketType = keyof typeof PacketType;
 
+const DEFAULT_RECEIVE_BUFFER = 4 * 1024 * 1024;
+
 const packetTypeByCode: readonly PacketType[] = ['host', 'broadcast', 'multicast', 'otherHost', 'outgoing'];
 
 /** One received Ethernet frame. `frame` is a copy the handler may keep. */
@@ -60,6 +62,8 @@ export interface PacketSocketOptions {
    * the next tick, i.e. an uncaught exception: a responder bug must not pass silently.
    */
   readonly onHandlerError?: (err: unknown) => void;
+  /** Kernel receive buffer (SO_RCVBUFFORCE, else SO_RCVBUF capped by rmem_max). Default 4 MiB. */
+  readonly receiveBufferBytes?: number;
   /** false: the socket does not keep the process alive (uv_unref). Default true. */
   readonly keepAlive?: boolean;
 }
@@ -112,7 +116,7 @@ export const openPacketSocket = (opts: PacketSocketOptions): PacketSocket => {
   };
   let native: NativePacketSocket;
   try {
-    native = new addon.PacketSocket(ifindex, opts.etherType, onFrames);
+    native = new addon.PacketSocket(ifindex, opts.etherType, onFrames, opts.receiveBufferBytes ?? DEFAULT_RECEIVE_BUFFER);
   } catch (err) {
     throw toSysError(err, `AF_PACKET socket on ${opts.ifname}`);
   }

@@ -45,7 +45,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
                        });
   }
 
-  // new PacketSocket(ifindex, etherType, onFrames)
+  // new PacketSocket(ifindex, etherType, onFrames, receiveBufferBytes)
   explicit PacketSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PacketSocket>(info) {
     Napi::Env env = info.Env();
     ifindex_ = IntArg(info, 0, "ifindex");
@@ -63,6 +63,12 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     fd_ = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd_ < 0) throw ErrnoError(env, errno, "socket");
     int one = 1;
+    // A burst (a LAN-wide ARP storm, a 10k req/s benchmark) must queue while JavaScript is busy.
+    // SO_RCVBUFFORCE passes net.core.rmem_max with CAP_NET_ADMIN; without it, SO_RCVBUF (capped).
+    int rcvbuf = info.Length() > 3 && info[3].IsNumber() ? info[3].As<Napi::Number>().Int32Value() : 0;
+    if (rcvbuf > 0 && setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0) {
+      (void)setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    }
     // Best effort: older kernels lack it, the receive loop filters PACKET_OUTGOING anyway.
     (void)setsockopt(fd_, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
     sockaddr_ll sll{};
