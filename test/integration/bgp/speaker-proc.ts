@@ -1,0 +1,72 @@
+// A berth BGP speaker as a child process, for integration tests that run it inside a node's network
+// namespace. Commands arrive as JSON lines on stdin; session events leave as JSON lines on stdout.
+//   {"op":"start","speaker":{routerId?, listen?, restarting?}}   once, first
+//   {"op":"peers","peers":[PeerSpec...]}
+//   {"op":"ads","ads":[Advertisement...]}
+//   {"op":"stop","communication"?: "..."}                        Cease to every peer, then exit
+// stdout: {"event":"state","peer":..,"state":..,"reason":..}, {"event":"ready"}, {"event":"error",..}
+// Uses src/sys's transport (MD5, TTL) when the addon is built, else node:net.
+import { createInterface } from 'node:readline';
+import { Speaker, type Advertisement, type PeerSpec } from '../../../src/bgp/speaker.ts';
+import { nodeTransport, sysTransport, type TransportFactory } from '../../../src/bgp/transport.ts';
+import { createLogger } from '../../../src/log.ts';
+
+type Command =
+  | { readonly op: 'start'; readonly speaker: { readonly routerId?: string; readonly listen?: { host?: string; port?: number }; readonly restarting?: boolean } }
+  | { readonly op: 'peers'; readonly peers: readonly PeerSpec[] }
+  | { readonly op: 'ads'; readonly ads: readonly Advertisement[] }
+  | { readonly op: 'stop'; readonly communication?: string };
+
+function out(o: object): void {
+  process.stdout.write(`${JSON.stringify(o)}\n`);
+}
+
+async function transport(): Promise<TransportFactory> {
+  try {
+    const sys = await import('../../../src/sys/index.ts');
+    return sysTransport(sys.tcpTransport);
+  } catch (e) {
+    out({ event: 'warning', message: `src/sys unavailable, plain TCP: ${e instanceof Error ? e.message : String(e)}` });
+    return nodeTransport();
+  }
+}
+
+let speaker: Speaker | undefined;
+const logger = createLogger({ level: 'debug', name: 'bgp-test-speaker' });
+
+const rl = createInterface({ input: process.stdin });
+let chain: Promise<void> = Promise.resolve();
+rl.on('line', (line) => {
+  chain = chain.then(async () => {
+    const cmd = JSON.parse(line) as Command;
+    switch (cmd.op) {
+      case 'start':
+        speaker = new Speaker({
+          transport: await transport(),
+          logger,
+          ...(cmd.speaker.routerId !== undefined ? { routerId: cmd.speaker.routerId } : {}),
+          ...(cmd.speaker.listen !== undefined ? { listen: cmd.speaker.listen } : {}),
+          ...(cmd.speaker.restarting === true ? { restarting: true } : {}),
+          onEvent: (e) => out({ event: 'state', peer: e.peer, state: e.state, reason: e.reason?.code, notification: e.reason?.notification }),
+        });
+        await speaker.start();
+        out({ event: 'ready' });
+        return;
+      case 'peers':
+        speaker?.setPeers(cmd.peers);
+        return;
+      case 'ads':
+        speaker?.setAdvertisements(cmd.ads);
+        out({ event: 'ads', count: cmd.ads.length });
+        return;
+      case 'stop':
+        await speaker?.stop(cmd.communication);
+        out({ event: 'stopped' });
+        setTimeout(() => process.exit(0), 200);
+        return;
+    }
+  }).catch((e: unknown) => out({ event: 'error', message: e instanceof Error ? e.stack ?? e.message : String(e) }));
+});
+rl.on('close', () => {
+  void speaker?.stop().finally(() => process.exit(0));
+});
