@@ -63,14 +63,17 @@ export function settle<R, O>(
   attempt: (raw: R, previousRaw: R | undefined, accepted: readonly O[]) => Attempt<O>,
   accepted: O[] = [],
 ): O[] {
-  const withPrev = items.map((it) => {
+  const withPrev = items.map((it, index) => {
     const key = objectKey(it.ref);
     const prev = state.previous.objects.get(key) as R | undefined;
-    return { ...it, key, prev, unchanged: prev !== undefined && sameObject(prev, it.raw) };
+    return { ...it, key, prev, index, created: creationTimestamp(it.raw), unchanged: prev !== undefined && sameObject(prev, it.raw) };
   });
+  // In force first; then older objects before newer ones (the later one is the one that conflicts);
+  // then the order given (manifest order; informer callers sort by key).
   withPrev.sort((a, b) => {
     if (a.unchanged !== b.unchanged) return a.unchanged ? -1 : 1;
-    return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+    if (a.created !== b.created) return a.created < b.created ? -1 : 1;
+    return a.index - b.index;
   });
   for (const it of withPrev) {
     const cur = attempt(it.raw, it.prev, accepted);
@@ -101,6 +104,16 @@ export function settle<R, O>(
 function annotate(problems: readonly Problem[], ref: ObjectRef, consequence: string): Problem[] {
   const list = problems.length > 0 ? problems : [makeProblem(ref, undefined, `${describeRef(ref)} is invalid`)];
   return list.map((p) => ({ ...p, message: `${p.message}; ${consequence}` }));
+}
+
+/** metadata.creationTimestamp as sortable text ("" when absent); Date values are accepted too. */
+function creationTimestamp(o: unknown): string {
+  if (typeof o !== 'object' || o === null) return '';
+  const meta = (o as Readonly<Record<string, unknown>>)['metadata'];
+  if (typeof meta !== 'object' || meta === null) return '';
+  const t = (meta as Readonly<Record<string, unknown>>)['creationTimestamp'];
+  if (t instanceof Date) return t.toISOString();
+  return typeof t === 'string' ? t : '';
 }
 
 /** Two versions are the same when apiVersion, labels, annotations and spec are equal. */

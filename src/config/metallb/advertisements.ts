@@ -74,15 +74,21 @@ export function attemptL2Advertisement(a: L2Advertisement, pools: readonly PoolC
   return { value: { source: sink.ref, pools: selected, nodeSelectors, interfaces, serviceSelectors, preferredNodes }, problems: [] };
 }
 
-/** Resolves one community string: alias first (as MetalLB), then the literal forms, then well-known names. */
-export function resolveCommunity(text: string, communities: readonly CommunitySet[]): BgpCommunity | undefined {
+/**
+ * Resolves one community string: an alias first (as MetalLB does), then the literal forms, then the
+ * well-known names. The error message explains the literal form when the text looks like one.
+ */
+export function resolveCommunity(text: string, communities: readonly CommunitySet[]): { ok: true; value: BgpCommunity } | { ok: false; message: string } {
   for (const set of communities) {
     const alias = set.aliases.find((x) => x.name === text);
-    if (alias !== undefined) return alias.value;
+    if (alias !== undefined) return { ok: true, value: alias.value };
   }
   const literal = parseCommunity(text);
-  if (literal.ok) return literal.value;
-  return wellKnownCommunity(text.trim());
+  if (literal.ok) return literal;
+  const known = wellKnownCommunity(text.trim());
+  if (known !== undefined) return { ok: true, value: known };
+  if (text.includes(':')) return literal;
+  return { ok: false, message: aliasProblem({ kind: '', name: '' }, '', text).message };
 }
 
 /** Prefix lengths of the CIDRs a range summarises into (RFC 4632 aggregation), shortest first. */
@@ -125,12 +131,12 @@ export function attemptBGPAdvertisement(a: BGPAdvertisement, ctx: BgpAdvContext,
   const peers = readStringList(spec['peers'], 'spec.peers', report, { unique: true });
   const communities: BgpCommunity[] = [];
   readStringList(spec['communities'], 'spec.communities', report, { unique: true }).forEach((text, i) => {
-    const c = resolveCommunity(text, ctx.communities);
-    if (c === undefined) {
-      const p = aliasProblem(sink.ref, `spec.communities[${i}]`, text);
-      report(p.field ?? 'spec.communities', p.message);
+    const resolved = resolveCommunity(text, ctx.communities);
+    if (!resolved.ok) {
+      report(`spec.communities[${i}]`, resolved.message);
       return;
     }
+    const c = resolved.value;
     if (!communities.some((x) => compareCommunities(x, c) === 0)) communities.push(c);
   });
   // CRD CEL rule: serviceSelectors only with the default aggregation (a shared aggregate cannot follow one Service).
