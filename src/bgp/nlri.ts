@@ -71,7 +71,7 @@ export function writePrefix(w: Writer, p: Prefix, scratch: Uint8Array = new Uint
   const n = (p.length + 7) >> 3;
   // RFC 4271 §4.3: trailing bits after the prefix are irrelevant; we send them as zero.
   if ((p.length & 7) !== 0) scratch[n - 1] = (scratch[n - 1] as number) & (0xff << (8 - (p.length & 7))) & 0xff;
-  w.u8(p.length).bytes(scratch.subarray(0, n));
+  w.prefix(p.length, scratch, n);
 }
 
 export function writePrefixes(w: Writer, ps: readonly Prefix[]): void {

@@ -1,6 +1,22 @@
-// UPDATE packing: one attribute set and many prefixes -> the fewest UPDATE messages that fit.
+// UPDATE packing: one attribute set and many prefixes -> the fewest UPDATE messages that fit the
+// session's maximum message size (4096, or 65535 with RFC 8654 extended message).
+//
+// - IPv4 prefixes: classic NLRI with a NEXT_HOP attribute (RFC 4271 §4.3), attributes in ascending
+//   type order (RFC 4271 §5). We keep classic NLRI for IPv4 even when IPv4 was negotiated via MP.
+// - IPv6 prefixes: MP_REACH_NLRI (RFC 4760 §3), placed first (RFC 7606 §5.1), with the global next
+//   hop and, when given, the link-local one (RFC 2545 §3: next hop length 32).
+// - Withdrawals: classic Withdrawn Routes for IPv4, MP_UNREACH_NLRI for IPv6 (RFC 4760 §4).
+// - End-of-RIB (RFC 4724 §2): an empty UPDATE for IPv4, an UPDATE with an empty MP_UNREACH_NLRI
+//   for any other family.
+// The attribute bytes are encoded once; each message is then filled prefix by prefix into one
+// writer, so packing is linear in the number of prefixes.
 
-import type { CodecContext, PathAttributes, Prefix } from './messages/types.ts';
+import { AFI, ATTR_FLAG, ATTR_TYPE, MESSAGE_TYPE, SAFI } from './constants.ts';
+import { attributeTypeCode, writeAttributes } from './attributes/index.ts';
+import { toTwoOctetAttributes } from './attributes/as4.ts';
+import type { CodecContext, Family, PathAttribute, PathAttributes, Prefix } from './messages/types.ts';
+import { prefixWireLength, writePrefix } from './nlri.ts';
+import { Writer } from './wire/writer.ts';
 
 export interface NextHops {
   /** IPv4 next hop for IPv4 prefixes (NEXT_HOP attribute, RFC 4271 §5.1.3). */
@@ -18,17 +34,155 @@ export interface Announcement {
   readonly prefixes: readonly Prefix[];
 }
 
-/** Encoded UPDATE messages announcing `a.prefixes` with `a.attributes`. */
-export function packAnnouncements(_a: Announcement, _ctx: CodecContext): Buffer[] {
-  throw new Error('not implemented yet');
+const EXCLUDED = new Set<string>(['NEXT_HOP', 'MP_REACH_NLRI', 'MP_UNREACH_NLRI']);
+/** Octets of an UPDATE before its attributes: header, Withdrawn Routes Length, Total Path Attribute Length. */
+const UPDATE_FIXED = 19 + 2 + 2;
+/** The longest prefix on the wire: length octet + address. */
+const MAX_PREFIX_OCTETS: Readonly<Record<Family, number>> = { ipv4: 1 + 4, ipv6: 1 + 16 };
+/** An MP attribute header with Extended Length: flags, type, 2-octet length. */
+const MP_ATTR_HEADER = 4;
+
+function split(prefixes: readonly Prefix[]): Record<Family, Prefix[]> {
+  const out: Record<Family, Prefix[]> = { ipv4: [], ipv6: [] };
+  for (const p of prefixes) out[p.family].push(p);
+  return out;
+}
+
+function sessionAttributes(attrs: PathAttributes, ctx: CodecContext): PathAttribute[] {
+  const base = attrs.filter((a) => !EXCLUDED.has(a.kind));
+  // RFC 6793 §4.2.2: to a 2-octet speaker, big ASes become AS_TRANS plus AS4_PATH / AS4_AGGREGATOR.
+  return ctx.fourOctetAs ? base : toTwoOctetAttributes(base);
+}
+
+function encodeAttributes(attrs: readonly PathAttribute[], ctx: CodecContext): Buffer {
+  const w = new Writer(256);
+  writeAttributes(w, attrs, ctx);
+  return w.finish();
+}
+
+/** Writes messages into one writer and hands back each message's bytes. */
+class Batch {
+  readonly w = new Writer(1 << 16);
+  private readonly bounds: number[] = [];
+  begin(): number {
+    return this.w.length;
+  }
+  end(start: number): void {
+    this.bounds.push(start, this.w.length);
+  }
+  buffers(): Buffer[] {
+    const all = this.w.finish();
+    const out: Buffer[] = [];
+    for (let i = 0; i < this.bounds.length; i += 2) out.push(all.subarray(this.bounds[i], this.bounds[i + 1]));
+    return out;
+  }
+}
+
+/** Encoded UPDATE messages announcing `a.prefixes` with `a.attributes`. Throws RangeError when a
+ * family's next hop is missing or the attributes alone do not fit a message. */
+export function packAnnouncements(a: Announcement, ctx: CodecContext): Buffer[] {
+  const { ipv4, ipv6 } = split(a.prefixes);
+  const attrs = sessionAttributes(a.attributes, ctx);
+  const batch = new Batch();
+  const scratch = new Uint8Array(16);
+  const max = ctx.maxMessageSize;
+  if (ipv4.length > 0) {
+    if (a.nextHops.ipv4 === undefined) throw new RangeError('IPv4 prefixes need nextHops.ipv4');
+    const withNh = [...attrs];
+    const nh: PathAttribute = { kind: 'NEXT_HOP', nextHop: a.nextHops.ipv4 };
+    const at = withNh.findIndex((x) => attributeTypeCode(x) > ATTR_TYPE.NEXT_HOP);
+    withNh.splice(at === -1 ? withNh.length : at, 0, nh);
+    const attrBytes = encodeAttributes(withNh, ctx);
+    if (UPDATE_FIXED + attrBytes.length + MAX_PREFIX_OCTETS.ipv4 > max) {
+      throw new RangeError(`attributes of ${attrBytes.length} octets leave no room for NLRI`);
+    }
+    let i = 0;
+    while (i < ipv4.length) {
+      const start = batch.begin();
+      const w = batch.w;
+      w.forkMessage(MESSAGE_TYPE.UPDATE).u16(0).fork(2).bytes(attrBytes).join();
+      for (; i < ipv4.length; i++) {
+        const p = ipv4[i] as Prefix;
+        if (w.length - start + prefixWireLength(p) > max) break;
+        writePrefix(w, p, scratch);
+      }
+      w.join();
+      batch.end(start);
+    }
+  }
+  if (ipv6.length > 0) {
+    if (a.nextHops.ipv6 === undefined) throw new RangeError('IPv6 prefixes need nextHops.ipv6');
+    const nextHops = a.nextHops.ipv6LinkLocal === undefined ? [a.nextHops.ipv6] : [a.nextHops.ipv6, a.nextHops.ipv6LinkLocal];
+    const attrBytes = encodeAttributes(attrs, ctx);
+    const nhBytes = encodeAttributes(
+      [{ kind: 'MP_REACH_NLRI', afi: AFI.IPV6, safi: SAFI.UNICAST, nextHops, prefixes: [] }],
+      ctx,
+    ).subarray(3); // value only: AFI, SAFI, next hop length, next hops, reserved
+    const fixed = UPDATE_FIXED + MP_ATTR_HEADER + nhBytes.length + attrBytes.length;
+    if (fixed + MAX_PREFIX_OCTETS.ipv6 > max) {
+      throw new RangeError(`attributes of ${attrBytes.length} octets leave no room for NLRI`);
+    }
+    let i = 0;
+    while (i < ipv6.length) {
+      const start = batch.begin();
+      const w = batch.w;
+      w.forkMessage(MESSAGE_TYPE.UPDATE).u16(0).fork(2);
+      w.forkAttribute(ATTR_FLAG.OPTIONAL | ATTR_FLAG.EXTENDED_LENGTH, ATTR_TYPE.MP_REACH_NLRI).bytes(nhBytes);
+      for (; i < ipv6.length; i++) {
+        const p = ipv6[i] as Prefix;
+        if (w.length - start + attrBytes.length + prefixWireLength(p) > max) break;
+        writePrefix(w, p, scratch);
+      }
+      w.join().bytes(attrBytes).join().join();
+      batch.end(start);
+    }
+  }
+  return batch.buffers();
 }
 
 /** Encoded UPDATE messages withdrawing `prefixes` (classic for IPv4, MP_UNREACH_NLRI for IPv6). */
-export function packWithdrawals(_prefixes: readonly Prefix[], _ctx: CodecContext): Buffer[] {
-  throw new Error('not implemented yet');
+export function packWithdrawals(prefixes: readonly Prefix[], ctx: CodecContext): Buffer[] {
+  const { ipv4, ipv6 } = split(prefixes);
+  const batch = new Batch();
+  const scratch = new Uint8Array(16);
+  const max = ctx.maxMessageSize;
+  let i = 0;
+  while (i < ipv4.length) {
+    const start = batch.begin();
+    const w = batch.w;
+    w.forkMessage(MESSAGE_TYPE.UPDATE).fork(2);
+    // + 2: the Total Path Attribute Length still to come.
+    for (; i < ipv4.length; i++) {
+      const p = ipv4[i] as Prefix;
+      if (w.length - start + prefixWireLength(p) + 2 > max) break;
+      writePrefix(w, p, scratch);
+    }
+    w.join().u16(0).join();
+    batch.end(start);
+  }
+  i = 0;
+  while (i < ipv6.length) {
+    const start = batch.begin();
+    const w = batch.w;
+    w.forkMessage(MESSAGE_TYPE.UPDATE).u16(0).fork(2);
+    w.forkAttribute(ATTR_FLAG.OPTIONAL | ATTR_FLAG.EXTENDED_LENGTH, ATTR_TYPE.MP_UNREACH_NLRI).u16(AFI.IPV6).u8(SAFI.UNICAST);
+    for (; i < ipv6.length; i++) {
+      const p = ipv6[i] as Prefix;
+      if (w.length - start + prefixWireLength(p) > max) break;
+      writePrefix(w, p, scratch);
+    }
+    w.join().join().join();
+    batch.end(start);
+  }
+  return batch.buffers();
 }
 
-/** RFC 4724 §2: End-of-RIB marker for the family. */
-export function endOfRib(_family: 'ipv4' | 'ipv6', _ctx: CodecContext): Buffer {
-  throw new Error('not implemented yet');
+/** RFC 4724 §2: the End-of-RIB marker of a family: an UPDATE with no withdrawn routes, attributes or
+ * NLRI for IPv4 unicast; an UPDATE whose only attribute is an empty MP_UNREACH_NLRI otherwise. */
+export function endOfRib(family: Family, _ctx: CodecContext): Buffer {
+  const w = new Writer(32);
+  w.forkMessage(MESSAGE_TYPE.UPDATE).u16(0).fork(2);
+  if (family === 'ipv6') w.forkAttribute(ATTR_FLAG.OPTIONAL, ATTR_TYPE.MP_UNREACH_NLRI).u16(AFI.IPV6).u8(SAFI.UNICAST).join();
+  w.join().join();
+  return w.finish();
 }

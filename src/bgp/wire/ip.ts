@@ -35,38 +35,69 @@ export function formatIpv4(b: Uint8Array, at = 0): string {
   return `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
 }
 
-/** Parse IPv6 text (with "::" and an optional trailing dotted quad) into `out[at..at+16]`. */
+/** Parse IPv6 text (with "::" and an optional trailing dotted quad) into `out[at..at+16]`.
+ * A single pass over the characters: the packer calls this once per prefix. */
 export function parseIpv6Into(text: string, out: Uint8Array, at: number): boolean {
-  const dbl = text.indexOf('::');
-  if (dbl !== -1 && text.indexOf('::', dbl + 1) !== -1) return false;
-  const head = dbl === -1 ? text : text.slice(0, dbl);
-  const tail = dbl === -1 ? '' : text.slice(dbl + 2);
-  const groups = (s: string): number[] | undefined => {
-    if (s === '') return [];
-    const res: number[] = [];
-    const parts = s.split(':');
-    for (let i = 0; i < parts.length; i++) {
-      const p = parts[i] as string;
-      if (i === parts.length - 1 && p.includes('.')) {
-        const v4 = new Uint8Array(4);
-        if (!parseIpv4Into(p, v4, 0)) return undefined;
-        res.push(((v4[0] as number) << 8) | (v4[1] as number), ((v4[2] as number) << 8) | (v4[3] as number));
-        continue;
-      }
-      if (!/^[0-9a-fA-F]{1,4}$/.test(p)) return undefined;
-      res.push(parseInt(p, 16));
+  const groups = IPV6_GROUPS;
+  let n = 0; // groups parsed
+  let gap = -1; // index in `groups` where "::" was
+  let i = 0;
+  const len = text.length;
+  if (len < 2) return false;
+  if (text.charCodeAt(0) === 0x3a) {
+    if (text.charCodeAt(1) !== 0x3a) return false;
+    gap = 0;
+    i = 2;
+    if (i === len) return fill(out, at, groups, 0, 0);
+  }
+  while (i < len) {
+    if (n === 8) return false;
+    let v = 0;
+    let digits = 0;
+    const groupStart = i;
+    for (; i < len; i++) {
+      const c = text.charCodeAt(i);
+      const d = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;
+      if (d < 0) break;
+      v = (v << 4) | d;
+      if (++digits > 4) return false;
     }
-    return res;
-  };
-  const h = groups(head);
-  const t = groups(tail);
-  if (h === undefined || t === undefined) return false;
-  if (dbl === -1 ? h.length !== 8 : h.length + t.length > 7) return false;
-  const all = [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t];
-  for (let i = 0; i < 8; i++) {
-    const g = all[i] as number;
-    out[at + 2 * i] = g >> 8;
-    out[at + 2 * i + 1] = g & 0xff;
+    if (i < len && text.charCodeAt(i) === 0x2e) {
+      // Trailing dotted quad (RFC 4291 §2.2 form 3): two more groups.
+      if (n > 6 || !parseIpv4Into(text.slice(groupStart), IPV4_SCRATCH, 0)) return false;
+      groups[n++] = ((IPV4_SCRATCH[0] as number) << 8) | (IPV4_SCRATCH[1] as number);
+      groups[n++] = ((IPV4_SCRATCH[2] as number) << 8) | (IPV4_SCRATCH[3] as number);
+      i = len;
+      break;
+    }
+    if (digits === 0) return false;
+    groups[n++] = v;
+    if (i === len) break;
+    if (text.charCodeAt(i) !== 0x3a) return false;
+    i++;
+    if (i < len && text.charCodeAt(i) === 0x3a) {
+      if (gap !== -1) return false;
+      gap = n;
+      i++;
+      if (i === len) break;
+    } else if (i === len) return false; // trailing single ':'
+  }
+  if (gap === -1 ? n !== 8 : n > 7) return false;
+  return fill(out, at, groups, n, gap);
+}
+
+const IPV6_GROUPS = new Uint16Array(8);
+const IPV4_SCRATCH = new Uint8Array(4);
+
+function fill(out: Uint8Array, at: number, groups: Uint16Array, n: number, gap: number): boolean {
+  const zeros = gap === -1 ? 0 : 8 - n;
+  let g = 0;
+  for (let k = 0; k < 8; k++) {
+    let v: number;
+    if (gap !== -1 && k >= gap && k < gap + zeros) v = 0;
+    else v = groups[g++] as number;
+    out[at + 2 * k] = v >> 8;
+    out[at + 2 * k + 1] = v & 0xff;
   }
   return true;
 }

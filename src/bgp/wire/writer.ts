@@ -89,6 +89,17 @@ export class Writer {
     return this;
   }
 
+  /** One NLRI prefix: its length in bits, then the first `octets` octets of `addr` (RFC 4271 §4.3). */
+  prefix(bits: number, addr: Uint8Array, octets: number): this {
+    this.ensure(1 + octets);
+    const buf = this.buf;
+    let at = this.pos;
+    buf[at++] = bits;
+    for (let i = 0; i < octets; i++) buf[at++] = addr[i] as number;
+    this.pos = at;
+    return this;
+  }
+
   /** Open a section preceded by a `width`-octet length of what follows. */
   fork(width: 1 | 2): this {
     this.ensure(width);
