@@ -67,8 +67,7 @@ export function parseIpv6Into(text: string, out: Uint8Array, at: number): boolea
       if (n > 6 || !parseIpv4Into(text.slice(groupStart), IPV4_SCRATCH, 0)) return false;
       groups[n++] = ((IPV4_SCRATCH[0] as number) << 8) | (IPV4_SCRATCH[1] as number);
       groups[n++] = ((IPV4_SCRATCH[2] as number) << 8) | (IPV4_SCRATCH[3] as number);
-      i = len;
-      break;
+      break; // the dotted quad ends the address
     }
     if (digits === 0) return false;
     groups[n++] = v;
