@@ -265,7 +265,7 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
     },
     async tcpdump(target, iface, file, filter = []) {
       const path = file.startsWith('/') ? file : `${workDir}/${file}`;
-      const p = lab.spawn(target, ['tcpdump', '-i', iface, '-n', '-U', '-w', path, ...filter]);
+      const p = lab.spawn(target, ['tcpdump', '-i', iface, '-n', '-U', '--immediate-mode', '-Z', 'root', '-w', path, ...filter]);
       let err = '';
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new LabError(`tcpdump on ${iface} did not start: ${err}`)), 10_000);

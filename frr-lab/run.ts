@@ -1,5 +1,6 @@
 // Running commands for the lab: argv only (no shell), errors that quote the command and its stderr.
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 export class LabError extends Error {
   override readonly name = 'LabError';
@@ -44,14 +45,20 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** True while a process with this PID exists (and is not a zombie). */
+/** True while a process with this PID exists and is not a zombie (a zombie has exited; its parent just has not reaped it). */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch {
     return false;
   }
-  return true;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
 }
 
 /** SIGTERM, wait up to graceMs, then SIGKILL. Only ever called with PIDs the lab started or found in its own namespaces. */
