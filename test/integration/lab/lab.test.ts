@@ -22,8 +22,7 @@ async function ping(lab: Lab, from: string, to: string): Promise<void> {
 
 test('a lab with 2 nodes, router, client and external client: pings, FRR, routes; destroy leaves nothing', async () => {
   const lab = await createLab({ prefix: 'blab', nodes: 2, router: { asn: 64512 }, client: true, externalClient: true });
-  let frrPids: number[] = [];
-  let spawnedPid = 0;
+  const started: number[] = []; // FRR daemons and a spawned process: all must be gone after destroy
   try {
     assert.deepEqual([...lab.namespaces].sort(), ['blab-cl', 'blab-ext', 'blab-n1', 'blab-n2', 'blab-rt', 'blab-sw']);
     assert.deepEqual(
@@ -63,19 +62,21 @@ test('a lab with 2 nodes, router, client and external client: pings, FRR, routes
     assert.ok(existsSync(router.logFile));
     // A tracked process and a capture.
     const sleeper = lab.spawn('node1', ['sleep', '300']);
-    spawnedPid = sleeper.pid;
+    started.push(sleeper.pid);
     const cap = await lab.tcpdump('client', 'eth1', 'icmp.pcap', ['icmp']);
     await ping(lab, 'client', '192.0.2.12');
     await cap.stop();
     const read = await run(['tcpdump', '-n', '-r', cap.file]);
     assert.match(read.stdout, /192\.0\.2\.100 > 192\.0\.2\.12: ICMP echo request/);
-    frrPids = [...(await router.frr.pids()).values()];
+    const frrPids = [...(await router.frr.pids()).values()];
     assert.equal(frrPids.length, 2);
+    started.push(...frrPids);
   } finally {
     await lab.destroy();
   }
   assert.deepEqual(await namespacesWith('blab'), []);
-  for (const pid of [...frrPids, spawnedPid]) assert.equal(alive(pid), false, `pid ${pid} still alive`);
+  assert.equal(started.length, 3);
+  for (const pid of started) assert.equal(alive(pid), false, `pid ${pid} still alive`);
   assert.equal(existsSync('/etc/frr/blab-rt'), false);
   assert.equal(existsSync('/var/run/frr/blab-rt'), false);
   assert.equal(existsSync(lab.workDir), false);
