@@ -6,11 +6,10 @@ import { macToBytes } from './addresses.ts';
 import type { InterfaceFacts } from './interfaces.ts';
 import type { FrameTransport, LinkInfo, TransportFactory } from './transport.ts';
 
-/** LinkInfo of an interface (first IPv6 link-local address, if any, as the NA source). */
+/** LinkInfo of an interface; undefined when it has no Ethernet address. */
 export function linkInfoFromSys(info: InterfaceInfo): LinkInfo | undefined {
   if (info.mac === '') return undefined;
-  const ll = info.addresses.find((a) => a.family === 6 && a.linkLocal)?.address.split('%')[0];
-  return ll === undefined ? { name: info.name, index: info.index, mac: info.mac } : { name: info.name, index: info.index, mac: info.mac, linkLocal: ll };
+  return { name: info.name, index: info.index, mac: info.mac };
 }
 
 export function interfaceFactsFromSys(info: InterfaceInfo): InterfaceFacts {

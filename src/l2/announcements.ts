@@ -11,7 +11,6 @@ import { buildAdvertisement } from './ndp-responder.ts';
 
 export interface AnnounceLink {
   readonly mac: MacAddress;
-  readonly linkLocal?: string;
 }
 
 export function gratuitousArp(link: AnnounceLink, vip: string): readonly Buffer[] {
@@ -34,7 +33,7 @@ export function gratuitousArp(link: AnnounceLink, vip: string): readonly Buffer[
 export function unsolicitedAdvertisement(link: AnnounceLink, vip: string): Buffer {
   return buildAdvertisement({
     mac: link.mac,
-    source: link.linkLocal ?? vip,
+    source: vip, // as Linux does for its own addresses (ndisc_send_unsol_na); see ndp-responder.ts
     destination: IPV6_ALL_NODES,
     linkDestination: ipv6MulticastMac(IPV6_ALL_NODES),
     target: vip,

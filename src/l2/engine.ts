@@ -136,7 +136,7 @@ export function createLayer2Engine(opts: Layer2EngineOptions): Layer2Engine {
     // A transport that was closed (or replaced) may still deliver a queued frame: ignore it.
     if (closed || ports.get(portKey(iface, family)) !== port) return;
     const { link } = port.transport;
-    const ctx = { mac: link.mac, owns: ownsOn(iface), ...(link.linkLocal === undefined ? {} : { linkLocal: link.linkLocal }) };
+    const ctx = { mac: link.mac, owns: ownsOn(iface) };
     const verdict = family === 4 ? respondArp(frame, ctx) : respondNdp(frame, ctx);
     const proto = family === 4 ? 'arp' : 'ndp';
     if (verdict.kind === 'drop') {

@@ -50,11 +50,6 @@ export type NdpDropReason = (typeof NdpDropReason)[keyof typeof NdpDropReason];
 export interface NdpResponderContext {
   readonly mac: MacAddress;
   readonly owns: (ip: string) => boolean;
-  /**
-   * The IPv6 source of our advertisements: RFC 4861 §7.2.4 wants an address of the sending interface
-   * (its link-local). Without one the VIP itself is used.
-   */
-  readonly linkLocal?: string;
 }
 
 export type NdpVerdict =
@@ -118,11 +113,15 @@ export function respondNdp(raw: Buffer, ctx: NdpResponderContext): NdpVerdict {
   // to the solicitor with Solicited set. Override is set so a stale entry on the client (pointing to the
   // previous owner) is replaced (§7.2.5). The Ethernet destination is the solicitor's SLLA, or the frame
   // source when a unicast solicitation omitted it (§7.2.4 "MAY be omitted").
+  // The IPv6 source is the target itself. RFC 4861 §7.2.4 asks for "an address assigned to the
+  // interface"; the VIP is the address this node answers for, and it is what Linux sends for its own
+  // addresses (byte-identical to the kernel's NA, see the unit test). Tools such as ndisc6 only accept
+  // an NA whose source is the target: one sourced from the link-local address is ignored by them.
   const to = dad ? IPV6_ALL_NODES : header.source;
   const linkDestination = dad ? ipv6MulticastMac(IPV6_ALL_NODES) : (sourceLla?.address ?? eth.source);
   const frame = buildAdvertisement({
     mac: ctx.mac,
-    source: ctx.linkLocal ?? ns.target,
+    source: ns.target,
     destination: to,
     linkDestination,
     target: ns.target,

@@ -7,8 +7,6 @@ export interface LinkInfo {
   readonly name: string;
   readonly index: number;
   readonly mac: MacAddress;
-  /** An IPv6 link-local address on the interface, used as the source of Neighbor Advertisements. */
-  readonly linkLocal?: string;
 }
 
 export interface FrameTransport {

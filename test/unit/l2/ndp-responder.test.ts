@@ -10,9 +10,7 @@ import { hex, KERNEL_NA, KERNEL_NS, MAC_A, MAC_B } from './vectors.ts';
 
 const VIP = '2001:db8::b';
 const OWNS = (ip: string): boolean => ip === VIP;
-/** Without a link-local address the NA is sourced from the target, which is what Linux does. */
-const CTX_NO_LL: NdpResponderContext = { mac: MAC_B, owns: OWNS };
-const CTX: NdpResponderContext = { mac: MAC_B, owns: OWNS, linkLocal: 'fe80::ff:fe00:b' };
+const CTX: NdpResponderContext = { mac: MAC_B, owns: OWNS };
 
 interface NsSpec {
   ethDst?: string;
@@ -61,20 +59,20 @@ function na(frame: Buffer) {
 }
 
 test('answers a captured Linux NS with the byte-exact NA the kernel itself sends (source = target)', () => {
-  const v = respondNdp(KERNEL_NS, CTX_NO_LL);
+  const v = respondNdp(KERNEL_NS, CTX);
   assert.ok(v.kind === 'reply');
   assert.equal(v.vip, VIP);
   assert.equal(v.to, 'fe80::ff:fe00:a');
   assert.deepEqual(v.frame, KERNEL_NA);
 });
 
-test('with a link-local address the NA is sourced from it, S and O set, TLLA = our MAC', () => {
+test('the NA: S and O set, R clear, hop limit 255, TLLA = our MAC, sourced from the target', () => {
   const v = respondNdp(KERNEL_NS, CTX);
   assert.ok(v.kind === 'reply');
   const r = na(v.frame);
   assert.equal(r.eth.destination, MAC_A);
   assert.equal(r.eth.source, MAC_B);
-  assert.equal(r.ip.source, 'fe80::ff:fe00:b');
+  assert.equal(r.ip.source, VIP);
   assert.equal(r.ip.destination, 'fe80::ff:fe00:a');
   assert.equal(r.ip.hopLimit, 255);
   assert.deepEqual(r.message, {
@@ -85,11 +83,6 @@ test('with a link-local address the NA is sourced from it, S and O set, TLLA = o
     target: VIP,
     options: [{ kind: 'targetLinkLayerAddress', address: MAC_B }],
   });
-  // Only the source address differs from the kernel's frame: the rest is byte-identical apart from
-  // the checksum field, which decodeNdp above verified.
-  assert.deepEqual(v.frame.subarray(0, 22), KERNEL_NA.subarray(0, 22));
-  assert.deepEqual(v.frame.subarray(38, 56), KERNEL_NA.subarray(38, 56));
-  assert.deepEqual(v.frame.subarray(58), KERNEL_NA.subarray(58));
 });
 
 test('DAD probe (source ::) is answered to all-nodes with Solicited clear (RFC 4861 §7.2.4)', () => {
