@@ -2,9 +2,15 @@
 # Sourced by scripts/test-all.sh and scripts/install-deps.sh. One "command:package" per line.
 BERTH_DEBIAN_DEPS="
 ip:iproute2
-bgpd:frr
 /usr/lib/frr/bgpd:frr
 vtysh:frr
+/usr/lib/frr/zebra:frr
+/usr/lib/frr/bfdd:frr
+/usr/lib/frr/staticd:frr
+/usr/lib/frr/frr-reload.py:frr-pythontools
+ping:iputils-ping
+sysctl:procps
+setpriv:util-linux
 bird:bird2
 gobgpd:gobgpd
 exabgp:exabgp
