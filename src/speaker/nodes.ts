@@ -1,0 +1,42 @@
+// Node facts the planner reads, from Kubernetes-shaped V1Node objects (informers or manifests).
+// Pure.
+//
+// Readiness: the Ready condition decides; a Node without a Ready condition counts as Ready, because
+// manifests written for `berth speaker --manifests` usually carry no status (a kubelet-registered Node
+// always has one). NetworkUnavailable=True takes a node out, as in MetalLB (reference §4.1 step 5).
+import type { V1Node } from '@kubernetes/client-node';
+import type { Labels } from '../config/selectors.ts';
+
+/** OpenELB node label choosing the BgpConf asPerRack entry (openelb-and-peers.md §1.2). */
+export const RACK_LABEL = 'openelb.kubesphere.io/rack';
+
+export interface NodeFacts {
+  readonly name: string;
+  readonly labels: Labels;
+  readonly annotations: Labels;
+  readonly ready: boolean;
+  readonly networkUnavailable: boolean;
+  readonly taints: readonly { readonly key: string; readonly effect: string }[];
+  /** status.addresses of type InternalIP, in order. */
+  readonly internalIPs: readonly string[];
+}
+
+export function nodeFacts(n: V1Node): NodeFacts {
+  const conditions = n.status?.conditions ?? [];
+  const ready = conditions.find((c) => c.type === 'Ready');
+  const netUnavailable = conditions.find((c) => c.type === 'NetworkUnavailable');
+  return {
+    name: n.metadata?.name ?? '',
+    labels: n.metadata?.labels ?? {},
+    annotations: n.metadata?.annotations ?? {},
+    ready: ready === undefined || ready.status === 'True',
+    networkUnavailable: netUnavailable?.status === 'True',
+    taints: (n.spec?.taints ?? []).map((t) => ({ key: t.key, effect: t.effect })),
+    internalIPs: (n.status?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address),
+  };
+}
+
+/** The node's first IPv4 InternalIP: its default BGP Identifier (RFC 4271 §4.2 wants 4 octets). */
+export function firstIPv4(node: NodeFacts): string | undefined {
+  return node.internalIPs.find((ip) => /^\d{1,3}(\.\d{1,3}){3}$/.test(ip));
+}

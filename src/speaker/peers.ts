@@ -1,0 +1,105 @@
+// The BGP sessions one node opens: configured peers (both dialects, already compiled) whose
+// nodeSelectors select the node, mapped onto src/bgp's PeerSpec. Pure.
+//
+//   local AS      localASN (MetalLB localASN / OpenELB conf.localAs) > asPerRack[node's rack label]
+//                 (OpenELB BgpConf) > myASN
+//   BGP Identifier  the node's own IPv4 InternalIP by default. A configured routerID is honoured only
+//                 when it cannot be shared: it is one of this node's addresses, or the peer selects no
+//                 other node. Otherwise every selected node would present the same identifier (the
+//                 OpenELB 0.6 DaemonSet defect, openelb-and-peers.md §1.2 / §10), which an iBGP router
+//                 must reject (RFC 4271 §6.2 "Bad BGP Identifier" only covers its own id, but RFC 6286
+//                 §2.1 requires uniqueness within the AS), so the node's own address is used and a
+//                 note says why. A rack ASN also forces the node address (OpenELB asPerRack).
+//   password      inline or resolved Secret (RFC 2385 TCP MD5)
+//   passive       OpenELB transport.passiveMode (RFC 4271 §8.1.1 PassiveTcpEstablishment)
+//   families      the peer address's family; both with dualStackAddressFamily
+// Skipped, with a note: adminDown peers, unnumbered peers (`interface`: not supported by this engine).
+// Accepted with a note: vrf and bfdProfile (the native engine has neither; the session runs without).
+import type { BgpPeerConfig } from '../config/model.ts';
+import { describeRef } from '../config/problems.ts';
+import { matchesAny } from '../config/selectors.ts';
+import type { PeerSpec } from '../bgp/peer.ts';
+import { firstIPv4, RACK_LABEL, type NodeFacts } from './nodes.ts';
+
+export interface PlannedPeer {
+  readonly spec: PeerSpec;
+  /** The BGPPeer / BgpPeer the session comes from, for logs and status. */
+  readonly source: string;
+}
+
+export interface PeerNote {
+  readonly peer: string;
+  readonly message: string;
+}
+
+export interface PeerPlan {
+  readonly peers: readonly PlannedPeer[];
+  readonly notes: readonly PeerNote[];
+}
+
+export function selectsNode(peer: BgpPeerConfig, node: NodeFacts): boolean {
+  return matchesAny(peer.nodeSelectors, node.labels);
+}
+
+export function planPeers(peers: readonly BgpPeerConfig[], node: NodeFacts, allNodes: readonly NodeFacts[]): PeerPlan {
+  const out: PlannedPeer[] = [];
+  const notes: PeerNote[] = [];
+  for (const p of [...peers].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    if (!selectsNode(p, node)) continue;
+    const note = (message: string): void => {
+      notes.push({ peer: p.name, message });
+    };
+    if (p.adminDown) {
+      note('adminDown: no session');
+      continue;
+    }
+    if (p.peerAddress === undefined) {
+      note(`unnumbered BGP (interface ${p.interface ?? '?'}) is not supported by berth's speaker: set peerAddress`);
+      continue;
+    }
+    if (p.vrf !== undefined) note(`vrf "${p.vrf}" is ignored: the session runs in the default VRF`);
+    if (p.bfdProfile !== undefined) note(`bfdProfile "${p.bfdProfile}" is ignored: BFD is not available in this speaker`);
+
+    const rack = node.labels[RACK_LABEL];
+    const rackAsn = rack === undefined ? undefined : p.myASNPerRack[rack];
+    const myAsn = p.localASN ?? rackAsn ?? p.myASN;
+    const routerId = chooseRouterId(p, node, allNodes, rackAsn !== undefined, note);
+    const password = p.password.kind === 'none' ? undefined : p.password.password;
+    const spec: PeerSpec = {
+      name: p.name,
+      myAsn,
+      ...(p.peerASN.kind === 'asn' ? { peerAsn: p.peerASN.asn } : { dynamicAsn: p.peerASN.type }),
+      peerAddress: p.peerAddress,
+      ...(p.peerPort !== 179 ? { peerPort: p.peerPort } : {}),
+      ...(p.sourceAddress !== undefined ? { sourceAddress: p.sourceAddress } : {}),
+      ...(p.holdTime !== undefined ? { holdTimeSec: p.holdTime } : {}),
+      ...(p.keepaliveTime !== undefined ? { keepaliveTimeSec: p.keepaliveTime } : {}),
+      ...(p.connectTime !== undefined ? { connectTimeSec: p.connectTime } : {}),
+      ...(routerId !== undefined ? { routerId } : {}),
+      ...(password !== undefined && password !== '' ? { password } : {}),
+      ...(p.ebgpMultiHop ? { ebgpMultiHop: true } : {}),
+      ...(p.enableGracefulRestart ? { enableGracefulRestart: true } : {}),
+      ...(p.dualStackAddressFamily ? { dualStackAddressFamily: true } : {}),
+      ...(p.passive ? { passive: true } : {}),
+    };
+    out.push({ spec, source: describeRef(p.source) });
+  }
+  return { peers: out, notes };
+}
+
+function chooseRouterId(p: BgpPeerConfig, node: NodeFacts, allNodes: readonly NodeFacts[], rack: boolean, note: (m: string) => void): string | undefined {
+  const own = firstIPv4(node);
+  const configured = p.routerID;
+  if (configured === undefined) return own;
+  if (rack) {
+    if (configured !== own) note(`routerID ${configured} replaced by the node address ${own ?? '(none)'}: asPerRack forces the node's own identifier`);
+    return own;
+  }
+  if (node.internalIPs.includes(configured)) return configured;
+  const sharing = allNodes.filter((n) => n.name !== node.name && selectsNode(p, n)).map((n) => n.name);
+  if (sharing.length === 0) return configured;
+  note(
+    `routerID ${configured} would be shared with ${sharing.length} other node${sharing.length === 1 ? '' : 's'} (${sharing.slice(0, 3).join(', ')}${sharing.length > 3 ? ', ...' : ''}): using this node's own ${own ?? 'session address'} instead; narrow the peer's nodeSelectors to one node to pin an identifier`,
+  );
+  return own;
+}

@@ -1,0 +1,401 @@
+// planNode: what one node announces, as plain data. Pure: no I/O, no clock (DESIGN.md data flow
+// "speaker: Services(with IPs) x Config x Nodes x EndpointSlices x liveness -> this node's
+// announcements"). The agent (agent.ts) applies the result to the L2 and BGP engines.
+//
+// Per Service, after dispatch (src/config/dispatch.ts decides L2, BGP or both from the protocol
+// annotation, the Eip's protocol, or the advertisements):
+//   L2   every speaker runs the same election (src/l2/election.ts: MetalLB's sha256(node#firstIP)
+//        order after preference scores) over the candidates of the matching L2 rules: selected by a
+//        rule's nodeSelectors, not excluded, Ready, not NetworkUnavailable, alive, and for ETP=Local
+//        hosting a serving endpoint. Only the winner announces (reference §4.1); a loser is absent
+//        from the plan, so its engine stops answering at once (OpenELB §3.1 defect avoided). The
+//        interfaces come from the rules that select this node (union; any rule without interfaces
+//        means all of them, reference §4.5).
+//   BGP  this node announces when a matching BGPAdvertisement selects it, it is not excluded, Ready,
+//        not NetworkUnavailable, and the Service can be served from it: ETP=Local needs a serving
+//        endpoint on this node, Cluster one anywhere (reference §5.1). Prefix = VIP & mask(aggregation
+//        length) (§5.3), with the rule's LOCAL_PREF, communities and peer filter; advertisements of one
+//        prefix and one peer filter merge (communities unioned, first LOCAL_PREF kept), as MetalLB's
+//        session dedup does (§5.1 "Publishing").
+// A Service with no EndpointSlice at all counts as served on every node (manifest mode: nobody
+// writes slices); PlanOptions.withoutEndpointSlices = 'noEndpoints' gives Kubernetes semantics.
+// Every Service that is not announced gets a reason per mode (reasons.ts).
+import type { V1EndpointSlice, V1Node } from '@kubernetes/client-node';
+import { dispatch } from '../config/dispatch.ts';
+import type { AnnounceMode, BgpAdvertisementRule, Config, L2Rule, PoolConfig } from '../config/model.ts';
+import { matchesAny } from '../config/selectors.ts';
+import type { ServiceIntent } from '../config/services.ts';
+import { formatIP, hostMask, parseIP } from '../pool/address.ts';
+import type { Advertisement } from '../bgp/speaker.ts';
+import type { LargeCommunity } from '../bgp/messages/types.ts';
+import { peerFamilies } from '../bgp/peer.ts';
+import { elect, ExclusionReason, EXCLUDE_FROM_LB_LABEL, OUT_OF_SERVICE_TAINT, type ElectionNode } from '../l2/election.ts';
+import type { InterfaceRequest, NodeAddressing } from '../l2/interfaces.ts';
+import { endpointsByService, type ServiceEndpoints } from './endpoints.ts';
+import { nodeFacts, type NodeFacts } from './nodes.ts';
+import { planPeers, type PeerNote, type PlannedPeer } from './peers.ts';
+import { NotAnnounced, reason, type Reason } from './reasons.ts';
+
+export { NotAnnounced, type Reason } from './reasons.ts';
+export type { PlannedPeer, PeerNote } from './peers.ts';
+
+/** A Service with its IPs: from status.loadBalancer.ingress (Kubernetes) or the allocator (manifests). */
+export interface PlanService {
+  readonly intent: ServiceIntent;
+  /** Canonical IP text; the first is the election key (both families of a dual-stack Service follow it). */
+  readonly ips: readonly string[];
+  /** The pool the IPs came from; when absent it is looked up from the IPs. */
+  readonly pool?: string;
+  /** Why `ips` is empty (an allocation failure), for the Service's reason. */
+  readonly pendingReason?: string;
+}
+
+export interface PlanOptions {
+  /** MetalLB --ignore-exclude-lb. */
+  readonly ignoreExcludeLabel?: boolean;
+  /** A Service with no EndpointSlice: served on every node (manifest mode, default) or by nobody. */
+  readonly withoutEndpointSlices?: 'servedEverywhere' | 'noEndpoints';
+}
+
+export interface PlanInput {
+  readonly config: Config;
+  readonly services: readonly PlanService[];
+  readonly nodes: readonly V1Node[];
+  readonly endpointSlices: readonly V1EndpointSlice[];
+  readonly nodeName: string;
+  /** Nodes whose speaker is alive; undefined = all. This node always counts as alive. */
+  readonly aliveNodes?: ReadonlySet<string>;
+  readonly options?: PlanOptions;
+}
+
+/** One VIP this node answers ARP/NDP for. */
+export interface L2Announcement {
+  readonly vip: string;
+  /** `namespace/name` of the Services behind the VIP (several when the IP is shared). */
+  readonly services: readonly string[];
+  /** Resolved on the node with src/l2 selectInterfaces; the union of the results is used. */
+  readonly interfaces: readonly InterfaceRequest[];
+}
+
+export type L2Outcome =
+  | { readonly announced: true; readonly interfaces: readonly InterfaceRequest[] }
+  | { readonly announced: false; readonly reason: Reason; readonly winner?: string };
+
+export type BgpOutcome =
+  | { readonly announced: true; readonly prefixes: readonly string[]; readonly peers: readonly string[] }
+  | { readonly announced: false; readonly reason: Reason };
+
+export interface ServicePlan {
+  readonly service: string;
+  readonly ips: readonly string[];
+  readonly pool: string | undefined;
+  /** The modes dispatch chose; empty with `reason` when none applies. */
+  readonly modes: readonly AnnounceMode[];
+  readonly l2?: L2Outcome;
+  readonly bgp?: BgpOutcome;
+  /** Set when no mode applies at all (no IP, no pool, no advertisement, unknown node). */
+  readonly reason?: Reason;
+}
+
+export interface NodePlan {
+  readonly node: string;
+  /** False when this node is not in the snapshot: nothing is announced. */
+  readonly nodeKnown: boolean;
+  /** For interface selection on the node (InternalIPs, Porter layer2 annotation). */
+  readonly addressing: NodeAddressing;
+  /** Sorted by VIP. */
+  readonly l2: readonly L2Announcement[];
+  /** Sorted by name. */
+  readonly peers: readonly PlannedPeer[];
+  /** Sorted by prefix, then peer filter. */
+  readonly advertisements: readonly Advertisement[];
+  /** Sorted by `namespace/name`. */
+  readonly services: readonly ServicePlan[];
+  readonly peerNotes: readonly PeerNote[];
+}
+
+export function planNode(input: PlanInput): NodePlan {
+  const opts = input.options ?? {};
+  const nodes = input.nodes.map(nodeFacts).filter((n) => n.name !== '');
+  const me = nodes.find((n) => n.name === input.nodeName);
+  const services = [...input.services].sort((a, b) => cmp(a.intent.request.service, b.intent.request.service));
+  if (me === undefined) {
+    return {
+      node: input.nodeName,
+      nodeKnown: false,
+      addressing: { internalIPs: [] },
+      l2: [],
+      peers: [],
+      advertisements: [],
+      services: services.map((s) => ({
+        service: s.intent.request.service,
+        ips: s.ips,
+        pool: s.pool,
+        modes: [],
+        reason: reason(NotAnnounced.nodeUnknown, `node "${input.nodeName}" is not in the cluster snapshot: add its Node object`),
+      })),
+      peerNotes: [],
+    };
+  }
+  const peerPlan = planPeers(input.config.bgpPeers, me, nodes);
+  const endpoints = endpointsByService(input.endpointSlices);
+  const ctx: Ctx = {
+    config: input.config,
+    me,
+    nodes,
+    electionNodes: nodes.map((n) => ({
+      name: n.name,
+      labels: n.labels,
+      ready: n.ready,
+      networkUnavailable: n.networkUnavailable,
+      taints: n.taints,
+      alive: n.name === me.name || input.aliveNodes === undefined || input.aliveNodes.has(n.name),
+    })),
+    peers: peerPlan.peers,
+    opts,
+    endpoints: (svc) => {
+      const e = endpoints.get(svc);
+      if (e !== undefined || opts.withoutEndpointSlices === 'noEndpoints') return e ?? { slices: 0, servingNodes: new Set(), anyServing: false };
+      return { slices: 0, servingNodes: new Set(nodes.map((n) => n.name)), anyServing: true };
+    },
+  };
+
+  const l2 = new Map<string, { services: Set<string>; requests: Map<string, InterfaceRequest> }>();
+  const ads: Advertisement[] = [];
+  const plans: ServicePlan[] = [];
+  for (const s of services) {
+    const key = s.intent.request.service;
+    const base = { service: key, ips: s.ips };
+    if (s.ips.length === 0) {
+      plans.push({ ...base, pool: s.pool, modes: [], reason: reason(NotAnnounced.noIP, s.pendingReason ?? 'the Service has no IP yet') });
+      continue;
+    }
+    const pool = s.pool ?? poolOfIPs(input.config.pools, s.ips)?.spec.name;
+    if (pool === undefined) {
+      plans.push({ ...base, pool, modes: [], reason: reason(NotAnnounced.noPool, `${s.ips.join(', ')} is in no configured pool`) });
+      continue;
+    }
+    const d = dispatch(input.config, { pool, serviceProtocol: s.intent.protocol, serviceLabels: s.intent.labels });
+    if (d.modes.length === 0) {
+      plans.push({ ...base, pool, modes: [], reason: reason(NotAnnounced.noAdvertisement, d.reason ?? `nothing announces pool "${pool}"`) });
+      continue;
+    }
+    let l2Outcome: L2Outcome | undefined;
+    let bgpOutcome: BgpOutcome | undefined;
+    if (d.modes.includes('l2')) {
+      l2Outcome = planL2(ctx, s, d.l2Rules);
+      if (l2Outcome.announced) {
+        for (const ip of s.ips) {
+          const entry = l2.get(ip) ?? { services: new Set<string>(), requests: new Map<string, InterfaceRequest>() };
+          entry.services.add(key);
+          for (const r of l2Outcome.interfaces) entry.requests.set(JSON.stringify(r), r);
+          l2.set(ip, entry);
+        }
+      }
+    }
+    if (d.modes.includes('bgp')) {
+      const r = planBgp(ctx, s, d.bgpRules);
+      bgpOutcome = r.outcome;
+      ads.push(...r.ads);
+    }
+    plans.push({
+      ...base,
+      pool,
+      modes: d.modes,
+      ...(l2Outcome === undefined ? {} : { l2: l2Outcome }),
+      ...(bgpOutcome === undefined ? {} : { bgp: bgpOutcome }),
+    });
+  }
+
+  return {
+    node: me.name,
+    nodeKnown: true,
+    addressing: { internalIPs: me.internalIPs, annotations: me.annotations },
+    l2: [...l2]
+      .map(([vip, e]) => ({ vip, services: [...e.services].sort(), interfaces: collapseRequests([...e.requests.values()]) }))
+      .sort((a, b) => cmp(a.vip, b.vip)),
+    peers: peerPlan.peers,
+    advertisements: mergeAdvertisements(ads),
+    services: plans,
+    peerNotes: peerPlan.notes,
+  };
+}
+
+interface Ctx {
+  readonly config: Config;
+  readonly me: NodeFacts;
+  readonly nodes: readonly NodeFacts[];
+  readonly electionNodes: readonly ElectionNode[];
+  readonly peers: readonly PlannedPeer[];
+  readonly opts: PlanOptions;
+  readonly endpoints: (service: string) => ServiceEndpoints;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The pool whose ranges hold the first IP. */
+export function poolOfIPs(pools: readonly PoolConfig[], ips: readonly string[]): PoolConfig | undefined {
+  const first = ips[0];
+  if (first === undefined) return undefined;
+  const ip = parseIP(first);
+  if (!ip.ok) return undefined;
+  return pools.find((p) => p.spec.ranges.some((r) => r.family === ip.value.family && r.first <= ip.value.value && ip.value.value <= r.last));
+}
+
+// ------------------------------------------------------------------------------------------------ L2
+
+const exclusionToReason: Readonly<Record<ExclusionReason, NotAnnounced>> = {
+  [ExclusionReason.notSelected]: NotAnnounced.nodeNotSelected,
+  [ExclusionReason.excludeLabel]: NotAnnounced.nodeExcluded,
+  [ExclusionReason.networkUnavailable]: NotAnnounced.networkUnavailable,
+  [ExclusionReason.notReady]: NotAnnounced.nodeNotReady,
+  [ExclusionReason.outOfService]: NotAnnounced.outOfService,
+  [ExclusionReason.notAlive]: NotAnnounced.notOwner,
+  [ExclusionReason.noLocalEndpoint]: NotAnnounced.noLocalEndpoints,
+};
+
+function planL2(ctx: Ctx, s: PlanService, rules: readonly L2Rule[]): L2Outcome {
+  const svc = s.intent.request.service;
+  // reference §4.1 step 3 / §1.2: a shared IP cannot be split by serviceSelectors, so it is not announced.
+  if (s.intent.request.sharingKey !== undefined && rules.some((r) => r.serviceSelectors.length > 0)) {
+    return {
+      announced: false,
+      reason: reason(NotAnnounced.sharedIPWithServiceSelector, 'allow-shared-ip with an L2Advertisement that has serviceSelectors: remove one of them'),
+    };
+  }
+  const ep = ctx.endpoints(svc);
+  const first = s.ips[0] ?? '';
+  const result = elect({
+    ip: first,
+    nodes: ctx.electionNodes,
+    advertisements: rules.map((r) => ({ nodeSelectors: r.nodeSelectors, preferredNodeSelectors: r.preferredNodes })),
+    externalTrafficPolicy: s.intent.externalTrafficPolicy,
+    servingEndpointNodes: [...ep.servingNodes],
+    hasServingEndpoint: ep.anyServing,
+    ...(ctx.opts.ignoreExcludeLabel === true ? { ignoreExcludeLabel: true } : {}),
+  });
+  if (result.kind === 'none' && result.reason === 'noServingEndpoint') {
+    return { announced: false, reason: reason(NotAnnounced.noEndpoints, 'no serving endpoint anywhere') };
+  }
+  const mine = result.excluded.find((e) => e.node === ctx.me.name);
+  const winner = result.kind === 'elected' ? result.winner : undefined;
+  if (mine !== undefined) {
+    const elsewhere = winner === undefined ? 'no node can announce it' : `${winner} announces it`;
+    return { announced: false, reason: reason(exclusionToReason[mine.reason], `this node is out of the L2 election (${mine.reason}); ${elsewhere}`), ...(winner === undefined ? {} : { winner }) };
+  }
+  if (winner === undefined) return { announced: false, reason: reason(NotAnnounced.noCandidate, 'no node can announce it') };
+  if (winner !== ctx.me.name) return { announced: false, reason: reason(NotAnnounced.notOwner, `${winner} won the election for ${first}`), winner };
+  const mineRules = rules.filter((r) => matchesAny(r.nodeSelectors, ctx.me.labels));
+  return { announced: true, interfaces: collapseRequests(mineRules.map((r) => interfaceRequest(ctx.config, r))) };
+}
+
+/** The interface request of one rule (see src/l2/interfaces.ts for how each kind resolves). */
+export function interfaceRequest(config: Config, rule: L2Rule): InterfaceRequest {
+  if (rule.source.kind === 'L2Advertisement') {
+    if (rule.interfaces.length === 0) return { kind: 'all' };
+    // MetalLB names; a can_reach entry cannot come from an L2Advertisement, but map it anyway.
+    const names = rule.interfaces.flatMap((i) => (i.kind === 'name' ? [i.name] : []));
+    return { kind: 'names', names };
+  }
+  // An Eip's own rule, or dispatch's default rule for a pool forced into L2.
+  const i = rule.interfaces[0];
+  if (i !== undefined) return { kind: 'eip', spec: i.kind === 'name' ? i.name : `can_reach:${i.ip}` };
+  const pool = config.pools.find((p) => rule.pools.includes(p.spec.name));
+  return pool?.spec.dialect === 'openelb' ? { kind: 'nodeDefault' } : { kind: 'all' };
+}
+
+/** 'all' absorbs every other request; duplicates go. */
+function collapseRequests(reqs: readonly InterfaceRequest[]): InterfaceRequest[] {
+  if (reqs.some((r) => r.kind === 'all')) return [{ kind: 'all' }];
+  const seen = new Map<string, InterfaceRequest>();
+  for (const r of reqs) seen.set(JSON.stringify(r), r);
+  return [...seen.values()].sort((a, b) => cmp(JSON.stringify(a), JSON.stringify(b)));
+}
+
+// ----------------------------------------------------------------------------------------------- BGP
+
+function nodeIneligible(ctx: Ctx): Reason | undefined {
+  const me = ctx.me;
+  if (ctx.opts.ignoreExcludeLabel !== true && Object.hasOwn(me.labels, EXCLUDE_FROM_LB_LABEL)) {
+    return reason(NotAnnounced.nodeExcluded, `the node has the label ${EXCLUDE_FROM_LB_LABEL}`);
+  }
+  if (me.networkUnavailable) return reason(NotAnnounced.networkUnavailable, 'the node is NetworkUnavailable');
+  if (!me.ready) return reason(NotAnnounced.nodeNotReady, 'the node is not Ready');
+  if (me.taints.some((t) => t.key === OUT_OF_SERVICE_TAINT)) return reason(NotAnnounced.outOfService, `the node has the taint ${OUT_OF_SERVICE_TAINT}`);
+  return undefined;
+}
+
+function planBgp(ctx: Ctx, s: PlanService, rules: readonly BgpAdvertisementRule[]): { outcome: BgpOutcome; ads: Advertisement[] } {
+  const no = (r: Reason): { outcome: BgpOutcome; ads: Advertisement[] } => ({ outcome: { announced: false, reason: r }, ads: [] });
+  const bad = nodeIneligible(ctx);
+  if (bad !== undefined) return no(bad);
+  const mine = rules.filter((r) => matchesAny(r.nodeSelectors, ctx.me.labels));
+  if (mine.length === 0) return no(reason(NotAnnounced.nodeNotSelected, 'no BGPAdvertisement of the pool selects this node'));
+  const ep = ctx.endpoints(s.intent.request.service);
+  if (s.intent.externalTrafficPolicy === 'Local') {
+    if (!ep.servingNodes.has(ctx.me.name)) return no(reason(NotAnnounced.noLocalEndpoints, 'externalTrafficPolicy Local and no serving endpoint on this node'));
+  } else if (!ep.anyServing) {
+    return no(reason(NotAnnounced.noEndpoints, 'no serving endpoint anywhere'));
+  }
+  const ads: Advertisement[] = [];
+  for (const ip of s.ips) {
+    for (const r of mine) {
+      const prefix = aggregate(ip, r);
+      if (prefix === undefined) continue;
+      const standard = r.communities.flatMap((c) => (c.kind === 'standard' ? [c.value] : []));
+      const large: LargeCommunity[] = r.communities.flatMap((c) => (c.kind === 'large' ? [{ globalAdmin: c.globalAdmin, localData1: c.localData1, localData2: c.localData2 }] : []));
+      ads.push({
+        prefix,
+        ...(r.localPref !== undefined ? { localPref: r.localPref } : {}),
+        ...(standard.length > 0 ? { communities: standard } : {}),
+        ...(large.length > 0 ? { largeCommunities: large } : {}),
+        ...(r.peers.length > 0 ? { peers: [...r.peers].sort() } : {}),
+      });
+    }
+  }
+  const receivers = ctx.peers.filter((p) =>
+    ads.some((a) => (a.peers === undefined || a.peers.includes(p.spec.name)) && peerFamilies(p.spec).includes(a.prefix.includes(':') ? 'ipv6' : 'ipv4')),
+  );
+  const prefixes = [...new Set(ads.map((a) => a.prefix))].sort();
+  if (receivers.length === 0) {
+    return { outcome: { announced: false, reason: reason(NotAnnounced.noPeer, `no BGP session of this node carries ${prefixes.join(', ')}`) }, ads };
+  }
+  return { outcome: { announced: true, prefixes, peers: receivers.map((p) => p.spec.name) }, ads };
+}
+
+/** VIP & mask(aggregation length) as CIDR text (reference §5.3). */
+export function aggregate(ip: string, rule: Pick<BgpAdvertisementRule, 'aggregationLength' | 'aggregationLengthV6'>): string | undefined {
+  const p = parseIP(ip);
+  if (!p.ok) return undefined;
+  const len = p.value.family === 'ipv4' ? rule.aggregationLength : rule.aggregationLengthV6;
+  const network = p.value.value & ~hostMask(p.value.family, len);
+  return `${formatIP({ family: p.value.family, value: network })}/${len}`;
+}
+
+/** One advertisement per (prefix, peer filter): communities unioned, the first LOCAL_PREF kept. */
+export function mergeAdvertisements(ads: readonly Advertisement[]): Advertisement[] {
+  const acc = new Map<string, { prefix: string; localPref: number | undefined; communities: Set<number>; large: Map<string, LargeCommunity>; peers: readonly string[] | undefined }>();
+  for (const a of ads) {
+    const key = `${a.prefix}|${a.peers === undefined ? '*' : a.peers.join(',')}`;
+    const cur = acc.get(key) ?? { prefix: a.prefix, localPref: a.localPref, communities: new Set<number>(), large: new Map<string, LargeCommunity>(), peers: a.peers };
+    if (cur.localPref === undefined) cur.localPref = a.localPref;
+    for (const c of a.communities ?? []) cur.communities.add(c);
+    for (const l of a.largeCommunities ?? []) cur.large.set(`${l.globalAdmin}:${l.localData1}:${l.localData2}`, l);
+    acc.set(key, cur);
+  }
+  return [...acc.entries()]
+    .sort(([a], [b]) => cmp(a, b))
+    .map(([, v]) => {
+      const communities = [...v.communities].sort((x, y) => x - y);
+      const large = [...v.large.entries()].sort(([x], [y]) => cmp(x, y)).map(([, l]) => l);
+      return {
+        prefix: v.prefix,
+        ...(v.localPref !== undefined ? { localPref: v.localPref } : {}),
+        ...(communities.length > 0 ? { communities } : {}),
+        ...(large.length > 0 ? { largeCommunities: large } : {}),
+        ...(v.peers !== undefined ? { peers: v.peers } : {}),
+      };
+    });
+}

@@ -1,0 +1,67 @@
+// The Services a speaker plans for, with their IPs. Pure.
+//
+// Manifest mode (no controller writes status): the same steps as `berth check` (src/config/check.ts),
+// so that `berth check` shows exactly what the speakers announce. A fresh allocator per snapshot:
+//   1. replay every IP already in status.loadBalancer.ingress (restart safety, reference §3.6);
+//   2. allocate the others in `namespace/name` order (Porter's Eip fallback included).
+// Every node's speaker reads the same manifests and so computes the same IPs, with no shared state.
+// An IP that is not pinned (status, loadBalancerIPs, spec.loadBalancerIP) can therefore move when
+// Services are added or removed; pin IPs that clients depend on.
+//
+// Kubernetes mode: `servicesWithStatusIPs` takes the controller's IPs from status as they are.
+import type { V1Namespace, V1Service } from '@kubernetes/client-node';
+import { allocateWithPorterFallback } from '../config/porter.ts';
+import type { Config } from '../config/model.ts';
+import { translateService, type ServiceIntent, type ServiceOptions } from '../config/services.ts';
+import type { Problem } from '../config/problems.ts';
+import { Allocator } from '../pool/allocator.ts';
+import { formatIP, type AllocationResult, type ExistingAssignment } from '../pool/types.ts';
+import type { PlanService } from './plan.ts';
+
+export interface SpeakerServices {
+  readonly services: readonly PlanService[];
+  /** Problems of Services that are invalid (not announced). */
+  readonly problems: readonly Problem[];
+}
+
+function ours(services: readonly V1Service[], namespaces: readonly V1Namespace[], opts: ServiceOptions): { intents: ServiceIntent[]; problems: Problem[] } {
+  const intents: ServiceIntent[] = [];
+  const problems: Problem[] = [];
+  for (const s of services) {
+    const t = translateService(s, namespaces, opts);
+    if (t.kind === 'ours') intents.push(t.intent);
+    else if (t.kind === 'invalid') problems.push(...t.problems);
+  }
+  return { intents, problems };
+}
+
+/** Manifest mode: replay status IPs, allocate the rest (see the file header). */
+export function allocateServices(config: Config, services: readonly V1Service[], namespaces: readonly V1Namespace[], opts: ServiceOptions = {}): SpeakerServices {
+  const { intents, problems } = ours(services, namespaces, opts);
+  const allocator = new Allocator(config.pools.map((p) => p.spec));
+  const existing: ExistingAssignment[] = intents.filter((i) => i.currentIPs.length > 0).map((i) => ({ request: i.request, ips: i.currentIPs }));
+  allocator.restoreAll(existing);
+  const results = new Map<string, AllocationResult>();
+  for (const intent of [...intents].sort((a, b) => (a.request.service < b.request.service ? -1 : 1))) {
+    results.set(intent.request.service, allocateWithPorterFallback(allocator, config, intent.request));
+  }
+  const out: PlanService[] = intents.map((intent) => {
+    const res = results.get(intent.request.service);
+    if (res === undefined || !res.ok) return { intent, ips: [], pendingReason: res === undefined ? 'not allocated' : res.failure.message };
+    return { intent, ips: res.assignment.ips.map(formatIP), pool: res.assignment.pool };
+  });
+  return { services: out, problems };
+}
+
+/** Kubernetes mode: the IPs the controller wrote to status; the pool is looked up by the planner. */
+export function servicesWithStatusIPs(services: readonly V1Service[], namespaces: readonly V1Namespace[], opts: ServiceOptions = {}): SpeakerServices {
+  const { intents, problems } = ours(services, namespaces, opts);
+  return {
+    services: intents.map((intent) => ({
+      intent,
+      ips: intent.currentIPs.map(formatIP),
+      ...(intent.currentIPs.length === 0 ? { pendingReason: 'no IP in status.loadBalancer.ingress yet' } : {}),
+    })),
+    problems,
+  };
+}
