@@ -10,7 +10,7 @@
 // Files: wire/ (reader, writer, IP text), messages/ (one file per message + header checks),
 // capabilities/ and attributes/ (descriptor tables, one file per wire object), nlri.ts (prefixes),
 // context.ts (negotiated CodecContext), framer.ts (stream -> messages), pack.ts (prefixes -> UPDATEs),
-// as4.ts (2-octet peers), describe.ts (log text; not used by the codec).
+// attributes/as4.ts (2-octet peers); ../describe.ts renders messages for logs and is not imported here.
 
 import { HEADER_LENGTH, MAX_MESSAGE_SIZE } from './constants.ts';
 import { BgpError, WireError } from './errors.ts';
@@ -115,4 +115,8 @@ export { makeOpen, openCapabilities, openAsn } from './messages/open.ts';
 export { makeNotification } from './messages/notification.ts';
 export { KEEPALIVE } from './messages/keepalive.ts';
 export { getAttribute } from './attributes/index.ts';
+export { toTwoOctetAttributes, reconstructAs4 } from './attributes/as4.ts';
+export type { As4View } from './attributes/as4.ts';
+export { updateRoutes } from './messages/update.ts';
+export type { UpdateRoutes } from './messages/update.ts';
 export { parsePrefix, formatPrefix } from './nlri.ts';

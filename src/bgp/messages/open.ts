@@ -65,13 +65,24 @@ function writeParameters(w: Writer, params: readonly OptionalParameter[], width:
   }
 }
 
+/** The parameters in the classic 1-octet-length form, or undefined when they do not fit it. */
+function shortParameters(params: readonly OptionalParameter[]): Buffer | undefined {
+  const probe = new Writer(256);
+  try {
+    writeParameters(probe, params, 1);
+  } catch (e) {
+    if (e instanceof RangeError) return undefined; // one parameter over 255 octets
+    throw e;
+  }
+  return probe.length <= MAX_SHORT_PARAMETERS ? probe.finish() : undefined;
+}
+
 export function encodeOpen(w: Writer, m: Open): void {
   w.forkMessage(MESSAGE_TYPE.OPEN).u8(m.version).u16(m.myAsn).u16(m.holdTime).bytes(ipv4ToBytes(m.bgpId));
   // Measure the short form first: RFC 9072 §3 says to use the extended form only when needed.
-  const probe = new Writer(256);
-  writeParameters(probe, m.parameters, 1);
-  if (m.extendedParameters !== true && probe.length <= MAX_SHORT_PARAMETERS) {
-    w.fork(1).bytes(probe.finish()).join();
+  const short = m.extendedParameters === true ? undefined : shortParameters(m.parameters);
+  if (short !== undefined) {
+    w.fork(1).bytes(short).join();
   } else {
     w.u8(MAX_SHORT_PARAMETERS).u8(OPTIONAL_PARAMETER.EXTENDED_LENGTH).fork(2);
     writeParameters(w, m.parameters, 2);

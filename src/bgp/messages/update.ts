@@ -8,14 +8,13 @@
 // session (§5.3 / RFC 4271 §6.3); attribute errors are graded per attribute (attributes/index.ts);
 // a missing well-known mandatory attribute is treat-as-withdraw (§3(d)).
 
-import { ERROR_CODE, MESSAGE_TYPE, UPDATE_ERROR } from '../constants.ts';
+import { ATTR_TYPE, ERROR_CODE, MESSAGE_TYPE, UPDATE_ERROR } from '../constants.ts';
 import { readAttributes, writeAttributes } from '../attributes/index.ts';
-import { ATTR_TYPE } from '../constants.ts';
 import { BgpError, ERROR_ACTION_RANK, WireError, type AttributeProblem, type ErrorAction } from '../errors.ts';
-import { PrefixError, readPrefixes, writePrefixes } from '../nlri.ts';
+import { familyOfAfi, PrefixError, readPrefixes, writePrefixes } from '../nlri.ts';
 import type { Reader } from '../wire/reader.ts';
 import type { Writer } from '../wire/writer.ts';
-import type { CodecContext, Prefix, Update } from './types.ts';
+import type { CodecContext, Family, PathAttribute, Prefix, Update } from './types.ts';
 
 function checkIpv4(ps: readonly Prefix[], field: string): void {
   for (const p of ps) {
@@ -92,4 +91,38 @@ export function decodeUpdate(r: Reader, ctx: CodecContext): DecodedUpdate {
   let action: ErrorAction = 'none';
   for (const p of problems) if (ERROR_ACTION_RANK[p.action] > ERROR_ACTION_RANK[action]) action = p.action;
   return { message: { type: 'UPDATE', withdrawn, attributes, nlri }, problems, action };
+}
+
+/** What an UPDATE asks the receiver to do, with RFC 7606 applied. */
+export interface UpdateRoutes {
+  /** Classic NLRI and MP_REACH_NLRI prefixes; empty under treat-as-withdraw. */
+  readonly announce: readonly Prefix[];
+  /** Withdrawn Routes and MP_UNREACH_NLRI prefixes, plus everything announced under treat-as-withdraw
+   * (RFC 7606 §2: "the routes ... MUST be handled as though they were withdrawn"). */
+  readonly withdraw: readonly Prefix[];
+  /** Attributes of the announced routes (MP attributes left out). */
+  readonly attributes: readonly PathAttribute[];
+  /** RFC 4724 §2: set when the UPDATE is the End-of-RIB marker of that family. */
+  readonly endOfRib?: Family;
+}
+
+export function updateRoutes(d: { readonly message: Update; readonly action: ErrorAction }): UpdateRoutes {
+  const m = d.message;
+  const announce: Prefix[] = [...m.nlri];
+  const withdraw: Prefix[] = [...m.withdrawn];
+  const attributes: PathAttribute[] = [];
+  let endOfRib: Family | undefined;
+  for (const a of m.attributes) {
+    if (a.kind === 'MP_REACH_NLRI') announce.push(...a.prefixes);
+    else if (a.kind === 'MP_UNREACH_NLRI') {
+      withdraw.push(...a.prefixes);
+      const family = familyOfAfi(a.afi);
+      if (a.prefixes.length === 0 && m.attributes.length === 1 && family !== undefined) endOfRib = family;
+    } else attributes.push(a);
+  }
+  if (m.withdrawn.length === 0 && m.nlri.length === 0 && m.attributes.length === 0) endOfRib = 'ipv4';
+  if (d.action === 'treat-as-withdraw') {
+    return { announce: [], withdraw: [...withdraw, ...announce], attributes: [] };
+  }
+  return { announce, withdraw, attributes, ...(endOfRib === undefined ? {} : { endOfRib }) };
 }
