@@ -15,6 +15,7 @@ import { INITIAL_CONTEXT, contextFromCapabilities, createFramer, decodeMessage, 
 import type { Framer } from './framer.ts';
 import { ERROR_CODE, OPEN_ERROR, ROUTE_REFRESH_SUBTYPE } from './constants.ts';
 import {
+  ReasonCode,
   idleHoldMs,
   initialFsm,
   resolveCollision,
@@ -75,6 +76,8 @@ export interface SessionHandler {
   down(session: Session, reason: Reason): void;
   /** ROUTE-REFRESH received for `family` (RFC 2918 §4); `enhanced`: wrap in BoRR/EoRR (RFC 7313 §4). */
   refresh(session: Session, family: Family, enhanced: boolean): void;
+  /** Every change of the session's state (the most advanced of its connections), with the reason. */
+  stateChanged?(session: Session, state: SessionState, reason: Reason): void;
 }
 
 export interface SessionOptions {
@@ -170,7 +173,7 @@ export class Session {
       this.#outgoing = this.#newConn('outgoing');
       this.#feed(this.#outgoing, { type: 'ManualStart' });
     }
-    this.#logState({ code: 'Started' });
+    this.#logState({ code: ReasonCode.Started });
   }
 
   /** ManualStop (Event 2): Cease / Administrative Shutdown with an RFC 9003 message, on every connection. */
@@ -184,7 +187,7 @@ export class Session {
     }
     this.#incoming = undefined;
     this.#outgoing = undefined;
-    this.#logState({ code: 'Stopped' });
+    this.#logState({ code: ReasonCode.Stopped });
   }
 
   /** AutomaticStop (Event 8) on the Established connection: Cease, then the FSM reconnects by itself
@@ -424,6 +427,7 @@ export class Session {
       },
       'BGP session state',
     );
+    this.#handler.stateChanged?.(this, state, reason);
   }
 
   #write(conn: Conn, msg: Message, ctx: CodecContext = conn.ctx): void {

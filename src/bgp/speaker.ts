@@ -42,6 +42,8 @@ export const DEFAULT_LOCAL_PREF = 100;
 
 export interface SpeakerEvent {
   readonly peer: string;
+  /** 'state': any session state change; 'established': the table was sent; 'down': left Established. */
+  readonly kind: 'state' | 'established' | 'down';
   readonly state: SessionState;
   readonly reason?: Reason;
 }
@@ -111,6 +113,9 @@ export class Speaker {
       established: guard('sending the table', (s, view: EstablishedSession) => this.#onEstablished(s, view)),
       down: (s, reason) => this.#onDown(s, reason),
       refresh: guard('route refresh', (s, family: Family, enhanced: boolean) => this.#onRefresh(s, family, enhanced)),
+      stateChanged: (s, state, reason) => {
+        if (this.#entryOf(s) !== undefined) this.#opts.onEvent?.({ peer: s.peer.name, kind: 'state', state, reason });
+      },
     };
   }
 
@@ -230,13 +235,13 @@ export class Speaker {
       { peer: s.peer.name, state: 'Established', prefixes: e.sent.size, families: view.families, hold: view.negotiated.holdTimeSec },
       'BGP session established, table sent',
     );
-    this.#opts.onEvent?.({ peer: s.peer.name, state: 'Established' });
+    this.#opts.onEvent?.({ peer: s.peer.name, kind: 'established', state: 'Established' });
   }
 
   #onDown(s: Session, reason: Reason): void {
     const e = this.#entryOf(s);
     if (e !== undefined) e.sent = new Map();
-    this.#opts.onEvent?.({ peer: s.peer.name, state: s.state, reason });
+    this.#opts.onEvent?.({ peer: s.peer.name, kind: 'down', state: s.state, reason });
   }
 
   #onRefresh(s: Session, family: Family, enhanced: boolean): void {

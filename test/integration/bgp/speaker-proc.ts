@@ -47,7 +47,8 @@ rl.on('line', (line) => {
           ...(cmd.speaker.routerId !== undefined ? { routerId: cmd.speaker.routerId } : {}),
           ...(cmd.speaker.listen !== undefined ? { listen: cmd.speaker.listen } : {}),
           ...(cmd.speaker.restarting === true ? { restarting: true } : {}),
-          onEvent: (e) => out({ event: 'state', peer: e.peer, state: e.state, reason: e.reason?.code, notification: e.reason?.notification }),
+          onEvent: (e) =>
+            out({ event: e.kind, peer: e.peer, state: e.state, reason: e.reason?.code, notification: e.reason?.notification, detail: e.reason?.detail }),
         });
         await speaker.start();
         out({ event: 'ready' });

@@ -191,7 +191,7 @@ describe('speaker: two berth speakers', () => {
     p.a.setAdvertisements([{ prefix: '198.51.100.1/32' }, { prefix: '198.51.100.2/32' }]);
     await waitFor('EoR', () => p.ribAtB.endOfRib.length === 1);
     p.net.cutAll();
-    await waitFor('down', () => p.eventsA.some((e) => e.state !== 'Established'));
+    await waitFor('down', () => p.eventsA.some((e) => e.kind === 'down'));
     // While down, the desired state changes; the new session gets the new table.
     p.a.setAdvertisements([{ prefix: '198.51.100.2/32' }, { prefix: '198.51.100.3/32' }]);
     p.ribAtB.routes.clear(); // a receiver flushes a session's routes when it goes down
@@ -212,9 +212,9 @@ describe('speaker: two berth speakers', () => {
     const n = p.fromB.find((m) => m.type === 'NOTIFICATION');
     assert.ok(n?.type === 'NOTIFICATION');
     assert.deepEqual([n.code, n.subcode], [4, 0]);
-    const downA = p.eventsA.find((e) => e.state !== 'Established');
+    const downA = p.eventsA.find((e) => e.kind === 'down');
     assert.equal(downA?.reason?.code, 'NotificationReceived');
-    const downB = p.eventsB.find((e) => e.state !== 'Established');
+    const downB = p.eventsB.find((e) => e.kind === 'down');
     assert.equal(downB?.reason?.code, 'HoldTimerExpired');
   });
 });
@@ -313,7 +313,7 @@ describe('speaker: against a scripted peer', () => {
     await waitFor('NOTIFICATION', () => raw.of('NOTIFICATION').length === 1);
     assert.deepEqual([raw.of('NOTIFICATION')[0]?.code, raw.of('NOTIFICATION')[0]?.subcode], [4, 0]);
     await waitFor('closed', () => raw.closed);
-    assert.equal(events.at(-1)?.reason?.code, 'HoldTimerExpired');
+    assert.equal(events.filter((e) => e.kind === 'down').at(-1)?.reason?.code, 'HoldTimerExpired');
   });
 
   it('UPDATEs from the peer are parsed and dropped; RFC 7606 treat-as-withdraw keeps the session', async () => {
@@ -361,7 +361,7 @@ describe('speaker: against a scripted peer', () => {
     raw.sendRaw(Buffer.concat([hdr, body]));
     await waitFor('NOTIFICATION', () => raw.of('NOTIFICATION').length === 1);
     assert.deepEqual([raw.of('NOTIFICATION')[0]?.code, raw.of('NOTIFICATION')[0]?.subcode], [3, 1]);
-    assert.equal(events.at(-1)?.reason?.code, 'UpdateMessageError');
+    assert.equal(events.filter((e) => e.kind === 'down').at(-1)?.reason?.code, 'UpdateMessageError');
   });
 
   it('a bad marker gets NOTIFICATION 1/1 (Connection Not Synchronized)', async () => {
