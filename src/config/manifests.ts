@@ -182,7 +182,8 @@ export function parseManifests(files: readonly ManifestFile[]): ManifestResult {
     }
     const list = Array.isArray(docs) ? docs : [docs];
     for (const doc of list) {
-      const line = lineCounter.linePos(doc.range[0]).line;
+      // The first content line (not the `---` marker or leading comments).
+      const line = lineCounter.linePos(doc.contents?.range?.[0] ?? doc.range[0]).line;
       if (doc.errors.length > 0) {
         for (const e of doc.errors) {
           const at = e.linePos?.[0];
