@@ -55,6 +55,7 @@ export interface InterfaceInfo {
 }
 
 const SYS_NET = '/sys/class/net';
+const ARPHRD_ETHER = 1;
 
 async function readTrim(path: string): Promise<string | undefined> {
   try {
@@ -89,8 +90,8 @@ async function readInterface(name: string): Promise<InterfaceInfo | undefined> {
   if (!Number.isInteger(index) || index <= 0) return undefined; // vanished meanwhile
   const flagsRaw = Number.parseInt((await readTrim(`${dir}/flags`)) ?? '0', 16);
   const carrier = (await readTrim(`${dir}/carrier`)) === '1';
-  const addrLen = Number(await readTrim(`${dir}/addr_len`));
-  const mac = addrLen === 6 ? ((await readTrim(`${dir}/address`)) ?? '').toLowerCase() : '';
+  // Only Ethernet-like links (ARPHRD_ETHER, linux/if_arp.h) have a MAC for ARP/NDP.
+  const mac = Number(await readTrim(`${dir}/type`)) === ARPHRD_ETHER ? ((await readTrim(`${dir}/address`)) ?? '').toLowerCase() : '';
   let master: string | undefined;
   try {
     master = basename(await readlink(`${dir}/master`));

@@ -110,6 +110,11 @@ function applyCommon(
   if (opts.minTtl !== undefined) tcp.setMinTtl(fd, family, checkTtl(opts.minTtl, 'minTtl'));
 }
 
+function checkPort(v: number, what: string): number {
+  if (!Number.isInteger(v) || v < 0 || v > 65535) throw new SysError(SysErrorKind.invalid, `${what} must be 0..65535, got ${v}`);
+  return v;
+}
+
 function checkTtl(v: number, what: string): number {
   if (!Number.isInteger(v) || v < 0 || v > 255) throw new SysError(SysErrorKind.invalid, `${what} must be 0..255, got ${v}`);
   return v;
@@ -117,23 +122,38 @@ function checkTtl(v: number, what: string): number {
 
 /** Opens a TCP connection with the given options. Rejects with SysError (code 'ECONNREFUSED', 'TIMEOUT', ...). */
 export function connectTcp(opts: TcpConnectOptions): Promise<net.Socket> {
-  const { tcp } = loadAddon();
-  const family = familyOf(opts.host, 'connect');
   const what = `connect to [${opts.host}]:${opts.port}`;
+  let family: IpFamily;
+  let key: Buffer | undefined;
+  let local: string | undefined;
+  try {
+    // Every argument is checked before a socket exists.
+    family = familyOf(opts.host, 'connect');
+    checkPort(opts.port, 'port');
+    key = opts.md5Key === undefined ? undefined : keyBytes(opts.md5Key);
+    if (opts.ttl !== undefined) checkTtl(opts.ttl, 'ttl');
+    if (opts.minTtl !== undefined) checkTtl(opts.minTtl, 'minTtl');
+    if (opts.localPort !== undefined) checkPort(opts.localPort, 'localPort');
+    if (opts.localAddress !== undefined || opts.localPort !== undefined) {
+      local = opts.localAddress ?? (family === 4 ? '0.0.0.0' : '::');
+      if (familyOf(local, 'localAddress') !== family) {
+        throw new SysError(SysErrorKind.invalid, `${what}: localAddress ${local} is not of the peer's family`);
+      }
+    }
+  } catch (err) {
+    return Promise.reject(toSysError(err, what));
+  }
+  const { tcp } = loadAddon();
   let fd = -1;
   try {
     fd = tcp.socket(family);
     applyCommon(tcp, fd, family, opts);
-    if (opts.md5Key !== undefined) {
+    if (key !== undefined) {
       // RFC 2385 §2: every segment of the connection is signed, the SYN included: set before connect.
-      tcp.setMd5(fd, family, opts.host.split('%')[0] ?? opts.host, keyBytes(opts.md5Key));
+      tcp.setMd5(fd, family, opts.host.split('%')[0] ?? opts.host, key);
     }
-    if (opts.localAddress !== undefined || opts.localPort !== undefined) {
+    if (local !== undefined) {
       if (opts.localPort !== undefined && opts.localPort !== 0) tcp.setReuseAddr(fd);
-      const local = opts.localAddress ?? (family === 4 ? '0.0.0.0' : '::');
-      if (familyOf(local, 'localAddress') !== family) {
-        throw new SysError(SysErrorKind.invalid, `${what}: localAddress ${local} is not of the peer's family`);
-      }
       tcp.bind(fd, family, local, opts.localPort ?? 0);
     }
     if (tcp.connect(fd, family, opts.host, opts.port)) return Promise.resolve(wrapSocket(fd));
@@ -169,9 +189,20 @@ function wrapSocket(fd: number): net.Socket {
 
 /** Listens with per-peer MD5 keys and TTL options set on the listening socket. */
 export function listenTcp(opts: TcpListenOptions): Promise<TcpListener> {
-  const { tcp } = loadAddon();
-  const family = familyOf(opts.host, 'listen');
   const what = `listen on [${opts.host}]:${opts.port}`;
+  let family: IpFamily;
+  let keys: { target: { family: IpFamily; address: string }; key: Buffer }[];
+  try {
+    family = familyOf(opts.host, 'listen');
+    checkPort(opts.port, 'port');
+    if (opts.ttl !== undefined) checkTtl(opts.ttl, 'ttl');
+    if (opts.minTtl !== undefined) checkTtl(opts.minTtl, 'minTtl');
+    const f = family;
+    keys = (opts.md5Keys ?? []).map((p) => ({ target: md5Target(f, p.address), key: keyBytes(p.key) }));
+  } catch (err) {
+    return Promise.reject(toSysError(err, what));
+  }
+  const { tcp } = loadAddon();
   let fd = -1;
   try {
     fd = tcp.socket(family);
@@ -183,10 +214,7 @@ export function listenTcp(opts: TcpListenOptions): Promise<TcpListener> {
       if (opts.ttl !== undefined) tcp.setTtl(fd, 4, opts.ttl);
       if (opts.minTtl !== undefined) tcp.setMinTtl(fd, 4, opts.minTtl);
     }
-    for (const p of opts.md5Keys ?? []) {
-      const t = md5Target(family, p.address);
-      tcp.setMd5(fd, t.family, t.address, keyBytes(p.key));
-    }
+    for (const k of keys) tcp.setMd5(fd, k.target.family, k.target.address, k.key);
     tcp.bind(fd, family, opts.host, opts.port);
     tcp.listen(fd, opts.backlog ?? 128);
   } catch (err) {

@@ -11,6 +11,9 @@ import {
   getSocketTtl,
   setSocketTtl,
   SysError,
+  listInterfaces,
+  interfaceHolding,
+  routeTo,
   type PacketSocket,
   type TcpListener,
   type TcpConnectOptions,
@@ -150,6 +153,12 @@ async function handle(m: Msg): Promise<unknown> {
       setSocketTtl(conn, m['opts'] as { ttl?: number; minTtl?: number });
       return getSocketTtl(conn);
     }
+    case 'interfaces':
+      return await listInterfaces();
+    case 'holding':
+      return (await interfaceHolding(String(m['ip'])))?.name ?? null;
+    case 'route':
+      return (await routeTo(String(m['ip']))) ?? null;
     case 'exit':
       setImmediate(() => process.exit(0));
       return null;
