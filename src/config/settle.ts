@@ -63,7 +63,10 @@ export function settle<R, O>(
   attempt: (raw: R, previousRaw: R | undefined, accepted: readonly O[]) => Attempt<O>,
   accepted: O[] = [],
 ): O[] {
-  const withPrev = items.map((it, index) => {
+  // One object per key: a snapshot never holds two (the manifest loader reports duplicates); keep the last.
+  const byKey = new Map<ObjectKey, SettleItem<R>>();
+  for (const it of items) byKey.set(objectKey(it.ref), it);
+  const withPrev = [...byKey.values()].map((it, index) => {
     const key = objectKey(it.ref);
     const prev = state.previous.objects.get(key) as R | undefined;
     return { ...it, key, prev, index, created: creationTimestamp(it.raw), unchanged: prev !== undefined && sameObject(prev, it.raw) };
