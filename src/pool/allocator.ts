@@ -3,10 +3,11 @@
 //
 // State (all in memory, grows with allocations, never with pool size):
 //   used[family]   IntervalSet of addresses in use       -> free-address search without scanning
-//   ips            ip -> {pool, sharing key, backend key, holders (service -> ports, dialect)}
+//   ips[family]    address -> {pool, sharing key, backend key, holders [service, ports, dialect]}
 //   services       service -> {request, assignment}
 //   sharing        sharing key -> ips carrying it         -> sharers find each other without scanning
-//   cursors        (pool, family) -> next-fit position    -> a freed address waits a full lap
+//   pools          name -> {spec, ranges per family, next-fit cursor per family, IPs in use}
+//                  (the cursor makes a freed address wait a full lap)
 //
 // Entry points:
 //   allocate(req)        converge one Service (metallb.md §3.4): keep its IPs when still valid, clear and
@@ -17,6 +18,7 @@
 //   setPools(pools)      configuration change (§3.5)
 //   poolStatus / eipStatus   IPAddressPool.status and Eip.status
 import type {
+  AddressRange,
   AllocationFailure,
   AllocationRequest,
   AllocationResult,
@@ -33,7 +35,7 @@ import type {
   ServicePort,
 } from './types.ts';
 import { FailureReason, MAX_INT64 } from './types.ts';
-import { formatIP, ipKey } from './address.ts';
+import { formatIP } from './address.ts';
 import { IntervalSet } from './intervals.ts';
 import {
   PoolAddressIndex,
@@ -50,6 +52,7 @@ import {
 const HUGE_V6 = 1n << 62n;
 
 interface Holder {
+  readonly service: ServiceKey;
   readonly ports: readonly ServicePort[];
   readonly dialect: Dialect;
   /** The Service asked for this very IP (OpenELB implicit sharing applies only then). */
@@ -58,15 +61,13 @@ interface Holder {
 
 interface IPState {
   readonly ip: IPAddress;
-  pool: string;
+  pool: PoolState;
   sharingKey: string;
   backendKey: string;
-  readonly holders: Map<ServiceKey, Holder>;
-}
-
-interface Held {
-  request: AllocationRequest;
-  assignment: Assignment;
+  /** One holder (the common case, stored without an array) or several when shared; never empty. */
+  holders: Holder | readonly Holder[];
+  /** Counted in the pool's eligibleInUse (automatic allocation could have handed it out). */
+  eligible: boolean;
 }
 
 interface Cursor {
@@ -74,6 +75,32 @@ interface Cursor {
   readonly range: number;
   /** Next address to try in that range. */
   readonly next: bigint;
+}
+
+/** A configured pool and what the allocator keeps about it. */
+interface PoolState {
+  readonly spec: PoolSpec;
+  /** The spec's ranges split by family, spec order kept. */
+  readonly ranges: Readonly<Record<Family, readonly AddressRange[]>>;
+  readonly cursor: Record<Family, Cursor | undefined>;
+  /** Distinct IPs in use, and how many of them automatic allocation could have handed out. */
+  readonly inUse: Record<Family, number>;
+  readonly eligibleInUse: Record<Family, number>;
+}
+
+function holdersOf(st: IPState): readonly Holder[] {
+  return Array.isArray(st.holders) ? st.holders : [st.holders as Holder];
+}
+
+function poolState(spec: PoolSpec, previous: PoolState | undefined): PoolState {
+  return {
+    spec,
+    ranges: { ipv4: spec.ranges.filter((r) => r.family === 'ipv4'), ipv6: spec.ranges.filter((r) => r.family === 'ipv6') },
+    // next-fit continues where it was for a pool that stays
+    cursor: { ipv4: previous?.cursor.ipv4, ipv6: previous?.cursor.ipv6 },
+    inUse: { ipv4: 0, ipv6: 0 },
+    eligibleInUse: { ipv4: 0, ipv6: 0 },
+  };
 }
 
 /** How the Service's families are to be served (metallb.md §2.3; OpenELB: one IP). */
@@ -91,8 +118,17 @@ function failure(reason: FailureReason, message: string): { readonly ok: false; 
 
 function sameIPs(a: readonly IPAddress[], b: readonly IPAddress[]): boolean {
   if (a.length !== b.length) return false;
-  const keys = new Set(a.map(ipKey));
-  return b.every((ip) => keys.has(ipKey(ip)));
+  return a.every((x) => b.some((y) => x.family === y.family && x.value === y.value));
+}
+
+const OK: { readonly ok: true; readonly value: null } = { ok: true, value: null };
+
+function byPriority(a: PoolState, b: PoolState): number {
+  return byPriorityThenName(a.spec, b.spec);
+}
+
+function ipsText(ips: readonly IPAddress[]): string {
+  return ips.map(formatIP).join(',');
 }
 
 function portText(p: ServicePort): string {
@@ -100,15 +136,16 @@ function portText(p: ServicePort): string {
 }
 
 export class Allocator {
-  #pools = new Map<string, PoolSpec>();
-  #poolList: readonly PoolSpec[] = [];
+  #pools = new Map<string, PoolState>();
+  #poolList: readonly PoolState[] = [];
+  /** MetalLB automatic order (metallb.md §2.6): autoAssign pools with / without serviceAllocation, by priority. */
+  #pinned: readonly PoolState[] = [];
+  #fallback: readonly PoolState[] = [];
   #index = new PoolAddressIndex([]);
   readonly #used: Record<Family, IntervalSet> = { ipv4: new IntervalSet(), ipv6: new IntervalSet() };
-  readonly #ips = new Map<string, IPState>();
-  readonly #poolIPs = new Map<string, Set<string>>();
-  readonly #services = new Map<ServiceKey, Held>();
-  readonly #sharing = new Map<string, Set<string>>();
-  readonly #cursors = new Map<string, Cursor>();
+  readonly #ips: Record<Family, Map<bigint, IPState>> = { ipv4: new Map(), ipv6: new Map() };
+  readonly #services = new Map<ServiceKey, Assignment>();
+  readonly #sharing = new Map<string, Set<IPState>>();
 
   constructor(pools: readonly PoolSpec[]) {
     this.setPools(pools);
@@ -118,17 +155,18 @@ export class Allocator {
   // Queries
 
   assignmentOf(service: ServiceKey): Assignment | undefined {
-    return this.#services.get(service)?.assignment;
+    return this.#services.get(service);
   }
 
   /** Services holding an IP, sorted. */
   servicesOn(ip: IPAddress): readonly ServiceKey[] {
-    return [...(this.#ips.get(ipKey(ip))?.holders.keys() ?? [])].sort();
+    const st = this.#ips[ip.family].get(ip.value);
+    return st === undefined ? [] : holdersOf(st).map((h) => h.service).sort();
   }
 
   /** All current assignments, sorted by service key. */
   assignments(): readonly Assignment[] {
-    return [...this.#services.values()].map((h) => h.assignment).sort((a, b) => (a.service < b.service ? -1 : 1));
+    return [...this.#services.values()].sort((a, b) => (a.service < b.service ? -1 : 1));
   }
 
   // ----------------------------------------------------------------------------------------------
@@ -139,38 +177,42 @@ export class Allocator {
    * every pool (or now sit in two different pools) unassign the Service, which the caller re-allocates
    * (MetalLB's ReprocessAll); IPs now in a pool of another name stay, under the new name. Everything else
    * (compatibility, avoidBuggyIPs turned on) is checked by the next allocate() of each Service, so the
-   * caller must allocate() every Service after setPools.
+   * caller must allocate() every Service after setPools. A pool that keeps its name keeps its next-fit
+   * cursor.
    */
   setPools(pools: readonly PoolSpec[]): PoolChange {
-    this.#poolList = pools;
-    this.#pools = new Map(pools.map((p) => [p.name, p]));
+    const old = this.#pools;
+    this.#poolList = pools.map((p) => poolState(p, old.get(p.name)));
+    this.#pools = new Map(this.#poolList.map((p) => [p.spec.name, p]));
+    this.#pinned = this.#poolList.filter((p) => p.spec.autoAssign && p.spec.hasServiceAllocation).sort(byPriority);
+    this.#fallback = this.#poolList.filter((p) => p.spec.autoAssign && !p.spec.hasServiceAllocation).sort(byPriority);
     this.#index = new PoolAddressIndex(pools);
     const evicted: { service: ServiceKey; failure: AllocationFailure }[] = [];
     const moved: { service: ServiceKey; from: string; to: string }[] = [];
     for (const [service, held] of [...this.#services].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      const owners = held.assignment.ips.map((ip) => this.#index.poolOf(ip));
+      const owners = held.ips.map((ip) => this.#index.poolOf(ip));
       const first = owners[0];
-      const lost = held.assignment.ips.find((_, i) => owners[i] === undefined);
+      const lost = held.ips.find((_, i) => owners[i] === undefined);
       if (lost !== undefined || first === undefined) {
         this.release(service);
-        evicted.push({ service, failure: { reason: 'ip-not-in-pool', message: `IP ${lost === undefined ? '' : formatIP(lost)} is no longer in any pool` } });
+        const text = lost === undefined ? '' : formatIP(lost);
+        evicted.push({ service, failure: { reason: FailureReason.IPNotInPool, message: `IP ${text} is no longer in any pool` } });
       } else if (owners.some((o) => o !== first)) {
         this.release(service);
-        evicted.push({ service, failure: { reason: 'ip-not-in-pool', message: `IPs of ${service} are now in different pools` } });
-      } else if (first.name !== held.assignment.pool) {
-        moved.push({ service, from: held.assignment.pool, to: first.name });
-        held.assignment = { ...held.assignment, pool: first.name };
+        evicted.push({ service, failure: { reason: FailureReason.IPNotInPool, message: `IPs of ${service} are now in different pools` } });
+      } else if (first.name !== held.pool) {
+        moved.push({ service, from: held.pool, to: first.name });
+        this.#services.set(service, { ...held, pool: first.name });
       }
     }
     // Every IP state follows its (possibly renamed) pool.
-    this.#poolIPs.clear();
-    for (const [key, st] of this.#ips) {
-      const owner = this.#index.poolOf(st.ip);
-      if (owner !== undefined) st.pool = owner.name;
-      this.#poolSet(st.pool).add(key);
-    }
-    for (const key of [...this.#cursors.keys()]) {
-      if (!this.#pools.has(key.slice(0, key.lastIndexOf('|')))) this.#cursors.delete(key);
+    for (const fam of ['ipv4', 'ipv6'] as const) {
+      for (const st of this.#ips[fam].values()) {
+        const owner = this.#pools.get(this.#index.poolOf(st.ip)?.name ?? '');
+        if (owner === undefined) continue; // unreachable: Services holding such IPs were released above
+        st.pool = owner;
+        this.#count(st, 1);
+      }
     }
     return { evicted, moved };
   }
@@ -201,11 +243,12 @@ export class Allocator {
    * Accept IPs a Service already carries in its status (MetalLB `Assign`): they must lie in one pool
    * compatible with the Service, pass avoidBuggyIPs and the sharing rules. autoAssign and an Eip's
    * `disable` do not apply (existing assignments are kept). Requested pool/IP changes are not judged
-   * here: the allocate() that follows does that.
+   * here: the allocate() that follows does that. The pool's cursor moves past the restored IPs, so new
+   * allocations continue after them.
    */
   restore(req: AllocationRequest, ips: readonly IPAddress[]): AllocationResult {
     const held = this.#services.get(req.service);
-    if (held !== undefined && !sameIPs(held.assignment.ips, ips)) this.release(req.service);
+    if (held !== undefined && !sameIPs(held.ips, ips)) this.release(req.service);
     const plan = this.#plan(req);
     if (!plan.ok) return plan;
     const fit = this.#familyFit(req, plan.value, ips, { current: true });
@@ -223,7 +266,7 @@ export class Allocator {
    * Services claim one IP without being allowed to share, the same one always wins.
    */
   restoreAll(existing: readonly ExistingAssignment[]): ReadonlyMap<ServiceKey, AllocationResult> {
-    const sorted = [...existing]
+    const sorted = existing
       .filter((e) => e.ips.length > 0)
       .sort((a, b) => b.ips.length - a.ips.length || (a.request.service < b.request.service ? -1 : a.request.service > b.request.service ? 1 : 0));
     const out = new Map<ServiceKey, AllocationResult>();
@@ -236,26 +279,20 @@ export class Allocator {
     const held = this.#services.get(service);
     if (held === undefined) return false;
     this.#services.delete(service);
-    for (const ip of held.assignment.ips) this.#dropIP(service, ip);
+    for (const ip of held.ips) this.#dropIP(service, ip);
     return true;
   }
 
   // ----------------------------------------------------------------------------------------------
   // Statistics
 
-  /** MetalLB IPAddressPool.status; undefined for an unknown pool. */
+  /** MetalLB IPAddressPool.status; undefined for an unknown pool. Constant time (counters). */
   poolStatus(name: string): IPAddressPoolStatus | undefined {
-    const pool = this.#pools.get(name);
-    if (pool === undefined) return undefined;
-    const assigned = { ipv4: 0n, ipv6: 0n };
-    const eligibleInUse = { ipv4: 0n, ipv6: 0n };
-    for (const key of this.#poolIPs.get(name) ?? []) {
-      const st = this.#ips.get(key);
-      if (st === undefined) continue;
-      assigned[st.ip.family] += 1n;
-      const range = pool.ranges.find((r) => r.family === st.ip.family && r.first <= st.ip.value && st.ip.value <= r.last);
-      if (range !== undefined && autoEligible(pool, range, st.ip.value)) eligibleInUse[st.ip.family] += 1n;
-    }
+    const state = this.#pools.get(name);
+    if (state === undefined) return undefined;
+    const pool = state.spec;
+    const assigned = { ipv4: BigInt(state.inUse.ipv4), ipv6: BigInt(state.inUse.ipv6) };
+    const eligibleInUse = { ipv4: BigInt(state.eligibleInUse.ipv4), ipv6: BigInt(state.eligibleInUse.ipv6) };
     const capacity = { ipv4: 0n, ipv6: 0n };
     let hugeV6 = false;
     for (const r of pool.ranges) {
@@ -271,24 +308,25 @@ export class Allocator {
     };
   }
 
-  /** OpenELB Eip.status; undefined for an unknown pool or one without addresses. */
+  /** OpenELB Eip.status; undefined for an unknown pool or one without addresses. Cost: all IPs in use. */
   eipStatus(name: string): EipStatus | undefined {
-    const pool = this.#pools.get(name);
+    const state = this.#pools.get(name);
     const metal = this.poolStatus(name);
+    const pool = state?.spec;
     const firstRange = pool?.ranges[0];
     const lastRange = pool?.ranges[pool.ranges.length - 1];
-    if (pool === undefined || metal === undefined || firstRange === undefined || lastRange === undefined) return undefined;
+    if (state === undefined || pool === undefined || metal === undefined || firstRange === undefined || lastRange === undefined) return undefined;
     const used: Record<string, string> = {};
-    const keys = [...(this.#poolIPs.get(name) ?? [])]
-      .map((k) => this.#ips.get(k))
-      .filter((st): st is IPState => st !== undefined)
-      .sort((a, b) => (a.ip.family !== b.ip.family ? (a.ip.family === 'ipv4' ? -1 : 1) : a.ip.value < b.ip.value ? -1 : 1));
-    for (const st of keys) used[formatIP(st.ip)] = [...st.holders.keys()].sort().join(';');
+    const mine = [...this.#ips.ipv4.values(), ...this.#ips.ipv6.values()].filter((st) => st.pool === state);
+    const sorted = mine.sort((a, b) =>
+      a.ip.family !== b.ip.family ? (a.ip.family === 'ipv4' ? -1 : 1) : a.ip.value < b.ip.value ? -1 : 1,
+    );
+    for (const st of sorted) used[formatIP(st.ip)] = holdersOf(st).map((h) => h.service).sort().join(';');
     let size = 0n;
     for (const r of pool.ranges) size += rangeSize(r);
     return {
       occupied: metal.availableIPv4 + metal.availableIPv6 === 0n,
-      usage: keys.length,
+      usage: sorted.length,
       poolSize: size > MAX_INT64 ? MAX_INT64 : size,
       used,
       firstIP: formatIP({ family: firstRange.family, value: firstRange.first }),
@@ -320,53 +358,59 @@ export class Allocator {
    * current IPs of a PreferDualStack dual Service may be a single one (§3.4 step 3).
    */
   #familyFit(req: AllocationRequest, plan: FamilyPlan, ips: readonly IPAddress[], opts: { readonly current: boolean }): Check<null> {
-    const fams = ips.map((ip) => ip.family);
-    const text = ips.map(formatIP).join(',');
-    if (ips.length === 0 || ips.length > 2 || (ips.length === 2 && fams[0] === fams[1])) {
-      return failure(FailureReason.InvalidRequest, `invalid IPs "${text}": at most one IPv4 and one IPv6`);
+    const [x, y] = ips;
+    if (x === undefined || ips.length > 2 || (y !== undefined && x.family === y.family)) {
+      return failure(FailureReason.InvalidRequest, `invalid IPs "${ipsText(ips)}": at most one IPv4 and one IPv6`);
     }
-    const mismatch = failure(FailureReason.FamilyMismatch, `requested loadBalancer IP(s) "${text}" does not match the ipFamily of the service`);
+    let fits: boolean;
     switch (plan.kind) {
       case 'one-of':
-        return ips.length === 1 && fams[0] !== undefined && plan.families.includes(fams[0]) ? { ok: true, value: null } : mismatch;
+        fits = y === undefined && plan.families.includes(x.family);
+        break;
       case 'single':
-        return ips.length === 1 && fams[0] === plan.family ? { ok: true, value: null } : mismatch;
+        fits = y === undefined && x.family === plan.family;
+        break;
       case 'both':
-        return ips.length === 2 ? { ok: true, value: null } : mismatch;
+        fits = y !== undefined;
+        break;
       case 'prefer':
-        return ips.length === 2 || opts.current ? { ok: true, value: null } : mismatch;
+        fits = y !== undefined || opts.current;
+        break;
       default: {
         const never: never = plan;
         return never;
       }
     }
+    if (fits) return OK;
+    return failure(FailureReason.FamilyMismatch, `requested loadBalancer IP(s) "${ipsText(ips)}" does not match the ipFamily of the service ${req.service}`);
   }
 
   /**
    * Explicit IPs (requested, or current from status): one pool holds them all, the pool accepts the
    * Service, avoidBuggyIPs, sharing (metallb.md §2.2, §2.5, §2.1; openelb-and-peers.md §2).
    */
-  #checkExplicit(req: AllocationRequest, ips: readonly IPAddress[], opts: { readonly current: boolean }): Check<PoolSpec> {
-    let pool: PoolSpec | undefined;
+  #checkExplicit(req: AllocationRequest, ips: readonly IPAddress[], opts: { readonly current: boolean }): Check<PoolState> {
+    let pool: PoolState | undefined;
     for (const ip of ips) {
-      const owner = this.#index.poolOf(ip);
+      const owner = this.#pools.get(this.#index.poolOf(ip)?.name ?? '');
       if (owner === undefined) return failure(FailureReason.IPNotInPool, `${formatIP(ip)} is not allowed in config`);
       if (pool !== undefined && owner !== pool) {
-        return failure(FailureReason.InvalidRequest, `IPs ${ips.map(formatIP).join(',')} are in different pools`);
+        return failure(FailureReason.InvalidRequest, `IPs ${ipsText(ips)} are in different pools`);
       }
       pool = owner;
-      if (!explicitAllowed(owner, ip)) {
-        return failure(FailureReason.IPNotAllowed, `${formatIP(ip)} is not allowed in config (pool ${owner.name} avoids .0 and .255)`);
+      if (!explicitAllowed(owner.spec, ip)) {
+        return failure(FailureReason.IPNotAllowed, `${formatIP(ip)} is not allowed in config (pool ${owner.spec.name} avoids .0 and .255)`);
       }
     }
     if (pool === undefined) return failure(FailureReason.InvalidRequest, 'no IPs');
-    if (!opts.current && req.requestedPool !== undefined && req.requestedPool !== pool.name) {
-      return failure(FailureReason.IPNotInPool, `${ips.map(formatIP).join(',')} is not in pool ${req.requestedPool}`);
+    if (!opts.current && req.requestedPool !== undefined && req.requestedPool !== pool.spec.name) {
+      return failure(FailureReason.IPNotInPool, `${ipsText(ips)} is not in pool ${req.requestedPool}`);
     }
-    const usable = this.#poolUsable(req, pool, { explicit: true, current: opts.current });
+    const usable = this.#poolUsable(req, pool.spec, { explicit: true, current: opts.current });
     if (!usable.ok) return usable;
+    const explicit = !opts.current || req.requestedIPs.length > 0;
     for (const ip of ips) {
-      const share = this.#canShare(req, ip, { explicit: !opts.current || req.requestedIPs.length > 0 });
+      const share = this.#canShare(req, ip, { explicit });
       if (!share.ok) return share;
     }
     return { ok: true, value: pool };
@@ -381,7 +425,7 @@ export class Allocator {
       return failure(FailureReason.PoolIncompatible, `pool ${pool.name} has protocol ${pool.protocol ?? ''}, service wants ${req.protocol ?? ''}`);
     }
     if (pool.disabled && !opts.current) return failure(FailureReason.PoolDisabled, `pool ${pool.name} is disabled`);
-    return { ok: true, value: null };
+    return OK;
   }
 
   /**
@@ -390,68 +434,60 @@ export class Allocator {
    * Services that asked for it too is shared without a key; berth still refuses a port clash.
    */
   #canShare(req: AllocationRequest, ip: IPAddress, opts: { readonly explicit: boolean }): Check<null> {
-    const st = this.#ips.get(ipKey(ip));
-    if (st === undefined) return { ok: true, value: null };
-    const others = [...st.holders].filter(([svc]) => svc !== req.service);
-    if (others.length === 0) return { ok: true, value: null };
-    const text = formatIP(ip);
-    const implicit =
-      req.dialect === 'openelb' && opts.explicit && others.every(([, h]) => h.dialect === 'openelb' && h.explicit);
+    const st = this.#ips[ip.family].get(ip.value);
+    if (st === undefined) return OK;
+    const others = holdersOf(st).filter((h) => h.service !== req.service);
+    if (others.length === 0) return OK;
+    const implicit = req.dialect === 'openelb' && opts.explicit && others.every((h) => h.dialect === 'openelb' && h.explicit);
     if (!implicit) {
       const key = req.sharingKey ?? '';
       if (key === '' || key !== st.sharingKey) {
-        const users = others.map(([s]) => s).sort().join(',');
-        return failure(FailureReason.IPInUse, `can't use ${text} for ${req.service}: address also in use by ${users}`);
+        const users = others.map((h) => h.service).sort().join(',');
+        return failure(FailureReason.IPInUse, `can't use ${formatIP(ip)} for ${req.service}: address also in use by ${users}`);
       }
       if (req.backendKey !== st.backendKey) {
-        return failure(FailureReason.BackendMismatch, `can't share ${text}: ${req.service} selects other backends (externalTrafficPolicy Local)`);
+        return failure(FailureReason.BackendMismatch, `can't share ${formatIP(ip)}: ${req.service} selects other backends (externalTrafficPolicy Local)`);
       }
     }
-    for (const [, h] of others) {
+    for (const h of others) {
       for (const p of req.ports) {
         if (h.ports.some((q) => q.protocol === p.protocol && q.port === p.port)) {
-          return failure(FailureReason.PortConflict, `port ${portText(p)} is already in use on "${text}"`);
+          return failure(FailureReason.PortConflict, `port ${portText(p)} is already in use on "${formatIP(ip)}"`);
         }
       }
     }
-    return { ok: true, value: null };
+    return OK;
   }
 
   // ----------------------------------------------------------------------------------------------
   // Internals: keep or re-allocate
 
   /** §3.4 steps 3–7 for a Service that holds IPs. */
-  #keep(req: AllocationRequest, held: Held, plan: Check<FamilyPlan>): Check<AllocationResult> {
+  #keep(req: AllocationRequest, held: Assignment, plan: Check<FamilyPlan>): Check<AllocationResult> {
     if (!plan.ok) return plan;
-    const ips = held.assignment.ips;
+    const ips = held.ips;
     const fit = this.#familyFit(req, plan.value, ips, { current: true });
     if (!fit.ok) return fit;
-    if (req.requestedPool !== undefined && req.requestedPool !== held.assignment.pool) {
-      return failure(FailureReason.PoolIncompatible, `requested pool ${req.requestedPool} differs from current pool ${held.assignment.pool}`);
+    if (req.requestedPool !== undefined && req.requestedPool !== held.pool) {
+      return failure(FailureReason.PoolIncompatible, `requested pool ${req.requestedPool} differs from current pool ${held.pool}`);
     }
     if (req.requestedIPs.length > 0 && !sameIPs(req.requestedIPs, ips)) {
-      return failure(FailureReason.InvalidRequest, `requested IPs differ from current ${ips.map(formatIP).join(',')}`);
+      return failure(FailureReason.InvalidRequest, `requested IPs differ from current ${ipsText(ips)}`);
     }
     const checked = this.#checkExplicit(req, ips, { current: true });
     if (!checked.ok) return checked;
     const pool = checked.value;
     let assignment = this.#commit(req, pool, ips, { explicit: req.requestedIPs.length > 0, cursor: false });
     // §3.4 step 7, §2.3 "later upgrade": add the missing family from the same pool.
-    if (plan.value.kind === 'prefer' && ips.length === 1) {
-      const have = ips[0]?.family;
-      const want = have === plan.value.primary ? plan.value.secondary : plan.value.primary;
+    const have = ips[0];
+    if (plan.value.kind === 'prefer' && ips.length === 1 && have !== undefined) {
+      const want = have.family === plan.value.primary ? plan.value.secondary : plan.value.primary;
       const extra = this.#pick(req, pool, want);
       if (extra === undefined) {
-        return {
-          ok: true,
-          value: {
-            ok: true,
-            assignment,
-            additionalFailed: { reason: FailureReason.NoAvailableIPs, message: `no available ${want} IPs in pool ${pool.name}` },
-          },
-        };
+        const additionalFailed = { reason: FailureReason.NoAvailableIPs, message: `no available ${want} IPs in pool ${pool.spec.name}` };
+        return { ok: true, value: { ok: true, assignment, additionalFailed } };
       }
-      const both = want === plan.value.primary ? [extra, ...ips] : [...ips, extra];
+      const both = want === plan.value.primary ? [extra, have] : [have, extra];
       assignment = this.#commit(req, pool, both, { explicit: false, cursor: true });
     }
     return { ok: true, value: { ok: true, assignment } };
@@ -464,8 +500,6 @@ export class Allocator {
     if (req.requestedIPs.length > 0) {
       const fit = this.#familyFit(req, plan.value, req.requestedIPs, { current: false });
       if (!fit.ok) return fit;
-      const seen = new Set(req.requestedIPs.map(ipKey));
-      if (seen.size !== req.requestedIPs.length) return failure(FailureReason.InvalidRequest, 'requested IPs repeat');
       const checked = this.#checkExplicit(req, req.requestedIPs, { current: false });
       if (!checked.ok) return checked;
       return { ok: true, assignment: this.#commit(req, checked.value, req.requestedIPs, { explicit: true, cursor: false }) };
@@ -474,15 +508,15 @@ export class Allocator {
     if (req.requestedPool !== undefined) {
       const pool = this.#pools.get(req.requestedPool);
       if (pool === undefined) return failure(FailureReason.PoolNotFound, `pool ${req.requestedPool} does not exist`);
-      const usable = this.#poolUsable(req, pool, { explicit: true, current: false });
+      const usable = this.#poolUsable(req, pool.spec, { explicit: true, current: false });
       if (!usable.ok) return usable;
       const got = this.#chooseFrom(req, [pool], plan.value);
-      if (got === undefined) return failure(FailureReason.NoAvailableIPs, `no available IPs in pool ${pool.name}`);
+      if (got === undefined) return failure(FailureReason.NoAvailableIPs, `no available IPs in pool ${pool.spec.name}`);
       return { ok: true, assignment: this.#commit(req, got.pool, got.ips, { explicit: false, cursor: true }) };
     }
     // 3. Automatic.
     const tiers = req.dialect === 'metallb' ? this.#metallbTiers(req) : this.#openelbTiers(req);
-    if (tiers.length === 0 || tiers.every((t) => t.length === 0)) {
+    if (tiers.every((t) => t.length === 0)) {
       return req.dialect === 'openelb'
         ? failure(FailureReason.NoDefaultPool, 'no available default eip found')
         : failure(FailureReason.NoAvailableIPs, 'no available IPs');
@@ -498,11 +532,14 @@ export class Allocator {
    * metallb.md §2.6: pinned pools (with serviceAllocation, compatible), by priority, then fallback pools
    * (no serviceAllocation). Both skip autoAssign=false. Ties: by name, not random.
    */
-  #metallbTiers(req: AllocationRequest): readonly (readonly PoolSpec[])[] {
-    const auto = this.#poolList.filter((p) => p.autoAssign && this.#poolUsable(req, p, { explicit: false, current: false }).ok);
-    const pinned = auto.filter((p) => p.hasServiceAllocation).sort(byPriorityThenName);
-    const fallback = auto.filter((p) => !p.hasServiceAllocation).sort(byPriorityThenName);
-    return [pinned, fallback];
+  #metallbTiers(req: AllocationRequest): readonly (readonly PoolState[])[] {
+    const usable = (p: PoolState): boolean => this.#usableForAuto(req, p.spec);
+    return [this.#pinned.filter(usable), this.#fallback.filter(usable)];
+  }
+
+  /** #poolUsable for automatic allocation, without building a failure. */
+  #usableForAuto(req: AllocationRequest, pool: PoolSpec): boolean {
+    return !pool.disabled && protocolAllowed(pool, req) && compatible(pool, req, { explicit: false });
   }
 
   /**
@@ -510,53 +547,49 @@ export class Allocator {
    * namespaceSelector), priority ascending, then the default Eip. OpenELB uses only the first bound Eip;
    * berth moves on to the next one, then to the default Eip, when a pool is full.
    */
-  #openelbTiers(req: AllocationRequest): readonly (readonly PoolSpec[])[] {
-    const usable = this.#poolList.filter((p) => p.dialect === 'openelb' && this.#poolUsable(req, p, { explicit: false, current: false }).ok);
-    const bound = usable.filter((p) => p.namespaces.length > 0 || p.namespaceSelectors.length > 0).sort(byPriorityThenName);
+  #openelbTiers(req: AllocationRequest): readonly (readonly PoolState[])[] {
+    const eips = this.#poolList.filter((p) => p.spec.dialect === 'openelb');
+    const bound = eips
+      .filter((p) => p.spec.namespaces.length > 0 || p.spec.namespaceSelectors.length > 0)
+      .filter((p) => this.#poolUsable(req, p.spec, { explicit: false, current: false }).ok)
+      .sort(byPriority);
     // The default Eip serves every opted-in Service: its namespace binding does not apply.
-    const defaults = this.#poolList.filter(
-      (p) => p.dialect === 'openelb' && p.isDefault && !bound.includes(p) && this.#poolUsable(req, p, { explicit: true, current: false }).ok,
-    );
+    const defaults = eips.filter((p) => p.spec.isDefault && !bound.includes(p) && this.#poolUsable(req, p.spec, { explicit: true, current: false }).ok);
     return [bound, defaults];
   }
 
-  /** metallb.md §2.3: the pool order applied to the family plan. */
-  #chooseFrom(req: AllocationRequest, pools: readonly PoolSpec[], plan: FamilyPlan): { pool: PoolSpec; ips: IPAddress[] } | undefined {
-    const one = (pool: PoolSpec, f: Family): { pool: PoolSpec; ips: IPAddress[] } | undefined => {
-      const ip = this.#pick(req, pool, f);
-      return ip === undefined ? undefined : { pool, ips: [ip] };
-    };
-    const both = (pool: PoolSpec, a: Family, b: Family): { pool: PoolSpec; ips: IPAddress[] } | undefined => {
-      const x = this.#pick(req, pool, a);
-      const y = x === undefined ? undefined : this.#pick(req, pool, b);
-      return x === undefined || y === undefined ? undefined : { pool, ips: [x, y] };
-    };
-    const first = <T>(f: (p: PoolSpec) => T | undefined): T | undefined => {
-      for (const p of pools) {
-        const r = f(p);
-        if (r !== undefined) return r;
-      }
-      return undefined;
-    };
+  /** metallb.md §2.3: the pool order applied to the family plan. Loops, no closures: this is the hot path. */
+  #chooseFrom(req: AllocationRequest, pools: readonly PoolState[], plan: FamilyPlan): { pool: PoolState; ips: IPAddress[] } | undefined {
     switch (plan.kind) {
       case 'single':
-        return first((p) => one(p, plan.family));
+        for (const pool of pools) {
+          const x = this.#pick(req, pool, plan.family);
+          if (x !== undefined) return { pool, ips: [x] };
+        }
+        return undefined;
       case 'both':
-        return first((p) => both(p, plan.primary, plan.secondary));
       case 'prefer':
-        return (
-          first((p) => both(p, plan.primary, plan.secondary)) ??
-          first((p) => one(p, plan.primary)) ??
-          first((p) => one(p, plan.secondary))
-        );
-      case 'one-of':
-        return first((p) => {
-          for (const f of plan.families) {
-            const r = one(p, f);
-            if (r !== undefined) return r;
+        for (const pool of pools) {
+          const x = this.#pick(req, pool, plan.primary);
+          const y = x === undefined ? undefined : this.#pick(req, pool, plan.secondary);
+          if (x !== undefined && y !== undefined) return { pool, ips: [x, y] };
+        }
+        if (plan.kind === 'both') return undefined;
+        for (const family of [plan.primary, plan.secondary]) {
+          for (const pool of pools) {
+            const x = this.#pick(req, pool, family);
+            if (x !== undefined) return { pool, ips: [x] };
           }
-          return undefined;
-        });
+        }
+        return undefined;
+      case 'one-of':
+        for (const pool of pools) {
+          for (const family of plan.families) {
+            const x = this.#pick(req, pool, family);
+            if (x !== undefined) return { pool, ips: [x] };
+          }
+        }
+        return undefined;
       default: {
         const never: never = plan;
         return never;
@@ -569,93 +602,88 @@ export class Allocator {
    * Service's sharing key and accepts it (lowest first), else the next free eligible address after the
    * pool's cursor (next-fit, wrapping; ranges in spec order).
    */
-  #pick(req: AllocationRequest, pool: PoolSpec, family: Family): IPAddress | undefined {
+  #pick(req: AllocationRequest, pool: PoolState, family: Family): IPAddress | undefined {
     const key = req.sharingKey ?? '';
     if (key !== '') {
       const candidates = [...(this.#sharing.get(key) ?? [])]
-        .map((k) => this.#ips.get(k))
-        .filter((st): st is IPState => st !== undefined && st.pool === pool.name && st.ip.family === family)
+        .filter((st) => st.pool === pool && st.ip.family === family)
         .sort((a, b) => (a.ip.value < b.ip.value ? -1 : 1));
       for (const st of candidates) {
-        if (this.#canShare(req, st.ip, { explicit: false }).ok && explicitAllowed(pool, st.ip)) return st.ip;
+        if (explicitAllowed(pool.spec, st.ip) && this.#canShare(req, st.ip, { explicit: false }).ok) return st.ip;
       }
     }
-    return this.#nextFree(pool, family);
+    const v = this.#nextFree(pool, family);
+    return v === undefined ? undefined : { family, value: v };
   }
 
-  #nextFree(pool: PoolSpec, family: Family): IPAddress | undefined {
-    const ranges = pool.ranges.filter((r) => r.family === family);
-    if (ranges.length === 0) return undefined;
-    const used = this.#used[family];
-    const cursor = this.#cursors.get(`${pool.name}|${family}`);
-    const start = cursor !== undefined && cursor.range < ranges.length ? cursor.range : 0;
-    const search = (ri: number, lo: bigint, hi: bigint): bigint | undefined => {
-      const range = ranges[ri];
-      if (range === undefined) return undefined;
-      let at = lo < range.first ? range.first : lo;
-      const end = hi > range.last ? range.last : hi;
-      while (at <= end) {
-        const c = used.nextAbsent(at);
-        if (c > end) return undefined;
-        if (autoEligible(pool, range, c)) return c;
-        at = c + 1n;
-      }
-      return undefined;
-    };
+  /**
+   * Next-fit: from the cursor to the end of its range, the ranges after it, the ranges before it, then
+   * the start of its own range. Each step is one IntervalSet lookup that jumps a whole run of used
+   * addresses; only ineligible free addresses (reserved, buggy) are stepped over one at a time.
+   */
+  #nextFree(pool: PoolState, family: Family): bigint | undefined {
+    const ranges = pool.ranges[family];
+    const n = ranges.length;
+    if (n === 0) return undefined;
+    const cursor = pool.cursor[family];
+    const start = cursor !== undefined && cursor.range < n ? cursor.range : 0;
     const startRange = ranges[start];
     if (startRange === undefined) return undefined;
     const from = cursor !== undefined && cursor.range === start ? cursor.next : startRange.first;
-    // the rest of the cursor's range, the ranges after it, the ranges before it, the start of its range
-    const order: [number, bigint, bigint][] = [[start, from, startRange.last]];
-    for (let i = start + 1; i < ranges.length; i++) order.push([i, -1n, 1n << 128n]);
-    for (let i = 0; i < start; i++) order.push([i, -1n, 1n << 128n]);
-    order.push([start, startRange.first, from - 1n]);
-    for (const [ri, lo, hi] of order) {
-      const v = search(ri, lo, hi);
-      if (v !== undefined) return { family, value: v };
+    const found = this.#searchRange(pool.spec, startRange, from, startRange.last);
+    if (found !== undefined) return found;
+    for (let i = 1; i < n; i++) {
+      const r = ranges[(start + i) % n];
+      const v = r === undefined ? undefined : this.#searchRange(pool.spec, r, r.first, r.last);
+      if (v !== undefined) return v;
+    }
+    return this.#searchRange(pool.spec, startRange, startRange.first, from - 1n);
+  }
+
+  #searchRange(spec: PoolSpec, range: AddressRange, lo: bigint, hi: bigint): bigint | undefined {
+    const used = this.#used[range.family];
+    let at = lo < range.first ? range.first : lo;
+    const end = hi > range.last ? range.last : hi;
+    while (at <= end) {
+      const c = used.nextAbsent(at);
+      if (c > end) return undefined;
+      if (autoEligible(spec, range, c)) return c;
+      at = c + 1n;
     }
     return undefined;
   }
 
-  /** Move the cursor past an address taken automatically (or restored). Never moves it backwards. */
-  #advanceCursorPast(pool: PoolSpec, ip: IPAddress): void {
-    const ranges = pool.ranges.filter((r) => r.family === ip.family);
-    const ri = ranges.findIndex((r) => r.first <= ip.value && ip.value <= r.last);
+  /** Position of an address in the pool's ranges of its family. */
+  #rangeIndex(pool: PoolState, ip: IPAddress): number {
+    return pool.ranges[ip.family].findIndex((r) => r.first <= ip.value && ip.value <= r.last);
+  }
+
+  /** Move the cursor past a restored address. Never moves it backwards, so replay order does not matter. */
+  #advanceCursorPast(pool: PoolState, ip: IPAddress): void {
+    const ri = this.#rangeIndex(pool, ip);
     if (ri < 0) return;
-    const key = `${pool.name}|${ip.family}`;
-    const cur = this.#cursors.get(key);
+    const cur = pool.cursor[ip.family];
     if (cur !== undefined && (cur.range > ri || (cur.range === ri && cur.next > ip.value))) return;
-    this.#cursors.set(key, { range: ri, next: ip.value + 1n });
-  }
-
-  #setCursorAfter(pool: PoolSpec, ip: IPAddress): void {
-    const ranges = pool.ranges.filter((r) => r.family === ip.family);
-    const ri = ranges.findIndex((r) => r.first <= ip.value && ip.value <= r.last);
-    if (ri >= 0) this.#cursors.set(`${pool.name}|${ip.family}`, { range: ri, next: ip.value + 1n });
-  }
-
-  #poolSet(name: string): Set<string> {
-    let set = this.#poolIPs.get(name);
-    if (set === undefined) {
-      set = new Set();
-      this.#poolIPs.set(name, set);
-    }
-    return set;
+    pool.cursor[ip.family] = { range: ri, next: ip.value + 1n };
   }
 
   /** Drop one IP from a Service's holding; free the address when nobody else holds it. */
   #dropIP(service: ServiceKey, ip: IPAddress): void {
-    const key = ipKey(ip);
-    const st = this.#ips.get(key);
+    const map = this.#ips[ip.family];
+    const st = map.get(ip.value);
     if (st === undefined) return;
-    st.holders.delete(service);
-    if (st.holders.size > 0) return;
-    this.#ips.delete(key);
+    const rest = holdersOf(st).filter((h) => h.service !== service);
+    const [only] = rest;
+    if (only !== undefined) {
+      st.holders = rest.length === 1 ? only : rest;
+      return;
+    }
+    map.delete(ip.value);
     this.#used[ip.family].delete(ip.value);
-    this.#poolIPs.get(st.pool)?.delete(key);
+    this.#count(st, -1);
     if (st.sharingKey !== '') {
       const set = this.#sharing.get(st.sharingKey);
-      set?.delete(key);
+      set?.delete(st);
       if (set?.size === 0) this.#sharing.delete(st.sharingKey);
     }
   }
@@ -664,46 +692,62 @@ export class Allocator {
    * Record `ips` as the Service's assignment: IPs it held and no longer lists are dropped, the others get
    * the request's sharing key, backend key and ports. `cursor`: the IPs were picked by next-fit.
    */
-  #commit(
-    req: AllocationRequest,
-    pool: PoolSpec,
-    ips: readonly IPAddress[],
-    opts: { readonly explicit: boolean; readonly cursor: boolean },
-  ): Assignment {
+  #commit(req: AllocationRequest, pool: PoolState, ips: readonly IPAddress[], opts: { readonly explicit: boolean; readonly cursor: boolean }): Assignment {
     const prev = this.#services.get(req.service);
-    const keep = new Set(ips.map(ipKey));
-    for (const old of prev?.assignment.ips ?? []) if (!keep.has(ipKey(old))) this.#dropIP(req.service, old);
+    for (const old of prev?.ips ?? []) {
+      if (!ips.some((x) => x.family === old.family && x.value === old.value)) this.#dropIP(req.service, old);
+    }
     const key = req.sharingKey ?? '';
     for (const ip of ips) {
-      const k = ipKey(ip);
-      let st = this.#ips.get(k);
+      const map = this.#ips[ip.family];
+      let st = map.get(ip.value);
       if (st === undefined) {
-        st = { ip, pool: pool.name, sharingKey: key, backendKey: req.backendKey, holders: new Map() };
-        this.#ips.set(k, st);
+        st = { ip, pool, sharingKey: key, backendKey: req.backendKey, holders: [], eligible: false };
+        // holders is filled just below
+        map.set(ip.value, st);
         this.#used[ip.family].add(ip.value);
-        this.#poolSet(pool.name).add(k);
-        if (opts.cursor) this.#setCursorAfter(pool, ip);
+        this.#count(st, 1);
+        if (opts.cursor) {
+          const ri = this.#rangeIndex(pool, ip);
+          if (ri >= 0) pool.cursor[ip.family] = { range: ri, next: ip.value + 1n };
+        }
       }
-      const others = [...st.holders.keys()].some((s) => s !== req.service);
-      if (!others && st.sharingKey !== key) {
+      const current = holdersOf(st);
+      const mine = current.find((h) => h.service === req.service);
+      const alone = current.length === (mine === undefined ? 0 : 1);
+      if (alone) {
         // A sole holder may change its own sharing key in place (metallb.md §2.1).
-        if (st.sharingKey !== '') this.#sharing.get(st.sharingKey)?.delete(k);
+        if (st.sharingKey !== key && st.sharingKey !== '') this.#sharing.get(st.sharingKey)?.delete(st);
         st.sharingKey = key;
+        st.backendKey = req.backendKey;
       }
-      if (!others) st.backendKey = req.backendKey;
       if (st.sharingKey !== '') {
         let set = this.#sharing.get(st.sharingKey);
         if (set === undefined) {
           set = new Set();
           this.#sharing.set(st.sharingKey, set);
         }
-        set.add(k);
+        set.add(st);
       }
-      const wasExplicit = st.holders.get(req.service)?.explicit ?? false;
-      st.holders.set(req.service, { ports: req.ports, dialect: req.dialect, explicit: opts.explicit || wasExplicit });
+      const holder: Holder = { service: req.service, ports: req.ports, dialect: req.dialect, explicit: opts.explicit || (mine?.explicit ?? false) };
+      const next = mine === undefined ? [...current, holder] : current.map((h) => (h === mine ? holder : h));
+      st.holders = next.length === 1 ? holder : next;
     }
-    const assignment: Assignment = { service: req.service, pool: pool.name, ips: [...ips] };
-    this.#services.set(req.service, { request: req, assignment });
+    // `ips` is not copied: it is readonly, and sharing it with status/restore input saves memory at scale
+    const assignment: Assignment = { service: req.service, pool: pool.spec.name, ips };
+    this.#services.set(req.service, assignment);
     return assignment;
+  }
+
+  /** Add (+1) or remove (-1) an in-use IP to its pool's counters; eligibility is judged on the way in. */
+  #count(st: IPState, delta: 1 | -1): void {
+    const pool = st.pool;
+    const fam = st.ip.family;
+    if (delta > 0) {
+      const range = pool.ranges[fam][this.#rangeIndex(pool, st.ip)];
+      st.eligible = range !== undefined && autoEligible(pool.spec, range, st.ip.value);
+    }
+    pool.inUse[fam] += delta;
+    if (st.eligible) pool.eligibleInUse[fam] += delta;
   }
 }

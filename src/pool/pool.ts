@@ -16,8 +16,11 @@ const V6_SHORTEST_WITHOUT_ANYCAST = 127;
 
 /** MetalLB `ipConfusesBuggyFirmwares`: an IPv4 address whose last octet is 0 or 255. */
 export function isBuggy(ip: IPAddress): boolean {
-  if (ip.family !== 'ipv4') return false;
-  const low = ip.value & OCTET_MASK;
+  return ip.family === 'ipv4' && lastOctetBuggy(ip.value);
+}
+
+function lastOctetBuggy(value: bigint): boolean {
+  const low = value & OCTET_MASK;
   return low === BUGGY_LOW || low === BUGGY_HIGH;
 }
 
@@ -47,7 +50,7 @@ export function explicitAllowed(pool: PoolSpec, ip: IPAddress): boolean {
 /** May automatic allocation hand out this address of `range` (a range of `pool`)? */
 export function autoEligible(pool: PoolSpec, range: AddressRange, value: bigint): boolean {
   if (isReservedInCIDR(range, value)) return false;
-  return explicitAllowed(pool, { family: range.family, value });
+  return !(pool.avoidBuggyIPs && range.family === 'ipv4' && lastOctetBuggy(value));
 }
 
 /** How many v in [0, n] have a last octet of 0 or 255 (n >= -1). */
