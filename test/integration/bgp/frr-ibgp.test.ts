@@ -1,0 +1,160 @@
+// berth's speaker against FRR over iBGP (everyone in AS 64512), with TCP MD5 (RFC 2385) on the IPv4
+// peer group, graceful restart (RFC 4724) and a passive session that FRR dials. Namespaces bsesb-*.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createLab, routerConfig, type Lab } from '../../../frr-lab/lab.ts';
+import type { PeerSpec } from '../../../src/bgp/speaker.ts';
+import { SpeakerProc, poll } from './harness.ts';
+
+const ASN = 64512;
+const ROUTER_V4 = '192.0.2.1';
+const PASSWORD = 'berth-md5';
+const VIP = '203.0.113.20';
+const VIP_LP = '203.0.113.21';
+const GR_VIP = '203.0.113.30';
+
+interface FrrPath {
+  readonly locPrf?: number;
+  readonly path?: string;
+  readonly stale?: boolean;
+  readonly peerId?: string;
+  readonly nexthops?: readonly { readonly ip: string }[];
+}
+interface FrrTable {
+  readonly routes?: Record<string, readonly FrrPath[]>;
+}
+
+let lab: Lab;
+const running: SpeakerProc[] = [];
+
+async function start(i: number, speaker: Parameters<typeof SpeakerProc.start>[2] = {}): Promise<SpeakerProc> {
+  const node = lab.nodes[i];
+  assert.ok(node !== undefined);
+  const s = await SpeakerProc.start(lab, node, speaker);
+  running.push(s);
+  return s;
+}
+
+function peer(extra: Partial<PeerSpec> = {}): PeerSpec {
+  return { name: 'rt', myAsn: ASN, peerAsn: ASN, peerAddress: ROUTER_V4, password: PASSWORD, ...extra };
+}
+
+async function paths(prefix: string): Promise<readonly FrrPath[]> {
+  const t = await lab.vtyshJson<FrrTable>('show bgp ipv4 unicast json');
+  return t.routes?.[prefix] ?? [];
+}
+
+describe('berth speaker <-> FRR, iBGP with MD5, graceful restart, passive', { timeout: 300_000 }, () => {
+  before(async () => {
+    lab = await createLab({
+      prefix: 'bsesb',
+      nodes: 3,
+      router: {
+        asn: ASN,
+        frrConfig: routerConfig({
+          asn: ASN,
+          routerId: ROUTER_V4,
+          nodes: [],
+          nodeAsn: ASN,
+          bfd: false,
+          extraBgp: [
+            ' bgp graceful-restart',
+            ` neighbor NODES password ${PASSWORD}`,
+            // node3 is a static neighbour that FRR dials: berth's side is passive.
+            ' neighbor 192.0.2.13 peer-group NODES',
+          ],
+        }),
+      },
+    });
+  });
+
+  after(async () => {
+    for (const s of running) await s.stop().catch(() => undefined);
+    await lab?.destroy();
+  });
+
+  it('MD5 match: the session comes up; iBGP routes carry LOCAL_PREF (100 by default) and an empty AS_PATH', async () => {
+    const s = await start(0);
+    s.peers([peer()]);
+    s.ads([{ prefix: `${VIP}/32` }, { prefix: `${VIP_LP}/32`, localPref: 300 }]);
+    await s.waitEvent('Established', (e) => e.event === 'established');
+    const p = await poll('VIP in FRR', async () => ((await paths(`${VIP}/32`)).length === 1 ? paths(`${VIP}/32`) : undefined));
+    assert.equal(p[0]?.locPrf, 100);
+    assert.equal(p[0]?.path, '', 'empty AS_PATH toward an internal peer');
+    assert.equal(p[0]?.nexthops?.[0]?.ip, lab.nodes[0]?.ipv4);
+    const lp = await poll('VIP_LP in FRR', async () => ((await paths(`${VIP_LP}/32`)).length === 1 ? paths(`${VIP_LP}/32`) : undefined));
+    assert.equal(lp[0]?.locPrf, 300);
+  });
+
+  it('MD5 mismatch (wrong key, or none): no session, no routes', async () => {
+    const s = await start(1);
+    s.peers([peer({ password: 'not-the-key' })]);
+    s.ads([{ prefix: '203.0.113.40/32' }]);
+    await new Promise((r) => setTimeout(r, 8000));
+    assert.ok(!s.events.some((e) => e.event === 'established'), 'wrong key must not establish');
+    s.peers([peer({ name: 'rt-nokey', password: undefined as never })].map(({ password: _p, ...rest }) => rest));
+    await new Promise((r) => setTimeout(r, 8000));
+    assert.ok(!s.events.some((e) => e.event === 'established'), 'no key must not establish');
+    assert.equal((await paths('203.0.113.40/32')).length, 0);
+    const sum = await lab.vtyshJson<{ ipv4Unicast?: { peers?: Record<string, { state?: string }> } }>('show bgp summary json');
+    assert.notEqual(sum.ipv4Unicast?.peers?.[lab.nodes[1]?.ipv4 ?? '']?.state, 'Established');
+    // The right key fixes it (the same speaker, reconfigured).
+    s.peers([peer()]);
+    await s.waitEvent('Established with the right key', (e) => e.event === 'established');
+  });
+
+  it('passive: FRR dials the node (MD5 on the listening socket) and gets the table', async () => {
+    const s = await start(2, { listen: { host: '0.0.0.0', port: 179 } });
+    s.peers([peer({ passive: true })]);
+    s.ads([{ prefix: '203.0.113.50/32' }]);
+    await s.waitEvent('Established (FRR connected)', (e) => e.event === 'established', 60_000);
+    const p = await poll('passive VIP in FRR', async () => ((await paths('203.0.113.50/32')).length === 1 ? paths('203.0.113.50/32') : undefined));
+    assert.equal(p[0]?.nexthops?.[0]?.ip, lab.nodes[2]?.ipv4);
+  });
+
+  it('graceful restart: a crashed speaker\'s routes stay (stale) in FRR and the FIB; after restart End-of-RIB clears them, no flap', async () => {
+    // Replace node1's speaker with one that advertises graceful restart.
+    const old = running.shift();
+    await old?.stop();
+    await poll('node1 routes gone after a clean stop', async () => ((await paths(`${VIP}/32`)).length === 0 ? true : undefined));
+    const s1 = await start(0);
+    s1.peers([peer({ enableGracefulRestart: true, gracefulRestartTimeSec: 60 })]);
+    s1.ads([{ prefix: `${GR_VIP}/32` }]);
+    await s1.waitEvent('Established', (e) => e.event === 'established');
+    await poll('GR VIP in FRR', async () => ((await paths(`${GR_VIP}/32`)).length === 1 ? true : undefined));
+    const nb = await lab.vtyshJson<Record<string, { gracefulRestartInfo?: { remoteGrMode?: string } }>>(`show bgp neighbors ${lab.nodes[0]?.ipv4 ?? ''} json`);
+    assert.equal(nb[lab.nodes[0]?.ipv4 ?? '']?.gracefulRestartInfo?.remoteGrMode, 'Restart', 'FRR saw our GR capability');
+
+    // Watch the router's FIB all along: the route must never disappear.
+    let missing = 0;
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        const fib = await lab.routes('router');
+        if (!fib.some((r) => r.dst === GR_VIP)) missing += 1;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    try {
+      await s1.crash();
+      running.splice(running.indexOf(s1), 1);
+      const stale = await poll('stale path', async () => {
+        const p = await paths(`${GR_VIP}/32`);
+        return p.length === 1 && p[0]?.stale === true ? p : undefined;
+      });
+      assert.equal(stale[0]?.stale, true);
+      const s2 = await start(0, { restarting: true });
+      s2.peers([peer({ enableGracefulRestart: true, gracefulRestartTimeSec: 60 })]);
+      s2.ads([{ prefix: `${GR_VIP}/32` }]);
+      await s2.waitEvent('Established again', (e) => e.event === 'established');
+      await poll('stale flag cleared by End-of-RIB', async () => {
+        const p = await paths(`${GR_VIP}/32`);
+        return p.length === 1 && p[0]?.stale !== true ? true : undefined;
+      });
+    } finally {
+      watching = false;
+      await watcher;
+    }
+    assert.equal(missing, 0, 'the VIP never left the router FIB during the restart');
+  });
+});
