@@ -1,7 +1,7 @@
 // Text <-> bytes for the three address kinds the layer 2 code handles. Messages hold addresses as
 // canonical strings (MAC "aa:bb:cc:dd:ee:ff" lower case, IPv4 dotted quad, IPv6 in RFC 5952 form) so
 // they compare with === and log as they are; the codecs convert at the wire.
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv6 } from 'node:net';
 import { L2CodecError, L2ErrorCode } from './errors.ts';
 import { Size } from './constants.ts';
 
@@ -11,6 +11,8 @@ export const BROADCAST_MAC: MacAddress = 'ff:ff:ff:ff:ff:ff';
 export const ZERO_MAC: MacAddress = '00:00:00:00:00:00';
 
 const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+// The responders convert addresses for every frame they see: these helpers avoid temporary arrays.
+const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 function invalid(what: string, value: string): L2CodecError {
   return new L2CodecError('address', L2ErrorCode.invalidValue, `not a valid ${what}: ${JSON.stringify(value)}`);
@@ -18,18 +20,24 @@ function invalid(what: string, value: string): L2CodecError {
 
 /** Canonical MAC text (lower case, colons); throws invalidValue. Accepts '-' separators and upper case. */
 export function parseMac(text: string): MacAddress {
+  if (MAC_RE.test(text)) return text;
   const mac = text.toLowerCase().replaceAll('-', ':');
   if (!MAC_RE.test(mac)) throw invalid('MAC address', text);
   return mac;
 }
 
 export function macToBytes(mac: MacAddress): Buffer {
-  return Buffer.from(parseMac(mac).replaceAll(':', ''), 'hex');
+  const m = parseMac(mac);
+  const out = Buffer.allocUnsafe(Size.mac);
+  for (let i = 0; i < Size.mac; i++) out[i] = Number.parseInt(m.substring(i * 3, i * 3 + 2), 16);
+  return out;
 }
 
 export function macFromBytes(buf: Buffer): MacAddress {
   if (buf.length !== Size.mac) throw invalid('MAC address', buf.toString('hex'));
-  return [...buf].map((b) => b.toString(16).padStart(2, '0')).join(':');
+  let out = HEX[buf[0] ?? 0] ?? '00';
+  for (let i = 1; i < Size.mac; i++) out += `:${HEX[buf[i] ?? 0] ?? '00'}`;
+  return out;
 }
 
 export function isMulticastMac(mac: MacAddress): boolean {
@@ -37,14 +45,45 @@ export function isMulticastMac(mac: MacAddress): boolean {
   return (Number.parseInt(mac.slice(0, 2), 16) & 0x01) === 0x01;
 }
 
+/** Parses dotted-quad IPv4 (no leading zeros, as node:net isIPv4) into out[0..4) if given; false if invalid. */
+function parseIpv4Into(ip: string, out: Buffer | undefined): boolean {
+  let part = 0;
+  let digits = 0;
+  let value = 0;
+  for (let i = 0; i <= ip.length; i++) {
+    const c = i === ip.length ? 0x2e : ip.charCodeAt(i);
+    if (c === 0x2e) {
+      // '.' (or the end): close one octet
+      if (digits === 0 || part > 3) return false;
+      if (out !== undefined) out[part] = value;
+      part++;
+      digits = 0;
+      value = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (digits > 0 && value === 0) return false; // leading zero
+      value = value * 10 + (c - 0x30);
+      digits++;
+      if (value > 255) return false;
+    } else {
+      return false;
+    }
+  }
+  return part === 4;
+}
+
 export function ipv4ToBytes(ip: string): Buffer {
-  if (!isIPv4(ip)) throw invalid('IPv4 address', ip);
-  return Buffer.from(ip.split('.').map((p) => Number.parseInt(p, 10)));
+  const out = Buffer.allocUnsafe(Size.ipv4);
+  if (!parseIpv4Into(ip, out)) throw invalid('IPv4 address', ip);
+  return out;
 }
 
 export function ipv4FromBytes(buf: Buffer): string {
   if (buf.length !== Size.ipv4) throw invalid('IPv4 address', buf.toString('hex'));
-  return [...buf].join('.');
+  return `${buf[0] ?? 0}.${buf[1] ?? 0}.${buf[2] ?? 0}.${buf[3] ?? 0}`;
+}
+
+function isIpv4Text(ip: string): boolean {
+  return parseIpv4Into(ip, undefined);
 }
 
 export function ipv6ToBytes(ip: string): Buffer {
@@ -97,12 +136,12 @@ export function ipv6FromBytes(buf: Buffer): string {
 
 /** Canonical text of any IP (IPv4 unchanged, IPv6 in RFC 5952 form); throws invalidValue. */
 export function canonicalIp(ip: string): string {
-  if (isIPv4(ip)) return ipv4FromBytes(ipv4ToBytes(ip));
+  if (isIpv4Text(ip)) return ip; // a valid dotted quad without leading zeros is already canonical
   return ipv6FromBytes(ipv6ToBytes(ip));
 }
 
 export function ipFamily(ip: string): 4 | 6 {
-  if (isIPv4(ip)) return 4;
+  if (isIpv4Text(ip)) return 4;
   if (isIPv6(ip)) return 6;
   throw invalid('IP address', ip);
 }
