@@ -38,7 +38,16 @@ if complete; then
   exit 0
 fi
 
-command -v go >/dev/null || die "the Go toolchain (go) is needed to build etcd and kube-apiserver; install golang-go >= 1.26"
+# Go >= 1.26 is needed (the go directive of k8s.io/kubernetes v1.36 and etcd v3.6.16). Debian bookworm's
+# golang-go (1.19) is too old: install Go from go.dev, or point KUBEBUILDER_ASSETS at your own binaries.
+GO_MIN_MINOR=26
+command -v go >/dev/null ||
+  die "the Go toolchain (go >= 1.$GO_MIN_MINOR) is needed to build etcd and kube-apiserver; or set KUBEBUILDER_ASSETS"
+go_version="$(go env GOVERSION)"
+go_minor="${go_version#go1.}"; go_minor="${go_minor%%.*}"; go_minor="${go_minor%%[!0-9]*}"
+if [[ -z "${GOTOOLCHAIN:-}" || "${GOTOOLCHAIN}" == local ]] && (( ${go_minor:-0} < GO_MIN_MINOR )); then
+  die "$go_version is too old: go >= 1.$GO_MIN_MINOR is needed (or set KUBEBUILDER_ASSETS to your own binaries)"
+fi
 mkdir -p "$DEST"
 
 # One builder at a time (test-all and a test run may both ask); the others wait and reuse the result.
@@ -51,7 +60,8 @@ if complete; then
   exit 0
 fi
 
-export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
+# GOTOOLCHAIN=local unless the caller chose otherwise: no toolchain is fetched behind the user's back.
+export GOTOOLCHAIN="${GOTOOLCHAIN:-local}" GOFLAGS=-mod=mod CGO_ENABLED=0
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/berth-k8s-build.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 BUILD_LOG="$DEST/build.log"

@@ -23,5 +23,10 @@ npx tsc --noEmit -p tsconfig.json
 echo "== lint"
 npx eslint .
 
+echo "== Kubernetes test binaries (etcd, kube-apiserver, kubectl for test/k8s; built once, then cached)"
+KUBEBUILDER_ASSETS="$(./scripts/provision-k8s.sh)" || {
+  echo "test-all: cannot provide etcd/kube-apiserver/kubectl (the error is above); see docs/testing-k8s.md" >&2; exit 1; }
+export KUBEBUILDER_ASSETS
+
 echo "== tests"
 node scripts/run-tests.mjs test
