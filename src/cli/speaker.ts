@@ -1,6 +1,173 @@
-// `berth speaker`: not built yet.
+// `berth speaker --node NAME --manifests PATH [--log-level L] [--listen-port N]`: this node's speaker
+// without Kubernetes. The cluster snapshot comes from YAML manifests (a file or a folder): the Nodes
+// listed there are the candidates (all alive; a Node marked NotReady or removed drops out), Services
+// get their IPs as `berth check` shows them. Re-reads on change. SIGTERM/SIGINT: BGP sessions end
+// with Cease / Administrative Shutdown and ARP/NDP answers stop, then the process exits 0.
+// Exit 2 on bad usage; 1 when the engines cannot start.
+import { statSync } from 'node:fs';
+import type { Level } from 'pino';
+import { createLogger } from '../log.ts';
+import { Speaker } from '../bgp/speaker.ts';
+import { sysTransport } from '../bgp/transport.ts';
+import { createLayer2Engine } from '../l2/engine.ts';
+import { afPacketTransportFactory, scanInterfaces } from '../l2/af-packet-transport.ts';
+import type { LinkInfo } from '../l2/transport.ts';
+import { routeTo, tcpTransport } from '../sys/index.ts';
+import { createAgent } from '../speaker/agent.ts';
+import { createManifestSpeaker } from '../speaker/manifest-source.ts';
 
-export async function runSpeaker(_argv: readonly string[]): Promise<number> {
-  process.stderr.write('berth speaker: not implemented yet\n');
-  return 1;
+export const SPEAKER_USAGE = `usage: berth speaker --node NAME --manifests PATH [--log-level LEVEL] [--listen-port N]
+
+  --node NAME        this node's name, as in the manifests' Node objects
+  --manifests PATH   a YAML/JSON file, or a folder read recursively; re-read on change
+  --log-level LEVEL  trace, debug, info (default), warn, error, fatal, silent
+  --listen-port N    also accept BGP connections on TCP port N (passive peers); default: never listen
+  --lb-class NAME    berth's loadBalancerClass (default: Services without a class)
+
+Logs are JSON lines on stderr. SIGTERM or SIGINT stops gracefully.
+exit status: 0 stopped by a signal, 1 could not start, 2 bad usage
+`;
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+type LogLevel = (typeof LEVELS)[number];
+
+export interface SpeakerArgs {
+  readonly node: string;
+  readonly manifests: string;
+  readonly logLevel: LogLevel;
+  readonly listenPort: number | undefined;
+  readonly lbClass: string | undefined;
+}
+
+export function parseSpeakerArgs(argv: readonly string[]): SpeakerArgs | string {
+  let node: string | undefined;
+  let manifests: string | undefined;
+  let logLevel: string = 'info';
+  let listenPort: number | undefined;
+  let lbClass: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    const eq = arg.indexOf('=');
+    const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
+    const inline = arg.startsWith('--') && eq > 0 ? arg.slice(eq + 1) : undefined;
+    const value = (): string | undefined => {
+      if (inline !== undefined) return inline;
+      i++;
+      return argv[i];
+    };
+    switch (flag) {
+      case '--node':
+      case '--node-name':
+        node = value();
+        if (node === undefined || node === '') return '--node needs a node name';
+        break;
+      case '--manifests':
+      case '-m':
+        manifests = value();
+        if (manifests === undefined || manifests === '') return '--manifests needs a path';
+        break;
+      case '--log-level':
+        logLevel = value() ?? '';
+        if (!(LEVELS as readonly string[]).includes(logLevel)) return `--log-level must be one of ${LEVELS.join(', ')}, got "${logLevel}"`;
+        break;
+      case '--listen-port': {
+        const v = value() ?? '';
+        const n = Number(v);
+        if (!/^\d+$/.test(v) || n < 1 || n > 65535) return `--listen-port must be a TCP port 1..65535, got "${v}"`;
+        listenPort = n;
+        break;
+      }
+      case '--lb-class':
+        lbClass = value();
+        if (lbClass === undefined || lbClass === '') return '--lb-class needs a class name';
+        break;
+      default:
+        return `unknown argument "${arg}"`;
+    }
+  }
+  if (manifests === undefined) return '--manifests PATH is required (the Kubernetes speaker is not available in this build)';
+  if (node === undefined) return '--node NAME is required';
+  return { node, manifests, logLevel: logLevel as LogLevel, listenPort, lbClass };
+}
+
+export async function runSpeaker(argv: readonly string[]): Promise<number> {
+  if (argv.includes('-h') || argv.includes('--help')) {
+    process.stdout.write(SPEAKER_USAGE);
+    return 0;
+  }
+  const args = parseSpeakerArgs(argv);
+  if (typeof args === 'string') {
+    process.stderr.write(`berth speaker: ${args}\n\n${SPEAKER_USAGE}`);
+    return 2;
+  }
+  try {
+    statSync(args.manifests);
+  } catch (e) {
+    process.stderr.write(`berth speaker: cannot read ${args.manifests}: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 2;
+  }
+
+  const log = createLogger({ level: args.logLevel as Level | 'silent', name: 'speaker' });
+  // Interface facts, refreshed before each apply; the AF_PACKET factory looks links up here.
+  let links: ReadonlyMap<string, LinkInfo> = new Map();
+  const l2 = createLayer2Engine({ openTransport: afPacketTransportFactory({ link: (iface) => links.get(iface) }), logger: log });
+  const bgp = new Speaker({
+    transport: sysTransport(tcpTransport),
+    logger: log,
+    ...(args.listenPort === undefined ? {} : { listen: { port: args.listenPort } }),
+  });
+  try {
+    await bgp.start();
+  } catch (e) {
+    log.fatal({ reason: e instanceof Error ? e.message : String(e) }, 'cannot start the BGP listener');
+    l2.close();
+    return 1;
+  }
+  const agent = createAgent({
+    l2,
+    bgp,
+    logger: log,
+    interfaces: async () => {
+      const scan = await scanInterfaces();
+      links = scan.links;
+      return scan.facts;
+    },
+    routeTo: async (ip) => (await routeTo(ip))?.ifname,
+  });
+  const source = createManifestSpeaker({
+    path: args.manifests,
+    nodeName: args.node,
+    agent,
+    logger: log,
+    ...(args.lbClass === undefined ? {} : { serviceOptions: { loadBalancerClass: args.lbClass } }),
+  });
+
+  return new Promise<number>((resolveExit) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ node: args.node, reason: signal }, 'stopping');
+      source.stop();
+      void agent
+        .close('berth speaker shutting down')
+        // Let the NOTIFICATIONs leave before the process ends.
+        .then(() => new Promise((r) => setTimeout(r, 300)))
+        .catch((e: unknown) => log.error({ reason: e instanceof Error ? e.message : String(e) }, 'error while stopping'))
+        .finally(() => {
+          // Exit even if some handle lingers (unref'd: a clean loop ends first).
+          setTimeout(() => process.exit(0), 1000).unref();
+          resolveExit(0);
+        });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+    source
+      .start()
+      .then(() => log.info({ node: args.node, manifests: args.manifests }, 'speaker running'))
+      .catch((e: unknown) => {
+        log.fatal({ reason: e instanceof Error ? e.message : String(e) }, 'speaker failed to start');
+        stop('start failure');
+      });
+  });
 }

@@ -1,0 +1,196 @@
+// The node agent: applies NodePlans to the engines, level-triggered. Each apply() hands the engines
+// the whole desired state (DESIGN.md "Desired state, not commands"):
+//   L2   plan.l2 -> interface requests resolved against this node's interfaces (src/l2
+//        selectInterfaces over src/sys facts; can_reach through a route lookup) -> l2.setOwned(all)
+//   BGP  plan.peers -> bgp.setPeers(specs); plan.advertisements -> bgp.setAdvertisements(all)
+// and logs what changed against the previous plan (keys: vip, peer, node, reason, iface).
+//
+// keep(why): a snapshot that could not be read at all leaves the previous plan in force; the engines
+// are not touched and the reason is logged (once per distinct reason).
+// close(): BGP sessions end with Cease / Administrative Shutdown (RFC 4486 §4, RFC 9003 message),
+// then the L2 engine stops answering and sending announcements.
+import type { Logger } from '../log.ts';
+import type { Advertisement } from '../bgp/speaker.ts';
+import type { PeerSpec } from '../bgp/peer.ts';
+import type { OwnedVip, SetOwnedProblem } from '../l2/engine.ts';
+import { parseEipInterface, selectInterfaces, type InterfaceFacts, type InterfaceRequest, type RouteFact } from '../l2/interfaces.ts';
+import type { L2Outcome, BgpOutcome, NodePlan, ServicePlan } from './plan.ts';
+
+/** What the agent needs of the L2 engine (src/l2 createLayer2Engine). */
+export interface L2Driver {
+  setOwned(all: readonly OwnedVip[]): readonly SetOwnedProblem[];
+  close(): void;
+}
+
+/** What the agent needs of the BGP speaker (src/bgp Speaker). */
+export interface BgpDriver {
+  setPeers(peers: readonly PeerSpec[]): void;
+  setAdvertisements(all: readonly Advertisement[]): void;
+  stop(communication?: string): Promise<void>;
+}
+
+export interface AgentOptions {
+  readonly l2: L2Driver;
+  readonly bgp: BgpDriver;
+  readonly logger: Logger;
+  /** This node's interfaces now (src/l2 scanInterfaces().facts in production). */
+  readonly interfaces: () => Promise<readonly InterfaceFacts[]>;
+  /** The interface the kernel routes `ip` through (src/sys routeTo), for Eip `can_reach:<IP>`. */
+  readonly routeTo?: (ip: string) => Promise<string | undefined>;
+  /** Interface name patterns never used (default: src/l2 DEFAULT_EXCLUDED_INTERFACES). */
+  readonly exclude?: readonly RegExp[];
+}
+
+export interface ApplyResult {
+  /** What the L2 engine was given. */
+  readonly owned: readonly OwnedVip[];
+  /** VIPs this node won but cannot answer for here (no usable interface), with why. */
+  readonly unresolved: readonly { readonly vip: string; readonly reason: string }[];
+  /** Problems the L2 engine reported (transport failures). */
+  readonly l2Problems: readonly SetOwnedProblem[];
+}
+
+export interface Agent {
+  apply(plan: NodePlan): Promise<ApplyResult>;
+  /** The snapshot could not be read: the previous plan stays in force. */
+  keep(reason: string): void;
+  readonly current: NodePlan | undefined;
+  /** Graceful stop: BGP Cease / Administrative Shutdown, then L2 stops answering. */
+  close(communication?: string): Promise<void>;
+}
+
+export function createAgent(opts: AgentOptions): Agent {
+  const log = opts.logger;
+  let current: NodePlan | undefined;
+  let lastOwned: readonly OwnedVip[] = [];
+  let lastKeepReason: string | undefined;
+  let closed = false;
+
+  async function resolve(plan: NodePlan): Promise<{ owned: OwnedVip[]; unresolved: { vip: string; reason: string }[] }> {
+    const owned: OwnedVip[] = [];
+    const unresolved: { vip: string; reason: string }[] = [];
+    if (plan.l2.length === 0) return { owned, unresolved };
+    const facts = await opts.interfaces();
+    const routes = await canReachRoutes(plan.l2.flatMap((a) => a.interfaces), opts.routeTo);
+    for (const a of plan.l2) {
+      const names = new Set<string>();
+      const why: string[] = [];
+      for (const req of a.interfaces) {
+        const sel = selectInterfaces(req, facts, plan.addressing, { routes, ...(opts.exclude !== undefined ? { exclude: opts.exclude } : {}) });
+        for (const n of sel.interfaces) names.add(n);
+        if (sel.problem !== undefined) why.push(sel.problem.message);
+      }
+      if (names.size === 0) unresolved.push({ vip: a.vip, reason: why.join('; ') || 'no usable interface' });
+      else owned.push({ vip: a.vip, interfaces: [...names].sort() });
+    }
+    return { owned, unresolved };
+  }
+
+  return {
+    get current() {
+      return current;
+    },
+
+    async apply(plan) {
+      if (closed) throw new Error('speaker agent is closed');
+      const { owned, unresolved } = await resolve(plan);
+      for (const u of unresolved) {
+        // MetalLB announceFailed (reference §4.5): no fallback to another node.
+        log.warn({ node: plan.node, vip: u.vip, reason: u.reason }, 'won the L2 election but cannot answer here: no usable interface');
+      }
+      const l2Problems = opts.l2.setOwned(owned);
+      for (const p of l2Problems) log.warn({ node: plan.node, vip: p.vip, iface: p.iface, reason: p.message }, 'L2 engine refused an interface');
+      opts.bgp.setPeers(plan.peers.map((p) => p.spec));
+      opts.bgp.setAdvertisements(plan.advertisements);
+      logChanges(log, current, plan, lastOwned, owned);
+      current = plan;
+      lastOwned = owned;
+      lastKeepReason = undefined;
+      return { owned, unresolved, l2Problems };
+    },
+
+    keep(reason) {
+      if (reason === lastKeepReason) return;
+      lastKeepReason = reason;
+      log.warn({ node: current?.node, reason }, current === undefined ? 'no usable snapshot yet: announcing nothing' : 'snapshot unusable: the previous plan stays in force');
+    },
+
+    async close(communication) {
+      if (closed) return;
+      closed = true;
+      await opts.bgp.stop(communication);
+      opts.l2.close();
+      log.info({ node: current?.node }, 'speaker stopped: BGP sessions closed, no longer answering ARP/NDP');
+    },
+  };
+}
+
+/** Host routes for every can_reach target, from the kernel's answer (connected subnets need none). */
+async function canReachRoutes(reqs: readonly InterfaceRequest[], routeTo: AgentOptions['routeTo']): Promise<RouteFact[]> {
+  if (routeTo === undefined) return [];
+  const targets = new Set<string>();
+  for (const r of reqs) {
+    if (r.kind !== 'eip') continue;
+    const parsed = parseEipInterface(r.spec);
+    if (parsed.kind === 'canReach') targets.add(parsed.ip);
+  }
+  const out: RouteFact[] = [];
+  for (const ip of targets) {
+    const dev = await routeTo(ip).catch(() => undefined);
+    if (dev !== undefined) out.push({ destination: ip, prefixLength: ip.includes(':') ? 128 : 32, dev });
+  }
+  return out;
+}
+
+// -------------------------------------------------------------------------------------------- logging
+
+function outcomeText(o: L2Outcome | BgpOutcome | undefined): string {
+  if (o === undefined) return '-';
+  return o.announced ? 'announced' : o.reason.code;
+}
+
+function logChanges(log: Logger, before: NodePlan | undefined, after: NodePlan, ownedBefore: readonly OwnedVip[], ownedAfter: readonly OwnedVip[]): void {
+  const node = after.node;
+  if (before === undefined || before.nodeKnown !== after.nodeKnown) {
+    if (!after.nodeKnown) log.warn({ node, reason: 'nodeUnknown' }, 'this node is not in the cluster snapshot: announcing nothing');
+  }
+  // L2 ownership.
+  const ob = new Map(ownedBefore.map((o) => [o.vip, o.interfaces.join(',')]));
+  const oa = new Map(ownedAfter.map((o) => [o.vip, o.interfaces.join(',')]));
+  for (const [vip, ifaces] of oa) if (ob.get(vip) !== ifaces) log.info({ node, vip, iface: ifaces }, 'L2: answering ARP/NDP for VIP');
+  for (const vip of ob.keys()) if (!oa.has(vip)) log.info({ node, vip }, 'L2: stopped answering for VIP');
+  // Peers.
+  const pb = new Map((before?.peers ?? []).map((p) => [p.spec.name, JSON.stringify(p.spec)]));
+  const pa = new Map(after.peers.map((p) => [p.spec.name, JSON.stringify(p.spec)]));
+  for (const p of after.peers) {
+    const prev = pb.get(p.spec.name);
+    if (prev === undefined) log.info({ node, peer: p.spec.name, address: p.spec.peerAddress, asn: p.spec.myAsn, routerId: p.spec.routerId }, 'BGP: peer configured');
+    else if (prev !== pa.get(p.spec.name)) log.info({ node, peer: p.spec.name, address: p.spec.peerAddress }, 'BGP: peer configuration changed, session restarts');
+  }
+  for (const name of pb.keys()) if (!pa.has(name)) log.info({ node, peer: name }, 'BGP: peer removed');
+  const nb = new Set((before?.peerNotes ?? []).map((n) => `${n.peer}\u0000${n.message}`));
+  for (const n of after.peerNotes) if (!nb.has(`${n.peer}\u0000${n.message}`)) log.warn({ node, peer: n.peer, reason: n.message }, 'BGP peer note');
+  // Prefixes.
+  const adKey = (a: Advertisement): string => `${a.prefix}${a.peers === undefined ? '' : ` to ${a.peers.join(',')}`}`;
+  const ab = new Map((before?.advertisements ?? []).map((a) => [adKey(a), JSON.stringify(a)]));
+  const aa = new Map(after.advertisements.map((a) => [adKey(a), JSON.stringify(a)]));
+  for (const a of after.advertisements) {
+    const k = adKey(a);
+    if (ab.get(k) !== aa.get(k)) log.info({ node, vip: a.prefix, peers: a.peers ?? 'all', localPref: a.localPref, communities: a.communities?.length ?? 0 }, 'BGP: advertising prefix');
+  }
+  for (const k of ab.keys()) if (!aa.has(k)) log.info({ node, vip: k }, 'BGP: withdrawing prefix');
+  // Per-Service reasons, when they change.
+  const sb = new Map((before?.services ?? []).map((s) => [s.service, serviceState(s)]));
+  for (const s of after.services) {
+    const state = serviceState(s);
+    if (sb.get(s.service) === state) continue;
+    const why = s.reason ?? (s.l2 !== undefined && !s.l2.announced ? s.l2.reason : undefined) ?? (s.bgp !== undefined && !s.bgp.announced ? s.bgp.reason : undefined);
+    log.info({ node, service: s.service, vip: s.ips.join(','), l2: outcomeText(s.l2), bgp: outcomeText(s.bgp), reason: why?.message }, 'service announcement state');
+  }
+  const sa = new Set(after.services.map((s) => s.service));
+  for (const k of sb.keys()) if (!sa.has(k)) log.info({ node, service: k }, 'service gone');
+}
+
+function serviceState(s: ServicePlan): string {
+  return JSON.stringify([s.ips, s.modes, s.reason?.code, outcomeText(s.l2), outcomeText(s.bgp), s.l2 !== undefined && !s.l2.announced ? s.l2.winner : undefined]);
+}

@@ -1,0 +1,141 @@
+// The standalone loop with an injected loader (no files): last-good objects, unreadable snapshots keep
+// the previous plan, reconciles do not overlap. Also `berth speaker` argument parsing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { parseManifests, type ManifestResult } from '../../../src/config/manifests.ts';
+import { createManifestSpeaker } from '../../../src/speaker/manifest-source.ts';
+import type { Agent } from '../../../src/speaker/agent.ts';
+import type { NodePlan } from '../../../src/speaker/plan.ts';
+import { parseSpeakerArgs } from '../../../src/cli/speaker.ts';
+import { bgpAdv, bgpPeer, l2Pool, service, threeNodes } from './fixtures.ts';
+
+function recordingAgent(): { agent: Agent; applied: NodePlan[]; kept: string[] } {
+  const applied: NodePlan[] = [];
+  const kept: string[] = [];
+  const agent: Agent = {
+    apply: async (p) => {
+      await new Promise((r) => setTimeout(r, 5));
+      applied.push(p);
+      return { owned: [], unresolved: [], l2Problems: [] };
+    },
+    keep: (r) => {
+      kept.push(r);
+    },
+    get current() {
+      return applied.at(-1);
+    },
+    close: () => Promise.resolve(),
+  };
+  return { agent, applied, kept };
+}
+
+const base = [threeNodes(), l2Pool('bgp-pool', '198.51.100.0/24'), bgpPeer('router', { myASN: 64513, peerASN: 64512, peerAddress: '192.0.2.1' })];
+const parse = (docs: readonly string[]): ManifestResult => parseManifests([{ path: 'm.yaml', text: docs.join('\n---\n') }]);
+
+function loop(results: (ManifestResult | Error)[]): { run: ReturnType<typeof createManifestSpeaker>; rec: ReturnType<typeof recordingAgent> } {
+  const rec = recordingAgent();
+  let i = 0;
+  const run = createManifestSpeaker({
+    path: '/nowhere',
+    nodeName: 'node1',
+    agent: rec.agent,
+    logger: pino({ level: 'silent' }),
+    watch: false,
+    resyncMs: 0,
+    load: () => {
+      const r = results[Math.min(i, results.length - 1)];
+      i++;
+      if (r === undefined) throw new Error('no result');
+      if (r instanceof Error) throw r;
+      return r;
+    },
+  });
+  return { run, rec };
+}
+
+const prefixes = (p: NodePlan | undefined): string[] => (p?.advertisements ?? []).map((a) => a.prefix);
+
+test('an invalid change to an object keeps its last valid version (last-good through the loop)', async () => {
+  const good = parse([...base, bgpAdv('adv', { communities: ['64512:1'] }), service('web', { ip: '198.51.100.10' })]);
+  const bad = parse([...base, bgpAdv('adv', { communities: ['not-a-community'] }), service('web', { ip: '198.51.100.10' })]);
+  const { run, rec } = loop([good, bad]);
+  await run.start();
+  await run.reconcile();
+  assert.equal(rec.applied.length, 2);
+  assert.deepEqual(rec.applied[1]?.advertisements, [{ prefix: '198.51.100.10/32', communities: [(64512 * 65536 + 1) >>> 0] }]);
+});
+
+test('a removed Service is withdrawn on the next read', async () => {
+  const { run, rec } = loop([parse([...base, bgpAdv('adv'), service('web', { ip: '198.51.100.10' })]), parse([...base, bgpAdv('adv')])]);
+  await run.start();
+  await run.reconcile();
+  assert.deepEqual(rec.applied.map(prefixes), [['198.51.100.10/32'], []]);
+});
+
+test('unreadable snapshots (path gone, YAML error) keep the previous plan and say why', async () => {
+  const good = parse([...base, bgpAdv('adv'), service('web', { ip: '198.51.100.10' })]);
+  const broken = parseManifests([{ path: 'm.yaml', text: 'kind: [unclosed' }]);
+  const { run, rec } = loop([good, new Error('ENOENT: no such file'), broken, good]);
+  await run.start();
+  await run.reconcile();
+  await run.reconcile();
+  assert.equal(rec.applied.length, 1);
+  assert.equal(rec.kept.length, 2);
+  assert.match(rec.kept[0] ?? '', /cannot read \/nowhere: ENOENT/);
+  assert.match(rec.kept[1] ?? '', /cannot parse m\.yaml/);
+  await run.reconcile();
+  assert.equal(rec.applied.length, 2);
+});
+
+test('changes during a reconcile are coalesced into one more run, never run concurrently', async () => {
+  const snap = parse([...base, bgpAdv('adv'), service('web', { ip: '198.51.100.10' })]);
+  const { run, rec } = loop([snap]);
+  const a = run.reconcile();
+  const b = run.reconcile();
+  const c = run.reconcile();
+  await Promise.all([a, b, c]);
+  assert.equal(rec.applied.length, 2);
+  run.stop();
+  await run.reconcile();
+  assert.equal(rec.applied.length, 2);
+});
+
+test('berth speaker arguments', () => {
+  assert.deepEqual(parseSpeakerArgs(['--node', 'n1', '--manifests', '/m', '--log-level=debug', '--listen-port', '1790']), {
+    node: 'n1',
+    manifests: '/m',
+    logLevel: 'debug',
+    listenPort: 1790,
+    lbClass: undefined,
+  });
+  for (const [argv, msg] of [
+    [['--manifests', '/m'], /--node NAME is required/],
+    [['--node', 'n1'], /--manifests PATH is required/],
+    [['--node', 'n1', '--manifests', '/m', '--listen-port', '0'], /--listen-port/],
+    [['--node', 'n1', '--manifests', '/m', '--log-level', 'loud'], /--log-level/],
+    [['--node', 'n1', '--manifests', '/m', '--bogus'], /unknown argument/],
+  ] as const) {
+    const r = parseSpeakerArgs(argv);
+    assert.equal(typeof r, 'string', argv.join(' '));
+    assert.match(r as string, msg);
+  }
+});
+
+test('berth speaker exits 2 on bad usage and on an unreadable path, before touching the network', async () => {
+  const { runSpeaker } = await import('../../../src/cli/speaker.ts');
+  const write = process.stderr.write.bind(process.stderr);
+  const err: string[] = [];
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    err.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    assert.equal(await runSpeaker(['--node', 'n1']), 2);
+    assert.equal(await runSpeaker(['--node', 'n1', '--manifests', '/definitely/not/here']), 2);
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.match(err.join(''), /--manifests PATH is required/);
+  assert.match(err.join(''), /cannot read \/definitely\/not\/here/);
+});
