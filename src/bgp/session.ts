@@ -67,6 +67,8 @@ export interface EstablishedSession {
   readonly remoteAddress: string;
   /** Families both sides can exchange over this session. */
   readonly families: readonly Family[];
+  /** Who opened the TCP connection that won (RFC 4271 §6.8 collisions keep one of two). */
+  readonly direction: 'outgoing' | 'incoming';
 }
 
 export interface SessionHandler {
@@ -585,6 +587,7 @@ export class Session {
       localAddress: unmapAddress(socket.localAddress ?? ''),
       remoteAddress: unmapAddress(socket.remoteAddress ?? ''),
       families,
+      direction: conn.direction,
     };
     this.#handler.established(this, this.#view);
   }

@@ -184,6 +184,11 @@ export class Speaker {
     return [...this.#peers.values()].map((e) => ({ peer: e.spec.name, state: e.session.state }));
   }
 
+  /** The Established session of a peer (negotiated parameters, addresses), if any. */
+  sessionView(peer: string): EstablishedSession | undefined {
+    return this.#peers.get(peer)?.session.established;
+  }
+
   /** What a peer has been sent (prefix text -> attributes), for status and tests. */
   advertised(peer: string): ReadonlyMap<string, RouteAttributes> {
     const e = this.#peers.get(peer);

@@ -27,9 +27,9 @@ export function resolveCollision(
   outgoing: ConnectionView,
   incoming: ConnectionView,
 ): CollisionVerdict {
-  if (outgoing.state === 'Established') return { kind: 'dump', which: 'incoming' };
-  if (incoming.state === 'Established') return { kind: 'dump', which: 'outgoing' };
   const opening = (s: SessionState): boolean => s === 'OpenSent' || s === 'OpenConfirm';
+  if (outgoing.state === 'Established') return opening(incoming.state) ? { kind: 'dump', which: 'incoming' } : { kind: 'none' };
+  if (incoming.state === 'Established') return opening(outgoing.state) ? { kind: 'dump', which: 'outgoing' } : { kind: 'none' };
   if (!opening(outgoing.state) || !opening(incoming.state)) return { kind: 'none' };
   // The peer's identifier is learnt from whichever connection got its OPEN first (OpenConfirm).
   const peerId = outgoing.peerRouterId ?? incoming.peerRouterId;

@@ -8,6 +8,7 @@ import { memoryTransport, type MemoryNetwork } from '../../../../src/bgp/transpo
 import { parseCommunity } from '../../../../src/bgp/adj-rib-out.ts';
 import type { Capability, Message } from '../../../../src/bgp/messages/types.ts';
 import { silentLogger } from '../../../../src/log.ts';
+import { pino } from 'pino';
 import { FakeClock, RawPeer, RecordingRib, waitFor } from './helpers.ts';
 
 const A = '192.0.2.1';
@@ -385,6 +386,41 @@ describe('speaker: against a scripted peer', () => {
     await waitFor('NOTIFICATION', () => raw.of('NOTIFICATION').length === 1);
     const n = raw.of('NOTIFICATION')[0];
     assert.deepEqual([n?.code, n?.subcode, n?.shutdownMessage], [6, 2, 'peer removed']);
+  });
+});
+
+describe('speaker: connection collision (RFC 4271 §6.8)', () => {
+  it('both sides dial and listen: one connection survives, the one opened by the higher BGP Identifier', async () => {
+    const net = memoryTransport();
+    const logs: { component: string; msg: string; code?: number; subcode?: number }[] = [];
+    const mk = (addr: string) =>
+      new Speaker({
+        transport: net.transport(addr),
+        logger: pino({ level: 'debug', base: { component: addr } }, { write: (l: string) => logs.push(JSON.parse(l) as (typeof logs)[number]) }),
+        routerId: addr,
+        listen: { host: addr, port: 179 },
+      });
+    const a = mk(A);
+    const b = mk(B);
+    await a.start();
+    await b.start();
+    stops.push(async () => {
+      await a.stop();
+      await b.stop();
+      net.cutAll();
+    });
+    a.setPeers([{ name: 'b', myAsn: 64512, peerAsn: 64513, peerAddress: B }]);
+    b.setPeers([{ name: 'a', myAsn: 64513, peerAsn: 64512, peerAddress: A }]);
+    await waitFor('Established', () => established(a) && established(b));
+    // Each side closes the losing connection with Cease / Connection Collision Resolution (RFC 4486 §4).
+    const cease = (who: string) => logs.some((l) => l.component === who && l.msg === 'NOTIFICATION sent' && l.code === 6 && l.subcode === 7);
+    await waitFor('Cease 6/7 from both sides', () => cease(A) && cease(B));
+    // 192.0.2.1 < 192.0.2.2: A closes the connection it initiated and keeps B's.
+    assert.deepEqual(a.sessionView('b')?.direction, 'incoming');
+    assert.deepEqual(b.sessionView('a')?.direction, 'outgoing');
+    a.setAdvertisements([{ prefix: '198.51.100.1/32' }]);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.ok(established(a) && established(b), 'the surviving session stays up');
   });
 });
 
