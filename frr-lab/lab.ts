@@ -87,6 +87,12 @@ export interface Lab {
   exec(target: LabTarget, argv: readonly string[], opts?: RunOptions): Promise<RunResult>;
   /** Starts a long-running process inside the namespace; killed by PID on destroy(). */
   spawn(target: LabTarget, argv: readonly string[], opts?: SpawnOptions): SpawnedProcess;
+  /**
+   * Starts another FRR instance inside a host's namespace (a second-opinion peer on a node, say),
+   * named '<prefix>-<host name>' unless `name` is given (it must start with '<prefix>-' so
+   * sweepLabs finds it). Stopped by destroy().
+   */
+  startFrr(target: LabTarget, opts: { readonly config: string; readonly daemons?: readonly FrrDaemon[]; readonly name?: string }): Promise<FrrInstance>;
   /** vtysh on the router's FRR instance. */
   vtysh(commands: string | readonly string[]): Promise<string>;
   vtyshJson<T = unknown>(command: string): Promise<T>;
@@ -138,13 +144,17 @@ async function checkPrerequisites(needFrr: boolean, daemons: readonly FrrDaemon[
 export async function sweepLabs(prefix: string): Promise<readonly string[]> {
   planLab({ prefix, nodes: 0, router: false, client: false, externalClient: false }); // validates the prefix
   const removed: string[] = [];
-  // FRR daemons first: they may outlive a deleted namespace, so find them by their PID files.
-  const { confDir, runDir } = frrPaths(`${prefix}-rt`);
-  const pidFiles = await readdir(runDir).catch(() => [] as string[]);
-  for (const f of pidFiles.filter((n) => n.endsWith('.pid'))) {
-    const pid = Number((await readFile(`${runDir}/${f}`, 'utf8').catch(() => '')).trim());
-    const comm = Number.isInteger(pid) && pid > 0 ? (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim() : '';
-    if (comm !== '' && Object.values(FrrDaemon).some((d) => d === comm)) await killPid(pid);
+  // FRR daemons first: they may outlive a deleted namespace, so find them by their PID files. Every
+  // instance of this lab is named '<prefix>-...'.
+  const frrDirs = (await readdir('/var/run/frr').catch(() => [] as string[])).filter((n) => n.startsWith(`${prefix}-`));
+  for (const name of frrDirs) {
+    const { runDir } = frrPaths(name);
+    const pidFiles = await readdir(runDir).catch(() => [] as string[]);
+    for (const f of pidFiles.filter((n) => n.endsWith('.pid'))) {
+      const pid = Number((await readFile(`${runDir}/${f}`, 'utf8').catch(() => '')).trim());
+      const comm = Number.isInteger(pid) && pid > 0 ? (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim() : '';
+      if (comm !== '' && Object.values(FrrDaemon).some((d) => d === comm)) await killPid(pid);
+    }
   }
   const list = await run(['ip', 'netns', 'list']);
   const mine = list.stdout
@@ -156,8 +166,12 @@ export async function sweepLabs(prefix: string): Promise<readonly string[]> {
     await run(['ip', 'netns', 'del', ns], { check: false });
     removed.push(ns);
   }
-  await rm(confDir, { recursive: true, force: true });
-  await rm(runDir, { recursive: true, force: true });
+  const confDirs = (await readdir('/etc/frr').catch(() => [] as string[])).filter((n) => n.startsWith(`${prefix}-`));
+  for (const name of new Set([...frrDirs, ...confDirs])) {
+    const { confDir, runDir } = frrPaths(name);
+    await rm(confDir, { recursive: true, force: true });
+    await rm(runDir, { recursive: true, force: true });
+  }
   await rm(`${WORK_ROOT}/${prefix}`, { recursive: true, force: true });
   return removed;
 }
@@ -188,6 +202,7 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
   const workDir = `${WORK_ROOT}/${plan.prefix}`;
   const made: string[] = [];
   const spawned = new Set<SpawnedProcess>();
+  const extraFrr: FrrInstance[] = [];
   let frr: FrrInstance | undefined;
   let destroyed: Promise<void> | undefined;
 
@@ -207,6 +222,7 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
     destroyed ??= (async () => {
       const errors: string[] = [];
       await Promise.all([...spawned].map((p) => p.kill(2000)));
+      for (const f of extraFrr) await f.stop().catch((e: unknown) => errors.push(String(e)));
       if (frr !== undefined) await frr.stop().catch((e: unknown) => errors.push(String(e)));
       for (const ns of [...made].reverse()) {
         await killNamespaceProcesses(ns).catch((e: unknown) => errors.push(String(e)));
@@ -246,6 +262,20 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
       child.once('exit', () => spawned.delete(p));
       spawned.add(p);
       return p;
+    },
+    async startFrr(target, o) {
+      const ns = nsOf(target);
+      const hostName = typeof target === 'string' ? (hosts.find((h) => h.ns === ns)?.name ?? target) : target.name;
+      const name = o.name ?? `${plan.prefix}-${hostName}`;
+      if (!name.startsWith(`${plan.prefix}-`) || !/^[A-Za-z0-9-]+$/.test(name)) {
+        throw new LabError(`FRR instance name ${JSON.stringify(name)} must start with '${plan.prefix}-' (letters, digits, dashes)`);
+      }
+      if (extraFrr.some((f) => f.name === name) || name === plan.frrName) throw new LabError(`FRR instance ${name} already exists`);
+      const ids = await run(['id', '-u', 'frr']);
+      await chown(workDir, Number(ids.stdout.trim()), 0).catch(() => undefined);
+      const f = await startFrr({ name, ns, config: o.config, logDir: workDir, ...(o.daemons === undefined ? {} : { daemons: o.daemons }) });
+      extraFrr.push(f);
+      return f;
     },
     vtysh(commands) {
       if (frr === undefined) return Promise.reject(new LabError(`lab ${plan.prefix} has no router`));

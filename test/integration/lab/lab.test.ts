@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import { createLab, withLab, sweepLabs, LabError, type Lab } from '../../../frr-lab/lab.ts';
 import { run, alive } from '../../../frr-lab/run.ts';
 
@@ -119,6 +120,7 @@ test('a Layer 2 lab without router: client reaches VIP ranges on-link', async ()
 test('sweepLabs removes leftovers of its own prefix only', async () => {
   await run(['ip', 'netns', 'add', 'blabs-n1']);
   await run(['ip', 'netns', 'add', 'blabsx-n1']);
+  for (const d of ['/etc/frr/blabs-rt', '/var/run/frr/blabs-node1', '/etc/frr/blabsx-rt']) await mkdir(d, { recursive: true });
   try {
     const p = (await run(['sh', '-c', 'ip netns exec blabs-n1 sleep 300 >/dev/null 2>&1 & echo $!'])).stdout.trim();
     const pid = Number(p);
@@ -127,11 +129,15 @@ test('sweepLabs removes leftovers of its own prefix only', async () => {
     assert.deepEqual(removed, ['blabs-n1']);
     assert.deepEqual(await namespacesWith('blabs'), []);
     assert.deepEqual(await namespacesWith('blabsx'), ['blabsx-n1']);
+    assert.equal(existsSync('/etc/frr/blabs-rt'), false);
+    assert.equal(existsSync('/var/run/frr/blabs-node1'), false);
+    assert.equal(existsSync('/etc/frr/blabsx-rt'), true);
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(alive(pid), false);
   } finally {
     await run(['ip', 'netns', 'del', 'blabs-n1'], { check: false });
     await run(['ip', 'netns', 'del', 'blabsx-n1'], { check: false });
+    await rm('/etc/frr/blabsx-rt', { recursive: true, force: true });
   }
 });
 
