@@ -153,3 +153,12 @@ test('without root the lab refuses with a clear message', async () => {
   assert.equal(r.code, 3, r.stderr);
   assert.match(r.stdout, /needs root/);
 });
+
+test('router with bfd: bfdd runs as part of the instance and answers', async () => {
+  await withLab({ prefix: 'blabf', nodes: 1, router: { bfd: true } }, async (lab) => {
+    const pids = await lab.router?.frr.pids();
+    assert.deepEqual([...(pids?.keys() ?? [])], ['zebra', 'bgpd', 'bfdd']);
+    assert.deepEqual(await lab.vtyshJson('show bfd peers json'), []);
+    assert.match(await lab.vtysh('show running-config'), /neighbor NODES bfd/);
+  });
+});
