@@ -213,3 +213,32 @@ export function unmapAddress(address: string): string {
   const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   return m?.[1] ?? address;
 }
+
+const MAX_HOLD_TIME_SEC = 0xffff;
+const MAX_ASN = 0xffffffff;
+/** linux/tcp.h TCP_MD5SIG_MAXKEYLEN. */
+const MAX_MD5_KEY_BYTES = 80;
+
+/** What is wrong with a peer's configuration; empty when it can be used. */
+export function peerProblems(peer: PeerSpec): string[] {
+  const problems: string[] = [];
+  const asnOk = (n: number): boolean => Number.isInteger(n) && n >= 1 && n <= MAX_ASN;
+  if (!asnOk(peer.myAsn)) problems.push(`myAsn ${peer.myAsn} is not a valid AS number`);
+  if (peer.peerAsn !== undefined && !asnOk(peer.peerAsn)) problems.push(`peerAsn ${peer.peerAsn} is not a valid AS number`);
+  if ((peer.peerAsn === undefined) === (peer.dynamicAsn === undefined)) problems.push('exactly one of peerAsn and dynamicAsn must be set');
+  if (net.isIP(peer.peerAddress.split('%')[0] ?? '') === 0) problems.push(`peerAddress ${JSON.stringify(peer.peerAddress)} is not an IP address`);
+  if (peer.sourceAddress !== undefined && net.isIP(peer.sourceAddress) === 0) problems.push(`sourceAddress ${JSON.stringify(peer.sourceAddress)} is not an IP address`);
+  const hold = peer.holdTimeSec ?? DEFAULT_HOLD_TIME_SEC;
+  // RFC 4271 §4.2: the hold time is zero or at least three seconds.
+  if (!Number.isInteger(hold) || hold < 0 || hold > MAX_HOLD_TIME_SEC || hold === 1 || hold === 2) problems.push(`holdTime ${hold}s must be 0 or 3..65535`);
+  if (peer.keepaliveTimeSec !== undefined && (!Number.isInteger(peer.keepaliveTimeSec) || peer.keepaliveTimeSec < 0 || (hold > 0 && peer.keepaliveTimeSec > hold))) {
+    problems.push(`keepaliveTime ${peer.keepaliveTimeSec}s must be between 0 and the hold time`);
+  }
+  if (peer.connectTimeSec !== undefined && !(peer.connectTimeSec > 0)) problems.push('connectTime must be positive');
+  if (peer.routerId !== undefined && (!net.isIPv4(peer.routerId) || ipv4ToNumber(peer.routerId) === 0)) problems.push(`routerId ${JSON.stringify(peer.routerId)} must be a non-zero dotted quad (RFC 6286)`);
+  if (peer.password !== undefined && Buffer.byteLength(peer.password, 'utf8') > MAX_MD5_KEY_BYTES) problems.push(`password longer than ${MAX_MD5_KEY_BYTES} bytes`);
+  if (peer.gracefulRestartTimeSec !== undefined && (!Number.isInteger(peer.gracefulRestartTimeSec) || peer.gracefulRestartTimeSec < 0 || peer.gracefulRestartTimeSec > MAX_RESTART_TIME_SEC)) {
+    problems.push(`gracefulRestartTime must be 0..${MAX_RESTART_TIME_SEC}s (RFC 4724 §3)`);
+  }
+  return problems;
+}

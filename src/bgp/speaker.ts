@@ -22,7 +22,7 @@ import { afiOfFamily } from './nlri.ts';
 import type { Reason, SessionState } from './fsm.ts';
 import { Session, type Clock, type EstablishedSession, type SessionHandler } from './session.ts';
 import type { BgpSocket, Listener, TransportFactory } from './transport.ts';
-import { BGP_PORT, familyOfAddress, unmapAddress, type PeerSpec } from './peer.ts';
+import { BGP_PORT, familyOfAddress, peerProblems, unmapAddress, type PeerSpec } from './peer.ts';
 import {
   desiredRoutes,
   diffRoutes,
@@ -134,8 +134,14 @@ export class Speaker {
     return this.#listener?.port;
   }
 
-  /** The desired set of peers. New ones start, removed ones stop, changed ones restart. */
-  setPeers(peers: readonly PeerSpec[]): void {
+  /** The desired set of peers. New ones start, removed ones stop, changed ones restart. A peer whose
+   * configuration is unusable (see peerProblems) is logged and left out. */
+  setPeers(all: readonly PeerSpec[]): void {
+    const peers = all.filter((p) => {
+      const problems = peerProblems(p);
+      if (problems.length > 0) this.#log.error({ peer: p.name, reason: problems.join('; ') }, 'BGP peer configuration rejected');
+      return problems.length === 0;
+    });
     const wanted = new Map(peers.map((p) => [p.name, p]));
     for (const [name, e] of this.#peers) {
       const next = wanted.get(name);
