@@ -6,11 +6,12 @@ import { checkSnapshot, type CheckReport } from '../config/check.ts';
 import { loadManifests, type ManifestResult } from '../config/manifests.ts';
 import { objectKey, type Problem } from '../config/problems.ts';
 
-export const CHECK_USAGE = `usage: berth check --manifests PATH [--output table|json] [--lb-class NAME]
+export const CHECK_USAGE = `usage: berth check --manifests PATH [--output table|json] [--lb-class NAME] [--namespace NAME]
 
   --manifests PATH   a YAML/JSON file, or a folder read recursively (*.yaml, *.yml, *.json)
   --output FORMAT    table (default) or json
   --lb-class NAME    berth's loadBalancerClass (default: Services without a class)
+  --namespace NAME   read metallb.io objects from this namespace only (default: any)
 
 exit status: 0 every object is valid, 1 some object is invalid, 2 bad usage
 `;
@@ -19,12 +20,14 @@ interface CheckArgs {
   readonly manifests: string;
   readonly output: 'table' | 'json';
   readonly lbClass: string | undefined;
+  readonly namespace: string | undefined;
 }
 
 function parseArgs(argv: readonly string[]): CheckArgs | string {
   let manifests: string | undefined;
   let output: string = 'table';
   let lbClass: string | undefined;
+  let namespace: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     const eq = arg.indexOf('=');
@@ -50,12 +53,17 @@ function parseArgs(argv: readonly string[]): CheckArgs | string {
         lbClass = value();
         if (lbClass === undefined || lbClass === '') return '--lb-class needs a class name';
         break;
+      case '--namespace':
+      case '-n':
+        namespace = value();
+        if (namespace === undefined || namespace === '') return '--namespace needs a name';
+        break;
       default:
         return `unknown argument "${arg}"`;
     }
   }
   if (manifests === undefined) return '--manifests PATH is required';
-  return { manifests, output: output as 'table' | 'json', lbClass };
+  return { manifests, output: output as 'table' | 'json', lbClass, namespace };
 }
 
 export async function runCheck(argv: readonly string[]): Promise<number> {
@@ -75,7 +83,11 @@ export async function runCheck(argv: readonly string[]): Promise<number> {
     process.stderr.write(`berth check: cannot read ${args.manifests}: ${err instanceof Error ? err.message : String(err)}\n`);
     return 2;
   }
-  const { report } = checkSnapshot(loaded.snapshot, args.lbClass === undefined ? {} : { loadBalancerClass: args.lbClass }, loaded.problems);
+  const opts = {
+    ...(args.lbClass === undefined ? {} : { loadBalancerClass: args.lbClass }),
+    ...(args.namespace === undefined ? {} : { metallbNamespace: args.namespace }),
+  };
+  const { report } = checkSnapshot(loaded.snapshot, opts, loaded.problems);
   const withOrigins: CheckReport = { services: report.services, problems: report.problems.map((p) => locate(p, loaded)) };
   process.stdout.write(args.output === 'json' ? `${JSON.stringify(withOrigins, null, 2)}\n` : renderTable(withOrigins, loaded));
   return withOrigins.problems.length > 0 ? 1 : 0;

@@ -4,7 +4,7 @@
 
 import { Allocator } from '../pool/allocator.ts';
 import { formatIP, type AllocationResult, type ExistingAssignment } from '../pool/types.ts';
-import { compile, type CompileResult } from './compile.ts';
+import { compile, type CompileOptions, type CompileResult } from './compile.ts';
 import { dispatch } from './dispatch.ts';
 import { allocateWithPorterFallback } from './porter.ts';
 import type { AnnounceMode } from './model.ts';
@@ -34,8 +34,8 @@ export interface CheckResult {
 }
 
 /** Runs compile + allocation + dispatch over a snapshot. `extraProblems` (e.g. manifest errors) are merged in. */
-export function checkSnapshot(snapshot: Snapshot, opts: ServiceOptions = {}, extraProblems: readonly Problem[] = []): CheckResult {
-  const compiled = compile(snapshot);
+export function checkSnapshot(snapshot: Snapshot, opts: ServiceOptions & CompileOptions = {}, extraProblems: readonly Problem[] = []): CheckResult {
+  const compiled = compile(snapshot, undefined, opts);
   const { config } = compiled;
   const translations: ServiceTranslation[] = snapshot.services.map((s) => translateService(s, snapshot.namespaces, opts));
   const ours: ServiceIntent[] = translations.flatMap((t) => (t.kind === 'ours' ? [t.intent] : []));
@@ -67,7 +67,7 @@ export function checkSnapshot(snapshot: Snapshot, opts: ServiceOptions = {}, ext
       services.push({ namespace: ns, name, ips: [], pool: null, modes: [], reason: res === undefined ? 'not allocated' : res.failure.message });
       continue;
     }
-    const d = dispatch(config, { pool: res.assignment.pool, serviceProtocol: t.intent.protocol, serviceLabels: t.intent.labels });
+    const d = dispatch(config, { pool: res.assignment.pool, serviceProtocol: t.intent.protocol, serviceLabels: t.intent.labels, sharingKey: t.intent.request.sharingKey });
     services.push({
       namespace: ns,
       name,

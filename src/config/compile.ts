@@ -18,7 +18,7 @@ import { attemptBgpConf, bgpConfRef, BGPCONF_NAME } from './openelb/bgpconf.ts';
 import { openelbPeerRef, attemptOpenELBBgpPeer } from './openelb/bgppeer.ts';
 import { attemptEip, eipRef } from './openelb/eip.ts';
 import { describeRef, makeProblem, sortProblems, type Problem } from './problems.ts';
-import { newSettleState, settle, stableJSON, emptyStore, type Attempt, type LastGoodStore, type ObjectStatus } from './settle.ts';
+import { newSettleState, settle, stableJSON, emptyStore, ObjectState, type Attempt, type LastGoodStore, type ObjectStatus, type SettleState } from './settle.ts';
 import type { Snapshot } from './snapshot.ts';
 
 export { emptyStore, ObjectState, type LastGoodStore, type ObjectStatus } from './settle.ts';
@@ -33,8 +33,17 @@ export interface CompileResult {
   readonly store: LastGoodStore;
 }
 
-export function compile(snapshot: Snapshot, previous: LastGoodStore = emptyStore): CompileResult {
+export interface CompileOptions {
+  /**
+   * The MetalLB namespace. When set, metallb.io objects in any other namespace are refused (MetalLB's
+   * webhooks reject them and its caches never see them). undefined = every namespace is read.
+   */
+  readonly metallbNamespace?: string;
+}
+
+export function compile(input: Snapshot, previous: LastGoodStore = emptyStore, options: CompileOptions = {}): CompileResult {
   const state = newSettleState(previous);
+  const snapshot = options.metallbNamespace === undefined ? input : onlyNamespace(input, options.metallbNamespace, state);
   const nodes: NodeInfo[] = snapshot.nodes.map((n) => ({ name: n.metadata?.name ?? '', labels: n.metadata?.labels ?? {} }));
 
   const communities = settle<Snapshot['communities'][number], CommunitySet>(
@@ -89,6 +98,28 @@ export function compile(snapshot: Snapshot, previous: LastGoodStore = emptyStore
     bgpSpeaker,
   };
   return { config, problems: sortProblems(state.problems), statuses: state.statuses, store: { objects: state.next } };
+}
+
+/** Drops metallb.io objects outside the MetalLB namespace, each with a problem. */
+function onlyNamespace(s: Snapshot, namespace: string, state: SettleState): Snapshot {
+  const keep = <T extends { readonly kind: string; readonly metadata?: { readonly name?: string; readonly namespace?: string } }>(list: readonly T[]): T[] =>
+    list.filter((o) => {
+      const ns = o.metadata?.namespace ?? 'default';
+      if (ns === namespace) return true;
+      const ref = { kind: o.kind, namespace: ns, name: o.metadata?.name ?? '' };
+      state.problems.push(makeProblem(ref, 'metadata.namespace', `MetalLB objects are read from namespace "${namespace}" only: move it there; the object has no effect`));
+      state.statuses.push({ ref, state: ObjectState.Invalid });
+      return false;
+    });
+  return {
+    ...s,
+    ipAddressPools: keep(s.ipAddressPools),
+    l2Advertisements: keep(s.l2Advertisements),
+    bgpAdvertisements: keep(s.bgpAdvertisements),
+    bgpPeers: keep(s.bgpPeers),
+    communities: keep(s.communities),
+    bfdProfiles: keep(s.bfdProfiles),
+  };
 }
 
 function comparePools(a: PoolConfig, b: PoolConfig): number {

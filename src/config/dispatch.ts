@@ -24,6 +24,8 @@ export interface DispatchInput {
   /** The Service's protocol annotation, if any. */
   readonly serviceProtocol: PoolProtocol | undefined;
   readonly serviceLabels: Labels;
+  /** metallb.io/allow-shared-ip: a shared IP is not announced by L2 rules that select Services (§1.2). */
+  readonly sharingKey?: string | undefined;
 }
 
 export interface Dispatch {
@@ -70,15 +72,21 @@ export function dispatch(config: Config, input: DispatchInput): Dispatch {
   const pool = config.pools.find((p) => p.spec.name === input.pool);
   const applies = (r: { readonly pools: readonly string[]; readonly serviceSelectors: Config['l2Rules'][number]['serviceSelectors'] }): boolean =>
     r.pools.includes(input.pool) && matchesAny(r.serviceSelectors, input.serviceLabels);
-  const l2 = config.l2Rules.filter(applies);
+  const matchingL2 = config.l2Rules.filter(applies);
+  // MetalLB speaker reason sharedIPWithServiceSelector: one node answers for every sharer of an IP, so a
+  // rule that picks Services cannot hold; the Service is not announced by L2 at all.
+  const sharedWithSelector = input.sharingKey !== undefined && input.sharingKey !== '' && matchingL2.some((r) => r.serviceSelectors.length > 0);
+  const l2 = sharedWithSelector ? [] : matchingL2;
   const bgp = config.bgpAdvertisements.filter(applies);
   if (pool === undefined) {
     return { modes: [], decidedBy: DecidedBy.Nothing, l2Rules: [], bgpRules: [], reason: `pool "${input.pool}" is not in the configuration` };
   }
-  const forced = (mode: AnnounceMode, decidedBy: DecidedBy): Dispatch =>
-    mode === 'l2'
-      ? { modes: ['l2'], decidedBy, l2Rules: l2.length > 0 ? l2 : [defaultL2Rule(pool)], bgpRules: [] }
-      : { modes: ['bgp'], decidedBy, l2Rules: [], bgpRules: bgp.length > 0 ? bgp : [defaultBgpRule(pool)] };
+  const sharedReason = 'the IP is shared (allow-shared-ip) and an L2Advertisement selecting it has serviceSelectors: L2 cannot announce it; drop the serviceSelectors or the sharing';
+  const forced = (mode: AnnounceMode, decidedBy: DecidedBy): Dispatch => {
+    if (mode === 'bgp') return { modes: ['bgp'], decidedBy, l2Rules: [], bgpRules: bgp.length > 0 ? bgp : [defaultBgpRule(pool)] };
+    if (sharedWithSelector) return { modes: [], decidedBy, l2Rules: [], bgpRules: [], reason: sharedReason };
+    return { modes: ['l2'], decidedBy, l2Rules: l2.length > 0 ? l2 : [defaultL2Rule(pool)], bgpRules: [] };
+  };
   const fromService = input.serviceProtocol === undefined ? undefined : modeOf(input.serviceProtocol);
   if (fromService !== undefined) return forced(fromService, DecidedBy.ServiceAnnotation);
   const fromPool = pool.protocol === undefined ? undefined : modeOf(pool.protocol);
@@ -86,7 +94,8 @@ export function dispatch(config: Config, input: DispatchInput): Dispatch {
   const modes: AnnounceMode[] = [];
   if (bgp.length > 0) modes.push('bgp');
   if (l2.length > 0) modes.push('l2');
-  if (modes.length > 0) return { modes, decidedBy: DecidedBy.Advertisements, l2Rules: l2, bgpRules: bgp };
+  if (modes.length > 0) return { modes, decidedBy: DecidedBy.Advertisements, l2Rules: l2, bgpRules: bgp, ...(sharedWithSelector ? { reason: sharedReason } : {}) };
+  if (sharedWithSelector) return { modes: [], decidedBy: DecidedBy.Nothing, l2Rules: [], bgpRules: [], reason: sharedReason };
   return {
     modes: [],
     decidedBy: DecidedBy.Nothing,

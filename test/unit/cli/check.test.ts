@@ -122,11 +122,23 @@ test('berth check table output: aligned columns with a header, problems listed',
   assert.match(bad.stdout, /BgpConf\s+main\s+metadata\.name\s+only the BgpConf named "default" is used/);
 });
 
+test('berth check --namespace refuses metallb.io objects elsewhere', () => {
+  assert.equal(berth('--manifests', 'examples/metallb-bgp', '--namespace', 'metallb-system').status, 0);
+  const r = berth('--manifests', 'examples/metallb-bgp', '--namespace', 'elsewhere', '-o', 'json');
+  assert.equal(r.status, 1);
+  assert.deepEqual(json(r).problems.map((p) => [p.kind, p.field]), [
+    ['BGPAdvertisement', 'metadata.namespace'],
+    ['BGPPeer', 'metadata.namespace'],
+    ['IPAddressPool', 'metadata.namespace'],
+  ]);
+});
+
 test('berth check: bad usage exits 2', () => {
   assert.equal(berth().status, 2, 'no --manifests');
   assert.equal(berth('--manifests').status, 2, 'no path');
   assert.equal(berth('--manifests', 'examples/metallb-bgp', '--output', 'xml').status, 2, 'bad output');
   assert.equal(berth('--manifests', 'examples/metallb-bgp', '--frobnicate').status, 2, 'unknown flag');
+  assert.equal(berth('--manifests', 'examples/metallb-bgp', '--namespace').status, 2, 'no namespace');
   const missing = berth('--manifests', 'examples/no-such-folder');
   assert.equal(missing.status, 2, 'missing path');
   assert.match(missing.stderr, /cannot read examples\/no-such-folder/);

@@ -105,3 +105,12 @@ test('dispatch: a forced L2 default on an Eip uses the Eip interface', () => {
   const e = dispatch(config, { pool: 'eip-l2', serviceProtocol: undefined, serviceLabels: {} });
   assert.deepEqual(e.l2Rules[0]?.interfaces, [{ kind: 'name', name: 'eth1' }]);
 });
+
+test('dispatch: a shared IP is not announced by L2 rules that select Services (MetalLB sharedIPWithServiceSelector)', () => {
+  const shared = dispatch(config, { pool: 'selective', serviceProtocol: undefined, serviceLabels: { app: 'web' }, sharingKey: 'k' });
+  assert.deepEqual(shared.modes, []);
+  assert.match(shared.reason ?? '', /allow-shared-ip/);
+  // Rules without serviceSelectors are unaffected by sharing.
+  const plain = dispatch(config, { pool: 'both', serviceProtocol: undefined, serviceLabels: {}, sharingKey: 'k' });
+  assert.deepEqual(plain.modes, ['bgp', 'l2']);
+});

@@ -2,7 +2,8 @@
 // examples (metallb.md §1, openelb-and-peers.md §1) and the seeds.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileYaml, PEER, POOL } from './helpers.ts';
+import { compileYaml, PEER, POOL, snap } from './helpers.ts';
+import { compile } from '../../../src/config/compile.ts';
 import type { BgpPeerConfig, Config } from '../../../src/config/model.ts';
 
 function peer(config: Config, name: string): BgpPeerConfig {
@@ -342,4 +343,25 @@ metadata: {name: ${name}, labels: ${labels}}
   assert.equal(compileYaml(POOL('p', '198.51.100.0/24') + ads + node('n1', '{zone: x}') + node('n2', '{rack: r}')).problems.length, 0);
   // One node carries both: conflict.
   assert.equal(compileYaml(POOL('p', '198.51.100.0/24') + ads + node('n1', '{zone: x, rack: r}')).problems.length, 1);
+});
+
+test('metallbNamespace: metallb.io objects elsewhere are refused; OpenELB (cluster-scoped) objects are not affected', () => {
+  const yaml =
+    POOL('in', '192.0.2.0/24') +
+    `
+apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: out, namespace: default}
+spec: {addresses: [198.51.100.0/24]}
+---
+apiVersion: network.kubesphere.io/v1alpha2
+kind: Eip
+metadata: {name: e}
+spec: {address: 203.0.113.0/24}`;
+  const any = compile(snap(yaml));
+  assert.deepEqual(any.config.pools.map((p) => p.spec.name), ['out', 'in', 'e']);
+  const only = compile(snap(yaml), undefined, { metallbNamespace: 'metallb-system' });
+  assert.deepEqual(only.config.pools.map((p) => p.spec.name), ['in', 'e']);
+  assert.deepEqual(only.problems.map((p) => [p.kind, p.namespace, p.name, p.field]), [['IPAddressPool', 'default', 'out', 'metadata.namespace']]);
+  assert.equal(only.statuses.find((s) => s.ref.name === 'out')?.state, 'invalid');
 });
