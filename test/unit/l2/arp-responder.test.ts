@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { ArpDropReason, respondArp, type ArpResponderContext } from '../../../src/l2/arp-responder.ts';
 import { encodeEthernet } from '../../../src/l2/ethernet.ts';
 import { encodeArp, type ArpPacket } from '../../../src/l2/arp.ts';
@@ -103,4 +104,17 @@ test('ownership is asked per interface context: the same frame is dropped where 
   const v = respondArp(KERNEL_ARP_REQUEST, { mac: MAC_B, owns: () => false });
   assert.ok(v.kind === 'drop');
   assert.equal(v.reason, ArpDropReason.notOwned);
+});
+
+test('mutating any byte of a valid request gives a reply or a named drop, never an exception', () => {
+  fc.assert(
+    fc.property(fc.nat(KERNEL_ARP_REQUEST.length - 1), fc.integer({ min: 0, max: 255 }), fc.nat(KERNEL_ARP_REQUEST.length), (i, b, cut) => {
+      const f = Buffer.from(KERNEL_ARP_REQUEST);
+      f[i] = b;
+      const v = respondArp(f.subarray(0, cut), CTX);
+      if (v.kind === 'drop') assert.ok(Object.values(ArpDropReason).includes(v.reason));
+      else assert.equal(v.vip, VIP);
+    }),
+    { numRuns: 2000 },
+  );
 });

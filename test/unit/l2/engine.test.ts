@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { ipv6MulticastMac, solicitedNodeMulticast } from '../../../src/l2/addresses.ts';
 import { createLayer2Engine, type Layer2Engine } from '../../../src/l2/engine.ts';
 import { EtherType } from '../../../src/l2/constants.ts';
 import { decodeEthernet } from '../../../src/l2/ethernet.ts';
@@ -220,4 +222,43 @@ test('close() releases everything and further setOwned is refused', () => {
   assert.equal(links.openCount(), 0);
   assert.equal(clock.pendingCount(), 0);
   assert.throws(() => engine.setOwned([]));
+});
+
+test('any sequence of setOwned: owned set, sockets, groups and timers always match the last wanted set', async () => {
+  const vips = ['192.0.2.11', '192.0.2.12', '2001:db8::b', '2001:db8:1::b', '2001:db8::c'];
+  const ifaces = ['eth0', 'eth1'];
+  const wantedSet = fc.array(fc.record({ vip: fc.constantFrom(...vips), interfaces: fc.subarray(ifaces) }), { maxLength: 6 });
+  fc.assert(
+    fc.property(fc.array(fc.tuple(wantedSet, fc.nat(3000)), { minLength: 1, maxLength: 8 }), (steps) => {
+      const { links, clock, engine } = setup({ burstCount: 3, burstIntervalMs: 1000, refreshIntervalMs: 5000 });
+      for (const [want, wait] of steps) {
+        engine.setOwned(want);
+        clock.advance(wait);
+        const expected = new Map<string, Set<string>>();
+        for (const w of want) for (const i of w.interfaces) expected.set(w.vip, (expected.get(w.vip) ?? new Set()).add(i));
+        assert.deepEqual(engine.owned(), expected);
+        for (const iface of ifaces) {
+          for (const [family, etherType] of [
+            [4, ARP],
+            [6, IP6],
+          ] as const) {
+            const need = [...expected].filter(([vip, s]) => s.has(iface) && (vip.includes(':') ? 6 : 4) === family);
+            const open = links.opened.filter((o) => o.link.name === iface && o.etherType === etherType && !o.closed);
+            assert.equal(open.length, need.length > 0 ? 1 : 0, `${iface}/${family} sockets`);
+            if (family === 6 && open[0] !== undefined) {
+              const groups = new Set(need.map(([vip]) => ipv6MulticastMac(solicitedNodeMulticast(vip))));
+              assert.deepEqual(open[0].groups, groups);
+            }
+          }
+        }
+        // One pending timer at most per owned (vip, interface): a lost VIP keeps none.
+        const pairs = [...expected.values()].reduce((n, s) => n + s.size, 0);
+        assert.ok(clock.pendingCount() <= pairs, `${clock.pendingCount()} timers for ${pairs} pairs`);
+      }
+      engine.close();
+      assert.equal(links.openCount(), 0);
+      assert.equal(clock.pendingCount(), 0);
+    }),
+    { numRuns: 300 },
+  );
 });
