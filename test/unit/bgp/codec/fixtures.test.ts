@@ -18,6 +18,7 @@ import type { CodecContext, Message, Open, Update } from '../../../../src/bgp/me
 import { CTX2, CTX4X, fixtures, type Fixture } from './helpers.ts';
 
 const ALL = fixtures('frr');
+const BIRD = fixtures('bird');
 
 /** Per README: OPENs with the initial context, the 2-octet session with CTX2, the rest 4-octet + extended. */
 function contextFor(f: Fixture): CodecContext {
@@ -33,6 +34,30 @@ test('the capture holds every message type', () => {
   assert.ok(ALL.length >= 30, `only ${ALL.length} fixtures`);
   const types = new Set(ALL.map((f) => decoded(f).type));
   assert.deepEqual([...types].sort(), ['KEEPALIVE', 'NOTIFICATION', 'OPEN', 'ROUTE_REFRESH', 'UPDATE']);
+});
+
+for (const f of BIRD) {
+  test(`BIRD/FRR ${f.name}: decodes cleanly and re-encodes byte for byte`, () => {
+    const ctx = f.name.endsWith('-open.hex') ? INITIAL_CONTEXT : CTX4X;
+    const d = decodeMessage(f.bytes, ctx);
+    assert.deepEqual(d.problems, []);
+    assert.equal(d.action, 'none');
+    assert.equal(encodeMessage(d.message, ctx).toString('hex'), f.bytes.toString('hex'));
+  });
+}
+
+test('BIRD groups its capabilities in one parameter and sends a plain shutdown communication', () => {
+  const open = BIRD.filter((f) => f.name.includes('-192.0.2.2-') && f.name.endsWith('-open.hex')).map(
+    (f) => decodeMessage(f.bytes, INITIAL_CONTEXT).message as Open,
+  )[0];
+  assert.ok(open !== undefined);
+  assert.equal(open.parameters.length, 1);
+  assert.ok(openCapabilities(open).length >= 5);
+  const n = BIRD.filter((f) => f.name.endsWith('-notification.hex')).map((f) => decodeMessage(f.bytes, CTX4X).message)[0];
+  assert.ok(n !== undefined && n.type === 'NOTIFICATION');
+  assert.equal(n.code, 6);
+  assert.equal(n.subcode, 2);
+  assert.equal(n.shutdownMessage, 'berth fixture: bird shutdown');
 });
 
 for (const f of ALL) {
