@@ -88,7 +88,7 @@ const accepted: readonly (readonly [string, Obj])[] = [
   ['Community: large value', withSpec(community, { communities: [{ name: 'a', value: 'large:1:2:3' }, { name: 'b', value: '0:0' }] })],
   ['BFDProfile: bounds', withSpec(bfd, { receiveInterval: 10, transmitInterval: 60000, detectMultiplier: 255, minimumTtl: 254 })],
   ['Eip base', eip],
-  ['Eip: single IPv4, IPv6 CIDR, IPv6 range', withSpec(eip, { address: '203.0.113.9' })],
+  ['Eip: a single IPv4 address', withSpec(eip, { address: '203.0.113.9' })],
   ['Eip: IPv6 CIDR', withSpec(eip, { address: '2001:db8::/120' })],
   ['Eip: IPv6 range', withSpec(eip, { address: '2001:db8::1-2001:db8::9' })],
   ['Eip: layer2 with can_reach', withSpec(eip, { protocol: 'layer2', interface: 'can_reach:192.0.2.254' })],

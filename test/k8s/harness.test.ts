@@ -3,10 +3,13 @@
 // and port, stop() leaving nothing behind, and a failed start cleaning up after itself.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { ApiServerStartError, serviceClusterIpRange, startApiServer, users, type ApiServer } from './harness/index.ts';
+import { sweepStale } from './harness/process.ts';
 
 let k: ApiServer | undefined;
 const api = (): ApiServer => {
@@ -45,7 +48,7 @@ function harnessEtcds(): number[] {
   return pids;
 }
 
-const tempDirs = (): string[] => readdirSync(tmpdir()).filter((d) => d.startsWith('berth-k8s-') && d !== 'berth-k8s-prov');
+const tempDirs = (): string[] => readdirSync(tmpdir()).filter((d) => d.startsWith('berth-k8s-run-'));
 
 describe('a running API server', () => {
   test('serves a Kubernetes version whose CEL has the IP and CIDR libraries (>= 1.31)', async () => {
@@ -130,5 +133,34 @@ describe('restart() and stop()', () => {
     );
     assert.equal(harnessEtcds().length, etcdsBefore, 'an etcd was left running');
     assert.equal(tempDirs().length, dirsBefore, 'a temp dir was left behind');
+  });
+});
+
+describe('sweepStale()', () => {
+  test('kills what a dead test run left (only PIDs whose command line names the dir) and removes the dir', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'berth-sweep-test-'));
+    const stale = mkdtempSync(join(root, 'berth-k8s-run-'));
+    const owned = mkdtempSync(join(root, 'berth-k8s-run-'));
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    const leftover = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 600000)', stale], { stdio: 'ignore' });
+    const bystander = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 600000)'], { stdio: 'ignore' });
+    try {
+      assert.ok(leftover.pid !== undefined && bystander.pid !== undefined && dead !== undefined);
+      writeFileSync(join(stale, 'owner.pid'), `${String(dead)}\n`);
+      writeFileSync(join(stale, 'etcd.pid'), `${String(leftover.pid)}\n`);
+      writeFileSync(join(stale, 'kube-apiserver.pid'), `${String(bystander.pid)}\n`);
+      writeFileSync(join(owned, 'owner.pid'), `${String(process.pid)}\n`);
+      writeFileSync(join(owned, 'etcd.pid'), `${String(leftover.pid)}\n`);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(sweepStale(root, 'berth-k8s-run-'), [stale]);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.ok(!alive(leftover.pid), 'the leftover named by the stale dir was not killed');
+      assert.ok(alive(bystander.pid), 'a PID whose command line does not name the dir was killed');
+      assert.ok(!existsSync(stale) && existsSync(owned), 'only the dead owner\'s dir goes');
+    } finally {
+      leftover.kill('SIGKILL');
+      bystander.kill('SIGKILL');
+      spawnSync('rm', ['-rf', root]);
+    }
   });
 });

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { resolveAssets, type Assets } from './assets.ts';
 import { createPki, type Pki } from './pki.ts';
-import { freePort, startProcess, stopProcess, tail, type Proc } from './process.ts';
+import { freePort, ownDir, releaseDir, startProcess, stopProcess, sweepStale, tail, type Proc } from './process.ts';
 
 export type User = 'admin' | 'limited';
 
@@ -183,11 +183,29 @@ function runKubectl(binary: string, kubeconfigPath: string, args: readonly strin
   });
 }
 
-/** Starts etcd and kube-apiserver; see the file header. On failure everything started is stopped again. */
+const dirPrefix = 'berth-k8s-run-';
+const portInUse = /address already in use/;
+
+/**
+ * Starts etcd and kube-apiserver; see the file header. On failure everything started is stopped again.
+ * A start that lost a race for its random ports (another process bound one first) is retried.
+ */
 export async function startApiServer(opts: StartApiServerOptions = {}): Promise<ApiServer> {
   const assets = resolveAssets();
+  sweepStale(tmpdir(), dirPrefix);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(assets, opts);
+    } catch (err) {
+      if (attempt >= 3 || !(err instanceof ApiServerStartError) || !portInUse.test(err.message)) throw err;
+    }
+  }
+}
+
+async function startOnce(assets: Assets, opts: StartApiServerOptions): Promise<ApiServer> {
   const readyTimeoutMs = opts.readyTimeoutMs ?? 120_000;
-  const dir = await mkdtemp(join(tmpdir(), 'berth-k8s-'));
+  const dir = await mkdtemp(join(tmpdir(), dirPrefix));
+  ownDir(dir);
   let etcd: Proc | undefined;
   let apiserver: Proc | undefined;
   let stopped = false;
@@ -199,6 +217,7 @@ export async function startApiServer(opts: StartApiServerOptions = {}): Promise<
     if (etcd !== undefined) await stopProcess(etcd);
     apiserver = undefined;
     await rm(dir, { recursive: true, force: true });
+    releaseDir(dir);
   };
 
   try {
