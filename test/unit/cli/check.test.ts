@@ -69,6 +69,21 @@ for (const s of seeds) {
   });
 }
 
+test('berth check examples/mixed-dialects: both dialects side by side', () => {
+  const r = berth('--manifests', 'examples/mixed-dialects', '-o', 'json');
+  assert.equal(r.status, 0, r.stdout);
+  assert.deepEqual(
+    json(r).services.map((s) => [s.name, s.ips, s.pool, s.modes]),
+    [
+      ['api', ['198.51.100.80'], 'web', ['bgp']],
+      ['legacy', [], null, []],
+      ['payments', ['203.0.113.1'], 'routed', ['bgp']],
+      ['printer-gateway', ['192.0.2.200'], 'lan', ['l2']],
+      ['storefront', ['198.51.100.1', '2001:db8:100::1'], 'web', ['bgp']],
+    ],
+  );
+});
+
 test('every example folder (not broken) exits 0 and every broken one exits 1 with problems', () => {
   const dirs = readdirSync('examples', { withFileTypes: true }).filter((d) => d.isDirectory() && d.name !== 'broken');
   assert.ok(dirs.length >= 5);
