@@ -60,6 +60,11 @@ export type LabTarget = LabHost | string;
 export interface SpawnedProcess {
   readonly child: ChildProcess;
   readonly pid: number;
+  /**
+   * The last 256 KiB of what the process wrote to piped stdout/stderr. The lab always reads the
+   * pipes (so a chatty process never blocks on a full pipe); callers may attach their own readers too.
+   */
+  output(): { readonly stdout: string; readonly stderr: string };
   /** SIGTERM, then SIGKILL after graceMs; resolves when gone. */
   kill(graceMs?: number): Promise<void>;
 }
@@ -130,6 +135,7 @@ export interface KernelNeighbour {
 }
 
 const WORK_ROOT = `${tmpdir()}/berth-lab`;
+const SPAWN_OUTPUT_TAIL = 256 * 1024;
 
 async function checkPrerequisites(needFrr: boolean, daemons: readonly FrrDaemon[]): Promise<void> {
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
@@ -251,9 +257,16 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
       const child = spawn(cmd ?? 'ip', args, { stdio: ['ignore', 'pipe', 'pipe'], ...o });
       if (child.pid === undefined) throw new LabError(`spawn ${argv.join(' ')} failed`);
       const pid = child.pid;
+      const tail = { stdout: '', stderr: '' };
+      for (const stream of ['stdout', 'stderr'] as const) {
+        child[stream]?.on('data', (d: Buffer | string) => {
+          tail[stream] = (tail[stream] + d.toString()).slice(-SPAWN_OUTPUT_TAIL);
+        });
+      }
       const p: SpawnedProcess = {
         child,
         pid,
+        output: () => ({ ...tail }),
         async kill(graceMs = 3000) {
           if (child.exitCode === null && child.signalCode === null) await killPid(pid, graceMs);
           spawned.delete(p);

@@ -64,6 +64,12 @@ test('a lab with 2 nodes, router, client and external client: pings, FRR, routes
     // A tracked process and a capture.
     const sleeper = lab.spawn('node1', ['sleep', '300']);
     started.push(sleeper.pid);
+    // A chatty process whose output nobody reads must not block on a full pipe (~64 KiB).
+    const chatty = lab.spawn('node2', ['sh', '-c', 'head -c 1000000 /dev/zero | tr "\\0" x; echo; echo done >&2']);
+    const code = await new Promise((res) => chatty.child.once('exit', res));
+    assert.equal(code, 0);
+    assert.equal(chatty.output().stderr, 'done\n');
+    assert.equal(chatty.output().stdout.length, 256 * 1024);
     const cap = await lab.tcpdump('client', 'eth1', 'icmp.pcap', ['icmp']);
     await ping(lab, 'client', '192.0.2.12');
     await cap.stop();
