@@ -123,6 +123,9 @@ function sameIPs(a: readonly IPAddress[], b: readonly IPAddress[]): boolean {
 
 const OK: { readonly ok: true; readonly value: null } = { ok: true, value: null };
 
+/** Failures caused by another Service holding the IP (the only ones that depend on replay order). */
+const CONFLICTS: ReadonlySet<FailureReason> = new Set([FailureReason.IPInUse, FailureReason.BackendMismatch, FailureReason.PortConflict]);
+
 function byPriority(a: PoolState, b: PoolState): number {
   return byPriorityThenName(a.spec, b.spec);
 }
@@ -141,7 +144,7 @@ export class Allocator {
   /** MetalLB automatic order (metallb.md §2.6): autoAssign pools with / without serviceAllocation, by priority. */
   #pinned: readonly PoolState[] = [];
   #fallback: readonly PoolState[] = [];
-  #index = new PoolAddressIndex([]);
+  #index = new PoolAddressIndex<PoolState>([]);
   readonly #used: Record<Family, IntervalSet> = { ipv4: new IntervalSet(), ipv6: new IntervalSet() };
   readonly #ips: Record<Family, Map<bigint, IPState>> = { ipv4: new Map(), ipv6: new Map() };
   readonly #services = new Map<ServiceKey, Assignment>();
@@ -186,7 +189,7 @@ export class Allocator {
     this.#pools = new Map(this.#poolList.map((p) => [p.spec.name, p]));
     this.#pinned = this.#poolList.filter((p) => p.spec.autoAssign && p.spec.hasServiceAllocation).sort(byPriority);
     this.#fallback = this.#poolList.filter((p) => p.spec.autoAssign && !p.spec.hasServiceAllocation).sort(byPriority);
-    this.#index = new PoolAddressIndex(pools);
+    this.#index = new PoolAddressIndex(this.#poolList.map((p) => ({ spec: p.spec, owner: p })));
     const evicted: { service: ServiceKey; failure: AllocationFailure }[] = [];
     const moved: { service: ServiceKey; from: string; to: string }[] = [];
     for (const [service, held] of [...this.#services].sort(([a], [b]) => (a < b ? -1 : 1))) {
@@ -200,15 +203,15 @@ export class Allocator {
       } else if (owners.some((o) => o !== first)) {
         this.release(service);
         evicted.push({ service, failure: { reason: FailureReason.IPNotInPool, message: `IPs of ${service} are now in different pools` } });
-      } else if (first.name !== held.pool) {
-        moved.push({ service, from: held.pool, to: first.name });
-        this.#services.set(service, { ...held, pool: first.name });
+      } else if (first.spec.name !== held.pool) {
+        moved.push({ service, from: held.pool, to: first.spec.name });
+        this.#services.set(service, { ...held, pool: first.spec.name });
       }
     }
     // Every IP state follows its (possibly renamed) pool.
     for (const fam of ['ipv4', 'ipv6'] as const) {
       for (const st of this.#ips[fam].values()) {
-        const owner = this.#pools.get(this.#index.poolOf(st.ip)?.name ?? '');
+        const owner = this.#index.poolOf(st.ip);
         if (owner === undefined) continue; // unreachable: Services holding such IPs were released above
         st.pool = owner;
         this.#count(st, 1);
@@ -261,16 +264,34 @@ export class Allocator {
   }
 
   /**
-   * Rebuild from a whole cluster's status before any allocate() (metallb.md §3.6). The order is fixed
-   * (more IPs first, then service key) so the outcome does not depend on the order of `existing`: when two
-   * Services claim one IP without being allowed to share, the same one always wins.
+   * Rebuild from a whole cluster's status before any allocate() (metallb.md §3.6). One entry per Service.
+   * The outcome does not depend on the order of `existing`. Entries are replayed as they come; if some
+   * failed because another entry already held their IP (two Services claiming one IP without being
+   * allowed to share), every entry claiming such an IP is released and replayed again in a fixed order
+   * (more IPs first, as MetalLB, then service key), so the same one always wins. Without conflicts (the
+   * normal case) nothing is sorted, which keeps a 100k rebuild cheap.
    */
   restoreAll(existing: readonly ExistingAssignment[]): ReadonlyMap<ServiceKey, AllocationResult> {
-    const sorted = existing
-      .filter((e) => e.ips.length > 0)
-      .sort((a, b) => b.ips.length - a.ips.length || (a.request.service < b.request.service ? -1 : a.request.service > b.request.service ? 1 : 0));
     const out = new Map<ServiceKey, AllocationResult>();
-    for (const e of sorted) out.set(e.request.service, this.restore(e.request, e.ips));
+    const disputed: Record<Family, Set<bigint>> = { ipv4: new Set(), ipv6: new Set() };
+    let conflicts = false;
+    for (const e of existing) {
+      if (e.ips.length === 0) continue;
+      const r = this.restore(e.request, e.ips);
+      out.set(e.request.service, r);
+      if (r.ok || !CONFLICTS.has(r.failure.reason)) continue;
+      for (const ip of e.ips) {
+        if (this.#ips[ip.family].has(ip.value)) {
+          disputed[ip.family].add(ip.value);
+          conflicts = true;
+        }
+      }
+    }
+    if (!conflicts) return out;
+    const contested = existing.filter((e) => e.ips.some((ip) => disputed[ip.family].has(ip.value)));
+    for (const e of contested) this.release(e.request.service);
+    contested.sort((a, b) => b.ips.length - a.ips.length || (a.request.service < b.request.service ? -1 : a.request.service > b.request.service ? 1 : 0));
+    for (const e of contested) out.set(e.request.service, this.restore(e.request, e.ips));
     return out;
   }
 
@@ -392,7 +413,7 @@ export class Allocator {
   #checkExplicit(req: AllocationRequest, ips: readonly IPAddress[], opts: { readonly current: boolean }): Check<PoolState> {
     let pool: PoolState | undefined;
     for (const ip of ips) {
-      const owner = this.#pools.get(this.#index.poolOf(ip)?.name ?? '');
+      const owner = this.#index.poolOf(ip);
       if (owner === undefined) return failure(FailureReason.IPNotInPool, `${formatIP(ip)} is not allowed in config`);
       if (pool !== undefined && owner !== pool) {
         return failure(FailureReason.InvalidRequest, `IPs ${ipsText(ips)} are in different pools`);

@@ -123,27 +123,28 @@ export function byPriorityThenName(a: PoolSpec, b: PoolSpec): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
-interface IndexEntry {
+interface IndexEntry<T> {
   readonly first: bigint;
   readonly last: bigint;
-  readonly pool: PoolSpec;
+  readonly owner: T;
 }
 
 /**
  * Which pool holds an address: one sorted array per family, binary search. Config rejects overlapping
  * ranges (metallb.md §1.1, Eip webhook); if some slip through, the range with the greatest start wins.
+ * `owner` is whatever the caller attaches to a pool (the allocator attaches its pool state).
  */
-export class PoolAddressIndex {
-  readonly #byFamily: Record<Family, IndexEntry[]> = { ipv4: [], ipv6: [] };
+export class PoolAddressIndex<T> {
+  readonly #byFamily: Record<Family, IndexEntry<T>[]> = { ipv4: [], ipv6: [] };
 
-  constructor(pools: readonly PoolSpec[]) {
-    for (const pool of pools) {
-      for (const r of pool.ranges) this.#byFamily[r.family].push({ first: r.first, last: r.last, pool });
+  constructor(pools: readonly { readonly spec: PoolSpec; readonly owner: T }[]) {
+    for (const { spec, owner } of pools) {
+      for (const r of spec.ranges) this.#byFamily[r.family].push({ first: r.first, last: r.last, owner });
     }
     for (const f of ['ipv4', 'ipv6'] as const) this.#byFamily[f].sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
   }
 
-  poolOf(ip: IPAddress): PoolSpec | undefined {
+  poolOf(ip: IPAddress): T | undefined {
     const list = this.#byFamily[ip.family];
     let lo = 0;
     let hi = list.length - 1;
@@ -157,6 +158,6 @@ export class PoolAddressIndex {
       } else hi = mid - 1;
     }
     const e = list[at];
-    return e !== undefined && e.last >= ip.value ? e.pool : undefined;
+    return e !== undefined && e.last >= ip.value ? e.owner : undefined;
   }
 }

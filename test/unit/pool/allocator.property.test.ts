@@ -204,3 +204,46 @@ test('property: restart replay in any order reproduces every IP', () => {
     { numRuns: 300 },
   );
 });
+
+test('property: conflicting status (two Services on one IP) resolves the same way in every replay order', () => {
+  const addrs = ['192.0.2.1', '192.0.2.2', '192.0.2.3', '2001:db8::1', '2001:db8::2', '198.51.100.255', '203.0.113.200'];
+  const arbEntry = fc.record({
+    name: fc.integer({ min: 0, max: 9 }),
+    v4: fc.constantFrom('192.0.2.1', '192.0.2.2', '192.0.2.3', '198.51.100.255', '203.0.113.200'),
+    v6: fc.option(fc.constantFrom('2001:db8::1', '2001:db8::2'), { freq: 2 }),
+    key: fc.constantFrom(undefined, 'k1', 'k2'),
+    backend: fc.constantFrom('', 'app=x'),
+    ports: fc.constantFrom(...portSets),
+    dialect: fc.constantFrom('metallb', 'openelb'),
+  });
+  fc.assert(
+    fc.property(fc.uniqueArray(arbEntry, { selector: (e) => e.name, maxLength: 10 }), fc.array(fc.double({ noNaN: true }), { minLength: 10, maxLength: 10 }), (entries, keys) => {
+      const existing = entries.map((e) => ({
+        request: req(`n2/s${e.name}`, {
+          sharingKey: e.key,
+          backendKey: e.backend,
+          ports: e.ports,
+          dialect: e.dialect as 'metallb' | 'openelb',
+          ...(e.v6 !== null ? { ipFamilies: ['ipv4', 'ipv6'] as readonly Family[], ipFamilyPolicy: 'RequireDualStack' as const } : {}),
+        }),
+        ips: e.v6 !== null ? [ip(e.v4), ip(e.v6)] : [ip(e.v4)],
+      }));
+      const summary = (order: typeof existing): string => {
+        const al = new Allocator(POOLS);
+        const res = al.restoreAll(order);
+        const lines = [...res].map(([svc, r]) => `${svc}=${r.ok ? r.assignment.ips.map(formatIP).join(',') : r.failure.reason}`).sort();
+        // and the allocator state agrees with the answers
+        assert.deepEqual(
+          al.assignments().map((a) => a.service),
+          [...res].filter(([, r]) => r.ok).map(([svc]) => svc).sort(),
+        );
+        for (const a of addrs) assert.ok(al.servicesOn(ip(a)).length <= existing.length);
+        return lines.join(' ');
+      };
+      const shuffled = existing.map((e, i) => ({ e, k: keys[i] ?? 0 })).sort((a, b) => a.k - b.k).map(({ e }) => e);
+      assert.equal(summary(shuffled), summary(existing));
+      assert.equal(summary([...existing].reverse()), summary(existing));
+    }),
+    { numRuns: 1000 },
+  );
+});
