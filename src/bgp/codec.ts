@@ -112,7 +112,7 @@ export type { Framer } from './framer.ts';
 export { packAnnouncements, packWithdrawals, endOfRib } from './pack.ts';
 export type { Announcement, NextHops } from './pack.ts';
 export { makeOpen, openCapabilities, openAsn } from './messages/open.ts';
-export { makeNotification } from './messages/notification.ts';
+export { makeNotification, hardResetCause } from './messages/notification.ts';
 export { KEEPALIVE } from './messages/keepalive.ts';
 export { getAttribute } from './attributes/index.ts';
 export { toTwoOctetAttributes, reconstructAs4 } from './attributes/as4.ts';

@@ -1,7 +1,8 @@
 // Presentation: one-line descriptions of BGP messages for logs. Kept apart from the codec (the codec
 // never imports this file), so wire code stays free of formatting concerns.
 
-import { AS_PATH_SEGMENT, CEASE, ERROR_CODE } from './constants.ts';
+import { AS_PATH_SEGMENT } from './constants.ts';
+import { hardResetCause } from './messages/notification.ts';
 import type { AsPathSegment, Capability, Message, PathAttribute, Prefix } from './messages/types.ts';
 import { formatPrefix } from './nlri.ts';
 
@@ -115,9 +116,10 @@ export function describeMessage(m: Message): string {
       if (m.withdrawn.length === 0 && m.nlri.length === 0 && m.attributes.length === 0) return 'UPDATE end-of-rib ipv4';
       return `UPDATE withdrawn=[${prefixes(m.withdrawn)}] attrs=[${m.attributes.map(describeAttribute).join('; ')}] nlri=[${prefixes(m.nlri)}]`;
     case 'NOTIFICATION': {
-      const cease = m.code === ERROR_CODE.CEASE && m.subcode === CEASE.HARD_RESET ? ' (hard reset)' : '';
+      const cause = hardResetCause(m);
+      const cease = cause === undefined ? '' : ` (hard reset: ${describeMessage(cause)})`;
       const text = m.shutdownMessage === undefined ? '' : ` "${m.shutdownMessage}"`;
-      return `NOTIFICATION ${m.code}/${m.subcode}${cease}${text}${m.data.length > 0 && text === '' ? ` data=${m.data.toString('hex')}` : ''}`;
+      return `NOTIFICATION ${m.code}/${m.subcode}${cease}${text}${m.data.length > 0 && text === '' && cause === undefined ? ` data=${m.data.toString('hex')}` : ''}`;
     }
     case 'KEEPALIVE':
       return 'KEEPALIVE';

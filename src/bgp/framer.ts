@@ -21,28 +21,49 @@ export interface Framer {
 }
 
 export function createFramer(): Framer {
-  let pending: Buffer = Buffer.alloc(0);
-  let at = 0; // start of the first unconsumed octet in `pending`
+  // Received chunks are kept as they came and only joined when a header or a whole message spans
+  // several of them, so feeding a large message in small pieces copies each octet a bounded number
+  // of times (not once per push).
+  let chunks: Buffer[] = [];
+  let at = 0; // offset of the first unconsumed octet in chunks[0]
+  let total = 0; // unconsumed octets over all chunks
+
+  const coalesce = (): Buffer => {
+    const first = chunks[0] as Buffer;
+    if (chunks.length === 1) return first.subarray(at);
+    const joined = Buffer.concat([first.subarray(at), ...chunks.slice(1)]);
+    chunks = [joined];
+    at = 0;
+    return joined;
+  };
+
   return {
     push(chunk) {
       if (chunk.length === 0) return;
-      pending = at === pending.length ? chunk : Buffer.concat([pending.subarray(at), chunk]);
-      at = 0;
+      chunks.push(chunk);
+      total += chunk.length;
     },
     next(ctx) {
-      const available = pending.length - at;
-      if (available < HEADER_LENGTH) return undefined;
+      if (total < HEADER_LENGTH) return undefined;
+      let head = (chunks[0] as Buffer).subarray(at);
+      if (head.length < HEADER_LENGTH) head = coalesce();
       // The header is checked as soon as it is complete, before waiting for the body, so a bad
       // length is reported at once instead of waiting for octets that will never come.
-      const { length } = checkHeader(pending.subarray(at, at + HEADER_LENGTH), ctx.maxMessageSize);
-      if (available < length) return undefined;
-      // Copy: the caller may keep the frame after later chunks are pushed.
-      const frame = Buffer.from(pending.subarray(at, at + length));
+      const { length } = checkHeader(head, ctx.maxMessageSize);
+      if (total < length) return undefined;
+      if (head.length < length) head = coalesce();
+      // Copy: the frame must not alias buffers the caller may reuse.
+      const frame = Buffer.from(head.subarray(0, length));
       at += length;
+      total -= length;
+      if (at === (chunks[0] as Buffer).length) {
+        chunks.shift();
+        at = 0;
+      }
       return frame;
     },
     get buffered() {
-      return pending.length - at;
+      return total;
     },
   };
 }

@@ -2,9 +2,9 @@
 // RFC 8203 §2 / RFC 9003 §2: for Cease / Administrative Shutdown (2) and Administrative Reset (4)
 // the Data may be a Shutdown Communication: Length (1) | UTF-8 text (up to 255 octets).
 
-import { CEASE, ERROR_CODE, MAX_SHUTDOWN_COMMUNICATION, MESSAGE_TYPE } from '../constants.ts';
-import type { Reader } from '../wire/reader.ts';
-import type { Writer } from '../wire/writer.ts';
+import { CEASE, ERROR_CODE, HEADER_LENGTH, MAX_SHUTDOWN_COMMUNICATION, MESSAGE_TYPE } from '../constants.ts';
+import { Reader } from '../wire/reader.ts';
+import { Writer } from '../wire/writer.ts';
 import type { Notification } from './types.ts';
 
 function carriesShutdownCommunication(code: number, subcode: number): boolean {
@@ -64,4 +64,14 @@ export function decodeNotification(r: Reader): Notification {
   } catch {
     return base;
   }
+}
+
+/** RFC 8538 §3: a Cease/Hard Reset carries the NOTIFICATION that caused it in its data
+ * (Error Code, Error Subcode, Data). Returns that inner NOTIFICATION, decoded like any other. */
+export function hardResetCause(m: Notification): Notification | undefined {
+  if (m.code !== ERROR_CODE.CEASE || m.subcode !== CEASE.HARD_RESET || m.data.length < 2) return undefined;
+  const w = new Writer(64);
+  encodeNotification(w, { type: 'NOTIFICATION', code: m.data[0] as number, subcode: m.data[1] as number, data: m.data.subarray(2) });
+  const whole = w.finish();
+  return decodeNotification(new Reader(whole, HEADER_LENGTH));
 }

@@ -152,13 +152,6 @@ export class Writer {
     return this;
   }
 
-  /** Drop everything written after `length` (used by the packer to back out of a full message). */
-  truncate(length: number): this {
-    if (length > this.pos) throw new RangeError('truncate beyond end');
-    this.pos = length;
-    return this;
-  }
-
   /** A copy of the bytes written; the writer can be reused after `reset()`. */
   finish(): Buffer {
     if (this.stack.length !== 0) throw new Error(`Writer.finish() with ${this.stack.length} open section(s)`);
