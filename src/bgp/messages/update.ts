@@ -106,8 +106,8 @@ export interface UpdateRoutes {
   readonly endOfRib?: Family;
 }
 
-export function updateRoutes(d: { readonly message: Update; readonly action: ErrorAction }): UpdateRoutes {
-  const m = d.message;
+/** `action` is the one decodeMessage returned with the UPDATE (default: no problems). */
+export function updateRoutes(m: Update, action: ErrorAction = 'none'): UpdateRoutes {
   const announce: Prefix[] = [...m.nlri];
   const withdraw: Prefix[] = [...m.withdrawn];
   const attributes: PathAttribute[] = [];
@@ -121,7 +121,7 @@ export function updateRoutes(d: { readonly message: Update; readonly action: Err
     } else attributes.push(a);
   }
   if (m.withdrawn.length === 0 && m.nlri.length === 0 && m.attributes.length === 0) endOfRib = 'ipv4';
-  if (d.action === 'treat-as-withdraw') {
+  if (action === 'treat-as-withdraw') {
     return { announce: [], withdraw: [...withdraw, ...announce], attributes: [] };
   }
   return { announce, withdraw, attributes, ...(endOfRib === undefined ? {} : { endOfRib }) };

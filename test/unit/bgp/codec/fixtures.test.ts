@@ -114,8 +114,8 @@ test('FRR End-of-RIB markers equal ours (RFC 4724 §2)', () => {
   assert.ok(eor4 !== undefined && eor6 !== undefined);
   assert.equal(endOfRib('ipv4', CTX4X).toString('hex'), eor4.bytes.toString('hex'));
   assert.equal(endOfRib('ipv6', CTX4X).toString('hex'), eor6.bytes.toString('hex'));
-  assert.equal(updateRoutes({ message: decoded(eor6) as Update, action: 'none' }).endOfRib, 'ipv6');
-  assert.equal(updateRoutes({ message: decoded(eor4) as Update, action: 'none' }).endOfRib, 'ipv4');
+  assert.equal(updateRoutes(decoded(eor6) as Update).endOfRib, 'ipv6');
+  assert.equal(updateRoutes(decoded(eor4) as Update).endOfRib, 'ipv4');
 });
 
 test('FRR IPv6 UPDATE: global and link-local next hop, communities', () => {

@@ -116,7 +116,7 @@ test('withdrawals: classic for IPv4, MP_UNREACH_NLRI for IPv6, fewest messages',
   const v6 = v6Hosts(1000);
   const bufs = packWithdrawals([...v4, ...v6], CTX4);
   const ups = decodeAll(bufs, CTX4);
-  const routes = ups.map((u) => updateRoutes({ message: u, action: 'none' }));
+  const routes = ups.map((u) => updateRoutes(u));
   assert.deepEqual(
     routes.flatMap((r) => r.withdraw),
     [...v4, ...v6],

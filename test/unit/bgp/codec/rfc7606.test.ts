@@ -142,7 +142,7 @@ for (const row of ROWS) {
     if (row.kinds !== undefined) {
       assert.deepEqual((d.message as Update).attributes.map((a) => a.kind), row.kinds);
     }
-    const routes = updateRoutes(d as { message: Update; action: typeof d.action });
+    const routes = updateRoutes(d.message as Update, d.action);
     if (row.action === 'treat-as-withdraw') {
       // The NLRI are to be withdrawn, none announced.
       assert.deepEqual(routes.announce, []);
