@@ -19,7 +19,7 @@ export interface ManifestFile {
 /** Where an object was read from. */
 export interface Origin {
   readonly file: string;
-  /** 1-based line of the document (or List item) start. */
+  /** 1-based first content line of the document (List items carry the List's line). */
   readonly line: number;
 }
 

@@ -96,6 +96,24 @@ export function canonicalLabels(labels: Labels): string {
     .join(',');
 }
 
+function listOf(v: unknown): readonly unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+
+function stringMap(v: unknown, field: string, report: (field: string, message: string) => void): Labels {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) {
+    report(field, 'must be a mapping of strings');
+    return {};
+  }
+  const out: Record<string, string> = {};
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    if (typeof x === 'string') out[k] = x;
+    else report(`${field}["${k}"]`, `must be a string, got ${JSON.stringify(x)}: quote it in YAML`);
+  }
+  return out;
+}
+
 function familyOf(text: string): Family | undefined {
   const ip = parseIP(text);
   return ip.ok ? ip.value.family : undefined;
@@ -109,20 +127,23 @@ export function translateService(svc: V1Service, namespaces: readonly V1Namespac
   if (cls !== undefined && cls !== opts.loadBalancerClass) {
     return { kind: 'ignored', ref, reason: `loadBalancerClass "${cls}" belongs to another implementation` };
   }
-  const ann: Labels = svc.metadata?.annotations ?? {};
-  const dialect = serviceDialect(svc);
-  if (cls === undefined && opts.loadBalancerClass !== undefined && dialect === 'metallb') {
-    return { kind: 'ignored', ref, reason: `no loadBalancerClass; berth runs with class "${opts.loadBalancerClass}"` };
-  }
   const problems: Problem[] = [];
   const report = (field: string, message: string): void => {
     problems.push(makeProblem(ref, field, message));
   };
-
+  // Manifests are not schema-checked: annotation and label values must be strings (quote them in YAML).
+  const ann = stringMap(svc.metadata?.annotations, 'metadata.annotations', report);
+  const labels = stringMap(svc.metadata?.labels, 'metadata.labels', report);
+  const dialect = serviceDialect(svc);
+  if (cls === undefined && opts.loadBalancerClass !== undefined && dialect === 'metallb') {
+    return { kind: 'ignored', ref, reason: `no loadBalancerClass; berth runs with class "${opts.loadBalancerClass}"` };
+  }
   // Requested IPs.
   const lbIPs = metallbAnnotation(ann, Annotations.loadBalancerIPs);
   const eipIP = firstOf(ann, Annotations.eipIP);
-  const specIP = spec.loadBalancerIP !== undefined && spec.loadBalancerIP !== '' ? spec.loadBalancerIP : undefined;
+  const rawSpecIP: unknown = spec.loadBalancerIP;
+  if (rawSpecIP !== undefined && rawSpecIP !== null && typeof rawSpecIP !== 'string') report('spec.loadBalancerIP', 'must be a string');
+  const specIP = typeof rawSpecIP === 'string' && rawSpecIP !== '' ? rawSpecIP : undefined;
   let ipTexts: string[] = [];
   let ipField = 'spec.loadBalancerIP';
   if (lbIPs.value !== undefined) {
@@ -171,10 +192,10 @@ export function translateService(svc: V1Service, namespaces: readonly V1Namespac
   const policies: readonly string[] = Object.values(IPFamilyPolicy);
   if (!policies.includes(policyText)) report('spec.ipFamilyPolicy', `must be one of ${policies.join(', ')}, got "${policyText}"`);
   const ipFamilyPolicy = policyText as IPFamilyPolicy;
-  const clusterIPs = (spec.clusterIPs ?? (spec.clusterIP === undefined ? [] : [spec.clusterIP])).filter((c) => c !== '' && c !== 'None');
+  const clusterIPs = listOf(spec.clusterIPs ?? (spec.clusterIP === undefined ? [] : [spec.clusterIP])).filter((c): c is string => typeof c === 'string' && c !== '' && c !== 'None');
   let ipFamilies: Family[] = clusterIPs.map(familyOf).filter((f): f is Family => f !== undefined);
   if (clusterIPs.length === 0) {
-    const asked = (spec.ipFamilies ?? []).map((f) => (f === 'IPv6' ? 'ipv6' : f === 'IPv4' ? 'ipv4' : undefined)).filter((f): f is Family => f !== undefined);
+    const asked = listOf(spec.ipFamilies).map((f) => (f === 'IPv6' ? 'ipv6' : f === 'IPv4' ? 'ipv4' : undefined)).filter((f): f is Family => f !== undefined);
     if (asked.length > 0) ipFamilies = ipFamilyPolicy === IPFamilyPolicy.SingleStack ? asked.slice(0, 1) : asked;
     else ipFamilies = ipFamilyPolicy === IPFamilyPolicy.SingleStack ? ['ipv4'] : ['ipv4', 'ipv6'];
   }
@@ -182,15 +203,18 @@ export function translateService(svc: V1Service, namespaces: readonly V1Namespac
   // Ports and traffic policy.
   const ports: ServicePort[] = [];
   const protocols: readonly string[] = Object.values(PortProtocol);
-  (spec.ports ?? []).forEach((p, i) => {
+  listOf(spec.ports).forEach((raw, i) => {
+    const p = (typeof raw === 'object' && raw !== null ? raw : {}) as { readonly protocol?: unknown; readonly port?: unknown };
     const proto = p.protocol ?? PortProtocol.TCP;
-    if (!protocols.includes(proto)) report(`spec.ports[${i}].protocol`, `must be TCP, UDP or SCTP, got "${proto}"`);
+    if (typeof proto !== 'string' || !protocols.includes(proto)) report(`spec.ports[${i}].protocol`, `must be TCP, UDP or SCTP, got "${String(proto)}"`);
+    else if (typeof p.port !== 'number' || !Number.isInteger(p.port) || p.port < 1 || p.port > 65535) report(`spec.ports[${i}].port`, `must be a port number 1..65535, got ${JSON.stringify(p.port)}`);
     else ports.push({ protocol: proto as PortProtocol, port: p.port });
   });
   const etpText = spec.externalTrafficPolicy ?? TrafficPolicy.Cluster;
   const etp = etpText === 'Local' ? TrafficPolicy.Local : etpText === 'Cluster' ? TrafficPolicy.Cluster : undefined;
   if (etp === undefined) report('spec.externalTrafficPolicy', `must be Cluster or Local, got "${etpText}"`);
 
+  const selector = stringMap(spec.selector, 'spec.selector', report);
   if (problems.length > 0 || etp === undefined) return { kind: 'invalid', ref, problems };
 
   const nsName = ref.namespace ?? 'default';
@@ -198,11 +222,11 @@ export function translateService(svc: V1Service, namespaces: readonly V1Namespac
   // The API server labels every Namespace with its own name (kubernetes.io/metadata.name).
   const namespaceLabels: Labels = { 'kubernetes.io/metadata.name': nsName, ...(ns?.metadata?.labels ?? {}) };
   const sharing = metallbAnnotation(ann, Annotations.allowSharedIP).value;
-  const labels: Labels = svc.metadata?.labels ?? {};
   const currentIPs: IPAddress[] = [];
-  for (const ing of svc.status?.loadBalancer?.ingress ?? []) {
-    if (ing.ip === undefined) continue;
-    const ip = parseIP(ing.ip);
+  for (const ing of listOf(svc.status?.loadBalancer?.ingress)) {
+    const text: unknown = typeof ing === 'object' && ing !== null ? (ing as { readonly ip?: unknown }).ip : undefined;
+    if (typeof text !== 'string') continue;
+    const ip = parseIP(text);
     if (ip.ok) currentIPs.push(ip.value);
   }
   const request: AllocationRequest = {
@@ -216,7 +240,7 @@ export function translateService(svc: V1Service, namespaces: readonly V1Namespac
     requestedPool: requestedPool === undefined || requestedPool === '' ? undefined : requestedPool,
     protocol,
     sharingKey: sharing === undefined || sharing === '' ? undefined : sharing,
-    backendKey: etp === TrafficPolicy.Local ? canonicalLabels(spec.selector ?? {}) : '',
+    backendKey: etp === TrafficPolicy.Local ? canonicalLabels(selector) : '',
     ports,
     dialect,
   };

@@ -27,9 +27,7 @@ export function checkIPAddressPool(p: IPAddressPool): Attempt<PoolConfig> {
     return { value: undefined, problems: sink.problems };
   }
   const addresses = readStringList(spec['addresses'], 'spec.addresses', report);
-  if (addresses.length === 0 && spec['addresses'] !== undefined && !Array.isArray(spec['addresses'])) {
-    // type error already reported
-  } else if (addresses.length === 0) {
+  if (addresses.length === 0 && (spec['addresses'] === undefined || Array.isArray(spec['addresses']))) {
     report('spec.addresses', 'the pool has no addresses: add at least one CIDR (198.51.100.0/24) or range (198.51.100.10-198.51.100.20)');
   }
   const ranges: AddressRange[] = [];

@@ -41,8 +41,21 @@ const snapshotArb: fc.Arbitrary<Snapshot> = fc
       fc.record({
         apiVersion: fc.constant('v1'),
         kind: fc.constant('Service'),
-        metadata: fc.record({ name: fc.constantFrom('s1', 's2'), namespace: fc.constant('web'), annotations: fc.dictionary(fc.constantFrom('metallb.io/loadBalancerIPs', 'metallb.io/address-pool', 'lb.kubesphere.io/v1alpha1', 'protocol.porter.kubesphere.io/v1alpha1'), fc.string({ maxLength: 12 })) }),
-        spec: fc.record({ type: fc.constant('LoadBalancer'), loadBalancerIP: fc.option(fc.constantFrom('192.0.2.5', 'x', '2001:db8::5'), { nil: undefined }) }, { requiredKeys: ['type'] }),
+        metadata: fc.record({ name: fc.constantFrom('s1', 's2'), namespace: fc.constant('web'), annotations: fc.dictionary(fc.constantFrom('metallb.io/loadBalancerIPs', 'metallb.io/address-pool', 'lb.kubesphere.io/v1alpha1', 'protocol.porter.kubesphere.io/v1alpha1'), fc.oneof(fc.string({ maxLength: 12 }), anyJSON)) }),
+        spec: fc.record(
+          {
+            type: fc.constant('LoadBalancer'),
+            loadBalancerIP: fc.oneof(fc.constantFrom('192.0.2.5', 'x', '2001:db8::5'), anyJSON),
+            ports: fc.oneof(fc.constant([{ port: 80 }]), anyJSON),
+            clusterIPs: anyJSON,
+            ipFamilies: anyJSON,
+            ipFamilyPolicy: anyJSON,
+            externalTrafficPolicy: anyJSON,
+            selector: anyJSON,
+          },
+          { requiredKeys: ['type'] },
+        ),
+        status: fc.option(fc.record({ loadBalancer: fc.record({ ingress: anyJSON }) }), { nil: undefined }),
       }),
       { maxLength: 2 },
     ),
