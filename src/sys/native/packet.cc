@@ -113,7 +113,15 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
   void Drain(int status) {
     Napi::Env env = Env();
     Napi::HandleScope scope(env);
-    if (status < 0) return;  // spurious poll error: the next recv reports the real one
+    if (status < 0 && fd_ >= 0) {
+      // The kernel flags a packet socket with ENETDOWN when its interface goes down (and re-arms
+      // it when the interface comes back). libuv reports that error once and stops the poll, so
+      // clear the pending error and watch again: the socket must survive a link flap.
+      int err = 0;
+      socklen_t len = sizeof err;
+      (void)getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
+      uv_poll_start(poll_, UV_READABLE, &PacketSocket::OnReadable);
+    }
     Napi::Array frames = Napi::Array::New(env);
     Napi::Array ifindexes = Napi::Array::New(env);
     Napi::Array types = Napi::Array::New(env);
@@ -146,6 +154,11 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     if (info.Length() < 1 || !info[0].IsBuffer()) throw Napi::TypeError::New(env, "frame must be a Buffer");
     auto frame = info[0].As<Napi::Buffer<uint8_t>>();
     ssize_t sent = ::send(fd_, frame.Data(), frame.Length(), MSG_DONTWAIT);
+    if (sent < 0 && errno == ENETDOWN) {
+      // Possibly the stale error of an earlier link flap (reported by the first call after it):
+      // try once more; a link that is really down answers ENETDOWN again.
+      sent = ::send(fd_, frame.Data(), frame.Length(), MSG_DONTWAIT);
+    }
     if (sent < 0) throw ErrnoError(env, errno, "send");
     return Napi::Number::New(env, static_cast<double>(sent));
   }

@@ -249,13 +249,15 @@ class FdWatch : public Napi::ObjectWrap<FdWatch> {
     Napi::Env env = self->Env();
     Napi::HandleScope scope(env);
     self->Stop();
-    self->Unref();
-    Napi::CallbackScope cbScope(env, *self->asyncContext_);
-    try {
-      self->onReady_.Call({});
-    } catch (const Napi::Error& e) {
-      napi_fatal_exception(env, e.Value());
+    {
+      Napi::CallbackScope cbScope(env, *self->asyncContext_);
+      try {
+        self->onReady_.Call({});
+      } catch (const Napi::Error& e) {
+        napi_fatal_exception(env, e.Value());
+      }
     }
+    self->Unref();  // last: the wrapper may be collected from here on
   }
 
   Napi::Value StopJs(const Napi::CallbackInfo& info) {

@@ -168,3 +168,26 @@ test('on a filtering device (macvlan) the solicited-node frame is kept out until
     assert.doesNotMatch((await lab.exec('node2', ['ip', 'maddr', 'show', 'dev', 'mv0'])).stdout, /33:33:ff:00:00:99/);
   });
 });
+
+test('a packet socket survives a link flap: frames arrive and sends work after down/up', async () => {
+  await withAgents(async (lab, a, b) => {
+    const etherType = 0x88b5;
+    const frame = Buffer.concat([Buffer.from('ffffffffffff' + node1Mac + '88b5', 'hex'), Buffer.alloc(46, 0xcd)]).toString('hex');
+    await a.call('open', { ifname: 'eth1', etherType });
+    await b.call('open', { ifname: 'eth1', etherType });
+    const frames = (): number => b.events.filter((e) => e.ev === 'frame').length;
+    await a.call('send', { hex: frame });
+    await b.waitEvent((e) => e.ev === 'frame');
+    // Down/up: the kernel flags the socket with ENETDOWN; it must come back by itself.
+    await lab.exec('node2', ['ip', 'link', 'set', 'eth1', 'down']);
+    await lab.exec('node2', ['ip', 'link', 'set', 'eth1', 'up']);
+    await lab.exec('node2', ['sh', '-c', 'until grep -q 1 /sys/class/net/eth1/carrier; do sleep 0.05; done']);
+    await new Promise((r) => setTimeout(r, 100));
+    await a.call('send', { hex: frame });
+    const until = Date.now() + 3000;
+    while (frames() < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(frames(), 2, 'no frame received after the link came back');
+    assert.deepEqual(await b.call('send', { hex: frame }), { sent: 1, failed: 0 });
+    await a.waitEvent((e) => e.ev === 'frame');
+  });
+});
