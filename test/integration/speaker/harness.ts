@@ -1,0 +1,140 @@
+// Runs `node bin/berth.mjs speaker --node NAME --manifests DIR` inside lab node namespaces and keeps
+// their logs (JSON lines on stderr) for assertions and for failure reports.
+import { createHash } from 'node:crypto';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { Lab, LabHost, SpawnedProcess } from '../../../frr-lab/lab.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const BERTH = join(ROOT, 'bin', 'berth.mjs');
+
+export class SpeakerProcess {
+  readonly lines: Record<string, unknown>[] = [];
+  readonly raw: string[] = [];
+  readonly node: LabHost;
+  readonly #proc: SpawnedProcess;
+  readonly #exit: Promise<number | null>;
+
+  constructor(lab: Lab, node: LabHost, manifests: string) {
+    this.node = node;
+    this.#proc = lab.spawn(node, [process.execPath, BERTH, 'speaker', '--node', node.name, '--manifests', manifests, '--log-level', 'debug'], { cwd: ROOT });
+    const child = this.#proc.child;
+    this.#exit = new Promise((res) => child.once('exit', (code) => res(code)));
+    const take = (l: string): void => {
+      this.raw.push(l);
+      if (this.raw.length > 5000) this.raw.shift();
+      try {
+        this.lines.push(JSON.parse(l) as Record<string, unknown>);
+      } catch {
+        // not JSON: kept in raw only
+      }
+    };
+    if (child.stderr !== null) createInterface({ input: child.stderr }).on('line', take);
+    if (child.stdout !== null) createInterface({ input: child.stdout }).on('line', take);
+  }
+
+  get running(): boolean {
+    return this.#proc.child.exitCode === null && this.#proc.child.signalCode === null;
+  }
+
+  /** SIGTERM and wait for the exit code. */
+  async stop(): Promise<number | null> {
+    this.#proc.child.kill('SIGTERM');
+    const code = await Promise.race([this.#exit, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 10_000))]);
+    if (code === 'timeout') {
+      await this.#proc.kill(1000);
+      throw new Error(`speaker on ${this.node.name} did not stop within 10 s of SIGTERM`);
+    }
+    return code;
+  }
+
+  tail(n = 40): string {
+    return this.raw.slice(-n).join('\n');
+  }
+}
+
+/** A manifest folder written atomically (write + rename), as a config management tool would. */
+export class ManifestDir {
+  readonly path = mkdtempSync(join(tmpdir(), 'bspk-manifests-'));
+
+  write(file: string, docs: readonly string[]): void {
+    const tmp = join(this.path, `.${file}.tmp`);
+    writeFileSync(tmp, `${docs.join('\n---\n')}\n`);
+    renameSync(tmp, join(this.path, file));
+  }
+
+  remove(): void {
+    rmSync(this.path, { recursive: true, force: true });
+  }
+}
+
+/** MetalLB's L2 order, computed here independently of src/l2: smallest sha256(node + "#" + ip). */
+export function hashWinner(nodes: readonly string[], ip: string): string {
+  const sorted = [...nodes].sort((a, b) => Buffer.compare(createHash('sha256').update(`${a}#${ip}`).digest(), createHash('sha256').update(`${b}#${ip}`).digest()));
+  return sorted[0] ?? '';
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until fn returns a value (not undefined) or throws after timeoutMs with the last value seen. */
+export async function waitFor<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>, describe?: () => Promise<string>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) {
+      const extra = describe === undefined ? '' : `\n${await describe().catch((e: unknown) => String(e))}`;
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}${extra}`);
+    }
+    await sleep(250);
+  }
+}
+
+export function arpingReplies(stdout: string): string[] {
+  return [...stdout.matchAll(/bytes from ([0-9a-f:]{17}) /gi)].map((m) => (m[1] ?? '').toLowerCase());
+}
+
+export function ndisc6Replies(stdout: string): string[] {
+  return [...stdout.matchAll(/Target link-layer address: ([0-9A-Fa-f:]{17})/g)].map((m) => (m[1] ?? '').toLowerCase());
+}
+
+// ------------------------------------------------------------------------------------------ manifests
+
+export function nodeDoc(n: LabHost, opts: { ready?: boolean; annotations?: Record<string, string> } = {}): string {
+  return [
+    'apiVersion: v1',
+    'kind: Node',
+    'metadata:',
+    `  name: ${n.name}`,
+    `  labels: {kubernetes.io/hostname: ${n.name}}`,
+    ...(opts.annotations === undefined ? [] : [`  annotations: ${JSON.stringify(opts.annotations)}`]),
+    'status:',
+    `  addresses: [{type: InternalIP, address: "${n.ipv4}"}, {type: InternalIP, address: "${n.ipv6}"}]`,
+    `  conditions: [{type: Ready, status: "${opts.ready === false ? 'False' : 'True'}"}]`,
+  ].join('\n');
+}
+
+export function serviceDoc(name: string, o: { statusIPs?: readonly string[]; families?: readonly string[]; annotations?: Record<string, string> } = {}): string {
+  return [
+    'apiVersion: v1',
+    'kind: Service',
+    'metadata:',
+    `  name: ${name}`,
+    '  namespace: default',
+    ...(o.annotations === undefined ? [] : [`  annotations: ${JSON.stringify(o.annotations)}`]),
+    'spec:',
+    '  type: LoadBalancer',
+    `  selector: {app: ${name}}`,
+    '  ports: [{port: 80, targetPort: 8080, protocol: TCP}]',
+    ...(o.families === undefined ? [] : [`  ipFamilies: ${JSON.stringify(o.families)}`]),
+    ...(o.statusIPs === undefined ? [] : ['status:', `  loadBalancer: {ingress: ${JSON.stringify(o.statusIPs.map((ip) => ({ ip })))}}`]),
+  ].join('\n');
+}
