@@ -3,7 +3,8 @@
 // Public API (stable; other areas import only from this file):
 //
 // Layer 2 (AF_PACKET, for the ARP/NDP responders)
-//   openPacketSocket({ ifname, etherType, onFrame, onHandlerError?, keepAlive? }): PacketSocket
+//   openPacketSocket({ ifname, etherType, onFrame, onHandlerError?, keepAlive?, receiveBufferBytes? })
+//       : PacketSocket
 //       One socket bound to one interface (by name, in the caller's netns) and one EtherType
 //       (EtherType.ARP 0x0806, EtherType.IPv6 0x86dd). onFrame({ frame, ifindex, packetType }) is called
 //       for every received whole Ethernet frame; packetType is 'host' | 'broadcast' | 'multicast' |
@@ -11,7 +12,8 @@
 //       event-loop wakeup. send(frame) throws SysError ('ENOBUFS', 'ENETDOWN', ...).
 //       addMembership(mac) / dropMembership(mac): link-layer multicast groups (solicited-node
 //       33:33:ff:xx:xx:xx). stats() -> { packets, drops } from the kernel since the previous call.
-//       close() is idempotent.
+//       close() is idempotent. The socket survives a link flap (down/up) by itself; if the interface
+//       is deleted it stays open but deaf: reopen on the new interface. Default receive buffer 4 MiB.
 //   PacketTransport / OpenPacketTransport: the interfaces responders take (inject openPacketSocket in
 //       production, createFakeLan().open or createFakePacketTransport in unit tests).
 //   interfaceIndex(ifname): number
