@@ -738,7 +738,11 @@ export class Allocator {
       const alone = current.length === (mine === undefined ? 0 : 1);
       if (alone) {
         // A sole holder may change its own sharing key in place (metallb.md §2.1).
-        if (st.sharingKey !== key && st.sharingKey !== '') this.#sharing.get(st.sharingKey)?.delete(st);
+        if (st.sharingKey !== key && st.sharingKey !== '') {
+          const set = this.#sharing.get(st.sharingKey);
+          set?.delete(st);
+          if (set?.size === 0) this.#sharing.delete(st.sharingKey);
+        }
         st.sharingKey = key;
         st.backendKey = req.backendKey;
       }
