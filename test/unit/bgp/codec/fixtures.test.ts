@@ -20,6 +20,7 @@ import { CTX2, CTX4X, fixtures, type Fixture } from './helpers.ts';
 
 const ALL = fixtures('frr');
 const BIRD = fixtures('bird');
+const GOBGP = fixtures('gobgp');
 
 /** Per README: OPENs with the initial context, the 2-octet session with CTX2, the rest 4-octet + extended. */
 function contextFor(f: Fixture): CodecContext {
@@ -37,8 +38,8 @@ test('the capture holds every message type', () => {
   assert.deepEqual([...types].sort(), ['KEEPALIVE', 'NOTIFICATION', 'OPEN', 'ROUTE_REFRESH', 'UPDATE']);
 });
 
-for (const f of BIRD) {
-  test(`BIRD/FRR ${f.name}: decodes cleanly and re-encodes byte for byte`, () => {
+for (const [dir, f] of [...BIRD.map((x) => ['BIRD', x] as const), ...GOBGP.map((x) => ['GoBGP', x] as const)]) {
+  test(`${dir}/FRR ${f.name}: decodes cleanly and re-encodes byte for byte`, () => {
     const ctx = f.name.endsWith('-open.hex') ? INITIAL_CONTEXT : CTX4X;
     const d = decodeMessage(f.bytes, ctx);
     assert.deepEqual(d.problems, []);
@@ -162,4 +163,18 @@ test('FRR shutdown: Hard Reset (RFC 8538) wrapping Cease/Administrative Shutdown
   assert.equal(inner?.code, 6);
   assert.equal(inner?.subcode, 2);
   assert.equal(inner?.shutdownMessage, '"berth fixture: maintenance"');
+});
+
+test('GoBGP puts MP_REACH_NLRI last, with plain flags, and keeps unknown capabilities raw', () => {
+  const u = GOBGP.filter((f) => f.name.includes('-v6-0002-') && f.name.endsWith('-update.hex'))
+    .map((f) => decodeMessage(f.bytes, CTX4X).message as Update)
+    .find((x) => getAttribute(x.attributes, 'MP_REACH_NLRI') !== undefined);
+  assert.ok(u !== undefined);
+  assert.equal(u.attributes.at(-1)?.kind, 'MP_REACH_NLRI');
+  assert.equal(u.attributes.at(-1)?.flags, 0x80);
+  const open = GOBGP.filter((f) => f.name.includes('-192.0.2.2-') && f.name.endsWith('-open.hex')).map(
+    (f) => decodeMessage(f.bytes, INITIAL_CONTEXT).message as Open,
+  )[0];
+  assert.ok(open !== undefined);
+  assert.ok(openCapabilities(open).some((c) => c.kind === 'UNKNOWN' && c.code === 5)); // RFC 8950 extended next hop
 });
