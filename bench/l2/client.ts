@@ -2,15 +2,18 @@
 // `ip netns exec`), sends ARP requests from a raw AF_PACKET socket (src/sys) and timestamps replies.
 // Prints one JSON object on stdout.
 //
-// Usage: client.ts --iface eth1 --berth <VIP> --kernel <IP> --count N --rates 1000,5000,...
+// Usage: client.ts --iface eth1 --source <IPv4> --source6 <IPv6> --berth <VIP> --kernel <IP>
+//                  --berth6 <VIP6> --kernel6 <IPv6> --count N --rates 1000,5000,...
 import { readFileSync } from 'node:fs';
 import { EtherType, openPacketSocket } from '../../src/sys/index.ts';
 import { decodeArp } from '../../src/l2/arp.ts';
 import { decodeEthernet } from '../../src/l2/ethernet.ts';
 import { encodeArp } from '../../src/l2/arp.ts';
 import { encodeEthernet } from '../../src/l2/ethernet.ts';
-import { ArpOperation } from '../../src/l2/constants.ts';
-import { BROADCAST_MAC, ZERO_MAC } from '../../src/l2/addresses.ts';
+import { ArpOperation, IpProtocol, NDP_HOP_LIMIT } from '../../src/l2/constants.ts';
+import { BROADCAST_MAC, ZERO_MAC, ipv6MulticastMac, solicitedNodeMulticast } from '../../src/l2/addresses.ts';
+import { decodeIpv6, encodeIpv6 } from '../../src/l2/ipv6.ts';
+import { decodeNdp, encodeNdp } from '../../src/l2/icmpv6.ts';
 
 function arg(name: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -23,6 +26,9 @@ const iface = arg('iface');
 const berthIp = arg('berth');
 const kernelIp = arg('kernel');
 const myIp = arg('source');
+const myIp6 = arg('source6');
+const berthIp6 = arg('berth6');
+const kernelIp6 = arg('kernel6');
 const count = Number(arg('count'));
 const rates = arg('rates').split(',').map(Number);
 const myMac = readFileSync(`/sys/class/net/${iface}/address`, 'utf8').trim();
@@ -53,6 +59,45 @@ const sock = openPacketSocket({
   },
 });
 
+/** A Neighbor Solicitation for `target` from our global address to its solicited-node group (RFC 4861 §7.2.2). */
+function solicitation(target: string): Buffer {
+  const group = solicitedNodeMulticast(target);
+  const pseudo = { source: myIp6, destination: group };
+  return encodeEthernet({
+    destination: ipv6MulticastMac(group),
+    source: myMac,
+    etherType: 0x86dd,
+    payload: encodeIpv6({
+      header: { trafficClass: 0, flowLabel: 0, nextHeader: IpProtocol.icmpv6, hopLimit: NDP_HOP_LIMIT, ...pseudo },
+      payload: encodeNdp({ kind: 'neighborSolicitation', target, options: [{ kind: 'sourceLinkLayerAddress', address: myMac }] }, pseudo),
+    }),
+  });
+}
+
+const sock6 = openPacketSocket({
+  ifname: iface,
+  etherType: EtherType.IPv6,
+  onFrame: ({ frame }) => {
+    const now = process.hrtime.bigint();
+    if (waiter === undefined) return;
+    let target: string;
+    try {
+      const ip = decodeIpv6(decodeEthernet(frame).payload);
+      if (ip.header.nextHeader !== IpProtocol.icmpv6 || ip.header.destination !== myIp6) return;
+      const m = decodeNdp(ip.payload, ip.header).message;
+      if (m.kind !== 'neighborAdvertisement' || !m.solicited) return;
+      target = m.target;
+    } catch {
+      return;
+    }
+    if (target === waiter.target) {
+      const w = waiter;
+      waiter = undefined;
+      w.resolve(now);
+    }
+  },
+});
+
 function request(target: string): Buffer {
   return encodeEthernet({
     destination: BROADCAST_MAC,
@@ -63,7 +108,7 @@ function request(target: string): Buffer {
 }
 
 /** One request, one reply: the round trip in microseconds, or undefined after 200 ms. */
-function ping(target: string, frame: Buffer): Promise<number | undefined> {
+function ping(target: string, frame: Buffer, via = sock): Promise<number | undefined> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       waiter = undefined;
@@ -78,7 +123,7 @@ function ping(target: string, frame: Buffer): Promise<number | undefined> {
       },
     };
     start = process.hrtime.bigint();
-    sock.send(frame);
+    via.send(frame);
   });
 }
 
@@ -103,6 +148,24 @@ async function latency() {
   for (let i = 0; i < count; i++) {
     for (const who of i % 2 === 0 ? (['berth', 'kernel'] as const) : (['kernel', 'berth'] as const)) {
       const rtt = await ping(who === 'berth' ? berthIp : kernelIp, frames[who]);
+      if (rtt === undefined) lost[who]++;
+      else samples[who].push(rtt);
+    }
+  }
+  return { berth: summary(samples.berth, lost.berth), kernel: summary(samples.kernel, lost.kernel) };
+}
+
+async function latency6() {
+  const frames = { berth: solicitation(berthIp6), kernel: solicitation(kernelIp6) };
+  const samples = { berth: [] as number[], kernel: [] as number[] };
+  const lost = { berth: 0, kernel: 0 };
+  for (let i = 0; i < 50; i++) {
+    await ping(berthIp6, frames.berth, sock6);
+    await ping(kernelIp6, frames.kernel, sock6);
+  }
+  for (let i = 0; i < count; i++) {
+    for (const who of i % 2 === 0 ? (['berth', 'kernel'] as const) : (['kernel', 'berth'] as const)) {
+      const rtt = await ping(who === 'berth' ? berthIp6 : kernelIp6, frames[who], sock6);
       if (rtt === undefined) lost[who]++;
       else samples[who].push(rtt);
     }
@@ -140,14 +203,16 @@ async function atRate(target: string, rate: number) {
 
 async function main(): Promise<void> {
   const lat = await latency();
+  const lat6 = await latency6();
   const steps = [];
   for (const r of rates) {
     steps.push(await atRate(berthIp, r));
     await sleep(300);
   }
   const kernelAt10k = rates.includes(10_000) ? await atRate(kernelIp, 10_000) : undefined;
-  process.stdout.write(`${JSON.stringify({ latency: lat, rates: steps, kernelAt10k })}\n`);
+  process.stdout.write(`${JSON.stringify({ latency: lat, latency6: lat6, rates: steps, kernelAt10k })}\n`);
   sock.close();
+  sock6.close();
 }
 
 await main();

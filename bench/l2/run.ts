@@ -4,7 +4,8 @@
 // berth responder (real engine over AF_PACKET) owning a VIP; the node's kernel owns its own address.
 // From the client namespace a raw AF_PACKET sender (bench/l2/client.ts) sends:
 //   1. 2,000 ARP requests to the berth VIP and 2,000 to the kernel's address, interleaved, one
-//      outstanding at a time: p50/p99 round trip each, and berth's ratio to the kernel;
+//      outstanding at a time: p50/p99 round trip each, and berth's ratio to the kernel; the same
+//      for IPv6 Neighbor Solicitations (berth VIP6 vs the node's IPv6 address);
 //   2. ARP requests to the VIP at increasing rates for one second each: the largest rate with zero
 //      unanswered requests (target: 10,000 req/s), plus the kernel at 10,000 req/s for reference.
 // Needs root. Usage: node --import tsx bench/l2/run.ts [--count 2000] [--rates 1000,2000,5000,10000,20000]
@@ -13,6 +14,7 @@ import { withLab } from '../../frr-lab/lab.ts';
 import { Responder } from '../../test/integration/l2/harness.ts';
 
 const VIP = '203.0.113.10';
+const VIP6 = '2001:db8:f00::10';
 
 function opt(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -38,6 +40,7 @@ interface RateStep {
 }
 interface ClientResult {
   readonly latency: { readonly berth: Summary; readonly kernel: Summary };
+  readonly latency6: { readonly berth: Summary; readonly kernel: Summary };
   readonly rates: readonly RateStep[];
   readonly kernelAt10k?: RateStep;
 }
@@ -50,31 +53,36 @@ await withLab({ prefix: 'bl2b', nodes: 1, client: true }, async (lab) => {
   const client = lab.client;
   if (node === undefined || client === undefined) throw new Error('lab without node or client');
   const responder = await Responder.start(lab, node, { burst: 1, interval: 1000, refresh: 0 });
-  const owned = await responder.own([{ vip: VIP }]);
+  const owned = await responder.own([{ vip: VIP }, { vip: VIP6 }]);
   if (owned.problems.length > 0) throw new Error(`cannot own ${VIP}: ${JSON.stringify(owned.problems)}`);
   const clientScript = fileURLToPath(new URL('./client.ts', import.meta.url));
   const res = await lab.exec(
     client,
-    ['node', '--import', 'tsx', clientScript, '--iface', client.iface, '--source', client.ipv4, '--berth', VIP, '--kernel', node.ipv4, '--count', count, '--rates', rates],
+    ['node', '--import', 'tsx', clientScript, '--iface', client.iface, '--source', client.ipv4, '--berth', VIP, '--kernel', node.ipv4, '--source6', client.ipv6, '--berth6', VIP6, '--kernel6', node.ipv6, '--count', count, '--rates', rates],
     { timeoutMs: 600_000 },
   );
   const r = JSON.parse(res.stdout.trim().split('\n').pop() ?? '{}') as ClientResult;
   const stats = await responder.stats();
   await responder.stop();
 
-  const { berth, kernel } = r.latency;
   const f = (x: number): string => x.toFixed(1).padStart(8);
   console.log(`berth layer 2 benchmark (${new Date().toISOString()}, node ${process.version}, ${count} requests each, interleaved)`);
-  console.log('');
-  console.log('ARP round trip from the client namespace (µs, raw AF_PACKET sender, one request outstanding)');
-  console.log('               answered  lost       p50       p99      mean       max');
-  for (const [name, s] of [
-    ['berth (VIP)', berth],
-    ['kernel (node IP)', kernel],
+  for (const [title, lat] of [
+    ['ARP', r.latency],
+    ['NDP (NS -> NA)', r.latency6],
   ] as const) {
-    console.log(`${name.padEnd(16)} ${String(s.answered).padStart(6)} ${String(s.lost).padStart(5)} ${f(s.p50_us)}  ${f(s.p99_us)}  ${f(s.mean_us)}  ${f(s.max_us)}`);
+    const { berth, kernel } = lat;
+    console.log('');
+    console.log(`${title} round trip from the client namespace (µs, raw AF_PACKET sender, one request outstanding)`);
+    console.log('               answered  lost       p50       p99      mean       max');
+    for (const [name, s] of [
+      ['berth (VIP)', berth],
+      ['kernel (node IP)', kernel],
+    ] as const) {
+      console.log(`${name.padEnd(16)} ${String(s.answered).padStart(6)} ${String(s.lost).padStart(5)} ${f(s.p50_us)}  ${f(s.p99_us)}  ${f(s.mean_us)}  ${f(s.max_us)}`);
+    }
+    console.log(`ratio berth/kernel: p50 ${(berth.p50_us / kernel.p50_us).toFixed(2)}x, p99 ${(berth.p99_us / kernel.p99_us).toFixed(2)}x`);
   }
-  console.log(`ratio berth/kernel: p50 ${(berth.p50_us / kernel.p50_us).toFixed(2)}x, p99 ${(berth.p99_us / kernel.p99_us).toFixed(2)}x`);
   console.log('');
   console.log('ARP requests to the berth VIP at a fixed rate for 1 s');
   console.log('   rate/s      sent   replies  unanswered  client-socket-drops');
@@ -88,5 +96,5 @@ await withLab({ prefix: 'bl2b', nodes: 1, client: true }, async (lab) => {
   const lossless = r.rates.filter((s) => s.unanswered === 0).map((s) => s.rate);
   const best = lossless.length === 0 ? 0 : Math.max(...lossless);
   console.log(`largest rate answered without loss: ${best}/s (target 10000/s: ${r.rates.some((s) => s.rate === 10_000 && s.unanswered === 0) ? 'met' : 'NOT met'})`);
-  console.log(`responder counters: arpReplies ${stats.arpReplies}, sendErrors ${stats.sendErrors}, drops ${JSON.stringify(stats.drops)}`);
+  console.log(`responder counters: arpReplies ${stats.arpReplies}, ndpReplies ${stats.ndpReplies}, sendErrors ${stats.sendErrors}, drops ${JSON.stringify(stats.drops)}`);
 });
