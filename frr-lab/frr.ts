@@ -44,6 +44,14 @@ export interface FrrInstance {
   stop(): Promise<void>;
 }
 
+/** The installed FRR version, e.g. '8.4.4' (from `bgpd --version`), for tests that depend on a feature. */
+export async function frrVersion(): Promise<string> {
+  const r = await run([`${FRR_BIN_DIR}/bgpd`, '--version'], { check: false }).catch(() => undefined);
+  const m = /version\s+(\S+)/.exec(r?.stdout ?? '');
+  if (r?.code !== 0 || m?.[1] === undefined) throw new LabError(`cannot read the FRR version from ${FRR_BIN_DIR}/bgpd --version: install Debian package frr`);
+  return m[1];
+}
+
 export function frrPaths(name: string): { confDir: string; runDir: string } {
   return { confDir: `/etc/frr/${name}`, runDir: `/var/run/frr/${name}` };
 }

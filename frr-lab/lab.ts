@@ -14,7 +14,7 @@ export { LabError } from './run.ts';
 export type { RunResult, RunOptions } from './run.ts';
 export { LAN, UPSTREAM, VIP_RANGES, type HostPlan, type LabPlan } from './plan.ts';
 export { routerConfig, type RouterConfigOptions } from './router-config.ts';
-export { FrrDaemon, type FrrInstance } from './frr.ts';
+export { FrrDaemon, frrVersion, type FrrInstance } from './frr.ts';
 
 export interface RouterOptions {
   /** The router's AS number (default 64512). */

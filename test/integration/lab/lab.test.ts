@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
-import { createLab, withLab, sweepLabs, LabError, type Lab } from '../../../frr-lab/lab.ts';
+import { createLab, withLab, sweepLabs, frrVersion, LabError, type Lab } from '../../../frr-lab/lab.ts';
 import { run, alive } from '../../../frr-lab/run.ts';
 
 async function namespacesWith(prefix: string): Promise<string[]> {
@@ -48,7 +48,9 @@ test('a lab with 2 nodes, router, client and external client: pings, FRR, routes
     // Router: forwarding + ECMP hashing on, FRR instance answering.
     assert.equal((await lab.exec('router', ['sysctl', '-n', 'net.ipv4.fib_multipath_hash_policy'])).stdout.trim(), '1');
     assert.equal((await lab.exec('router', ['sysctl', '-n', 'net.ipv6.conf.all.forwarding'])).stdout.trim(), '1');
-    assert.match(await lab.vtysh('show version'), /FRRouting/);
+    const version = await frrVersion();
+    assert.match(version, /^\d+\.\d+/);
+    assert.match(await lab.vtysh('show version'), new RegExp(`FRRouting ${version.replaceAll('.', '\\.')}`));
     const bgp = await lab.vtyshJson<{ ipv4Unicast?: { as?: number } }>('show bgp summary json');
     assert.ok(typeof bgp === 'object' && bgp !== null);
     assert.match(await lab.vtysh('show running-config'), /router bgp 64512/);
