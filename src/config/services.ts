@@ -190,7 +190,7 @@ export function translateService(svc: V1Service, namespaces: readonly V1Namespac
   // (manifests that were never applied have no cluster IP).
   const policyText = spec.ipFamilyPolicy ?? IPFamilyPolicy.SingleStack;
   const policies: readonly string[] = Object.values(IPFamilyPolicy);
-  if (!policies.includes(policyText)) report('spec.ipFamilyPolicy', `must be one of ${policies.join(', ')}, got "${policyText}"`);
+  if (typeof policyText !== 'string' || !policies.includes(policyText)) report('spec.ipFamilyPolicy', `must be one of ${policies.join(', ')}, got ${JSON.stringify(policyText)}`);
   const ipFamilyPolicy = policyText as IPFamilyPolicy;
   const clusterIPs = listOf(spec.clusterIPs ?? (spec.clusterIP === undefined ? [] : [spec.clusterIP])).filter((c): c is string => typeof c === 'string' && c !== '' && c !== 'None');
   let ipFamilies: Family[] = clusterIPs.map(familyOf).filter((f): f is Family => f !== undefined);
@@ -206,13 +206,13 @@ export function translateService(svc: V1Service, namespaces: readonly V1Namespac
   listOf(spec.ports).forEach((raw, i) => {
     const p = (typeof raw === 'object' && raw !== null ? raw : {}) as { readonly protocol?: unknown; readonly port?: unknown };
     const proto = p.protocol ?? PortProtocol.TCP;
-    if (typeof proto !== 'string' || !protocols.includes(proto)) report(`spec.ports[${i}].protocol`, `must be TCP, UDP or SCTP, got "${String(proto)}"`);
+    if (typeof proto !== 'string' || !protocols.includes(proto)) report(`spec.ports[${i}].protocol`, `must be TCP, UDP or SCTP, got ${JSON.stringify(proto)}`);
     else if (typeof p.port !== 'number' || !Number.isInteger(p.port) || p.port < 1 || p.port > 65535) report(`spec.ports[${i}].port`, `must be a port number 1..65535, got ${JSON.stringify(p.port)}`);
     else ports.push({ protocol: proto as PortProtocol, port: p.port });
   });
   const etpText = spec.externalTrafficPolicy ?? TrafficPolicy.Cluster;
   const etp = etpText === 'Local' ? TrafficPolicy.Local : etpText === 'Cluster' ? TrafficPolicy.Cluster : undefined;
-  if (etp === undefined) report('spec.externalTrafficPolicy', `must be Cluster or Local, got "${etpText}"`);
+  if (etp === undefined) report('spec.externalTrafficPolicy', `must be Cluster or Local, got ${JSON.stringify(etpText)}`);
 
   const selector = stringMap(spec.selector, 'spec.selector', report);
   if (problems.length > 0 || etp === undefined) return { kind: 'invalid', ref, problems };

@@ -82,7 +82,7 @@ test('property: compile and check never throw; every problem names an object and
       // Recompiling with its own store changes nothing.
       assert.deepEqual(compile(s, r.store).config, r.config);
     }),
-    { numRuns: 300 },
+    { numRuns: 1000 },
   );
 });
 
