@@ -172,3 +172,56 @@ describe('workloads', () => {
     assert.match(refused.stderr, /violates PodSecurity "baseline:latest": .*host namespaces/);
   });
 });
+
+describe('real requests with the service accounts\' own tokens', () => {
+  const as = async (sa: string): Promise<string> => api().serviceAccountKubeconfig('berth-system', sa);
+
+  test('the controller writes Service status but not the Service', async () => {
+    await api().kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '-l', 'app.kubernetes.io/part-of=berth']);
+    await api().kubectlOk(['create', 'service', 'loadbalancer', 'web', '--tcp=80:8080', '-n', 'default']);
+    const kubeconfig = await as('berth-controller');
+    const status = { status: { loadBalancer: { ingress: [{ ip: '203.0.113.10' }] } } };
+    await api().kubectlOk(['patch', 'service', 'web', '-n', 'default', '--subresource=status', '--type=merge', '-p', JSON.stringify(status)],
+      { kubeconfig });
+    const ip = await api().kubectlOk(['get', 'service', 'web', '-n', 'default', '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}']);
+    assert.equal(ip, '203.0.113.10');
+    const spec = await api().kubectl(['label', 'service', 'web', '-n', 'default', 'x=y'], { kubeconfig });
+    assert.notEqual(spec.code, 0);
+    assert.match(spec.stderr, /forbidden: User "system:serviceaccount:berth-system:berth-controller" cannot patch resource "services"/);
+  });
+
+  test('the controller holds its Lease and nobody else\'s', async () => {
+    const kubeconfig = await as('berth-controller');
+    const lease = (name: string): string => JSON.stringify({
+      apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace: 'berth-system' },
+      spec: { holderIdentity: 'berth-controller-0', leaseDurationSeconds: 15 },
+    });
+    await api().kubectlOk(['create', '-f', '-'], { stdin: lease('berth-controller'), kubeconfig });
+    await api().kubectlOk(['patch', 'lease', 'berth-controller', '-n', 'berth-system', '--type=merge', '-p', '{"spec":{"holderIdentity":"berth-controller-1"}}'],
+      { kubeconfig });
+    await api().kubectlOk(['create', '-f', '-'], { stdin: lease('kube-scheduler') });
+    const other = await api().kubectl(['patch', 'lease', 'kube-scheduler', '-n', 'berth-system', '--type=merge', '-p', '{"spec":{"holderIdentity":"x"}}'],
+      { kubeconfig });
+    assert.notEqual(other.code, 0);
+    assert.match(other.stderr, /cannot (get|patch) resource "leases"/);
+  });
+
+  test('the speaker writes its status objects in berth-system only, and reads Secrets there only', async () => {
+    const kubeconfig = await as('berth-speaker');
+    const l2status = (namespace: string): string => JSON.stringify({
+      apiVersion: 'metallb.io/v1beta1', kind: 'ServiceL2Status', metadata: { generateName: 'l2-', namespace },
+    });
+    const created = await api().kubectlOk(['create', '-f', '-', '-o', 'name'], { stdin: l2status('berth-system'), kubeconfig });
+    assert.match(created, /^servicel2status\.metallb\.io\/l2-/);
+    const elsewhere = await api().kubectl(['create', '-f', '-'], { stdin: l2status('default'), kubeconfig });
+    assert.notEqual(elsewhere.code, 0);
+    assert.match(elsewhere.stderr, /cannot create resource "servicel2statuses"/);
+
+    await api().kubectlOk(['create', 'secret', 'generic', 'peer-password', '-n', 'berth-system', '--type=kubernetes.io/basic-auth', '--from-literal=password=s3cret']);
+    await api().kubectlOk(['create', 'secret', 'generic', 'elsewhere', '-n', 'kube-system', '--from-literal=password=x']);
+    await api().kubectlOk(['get', 'secret', 'peer-password', '-n', 'berth-system'], { kubeconfig });
+    const foreign = await api().kubectl(['get', 'secret', 'elsewhere', '-n', 'kube-system'], { kubeconfig });
+    assert.notEqual(foreign.code, 0);
+    assert.match(foreign.stderr, /cannot get resource "secrets" in API group "" in the namespace "kube-system"/);
+  });
+});

@@ -90,6 +90,19 @@ describe('a running API server', () => {
     assert.notEqual(secrets.code, 0, 'the binding must grant namespaces only');
   });
 
+  test('serviceAccountKubeconfig() authenticates as the ServiceAccount with a real token', async () => {
+    await api().kubectlOk(['create', 'serviceaccount', 'probe', '-n', 'default']);
+    const path = await api().serviceAccountKubeconfig('default', 'probe');
+    const who = JSON.parse(await api().kubectlOk(['auth', 'whoami', '-o', 'json'], { kubeconfig: path })) as {
+      status: { userInfo: { username: string; groups: string[] } };
+    };
+    assert.equal(who.status.userInfo.username, 'system:serviceaccount:default:probe');
+    assert.ok(who.status.userInfo.groups.includes('system:serviceaccounts:default'));
+    const kc = new KubeConfig();
+    kc.loadFromFile(path);
+    await assert.rejects(kc.makeApiClient(CoreV1Api).listNamespace(), /403|forbidden/i, 'a bare ServiceAccount may not list namespaces');
+  });
+
   test('Services get cluster IPs from the documentation range', async () => {
     const ip = await api().kubectlOk(['get', 'service', 'kubernetes', '-n', 'default', '-o', 'jsonpath={.spec.clusterIP}']);
     assert.equal(serviceClusterIpRange, '198.51.100.0/24');

@@ -26,6 +26,8 @@ export interface KubectlOptions {
   readonly stdin?: string;
   /** Whose kubeconfig to use; default admin. */
   readonly user?: User;
+  /** A kubeconfig file to use instead (e.g. from serviceAccountKubeconfig()); wins over `user`. */
+  readonly kubeconfig?: string;
   readonly timeoutMs?: number;
 }
 
@@ -81,6 +83,11 @@ export interface ApiServer {
   kubectl(args: readonly string[], opts?: KubectlOptions): Promise<KubectlResult>;
   /** Runs kubectl and returns stdout; throws KubectlError (with stderr) on a non-zero exit. */
   kubectlOk(args: readonly string[], opts?: KubectlOptions): Promise<string>;
+  /**
+   * Writes a kubeconfig holding a real token of an existing ServiceAccount (TokenRequest API, one hour),
+   * so code under test runs with exactly that account's RBAC; returns its path.
+   */
+  serviceAccountKubeconfig(namespace: string, name: string): Promise<string>;
   /** Stops kube-apiserver only and starts it again on the same etcd and port; resolves once /readyz is ok. */
   restart(): Promise<void>;
   /** Stops kube-apiserver and etcd (by PID) and removes the temp dir. Idempotent. */
@@ -303,7 +310,12 @@ async function startOnce(assets: Assets, opts: StartApiServerOptions): Promise<A
     await writeFile(limitedKubeconfigPath, kubeconfig(url, caPem, users.limited.name, limitedToken), { mode: 0o600 });
 
     const kubectl = (args: readonly string[], o: KubectlOptions = {}): Promise<KubectlResult> =>
-      runKubectl(assets.kubectl, o.user === 'limited' ? limitedKubeconfigPath : kubeconfigPath, args, o);
+      runKubectl(assets.kubectl, o.kubeconfig ?? (o.user === 'limited' ? limitedKubeconfigPath : kubeconfigPath), args, o);
+    const kubectlOk = async (args: readonly string[], o: KubectlOptions = {}): Promise<string> => {
+      const res = await kubectl(args, o);
+      if (res.code !== 0) throw new KubectlError(args, res);
+      return res.stdout;
+    };
 
     return {
       url,
@@ -320,10 +332,13 @@ async function startOnce(assets: Assets, opts: StartApiServerOptions): Promise<A
       etcdLogPath,
       apiserverPid: () => (apiserver !== undefined && !apiserver.hasExited() ? apiserver.pid : undefined),
       kubectl,
-      kubectlOk: async (args, o = {}) => {
-        const res = await kubectl(args, o);
-        if (res.code !== 0) throw new KubectlError(args, res);
-        return res.stdout;
+      kubectlOk,
+      serviceAccountKubeconfig: async (namespace, name) => {
+        const token = (await kubectlOk(['create', 'token', name, '-n', namespace, '--duration=1h'])).trim();
+        const user = `system:serviceaccount:${namespace}:${name}`;
+        const path = join(dir, `sa-${namespace}-${name}.kubeconfig`);
+        await writeFile(path, kubeconfig(url, caPem, user, token), { mode: 0o600 });
+        return path;
       },
       restart: async () => {
         if (stopped) throw new Error('restart() after stop()');
