@@ -42,6 +42,8 @@ function writeSegments(w: Writer, segments: readonly AsPathSegment[], asnOctets:
   }
 }
 
+// RFC 7606 §7.2 also makes confederation segments from an external peer treat-as-withdraw; the codec
+// does not know the peer type, so the session applies that rule.
 export const asPath: AttributeDescriptor<'AS_PATH'> = {
   kind: 'AS_PATH',
   typeCode: ATTR_TYPE.AS_PATH,

@@ -169,7 +169,7 @@ function updateArb(ctx: CodecContext): fc.Arbitrary<Message> {
       nlri: fc.array(prefixArb('ipv4'), { maxLength: 20 }),
       origin: fc.constantFrom(0 as const, 1 as const, 2 as const),
       segments: segmentsArb(asMax),
-      nextHop: ipv4,
+      nextHop: ipv4.filter((a) => a !== '0.0.0.0' && Number(a.split('.')[0]) < 224), // unicast (RFC 7606 §7.3)
       rest: optionalAttrsArb(ctx),
     })
     .map(({ withdrawn, nlri, origin, segments, nextHop, rest }) => ({

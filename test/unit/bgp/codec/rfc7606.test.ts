@@ -54,6 +54,8 @@ const ROWS: readonly Row[] = [
   { name: 'AS_PATH single octet left over', attrs: [ORIGIN, '4002070201fa56ea0102', NEXT_HOP], action: 'treat-as-withdraw', typeCode: 2, subcode: 11 },
   // §7.3 NEXT_HOP
   { name: 'NEXT_HOP length 5', attrs: [ORIGIN, AS_PATH, '400305c000020100'], action: 'treat-as-withdraw', typeCode: 3, subcode: 5 },
+  { name: 'NEXT_HOP 0.0.0.0', attrs: [ORIGIN, AS_PATH, '40030400000000'], action: 'treat-as-withdraw', typeCode: 3, subcode: 8 },
+  { name: 'NEXT_HOP multicast 224.0.0.5', attrs: [ORIGIN, AS_PATH, '400304e0000005'], action: 'treat-as-withdraw', typeCode: 3, subcode: 8 },
   // §7.4 MED, §7.5 LOCAL_PREF
   { name: 'MED length 3', attrs: [ORIGIN, AS_PATH, NEXT_HOP, '800403000001'], action: 'treat-as-withdraw', typeCode: 4, subcode: 5 },
   { name: 'LOCAL_PREF length 0', attrs: [ORIGIN, AS_PATH, NEXT_HOP, '400500'], action: 'treat-as-withdraw', typeCode: 5, subcode: 5 },
