@@ -92,3 +92,28 @@ test('avoidBuggyIPs skips .0 and .255 of every /24, also inside a range (metallb
     ],
   );
 });
+
+test('metallb.md §3.2 example (issue #483): 192.168.10.0/23 starts at .1, the middle .255/.0 are ordinary', () => {
+  runScenario(
+    [pool('p', ['192.168.10.0/23'])],
+    [
+      { desc: 'first automatic address', allocate: req('ns/a'), want: { ips: ['192.168.10.1'] } },
+      { desc: 'middle .255 by request', allocate: req('ns/b', { ips: ['192.168.10.254'] }), want: { ips: ['192.168.10.254'] } },
+      { desc: 'the next automatic ones jump the requested address', allocate: req('ns/c'), want: { ips: ['192.168.10.2'] } },
+      {
+        desc: 'the /23 middle addresses are handed out automatically in turn',
+        check: (al) => {
+          const got: string[] = [];
+          for (let i = 0; i < 253; i++) {
+            const res = al.allocate(req(`ns/f${i}`));
+            if (res.ok) got.push(res.assignment.ips.map((x) => x.value.toString()).join());
+          }
+          assert.ok(got.includes(ip('192.168.10.255').value.toString()));
+          assert.ok(got.includes(ip('192.168.11.0').value.toString()));
+          assert.ok(!got.includes(ip('192.168.10.254').value.toString()), 'requested address handed out twice');
+        },
+      },
+      { desc: 'the broadcast by request', allocate: req('ns/d', { ips: ['192.168.11.255'] }), want: { ips: ['192.168.11.255'] } },
+    ],
+  );
+});
