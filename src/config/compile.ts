@@ -6,7 +6,7 @@
 //   -> L2Advertisements -> BGPAdvertisements -> rules implied by Eips -> BGP peers (both dialects).
 // Within a step, settle.ts applies the last-good rule object by object.
 
-import type { BGPAdvertisement, BGPPeer, IPAddressPool } from './crds/metallb.ts';
+import type { BFDProfile, BGPAdvertisement, BGPPeer, IPAddressPool } from './crds/metallb.ts';
 import type { Eip, OpenELBBgpPeer } from './crds/openelb.ts';
 import type { BgpAdvertisementRule, BgpPeerConfig, BgpSpeakerConfig, Config, L2Rule, PoolConfig } from './model.ts';
 import { attemptBGPAdvertisement, attemptL2Advertisement, bgpAdvRef, l2AdvRef, nodeSetsDisjoint, AggregationDefaults, type AcceptedBgpAdv, type NodeInfo } from './metallb/advertisements.ts';
@@ -17,7 +17,8 @@ import { attemptIPAddressPool, poolRef } from './metallb/pool.ts';
 import { attemptBgpConf, bgpConfRef, BGPCONF_NAME } from './openelb/bgpconf.ts';
 import { openelbPeerRef, attemptOpenELBBgpPeer } from './openelb/bgppeer.ts';
 import { attemptEip, eipRef } from './openelb/eip.ts';
-import { describeRef, makeProblem, sortProblems, type Problem } from './problems.ts';
+import { describeRef, makeProblem, objectKey, sortProblems, type Problem } from './problems.ts';
+import { isRecord } from './read.ts';
 import { newSettleState, settle, stableJSON, emptyStore, ObjectState, type Attempt, type LastGoodStore, type ObjectStatus, type SettleState } from './settle.ts';
 import type { Snapshot } from './snapshot.ts';
 
@@ -51,7 +52,9 @@ export function compile(input: Snapshot, previous: LastGoodStore = emptyStore, o
     snapshot.communities.map((raw) => ({ raw, ref: communityRef(raw) })),
     (raw, prev, accepted) => attemptCommunity(raw, prev, accepted),
   );
-  const bfdProfiles = settle(state, snapshot.bfdProfiles.map((raw) => ({ raw, ref: bfdRef(raw) })), (raw) => attemptBfdProfile(raw));
+  const bfdProfiles = settle(state, [...snapshot.bfdProfiles, ...deletedButUsedBfdProfiles(snapshot, previous, state)].map((raw) => ({ raw, ref: bfdRef(raw) })), (raw) =>
+    attemptBfdProfile(raw),
+  );
 
   type PoolRaw = IPAddressPool | Eip;
   const poolItems = [
@@ -98,6 +101,29 @@ export function compile(input: Snapshot, previous: LastGoodStore = emptyStore, o
     bgpSpeaker,
   };
   return { config, problems: sortProblems(state.problems), statuses: state.statuses, store: { objects: state.next } };
+}
+
+/**
+ * reference/metallb.md §1.6: deleting a BFDProfile that a BGPPeer still uses is denied. A compile cannot
+ * deny a deletion, so the last valid version stays in force while a BGPPeer names it, with a problem.
+ */
+function deletedButUsedBfdProfiles(snapshot: Snapshot, previous: LastGoodStore, state: SettleState): BFDProfile[] {
+  const present = new Set(snapshot.bfdProfiles.map((b) => objectKey(bfdRef(b))));
+  const users = new Map<string, string[]>();
+  for (const p of snapshot.bgpPeers) {
+    const name = isRecord(p.spec) ? p.spec['bfdProfile'] : undefined;
+    if (typeof name === 'string' && name !== '') users.set(name, [...(users.get(name) ?? []), describeRef(bgpPeerRef(p))]);
+  }
+  const out: BFDProfile[] = [];
+  for (const [key, raw] of previous.objects) {
+    if (!key.startsWith('BFDProfile/') || present.has(key)) continue;
+    const profile = raw as BFDProfile;
+    const using = users.get(profile.metadata?.name ?? '');
+    if (using === undefined) continue;
+    out.push(profile);
+    state.problems.push(makeProblem(bfdRef(profile), undefined, `deleted while ${using.join(', ')} still use it: it stays in force until no BGPPeer names it`));
+  }
+  return out;
 }
 
 /** Drops metallb.io objects outside the MetalLB namespace, each with a problem. */
