@@ -2,7 +2,7 @@
 // it out. No I/O. Receive path: Ethernet -> EtherType 0x86dd -> IPv6 -> Next Header ICMPv6 -> checksum
 // -> Neighbor Solicitation -> validation (RFC 4861 §7.1.1) -> ownership of the target on this
 // interface -> advertisement (RFC 4861 §7.2.4).
-import { EtherType, IpProtocol, NDP_HOP_LIMIT } from './constants.ts';
+import { EtherType, Icmpv6Type, IpProtocol, NDP_HOP_LIMIT, Size } from './constants.ts';
 import { L2CodecError, L2ErrorCode } from './errors.ts';
 import {
   IPV6_ALL_NODES,
@@ -73,6 +73,12 @@ export function respondNdp(raw: Buffer, ctx: NdpResponderContext): NdpVerdict {
   if (eth.destination !== ctx.mac && !isMulticastMac(eth.destination)) {
     return drop(NdpDropReason.notForUs, eth.destination);
   }
+  // Cheap checks on raw octets first: the socket sees every IPv6 frame the node receives, and most are
+  // not ICMPv6 (RFC 8200 §3: version in the first nibble, Next Header at offset 6).
+  const p = eth.payload;
+  if (p.length >= Size.ipv6Header && p[0] !== undefined && p[0] >> 4 === 6 && p[6] !== IpProtocol.icmpv6) {
+    return drop(NdpDropReason.notIcmpv6, String(p[6]));
+  }
   let ip: Ipv6Packet;
   try {
     ip = decodeIpv6(eth.payload);
@@ -82,6 +88,8 @@ export function respondNdp(raw: Buffer, ctx: NdpResponderContext): NdpVerdict {
   }
   const { header } = ip;
   if (header.nextHeader !== IpProtocol.icmpv6) return drop(NdpDropReason.notIcmpv6, String(header.nextHeader));
+  // Other ICMPv6 messages (MLD, RA, echo...) are dropped before the checksum is computed.
+  if (ip.payload[0] !== Icmpv6Type.neighborSolicitation) return drop(NdpDropReason.notSolicitation, `type ${String(ip.payload[0])}`);
   let decoded: DecodedNdp;
   try {
     decoded = decodeNdp(ip.payload, header);
