@@ -210,6 +210,7 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
   const spawned = new Set<SpawnedProcess>();
   const extraFrr: FrrInstance[] = [];
   let frr: FrrInstance | undefined;
+  let router: LabRouter | undefined;
   let destroyed: Promise<void> | undefined;
 
   const hosts = [plan.router, ...plan.nodes, plan.client, plan.externalClient].filter((h): h is HostPlan => h !== undefined);
@@ -246,7 +247,9 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
     plan,
     workDir,
     nodes: plan.nodes,
-    router: undefined,
+    get router() {
+      return router;
+    },
     client: plan.client,
     externalClient: plan.externalClient,
     namespaces: made,
@@ -394,7 +397,6 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
       await run(['ip', '-n', plan.client.ns, '-6', 'route', 'add', VIP_RANGES.v6, 'dev', plan.client.iface]);
     }
 
-    let router: LabRouter | undefined;
     if (r !== undefined && routerOpts !== undefined) {
       const asn = routerOpts.asn ?? 64512;
       const ids = await run(['id', '-u', 'frr']);
@@ -414,7 +416,6 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
         upstream: up === undefined ? undefined : { iface: up.routerIface, ipv4: up.routerIpv4, ipv6: up.routerIpv6 },
       };
     }
-    (lab as { router: LabRouter | undefined }).router = router;
     await waitLinksUp(lab, hosts);
   } catch (err) {
     await destroy().catch(() => undefined);
