@@ -153,6 +153,23 @@ test('berth speaker from manifests: BGP with ECMP to FRR, L2 election, failover,
           assert.deepEqual(macs, [macOf('node2'), macOf('node2')]);
         });
 
+        await t.test('an L2 loser that is still alive stops answering at once (MetalLB seed moved to node3)', async () => {
+          const moved = config().map((d) => d.replace('kubernetes.io/hostname: node2', 'kubernetes.io/hostname: node3'));
+          dir.write('config.yaml', moved);
+          await waitFor('node3 answering for the seed VIP', 20_000, async () => ((await arping(lab, SEED, 1))[0] === macOf('node3') ? true : undefined), logs);
+          assert.deepEqual(await arping(lab, SEED, 3), [macOf('node3'), macOf('node3'), macOf('node3')]);
+          dir.write('config.yaml', config());
+          await waitFor('node2 answering again', 20_000, async () => ((await arping(lab, SEED, 1))[0] === macOf('node2') ? true : undefined), logs);
+        });
+
+        await t.test('next hops follow the Node list: a dropped Node withdraws, a re-added one announces again', async () => {
+          const all = lab.nodes.map((n) => n.ipv4).sort();
+          dir.write('nodes.yaml', lab.nodes.filter((n) => n.name !== 'node3').map((n) => nodeDoc(n, n.name === 'node1' ? { annotations: { 'layer2.porter.kubesphere.io/v1alpha1': n.ipv4 } } : {})));
+          await waitFor(`${BGP_A}/32 without node3`, 20_000, async () => ((await nextHops(lab, 'ipv4', `${BGP_A}/32`)).join() === all.filter((ip) => ip !== byName('node3').ipv4).join() ? true : undefined), logs);
+          dir.write('nodes.yaml', lab.nodes.map((n) => nodeDoc(n, n.name === 'node1' ? { annotations: { 'layer2.porter.kubesphere.io/v1alpha1': n.ipv4 } } : {})));
+          await waitFor(`${BGP_A}/32 with node3 again`, 20_000, async () => ((await nextHops(lab, 'ipv4', `${BGP_A}/32`)).join() === all.join() ? true : undefined), logs);
+        });
+
         await t.test('removing a Service from the manifests withdraws its prefix', async () => {
           dir.write('services.yaml', services({ withB: false }));
           await waitFor(`${BGP_B}/32 withdrawn`, 30_000, async () => ((await frrPaths(lab, 'ipv4', `${BGP_B}/32`)).length === 0 ? true : undefined), logs);
