@@ -4,6 +4,7 @@
 // and the speaker Pod passes Pod Security admission in berth-system but would not in a baseline namespace.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startApiServer, type ApiServer } from './harness/index.ts';
 import { field, getJson, repoRoot, type Json, type JsonObject } from './helpers.ts';
@@ -122,6 +123,17 @@ function container(workload: JsonObject): JsonObject {
 }
 
 describe('workloads', () => {
+  test('kubectl apply -k installs every CRD of deploy/crds', async () => {
+    const files = readdirSync(join(repoRoot, 'deploy/crds')).filter((f) => f.endsWith('.yaml'));
+    const crds = await getJson(api(), ['crd', '-l', 'app.kubernetes.io/part-of=berth']);
+    const names = (crds['items'] as readonly JsonObject[]).map((c) => String(field(c, 'metadata', 'name')));
+    assert.equal(names.length, files.length, `installed: ${names.join(', ')}; files: ${files.join(', ')}`);
+    for (const f of files) {
+      const [group, plural] = f.replace(/\.yaml$/, '').split('_');
+      assert.ok(names.includes(`${plural ?? ''}.${group ?? ''}`), `${f} not installed by the kustomization`);
+    }
+  });
+
   test('the namespace, service accounts and both workloads exist', async () => {
     const ns = await getJson(api(), ['namespace', 'berth-system']);
     assert.equal(field(ns, 'metadata', 'labels', 'pod-security.kubernetes.io/enforce'), 'privileged');
