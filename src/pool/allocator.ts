@@ -4,7 +4,7 @@
 // State (all in memory, grows with allocations, never with pool size):
 //   used[family]   IntervalSet of addresses in use       -> free-address search without scanning
 //   ips[family]    address -> {pool, sharing key, backend key, holders [service, ports, dialect]}
-//   services       service -> {request, assignment}
+//   services       service -> assignment {service, pool, ips}
 //   sharing        sharing key -> ips carrying it         -> sharers find each other without scanning
 //   pools          name -> {spec, ranges per family, next-fit cursor per family, IPs in use}
 //                  (the cursor makes a freed address wait a full lap)
@@ -64,7 +64,7 @@ interface IPState {
   pool: PoolState;
   sharingKey: string;
   backendKey: string;
-  /** One holder (the common case, stored without an array) or several when shared; never empty. */
+  /** One holder (the common case, stored without an array) or several when shared; empty only inside #commit. */
   holders: Holder | readonly Holder[];
   /** Counted in the pool's eligibleInUse (automatic allocation could have handed it out). */
   eligible: boolean;
@@ -723,8 +723,7 @@ export class Allocator {
       const map = this.#ips[ip.family];
       let st = map.get(ip.value);
       if (st === undefined) {
-        st = { ip, pool, sharingKey: key, backendKey: req.backendKey, holders: [], eligible: false };
-        // holders is filled just below
+        st = { ip, pool, sharingKey: key, backendKey: req.backendKey, holders: [], eligible: false }; // holder set below
         map.set(ip.value, st);
         this.#used[ip.family].add(ip.value);
         this.#count(st, 1);
@@ -758,7 +757,7 @@ export class Allocator {
       const next = mine === undefined ? [...current, holder] : current.map((h) => (h === mine ? holder : h));
       st.holders = next.length === 1 ? holder : next;
     }
-    // `ips` is not copied: it is readonly, and sharing it with status/restore input saves memory at scale
+    // `ips` is kept, not copied (readonly): sharing the caller's array saves memory at 100k Services
     const assignment: Assignment = { service: req.service, pool: pool.spec.name, ips };
     this.#services.set(req.service, assignment);
     return assignment;

@@ -190,7 +190,7 @@ export interface AllocationRequest {
 export interface Assignment {
   readonly service: ServiceKey;
   readonly pool: string;
-  /** Primary family first when dual. */
+  /** Primary family first when dual. May be the very array the caller passed in (never mutated). */
   readonly ips: readonly IPAddress[];
 }
 
