@@ -3,6 +3,7 @@
 // none), then every problem. Exit 0 when every object is valid, 1 when any is invalid, 2 for bad usage.
 
 import { checkSnapshot, type CheckReport } from '../config/check.ts';
+import type { AnnouncementLine } from '../config/describe.ts';
 import { loadManifests, type ManifestResult } from '../config/manifests.ts';
 import { objectKey, type Problem } from '../config/problems.ts';
 
@@ -87,9 +88,9 @@ export async function runCheck(argv: readonly string[]): Promise<number> {
     ...(args.lbClass === undefined ? {} : { loadBalancerClass: args.lbClass }),
     ...(args.namespace === undefined ? {} : { metallbNamespace: args.namespace }),
   };
-  const { report } = checkSnapshot(loaded.snapshot, opts, loaded.problems);
+  const { report, announcements } = checkSnapshot(loaded.snapshot, opts, loaded.problems);
   const withOrigins: CheckReport = { services: report.services, problems: report.problems.map((p) => locate(p, loaded)) };
-  process.stdout.write(args.output === 'json' ? `${JSON.stringify(withOrigins, null, 2)}\n` : renderTable(withOrigins, loaded));
+  process.stdout.write(args.output === 'json' ? `${JSON.stringify(withOrigins, null, 2)}\n` : renderTable(withOrigins, loaded, announcements));
   return withOrigins.problems.length > 0 ? 1 : 0;
 }
 
@@ -109,7 +110,7 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
-function renderTable(report: CheckReport, loaded: ManifestResult): string {
+function renderTable(report: CheckReport, loaded: ManifestResult, announcements: ReadonlyMap<string, readonly AnnouncementLine[]>): string {
   let out = '';
   if (report.services.length === 0) out += 'No LoadBalancer Services.\n';
   else {
@@ -117,6 +118,13 @@ function renderTable(report: CheckReport, loaded: ManifestResult): string {
       ['SERVICE', 'IPS', 'POOL', 'MODES', 'NOTE'],
       report.services.map((s) => [`${s.namespace}/${s.name}`, s.ips.length > 0 ? s.ips.join(',') : '-', s.pool ?? '-', s.modes.length > 0 ? s.modes.join('+') : '-', s.reason ?? '']),
     );
+  }
+  const lines = [...announcements.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .flatMap(([svc, list]) => list.map((a) => [svc, a.mode, a.what, a.how]));
+  if (lines.length > 0) {
+    out += '\nAnnouncements:\n';
+    out += table(['SERVICE', 'MODE', 'PREFIX/ADDRESS', 'TO/FROM'], lines);
   }
   if (loaded.ignored.length > 0) {
     out += `\nIgnored (berth does not read these kinds): ${loaded.ignored.map((o) => `${o.kind} ${o.namespace === undefined ? '' : `${o.namespace}/`}${o.name}`).join(', ')}\n`;

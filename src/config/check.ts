@@ -5,6 +5,7 @@
 import { Allocator } from '../pool/allocator.ts';
 import { formatIP, type AllocationResult, type ExistingAssignment } from '../pool/types.ts';
 import { compile, type CompileOptions, type CompileResult } from './compile.ts';
+import { describeAnnouncements, type AnnouncementLine } from './describe.ts';
 import { dispatch } from './dispatch.ts';
 import { allocateWithPorterFallback } from './porter.ts';
 import type { AnnounceMode } from './model.ts';
@@ -31,6 +32,8 @@ export interface CheckReport {
 export interface CheckResult {
   readonly report: CheckReport;
   readonly compiled: CompileResult;
+  /** Per announced Service (`namespace/name`): what goes on the wire, for people (not in the JSON). */
+  readonly announcements: ReadonlyMap<string, readonly AnnouncementLine[]>;
 }
 
 /** Runs compile + allocation + dispatch over a snapshot. `extraProblems` (e.g. manifest errors) are merged in. */
@@ -49,6 +52,7 @@ export function checkSnapshot(snapshot: Snapshot, opts: ServiceOptions & Compile
   }
 
   const services: ServiceReport[] = [];
+  const announcements = new Map<string, readonly AnnouncementLine[]>();
   const problems: Problem[] = [...extraProblems, ...compiled.problems];
   for (const t of translations) {
     const ns = t.kind === 'ours' ? (t.intent.ref.namespace ?? 'default') : (t.ref.namespace ?? 'default');
@@ -68,6 +72,7 @@ export function checkSnapshot(snapshot: Snapshot, opts: ServiceOptions & Compile
       continue;
     }
     const d = dispatch(config, { pool: res.assignment.pool, serviceProtocol: t.intent.protocol, serviceLabels: t.intent.labels, sharingKey: t.intent.request.sharingKey });
+    announcements.set(`${ns}/${name}`, describeAnnouncements(config, res.assignment.ips, d));
     services.push({
       namespace: ns,
       name,
@@ -78,5 +83,5 @@ export function checkSnapshot(snapshot: Snapshot, opts: ServiceOptions & Compile
     });
   }
   services.sort((a, b) => (`${a.namespace}/${a.name}` < `${b.namespace}/${b.name}` ? -1 : 1));
-  return { report: { services, problems: sortProblems(problems) }, compiled };
+  return { report: { services, problems: sortProblems(problems) }, compiled, announcements };
 }

@@ -131,6 +131,7 @@ test('berth check table output: aligned columns with a header, problems listed',
   assert.equal(lines[0]?.indexOf('IPS'), lines[1]?.indexOf('192.168.10.1'), 'IPS column aligned');
   assert.equal(lines[0]?.indexOf('POOL'), lines[1]?.indexOf('bgp-pool'), 'POOL column aligned');
   assert.match(ok.stdout, /No problems\./);
+  assert.match(ok.stdout, /Announcements:\nSERVICE\s+MODE\s+PREFIX\/ADDRESS\s+TO\/FROM\ndefault\/metallb-demo\s+bgp\s+192\.168\.10\.1\/32\s+peers test; nodes all\n/);
   const bad = berth('--manifests', 'examples/broken/openelb');
   assert.equal(bad.status, 1);
   assert.match(bad.stdout, /6 problems:\nKIND\s+OBJECT\s+FIELD\s+PROBLEM\n/);

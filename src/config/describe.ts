@@ -1,0 +1,62 @@
+// Presentation for people (the `berth check` table): what a dispatched VIP becomes on the wire. Kept
+// apart from the model and the rules; nothing here decides anything.
+
+import { hostMask } from '../pool/address.ts';
+import { formatIP, type IPAddress, type LabelSelector } from '../pool/types.ts';
+import { formatCommunity } from './community.ts';
+import type { Dispatch } from './dispatch.ts';
+import type { BgpAdvertisementRule, Config, L2Interface, L2Rule } from './model.ts';
+
+export interface AnnouncementLine {
+  readonly mode: 'l2' | 'bgp';
+  /** BGP: the prefix announced; L2: the address answered for. */
+  readonly what: string;
+  /** Where it goes: peers and attributes, or nodes and interfaces. */
+  readonly how: string;
+}
+
+export function formatSelector(s: LabelSelector): string {
+  const parts = [
+    ...Object.entries(s.matchLabels).map(([k, v]) => `${k}=${v}`),
+    ...s.matchExpressions.map((e) => (e.values.length > 0 ? `${e.key} ${e.operator} (${e.values.join(',')})` : `${e.key} ${e.operator}`)),
+  ];
+  return parts.length === 0 ? 'all' : parts.join(',');
+}
+
+function selectors(list: readonly LabelSelector[]): string {
+  return list.length === 0 ? 'all' : list.map(formatSelector).join(' | ');
+}
+
+function iface(i: L2Interface): string {
+  return i.kind === 'name' ? i.name : `can_reach:${i.ip}`;
+}
+
+/** `VIP & mask(len)` (reference/metallb.md §5.3). */
+export function aggregatePrefix(ip: IPAddress, rule: BgpAdvertisementRule): string {
+  const len = ip.family === 'ipv4' ? rule.aggregationLength : rule.aggregationLengthV6;
+  return `${formatIP({ family: ip.family, value: ip.value & ~hostMask(ip.family, len) })}/${len}`;
+}
+
+function bgpHow(rule: BgpAdvertisementRule, config: Config): string {
+  const peers = rule.peers.length > 0 ? rule.peers : config.bgpPeers.map((p) => p.name);
+  const attrs = [
+    `peers ${peers.length > 0 ? peers.join(',') : '(none configured)'}`,
+    `nodes ${selectors(rule.nodeSelectors)}`,
+    ...(rule.localPref === undefined ? [] : [`local-pref ${rule.localPref}`]),
+    ...(rule.communities.length === 0 ? [] : [`communities ${rule.communities.map(formatCommunity).join(' ')}`]),
+  ];
+  return attrs.join('; ');
+}
+
+function l2How(rule: L2Rule): string {
+  return `nodes ${selectors(rule.nodeSelectors)}; interfaces ${rule.interfaces.length === 0 ? 'all' : rule.interfaces.map(iface).join(',')}`;
+}
+
+export function describeAnnouncements(config: Config, ips: readonly IPAddress[], d: Dispatch): AnnouncementLine[] {
+  const out: AnnouncementLine[] = [];
+  for (const ip of ips) {
+    for (const r of d.bgpRules) out.push({ mode: 'bgp', what: aggregatePrefix(ip, r), how: bgpHow(r, config) });
+    for (const r of d.l2Rules) out.push({ mode: 'l2', what: formatIP(ip), how: l2How(r) });
+  }
+  return out;
+}
