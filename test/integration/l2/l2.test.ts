@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { withLab, type Lab, type LabHost } from '../../../frr-lab/lab.ts';
+import { run } from '../../../frr-lab/run.ts';
 import { elect, type ElectionNode } from '../../../src/l2/election.ts';
 import { arpingReplies, ndisc6Replies, Responder, sleep, startDataPlane, waitFor } from './harness.ts';
 
@@ -110,18 +111,31 @@ test('layer 2 mode against real kernel neighbour tables', { timeout: 240_000 }, 
       assert.deepEqual(await ndisc6(lab, UNOWNED6), []);
     });
 
-    await t.test('a VIP on an excluded interface is not answered', async () => {
-      const reply = await r(owner).own([{ vip: VIP4 }, { vip: VIP6 }, { vip: EXCLUDED4 }], {
-        // The owner's only LAN interface matches the exclusion list: nothing may answer there.
-        exclude: ['^lo$', `^${owner.iface}$`],
-      });
-      // VIP4/VIP6 are excluded too under this list; EXCLUDED4 is the one we probe.
-      assert.ok(reply.problems.some((p) => p.vip === EXCLUDED4 && p.reason === 'noInterface'), JSON.stringify(reply));
+    await t.test('a VIP on an excluded interface is not answered (and is, once the exclusion is lifted)', async () => {
+      // A second LAN port on the owner named like a container veth, which the default list excludes.
+      const nodeNs = lab.nsOf(owner);
+      const swNs = lab.plan.switchNs;
+      await run(['ip', 'link', 'add', 'vethbl2', 'netns', nodeNs, 'type', 'veth', 'peer', 'name', 'pbl2', 'netns', swNs]);
+      await lab.exec('switch', ['ip', 'link', 'set', 'pbl2', 'master', lab.plan.bridge, 'up']);
+      await lab.exec(owner, ['ip', 'link', 'set', 'vethbl2', 'up']);
+      const vethMac = (await lab.exec(owner, ['cat', '/sys/class/net/vethbl2/address'])).stdout.trim();
+      const onVeth = { vip: EXCLUDED4, request: { kind: 'names', names: ['vethbl2'] } as const };
+
+      const excluded = await r(owner).own([{ vip: VIP4 }, { vip: VIP6 }, onVeth]);
+      assert.deepEqual(
+        excluded.problems.map((p) => [p.vip, p.reason]),
+        [[EXCLUDED4, 'noInterface']],
+      );
       assert.deepEqual(await arping(lab, EXCLUDED4, 2), []);
-      assert.deepEqual(await arping(lab, VIP4, 1), [], 'excluded interface: the owned VIP is no longer answered either');
-      // Restore the normal ownership.
+      assert.deepEqual(await arping(lab, VIP4, 1), [owner.mac], 'the other VIPs are unaffected');
+
+      // Control: the same request with an exclusion list that spares veth* is answered from that port.
+      const lifted = await r(owner).own([{ vip: VIP4 }, { vip: VIP6 }, onVeth], { exclude: ['^lo$'] });
+      assert.deepEqual(lifted.problems, []);
+      assert.deepEqual(await arping(lab, EXCLUDED4, 2), [vethMac, vethMac]);
+
       assert.deepEqual((await r(owner).own([{ vip: VIP4 }, { vip: VIP6 }])).problems, []);
-      assert.deepEqual(await arping(lab, VIP4, 1), [owner.mac]);
+      assert.deepEqual(await arping(lab, EXCLUDED4, 1), []);
     });
 
     let next: LabHost | undefined;
