@@ -123,6 +123,11 @@ function sameIPs(a: readonly IPAddress[], b: readonly IPAddress[]): boolean {
 
 const OK: { readonly ok: true; readonly value: null } = { ok: true, value: null };
 
+const SINGLE: Readonly<Record<Family, { readonly ok: true; readonly value: FamilyPlan }>> = {
+  ipv4: { ok: true, value: { kind: 'single', family: 'ipv4' } },
+  ipv6: { ok: true, value: { kind: 'single', family: 'ipv6' } },
+};
+
 /** Failures caused by another Service holding the IP (the only ones that depend on replay order). */
 const CONFLICTS: ReadonlySet<FailureReason> = new Set([FailureReason.IPInUse, FailureReason.BackendMismatch, FailureReason.PortConflict]);
 
@@ -368,9 +373,7 @@ export class Allocator {
     if (req.ipFamilyPolicy === 'RequireDualStack' && (secondary === undefined || secondary === primary)) {
       return failure(FailureReason.NotEnoughClusterIPs, 'not enough clusterips');
     }
-    if (secondary === undefined || secondary === primary || req.ipFamilyPolicy === 'SingleStack') {
-      return { ok: true, value: { kind: 'single', family: primary } };
-    }
+    if (secondary === undefined || secondary === primary || req.ipFamilyPolicy === 'SingleStack') return SINGLE[primary];
     return { ok: true, value: { kind: req.ipFamilyPolicy === 'RequireDualStack' ? 'both' : 'prefer', primary, secondary } };
   }
 
@@ -721,16 +724,20 @@ export class Allocator {
     const key = req.sharingKey ?? '';
     for (const ip of ips) {
       const map = this.#ips[ip.family];
-      let st = map.get(ip.value);
+      const st = map.get(ip.value);
       if (st === undefined) {
-        st = { ip, pool, sharingKey: key, backendKey: req.backendKey, holders: [], eligible: false }; // holder set below
-        map.set(ip.value, st);
+        // a fresh address: the common case, kept short
+        const holder: Holder = { service: req.service, ports: req.ports, dialect: req.dialect, explicit: opts.explicit };
+        const fresh: IPState = { ip, pool, sharingKey: key, backendKey: req.backendKey, holders: holder, eligible: false };
+        map.set(ip.value, fresh);
         this.#used[ip.family].add(ip.value);
-        this.#count(st, 1);
+        this.#count(fresh, 1);
         if (opts.cursor) {
           const ri = this.#rangeIndex(pool, ip);
           if (ri >= 0) pool.cursor[ip.family] = { range: ri, next: ip.value + 1n };
         }
+        if (key !== '') this.#shareIndex(fresh);
+        continue;
       }
       const current = holdersOf(st);
       const mine = current.find((h) => h.service === req.service);
@@ -745,14 +752,7 @@ export class Allocator {
         st.sharingKey = key;
         st.backendKey = req.backendKey;
       }
-      if (st.sharingKey !== '') {
-        let set = this.#sharing.get(st.sharingKey);
-        if (set === undefined) {
-          set = new Set();
-          this.#sharing.set(st.sharingKey, set);
-        }
-        set.add(st);
-      }
+      if (st.sharingKey !== '') this.#shareIndex(st);
       const holder: Holder = { service: req.service, ports: req.ports, dialect: req.dialect, explicit: opts.explicit || (mine?.explicit ?? false) };
       const next = mine === undefined ? [...current, holder] : current.map((h) => (h === mine ? holder : h));
       st.holders = next.length === 1 ? holder : next;
@@ -761,6 +761,15 @@ export class Allocator {
     const assignment: Assignment = { service: req.service, pool: pool.spec.name, ips };
     this.#services.set(req.service, assignment);
     return assignment;
+  }
+
+  #shareIndex(st: IPState): void {
+    let set = this.#sharing.get(st.sharingKey);
+    if (set === undefined) {
+      set = new Set();
+      this.#sharing.set(st.sharingKey, set);
+    }
+    set.add(st);
   }
 
   /** Add (+1) or remove (-1) an in-use IP to its pool's counters; eligibility is judged on the way in. */
