@@ -4,7 +4,7 @@
 # Prints ONE line on stdout: the folder holding them (usable as KUBEBUILDER_ASSETS). Progress goes to stderr.
 #
 #  1. If KUBEBUILDER_ASSETS names a folder with executable `kube-apiserver` and `etcd`, that folder is used
-#     as is (kubectl there is optional; the harness then falls back to the cached or PATH kubectl).
+#     as is (kubectl there is optional; the harness then takes the one on PATH, else the provisioned one).
 #  2. Otherwise the binaries are built from source with the Go toolchain, fetching modules from the Go
 #     module proxy (never a prebuilt binary), into a cache OUTSIDE the repository, keyed by version:
 #       ${BERTH_K8S_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/berth/k8s}/k8s-<version>_etcd-<version>/

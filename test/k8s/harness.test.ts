@@ -3,12 +3,13 @@
 // and port, stop() leaving nothing behind, and a failed start cleaning up after itself.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { ApiServerStartError, serviceClusterIpRange, startApiServer, users, type ApiServer } from './harness/index.ts';
+import { AssetsError, resolveAssets } from './harness/assets.ts';
 import { sweepStale } from './harness/process.ts';
 
 let k: ApiServer | undefined;
@@ -174,6 +175,34 @@ describe('sweepStale()', () => {
       leftover.kill('SIGKILL');
       bystander.kill('SIGKILL');
       spawnSync('rm', ['-rf', root]);
+    }
+  });
+});
+
+describe('KUBEBUILDER_ASSETS', () => {
+  test('a folder without kube-apiserver is refused with the reason', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'berth-assets-test-'));
+    try {
+      assert.throws(() => resolveAssets({ ...process.env, KUBEBUILDER_ASSETS: empty }),
+        (err: unknown) => err instanceof AssetsError && err.message.includes(`KUBEBUILDER_ASSETS=${empty} has no executable kube-apiserver`));
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
+  test('a folder with kube-apiserver and etcd but no kubectl is used, with kubectl from elsewhere', () => {
+    const own = resolveAssets();
+    const folder = mkdtempSync(join(tmpdir(), 'berth-assets-test-'));
+    try {
+      symlinkSync(own.kubeApiserver, join(folder, 'kube-apiserver'));
+      symlinkSync(own.etcd, join(folder, 'etcd'));
+      const a = resolveAssets({ ...process.env, KUBEBUILDER_ASSETS: folder });
+      assert.equal(a.dir, folder);
+      assert.equal(a.kubeApiserver, join(folder, 'kube-apiserver'));
+      assert.equal(a.etcd, join(folder, 'etcd'));
+      assert.ok(!a.kubectl.startsWith(folder) && existsSync(a.kubectl), a.kubectl);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
     }
   });
 });

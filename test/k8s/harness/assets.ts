@@ -1,7 +1,7 @@
 // Where the Kubernetes test binaries come from.
 //
 // KUBEBUILDER_ASSETS (the envtest convention) wins: a folder holding `kube-apiserver` and `etcd`, and
-// optionally `kubectl`. Without it, scripts/provision-k8s.sh builds them from the Go module proxy into a
+// optionally `kubectl` (else the one on PATH, else the provisioned one). Without it, scripts/provision-k8s.sh builds them from the Go module proxy into a
 // version-keyed cache outside the repository (a no-op once cached) and prints the folder.
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
@@ -58,15 +58,17 @@ function provision(env: NodeJS.ProcessEnv): string {
   return dir;
 }
 
-let cached: Assets | undefined;
+// Resolved folders, by the KUBEBUILDER_ASSETS value they came from ('' = provisioned).
+const resolved = new Map<string, Assets>();
 
 /**
  * Finds (or builds, the first time) etcd, kube-apiserver and kubectl. Throws AssetsError with the reason
  * when they cannot be had: a missing prerequisite is a failing test, never a skipped one.
  */
 export function resolveAssets(env: NodeJS.ProcessEnv = process.env): Assets {
-  if (cached !== undefined) return cached;
   const given = env['KUBEBUILDER_ASSETS'];
+  const known = resolved.get(given ?? '');
+  if (known !== undefined) return known;
   let dir: string;
   if (given !== undefined && given !== '') {
     for (const bin of ['kube-apiserver', 'etcd']) {
@@ -81,14 +83,18 @@ export function resolveAssets(env: NodeJS.ProcessEnv = process.env): Assets {
   const kubectlHere = join(dir, 'kubectl');
   let kubectl: string | undefined = executable(kubectlHere) ? kubectlHere : undefined;
   if (kubectl === undefined && given !== undefined && given !== '') {
-    // The user's folder has no kubectl: the one we build, else the one on PATH.
-    const built = provision(env);
-    kubectl = executable(join(built, 'kubectl')) ? join(built, 'kubectl') : onPath('kubectl', env);
+    // The user's folder has no kubectl: the one on PATH, else the provisioned one (cached or built).
+    kubectl = onPath('kubectl', env);
+    if (kubectl === undefined) {
+      const built = provision(env);
+      if (executable(join(built, 'kubectl'))) kubectl = join(built, 'kubectl');
+    }
   }
   if (kubectl === undefined) throw new AssetsError(`no kubectl in ${dir} nor on PATH`);
   for (const bin of [join(dir, 'etcd'), join(dir, 'kube-apiserver'), kubectl]) {
     if (!executable(bin)) throw new AssetsError(`${bin} is missing or not executable`);
   }
-  cached = { dir, etcd: join(dir, 'etcd'), kubeApiserver: join(dir, 'kube-apiserver'), kubectl };
-  return cached;
+  const assets = { dir, etcd: join(dir, 'etcd'), kubeApiserver: join(dir, 'kube-apiserver'), kubectl };
+  resolved.set(given ?? '', assets);
+  return assets;
 }
