@@ -11,7 +11,7 @@ import { describeRef, makeProblem, problemSink, type ObjectRef, type Problem } f
 import { isRecord, readInt, readList, readRecord, readStringList, type Report } from '../read.ts';
 import { matchesAny, matchesSelector, readSelector, readSelectorList, type Labels } from '../selectors.ts';
 import type { Attempt } from '../settle.ts';
-import { aliasProblem, type CommunitySet } from './community.ts';
+import { unknownCommunityMessage, type CommunitySet } from './community.ts';
 
 export const AggregationDefaults = { v4: 32, v6: 128 } as const;
 const U32_MAX = 0xffff_ffff;
@@ -88,7 +88,7 @@ export function resolveCommunity(text: string, communities: readonly CommunitySe
   const known = wellKnownCommunity(text.trim());
   if (known !== undefined) return { ok: true, value: known };
   if (text.includes(':')) return literal;
-  return { ok: false, message: aliasProblem({ kind: '', name: '' }, '', text).message };
+  return { ok: false, message: unknownCommunityMessage(text) };
 }
 
 /** Prefix lengths of the CIDRs a range summarises into (RFC 4632 aggregation), shortest first. */

@@ -4,7 +4,7 @@
 import { parseCommunity } from '../community.ts';
 import type { Community } from '../crds/metallb.ts';
 import type { BgpCommunity } from '../model.ts';
-import { describeRef, makeProblem, problemSink, type ObjectRef, type Problem } from '../problems.ts';
+import { describeRef, problemSink, type ObjectRef } from '../problems.ts';
 import { isRecord, readList, readString } from '../read.ts';
 import type { Attempt } from '../settle.ts';
 
@@ -65,6 +65,7 @@ export function attemptCommunity(c: Community, _prev: Community | undefined, acc
   return { value: { source: sink.ref, aliases }, problems: [] };
 }
 
-export function aliasProblem(ref: ObjectRef, field: string, alias: string): Problem {
-  return makeProblem(ref, field, `"${alias}" is neither AA:NN, large:G:L1:L2, a well-known community name, nor an alias defined by a Community object: define the alias or fix the value`);
+/** The message for a community string that is no literal, no well-known name and no known alias. */
+export function unknownCommunityMessage(text: string): string {
+  return `"${text}" is neither AA:NN, large:G:L1:L2, a well-known community name, nor an alias defined by a Community object: define the alias or fix the value`;
 }
