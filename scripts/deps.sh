@@ -22,4 +22,5 @@ curl:curl
 make:make
 g++:g++
 python3:python3
+openssl:openssl
 "
