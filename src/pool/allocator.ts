@@ -540,7 +540,7 @@ export class Allocator {
     }
     // 3. Automatic.
     const tiers = req.dialect === 'metallb' ? this.#metallbTiers(req) : this.#openelbTiers(req);
-    if (tiers.every((t) => t.length === 0)) {
+    if (tiers[0]?.length === 0 && tiers[1]?.length === 0) {
       return req.dialect === 'openelb'
         ? failure(FailureReason.NoDefaultPool, 'no available default eip found')
         : failure(FailureReason.NoAvailableIPs, 'no available IPs');
@@ -557,8 +557,12 @@ export class Allocator {
    * (no serviceAllocation). Both skip autoAssign=false. Ties: by name, not random.
    */
   #metallbTiers(req: AllocationRequest): readonly (readonly PoolState[])[] {
-    const usable = (p: PoolState): boolean => this.#usableForAuto(req, p.spec);
-    return [this.#pinned.filter(usable), this.#fallback.filter(usable)];
+    const pinned: PoolState[] = [];
+    const fallback: PoolState[] = [];
+    // plain loops: this runs once per allocation, and a closure per call costs more than the filtering
+    for (const p of this.#pinned) if (this.#usableForAuto(req, p.spec)) pinned.push(p);
+    for (const p of this.#fallback) if (this.#usableForAuto(req, p.spec)) fallback.push(p);
+    return [pinned, fallback];
   }
 
   /** #poolUsable for automatic allocation, without building a failure. */
@@ -679,7 +683,12 @@ export class Allocator {
 
   /** Position of an address in the pool's ranges of its family. */
   #rangeIndex(pool: PoolState, ip: IPAddress): number {
-    return pool.ranges[ip.family].findIndex((r) => r.first <= ip.value && ip.value <= r.last);
+    const ranges = pool.ranges[ip.family];
+    for (let i = 0; i < ranges.length; i++) {
+      const r = ranges[i];
+      if (r !== undefined && r.first <= ip.value && ip.value <= r.last) return i;
+    }
+    return -1;
   }
 
   /** Move the cursor past a restored address. Never moves it backwards, so replay order does not matter. */
