@@ -20,7 +20,7 @@ export interface ServiceReport {
   /** null when no pool was assigned. */
   readonly pool: string | null;
   readonly modes: readonly AnnounceMode[];
-  /** Why the Service has no IP, or no announcement. */
+  /** Why the Service has no IP or no announcement; or a note beside its IPs (status IPs replaced, no second family). */
   readonly reason?: string;
 }
 
@@ -45,7 +45,7 @@ export function checkSnapshot(snapshot: Snapshot, opts: ServiceOptions & Compile
   const allocator = new Allocator(config.pools.map((p) => p.spec));
   // Restart safety (reference/metallb.md §3.6): status IPs first, then every Service converges.
   const existing: ExistingAssignment[] = ours.filter((i) => i.currentIPs.length > 0).map((i) => ({ request: i.request, ips: i.currentIPs }));
-  allocator.restoreAll(existing);
+  const restored = allocator.restoreAll(existing);
   const results = new Map<string, AllocationResult>();
   for (const intent of [...ours].sort((a, b) => (a.request.service < b.request.service ? -1 : 1))) {
     results.set(intent.request.service, allocateWithPorterFallback(allocator, config, intent.request));
@@ -68,10 +68,17 @@ export function checkSnapshot(snapshot: Snapshot, opts: ServiceOptions & Compile
     }
     const res = results.get(t.intent.request.service);
     if (res === undefined || !res.ok) {
-      services.push({ namespace: ns, name, ips: [], pool: null, modes: [], reason: res === undefined ? 'not allocated' : res.failure.message });
+      const why = [res === undefined ? 'not allocated' : res.failure.message, ...(res === undefined ? [] : droppedNote(restored.get(t.intent.request.service), res))];
+      services.push({ namespace: ns, name, ips: [], pool: null, modes: [], reason: why.join('; ') });
       continue;
     }
     const d = dispatch(config, { pool: res.assignment.pool, serviceProtocol: t.intent.protocol, serviceLabels: t.intent.labels, sharingKey: t.intent.request.sharingKey });
+    // Notes beside a success: the status IPs were replaced, or a PreferDualStack second family is missing.
+    const notes = [
+      ...(d.reason === undefined ? [] : [d.reason]),
+      ...droppedNote(restored.get(t.intent.request.service), res),
+      ...(res.additionalFailed === undefined ? [] : [`no second family: ${res.additionalFailed.message}`]),
+    ];
     announcements.set(`${ns}/${name}`, describeAnnouncements(config, res.assignment.ips, d));
     services.push({
       namespace: ns,
@@ -79,9 +86,15 @@ export function checkSnapshot(snapshot: Snapshot, opts: ServiceOptions & Compile
       ips: res.assignment.ips.map(formatIP),
       pool: res.assignment.pool,
       modes: d.modes,
-      ...(d.reason === undefined ? {} : { reason: d.reason }),
+      ...(notes.length === 0 ? {} : { reason: notes.join('; ') }),
     });
   }
   services.sort((a, b) => (`${a.namespace}/${a.name}` < `${b.namespace}/${b.name}` ? -1 : 1));
   return { report: { services, problems: sortProblems(problems) }, compiled, announcements };
+}
+
+/** Why the IPs a Service carried in status were not kept, if they were not. */
+function droppedNote(restore: AllocationResult | undefined, res: AllocationResult): string[] {
+  const failure = restore !== undefined && !restore.ok ? restore.failure : res.cleared;
+  return failure === undefined ? [] : [`the IPs in status were dropped: ${failure.message}`];
 }

@@ -100,3 +100,10 @@ test('check: extra (manifest) problems are merged and sorted', () => {
   const r = checkSnapshot(snap(POOL('p', '192.0.2.0/33')), {}, [{ kind: 'File', name: 'x.yaml', message: 'line 1: YAML error' }]);
   assert.deepEqual(r.report.problems.map((p) => p.kind), ['File', 'IPAddressPool']);
 });
+
+test('check: a status IP outside every pool is replaced, and the report says so', () => {
+  const r = checkSnapshot(snap(POOL('p', '192.0.2.0/30') + L2ALL + svc('a', '', 'status: {loadBalancer: {ingress: [{ip: 203.0.113.9}]}}')));
+  const [a] = r.report.services;
+  assert.deepEqual([a?.ips, a?.modes], [['192.0.2.1'], ['l2']]);
+  assert.match(a?.reason ?? '', /IPs in status were dropped/);
+});
