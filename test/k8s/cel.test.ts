@@ -70,6 +70,7 @@ const accepted: readonly (readonly [string, Obj])[] = [
   ['IPAddressPool: selectors with every operator', withSpec(pool, { serviceAllocation: { serviceSelectors: [
     { matchExpressions: [{ key: 'a', operator: 'In', values: ['x'] }, { key: 'b', operator: 'NotIn', values: ['y'] },
       { key: 'c', operator: 'Exists' }, { key: 'd', operator: 'DoesNotExist', values: [] }] }] } })],
+  ['L2Advertisement: distinct pool selectors', withSpec(l2, { ipAddressPoolSelectors: [{ matchLabels: { a: 'b' } }, { matchLabels: { a: 'c' } }] })],
   ['L2Advertisement: interface names with dots, dashes and VLANs', withSpec(l2, { interfaces: ['eth0', 'bond0.100', 'enp1s0f1-x'] })],
   ['BGPAdvertisement: communities, large communities and aliases', withSpec(bgpAdv, {
     communities: ['0:0', '65535:65535', 'large:4294967295:4294967295:4294967295', 'my-alias', 'no-advertise'],
@@ -122,6 +123,10 @@ const rejected: readonly (readonly [string, Obj, string])[] = [
     'values must be non-empty for In and NotIn and empty for Exists and DoesNotExist'],
   ['IPAddressPool: unknown selector operator', withSpec(pool, { serviceAllocation: { serviceSelectors: [selector({ key: 'a', operator: 'Equals', values: ['x'] })] } }),
     'Unsupported value: "Equals"'],
+  ['IPAddressPool: duplicate namespace selectors', withSpec(pool, { serviceAllocation: { namespaceSelectors: [{ matchLabels: { a: 'b' } }, { matchLabels: { a: 'b' } }] } }),
+    'namespaceSelectors must not contain duplicates'],
+  ['IPAddressPool: duplicate service selectors', withSpec(pool, { serviceAllocation: { serviceSelectors: [selector({ key: 'a', operator: 'Exists' }), selector({ key: 'a', operator: 'Exists' })] } }),
+    'serviceSelectors must not contain duplicates'],
   ['IPAddressPool: duplicate namespaces', withSpec(pool, { serviceAllocation: { namespaces: ['a', 'a'] } }), 'Duplicate value'],
   ['IPAddressPool: negative priority', withSpec(pool, { serviceAllocation: { priority: -1 } }), 'should be greater than or equal to 0'],
   // L2Advertisement
@@ -136,6 +141,8 @@ const rejected: readonly (readonly [string, Obj, string])[] = [
   ['L2Advertisement: preference weight 101', withSpec(l2, { preferredNodeSelectors: [{ weight: 101, preference: {} }] }),
     'should be less than or equal to 100'],
   ['L2Advertisement: preference without weight', withSpec(l2, { preferredNodeSelectors: [{ preference: {} }] }), 'Required value'],
+  ['L2Advertisement: duplicate pool selectors', withSpec(l2, { ipAddressPoolSelectors: [{ matchLabels: { a: 'b' } }, { matchLabels: { a: 'b' } }] }),
+    'ipAddressPoolSelectors must not contain duplicates'],
   ['L2Advertisement: duplicate pools', withSpec(l2, { ipAddressPools: ['a', 'a'] }), 'Duplicate value'],
   // BGPAdvertisement
   ['BGPAdvertisement: serviceSelectors with aggregation', withSpec(bgpAdv, { serviceSelectors: [{ matchLabels: { a: 'b' } }], aggregationLength: 24 }),
@@ -155,6 +162,8 @@ const rejected: readonly (readonly [string, Obj, string])[] = [
   ['BGPAdvertisement: large community with two parts', withSpec(bgpAdv, { communities: ['large:1:2'] }),
     'a large community is large:G:L1:L2 with three numbers from 0 to 4294967295 (RFC 8092)'],
   ['BGPAdvertisement: duplicate communities', withSpec(bgpAdv, { communities: ['1:1', '1:1'] }), 'Duplicate value'],
+  ['BGPAdvertisement: duplicate pool selectors', withSpec(bgpAdv, { ipAddressPoolSelectors: [{ matchLabels: { a: 'b' } }, { matchLabels: { a: 'b' } }] }),
+    'ipAddressPoolSelectors must not contain duplicates'],
   ['BGPAdvertisement: duplicate peers', withSpec(bgpAdv, { peers: ['a', 'a'] }), 'Duplicate value'],
   // BGPPeer v1beta2
   ['BGPPeer: myASN 0', withSpec(peer, { myASN: 0 }), 'myASN must be set to a non-zero AS number (missing local ASN)'],
@@ -191,6 +200,8 @@ const rejected: readonly (readonly [string, Obj, string])[] = [
   ['BGPPeer: peerPort 0', withSpec(peer, { peerPort: 0 }), 'should be greater than or equal to 1'],
   ['BGPPeer: nodeSelector In without values', withSpec(peer, { nodeSelectors: [selector({ key: 'a', operator: 'NotIn' })] }),
     'values must be non-empty for In and NotIn and empty for Exists and DoesNotExist'],
+  ['BGPPeer: duplicate node selectors', withSpec(peer, { nodeSelectors: [{ matchLabels: { a: 'b' } }, { matchLabels: { a: 'b' } }] }),
+    'nodeSelectors must not contain duplicates'],
   // BGPPeer v1beta1
   ['BGPPeer v1beta1: peerAddress missing', withSpec(peerV1, { peerAddress: undefined }), 'Required value'],
   ['BGPPeer v1beta1: myASN 0', withSpec(peerV1, { myASN: 0 }), 'myASN must be set to a non-zero AS number (missing local ASN)'],
