@@ -43,6 +43,7 @@ function poolOf(cidr: string): PoolSpec {
 const NO_LABELS = {};
 const FAMILIES = { ipv4: ['ipv4'], ipv6: ['ipv6'] } as const;
 const PORTS = [{ protocol: 'TCP', port: 80 }] as const;
+const NO_IPS: readonly never[] = [];
 
 /** What config would hand over for Service i (label maps and port lists shared, as informer caches do not). */
 function request(i: number, family: Family): AllocationRequest {
@@ -53,7 +54,7 @@ function request(i: number, family: Family): AllocationRequest {
     serviceLabels: NO_LABELS,
     ipFamilies: FAMILIES[family],
     ipFamilyPolicy: 'SingleStack',
-    requestedIPs: [],
+    requestedIPs: NO_IPS,
     requestedPool: undefined,
     protocol: undefined,
     sharingKey: undefined,
