@@ -122,7 +122,7 @@ export function nodeDoc(n: LabHost, opts: { ready?: boolean; annotations?: Recor
   ].join('\n');
 }
 
-export function serviceDoc(name: string, o: { statusIPs?: readonly string[]; families?: readonly string[]; annotations?: Record<string, string> } = {}): string {
+export function serviceDoc(name: string, o: { statusIPs?: readonly string[]; families?: readonly string[]; annotations?: Record<string, string>; local?: boolean } = {}): string {
   return [
     'apiVersion: v1',
     'kind: Service',
@@ -135,6 +135,23 @@ export function serviceDoc(name: string, o: { statusIPs?: readonly string[]; fam
     `  selector: {app: ${name}}`,
     '  ports: [{port: 80, targetPort: 8080, protocol: TCP}]',
     ...(o.families === undefined ? [] : [`  ipFamilies: ${JSON.stringify(o.families)}`]),
+    ...(o.local === true ? ['  externalTrafficPolicy: Local'] : []),
     ...(o.statusIPs === undefined ? [] : ['status:', `  loadBalancer: {ingress: ${JSON.stringify(o.statusIPs.map((ip) => ({ ip })))}}`]),
+  ].join('\n');
+}
+
+/** An EndpointSlice of `service` with one endpoint per node given (ready unless listed in notReady). */
+export function sliceDoc(service: string, nodes: readonly string[], notReady: readonly string[] = []): string {
+  const endpoints = nodes.map((n, i) => ({ addresses: [`10.244.0.${i + 1}`], nodeName: n, conditions: { ready: !notReady.includes(n) } }));
+  return [
+    'apiVersion: discovery.k8s.io/v1',
+    'kind: EndpointSlice',
+    'metadata:',
+    `  name: ${service}-1`,
+    '  namespace: default',
+    `  labels: {kubernetes.io/service-name: ${service}}`,
+    'addressType: IPv4',
+    `endpoints: ${JSON.stringify(endpoints)}`,
+    'ports: [{port: 8080, protocol: TCP}]',
   ].join('\n');
 }

@@ -3,14 +3,12 @@ import { serviceDoc } from './harness.ts';
 
 export const ASN = 64512;
 export const BGP_A = '203.0.113.10'; // in status
-// Allocated (no IP in status): the allocator is next-fit, so the address after the replayed .10, as
-// `berth check` shows. Unpinned IPs can move when pinned Services come and go; the test removes svc-b itself.
-export const BGP_B = '203.0.113.11';
 export const BGP_V6 = '2001:db8:f00::10'; // in status
 export const L2_A = '203.0.113.140'; // in status
 export const L2_V6 = '2001:db8:f00::1:10'; // in status
 export const PORTER = '203.0.113.200'; // first address of the Eip
 export const SEED = '203.0.113.161'; // first usable address of demo-pool's 203.0.113.160/28
+export const BGP_LOCAL = '203.0.113.30'; // in status, externalTrafficPolicy Local
 export const COMMUNITIES = ['64512:100', '64512:200'];
 
 export function config(): string[] {
@@ -33,6 +31,7 @@ export function services(opts: { withB: boolean }): string[] {
   return [
     serviceDoc('svc-a', { statusIPs: [BGP_A] }),
     ...(opts.withB ? [serviceDoc('svc-b', { annotations: { 'metallb.io/address-pool': 'bgp-pool' } })] : []),
+    serviceDoc('svc-local', { statusIPs: [BGP_LOCAL], local: true }),
     serviceDoc('svc-v6', { statusIPs: [BGP_V6], families: ['IPv6'] }),
     serviceDoc('svc-l2', { statusIPs: [L2_A] }),
     serviceDoc('svc-l2v6', { statusIPs: [L2_V6], families: ['IPv6'] }),

@@ -9,9 +9,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { checkSnapshot } from '../../../src/config/check.ts';
+import { loadManifests } from '../../../src/config/manifests.ts';
 import { withLab, type Lab, type LabHost } from '../../../frr-lab/lab.ts';
-import { arpingReplies, hashWinner, ManifestDir, ndisc6Replies, nodeDoc, sleep, SpeakerProcess, waitFor } from './harness.ts';
-import { ASN, BGP_A, BGP_B, BGP_V6, COMMUNITIES, config, L2_A, L2_V6, PORTER, SEED, services } from './manifests.ts';
+import { arpingReplies, hashWinner, ManifestDir, ndisc6Replies, nodeDoc, sleep, sliceDoc, SpeakerProcess, waitFor } from './harness.ts';
+import { ASN, BGP_A, BGP_LOCAL, BGP_V6, COMMUNITIES, config, L2_A, L2_V6, PORTER, SEED, services } from './manifests.ts';
 
 interface FrrPath {
   readonly nexthops?: readonly { readonly ip?: string; readonly afi?: string; readonly scope?: string }[];
@@ -68,6 +70,14 @@ test('berth speaker from manifests: BGP with ECMP to FRR, L2 election, failover,
       dir.write('nodes.yaml', lab.nodes.map((n) => nodeDoc(n, n.name === 'node1' ? { annotations: { 'layer2.porter.kubesphere.io/v1alpha1': n.ipv4 } } : {})));
       dir.write('config.yaml', config());
       dir.write('services.yaml', services({ withB: true }));
+      dir.write('slices.yaml', [sliceDoc('svc-local', ['node1', 'node3'])]);
+
+      // svc-b has no IP in status: the speakers must announce the one `berth check` shows for it.
+      const checked = checkSnapshot(loadManifests(dir.path).snapshot).report;
+      assert.deepEqual(checked.problems, []);
+      const BGP_B = checked.services.find((s) => s.name === 'svc-b')?.ips[0] ?? '';
+      assert.match(BGP_B, /^203\.0\.113\.([0-9]|[1-5][0-9]|6[0-3])$/, 'svc-b allocated from bgp-pool 203.0.113.0/26');
+      assert.ok(![BGP_A, BGP_LOCAL].includes(BGP_B));
 
       const speakers = new Map<string, SpeakerProcess>();
       for (const n of lab.nodes) speakers.set(n.name, new SpeakerProcess(lab, n, dir.path));
@@ -94,7 +104,7 @@ test('berth speaker from manifests: BGP with ECMP to FRR, L2 election, failover,
           }
           // Nothing else: L2-only pools and the Porter Eip are not in BGP.
           const table = await lab.vtyshJson<{ routes?: Record<string, unknown> }>('show bgp ipv4 unicast json');
-          assert.deepEqual(Object.keys(table.routes ?? {}).sort(), [`${BGP_B}/32`, `${BGP_A}/32`].sort());
+          assert.deepEqual(Object.keys(table.routes ?? {}).sort(), [`${BGP_B}/32`, `${BGP_A}/32`, `${BGP_LOCAL}/32`].sort());
         });
 
         await t.test('the router kernel has an ECMP route with the three nodes', async () => {
@@ -113,6 +123,15 @@ test('berth speaker from manifests: BGP with ECMP to FRR, L2 election, failover,
             return r?.nexthops?.length === 3 ? r : undefined;
           });
           assert.equal(fib.nexthops?.length, 3);
+        });
+
+        await t.test('externalTrafficPolicy Local: only nodes with a serving endpoint are next hops; none left = withdrawn', async () => {
+          const ip = (n: string): string => byName(n).ipv4;
+          await waitFor('next hops node1 and node3', 30_000, async () => ((await nextHops(lab, 'ipv4', `${BGP_LOCAL}/32`)).join() === [ip('node1'), ip('node3')].sort().join() ? true : undefined), logs);
+          dir.write('slices.yaml', [sliceDoc('svc-local', ['node2', 'node3'], ['node3'])]);
+          await waitFor('next hop node2 only', 30_000, async () => ((await nextHops(lab, 'ipv4', `${BGP_LOCAL}/32`)).join() === ip('node2') ? true : undefined), logs);
+          dir.write('slices.yaml', [sliceDoc('svc-local', ['node2'], ['node2'])]);
+          await waitFor(`${BGP_LOCAL}/32 withdrawn`, 30_000, async () => ((await frrPaths(lab, 'ipv4', `${BGP_LOCAL}/32`)).length === 0 ? true : undefined), logs);
         });
 
         const l2Owner = hashWinner(names, L2_A);
