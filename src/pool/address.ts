@@ -2,7 +2,8 @@
 //
 // Accepted IP text: IPv4 dotted decimal (four octets, no leading zeros, as Go's net.ParseIP since 1.17)
 // and IPv6 (RFC 4291 §2.2: eight groups, one "::", an embedded dotted IPv4 tail). No zones.
-// Output: IPv4 dotted decimal, IPv6 in RFC 5952 canonical form.
+// Output: IPv4 dotted decimal, IPv6 in RFC 5952 canonical form. An IPv4-mapped address (::ffff:a.b.c.d,
+// RFC 4291 §2.5.5.2) stays IPv6 here; Go's net.IP (MetalLB) would call it IPv4. Config may reject it.
 //
 // Pool address entries (MetalLB spec.addresses items, OpenELB Eip spec.address):
 //   CIDR   "198.51.100.0/24"  host bits are cleared, as net.ParseCIDR does ("198.51.100.10/24" -> .0/24);
