@@ -179,6 +179,16 @@ describe('conversion None between served versions', () => {
     assert.equal(field(v1, 'spec', 'peerPort'), 179);
   });
 
+  test('a v1beta1 peerPort 0 (refused by v1beta2) stays editable through v1beta2 (validation ratcheting)', async () => {
+    await api().kubectlOk(['apply', '-f', '-'], { stdin: JSON.stringify({
+      apiVersion: 'metallb.io/v1beta1', kind: 'BGPPeer', metadata: { name: 'port-zero', namespace: 'default' },
+      spec: { myASN: 64512, peerASN: 64513, peerAddress: '192.0.2.1', peerPort: 0 } }) });
+    assert.equal(field(await getJson(api(), ['bgppeers.v1beta2.metallb.io', 'port-zero']), 'spec', 'peerPort'), 0);
+    await api().kubectlOk(['patch', 'bgppeers.v1beta2.metallb.io', 'port-zero', '--type=merge', '-p', '{"spec":{"holdTime":"30s"}}']);
+    const changed = await api().kubectl(['patch', 'bgppeers.v1beta2.metallb.io', 'port-zero', '--type=merge', '-p', '{"spec":{"peerPort":0,"myASN":0}}']);
+    assert.notEqual(changed.code, 0, 'a changed field is still validated');
+  });
+
   test('using v1beta1 prints the deprecation warning', async () => {
     const res = await api().kubectl(['get', 'bgppeers.v1beta1.metallb.io', '-n', 'metallb-system']);
     assert.equal(res.code, 0, res.stderr);
