@@ -120,10 +120,13 @@ function allocateAll(pools: readonly PoolSpec[], family: Family, n: number): { a
     }
   }).took;
   // status as the controller reads it after a restart, in API-server order (not allocation order)
-  const existing = shuffle(
-    al.assignments().map((a) => ({ request: request(Number(a.service.slice(a.service.indexOf('-') + 1)), family), ips: a.ips })),
-    0x9e3779b9,
-  );
+  const existing: ExistingAssignment[] = [];
+  for (let i = 0; i < n; i++) {
+    const req = request(i, family);
+    const a = al.assignmentOf(req.service);
+    if (a !== undefined) existing.push({ request: req, ips: a.ips });
+  }
+  shuffle(existing, 0x9e3779b9);
   return { alloc, existing };
 }
 
