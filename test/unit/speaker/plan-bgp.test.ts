@@ -177,3 +177,13 @@ test('aggregate() masks IPv4 and IPv6; mergeAdvertisements keeps peer filters ap
     ],
   );
 });
+
+test('Kubernetes semantics (withoutEndpointSlices: noEndpoints): a Service without slices is not announced', () => {
+  const docs = [threeNodes(), pool(), router(), bgpAdv('adv'), service('web', { ip: '198.51.100.10' })];
+  const k8s = planAll(docs, { options: { withoutEndpointSlices: 'noEndpoints' } });
+  assert.deepEqual(get(k8s, 'node1').advertisements, []);
+  const o = get(k8s, 'node1').services[0]?.bgp;
+  assert.ok(o !== undefined && !o.announced);
+  assert.equal(o.reason.code, 'noEndpoints');
+  assert.equal(get(planAll(docs), 'node1').advertisements.length, 1);
+});
