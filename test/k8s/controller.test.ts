@@ -1,0 +1,282 @@
+// `berth controller` (a real child process) against a real kube-apiserver: the seed scenarios applied with
+// kubectl get their EXTERNAL-IP from the right pool, with the pool annotation, the OpenELB label, Events,
+// IPAddressPool / Eip status and ConfigurationState; bad input the API server cannot judge (overlapping
+// pools, an invalid edit of a pool in use) is reported while everything else keeps working; Services
+// that stop being berth's are released and their status cleared.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { startApiServer, type ApiServer } from './harness/index.ts';
+import { field, getJson, installCrds, isObject, repoRoot, fixture, type Json, type JsonObject } from './helpers.ts';
+import { eventually, startController, type BerthProcess } from './berth-process.ts';
+
+let k: ApiServer | undefined;
+let ctl: BerthProcess | undefined;
+const api = (): ApiServer => {
+  if (k === undefined) throw new Error('API server did not start (see the before hook)');
+  return k;
+};
+const example = (...p: string[]): string => join(repoRoot, 'examples', ...p);
+
+before(async () => {
+  k = await startApiServer();
+  await installCrds(k);
+  await k.kubectlOk(['create', 'namespace', 'berth-system']);
+  await k.kubectlOk(['create', 'namespace', 'metallb-system']);
+  ctl = startController(k);
+});
+after(async () => {
+  const code = await ctl?.stop();
+  await k?.stop();
+  assert.equal(code, 0, `controller exit code (stderr tail: ${ctl?.stderr().slice(-2000) ?? ''})`);
+});
+
+function ingressIPs(svc: JsonObject): string[] {
+  const ingress = field(svc, 'status', 'loadBalancer', 'ingress');
+  if (!Array.isArray(ingress)) return [];
+  return (ingress as readonly Json[]).map((i) => (isObject(i) && typeof i['ip'] === 'string' ? i['ip'] : '')).filter((s) => s !== '');
+}
+
+async function svc(name: string, ns = 'default'): Promise<JsonObject> {
+  return getJson(api(), ['service', name, '-n', ns]);
+}
+
+/** Waits until the Service shows exactly one IP (or `count`), and returns the Service. */
+async function waitForIPs(name: string, ns = 'default', count = 1): Promise<JsonObject> {
+  return eventually(`an IP on Service ${ns}/${name}`, async () => {
+    const s = await svc(name, ns);
+    return ingressIPs(s).length === count ? s : undefined;
+  });
+}
+
+async function events(ns: string, name: string): Promise<{ reason: string; type: string; message: string; component: string }[]> {
+  const list = await getJson(api(), ['events', '-n', ns, '--field-selector', `involvedObject.name=${name}`]);
+  const items = (list['items'] ?? []) as readonly Json[];
+  return items.filter(isObject).map((e) => ({
+    reason: String(e['reason']),
+    type: String(e['type']),
+    message: String(e['message']),
+    component: String(field(e, 'source', 'component') ?? ''),
+  }));
+}
+
+async function waitForEvent(ns: string, name: string, reason: string, match: RegExp = /./): Promise<{ type: string; message: string; component: string }> {
+  return eventually(`Event ${reason} on ${ns}/${name}`, async () => (await events(ns, name)).find((e) => e.reason === reason && match.test(e.message)));
+}
+
+const inRange = (ip: string, first: string, last: string): boolean => {
+  const n = (s: string): number => s.split('.').reduce((a, b) => a * 256 + Number(b), 0);
+  return n(ip) >= n(first) && n(ip) <= n(last);
+};
+
+describe('seed scenarios applied with kubectl', () => {
+  test('Porter layer 2 (seed "Use Porter in Layer 2 Mode"): Eip + annotated Service', async () => {
+    const k8s = api();
+    await k8s.kubectlOk(['apply', '-f', fixture('seed-001-porter-layer2.yaml')]);
+    const s = await waitForIPs('porter-layer2-svc');
+    const [ip] = ingressIPs(s);
+    assert.ok(ip !== undefined && inRange(ip, '192.168.0.91', '192.168.0.100'), `IP ${String(ip)} is from porter-layer2-eip`);
+    // kubectl get svc shows it.
+    const table = await k8s.kubectlOk(['get', 'svc', 'porter-layer2-svc']);
+    assert.match(table, new RegExp(`porter-layer2-svc\\s+LoadBalancer\\s+\\S+\\s+${ip.replace(/\./g, '\\.')}\\s`), table);
+    assert.equal(field(s, 'metadata', 'labels', 'eip.openelb.kubesphere.io/v1alpha2'), 'porter-layer2-eip', 'OpenELB Eip label');
+    assert.equal(field(s, 'metadata', 'annotations', 'metallb.io/ip-allocated-from-pool'), 'porter-layer2-eip');
+    const ev = await waitForEvent('default', 'porter-layer2-svc', 'IPAllocated');
+    assert.equal(ev.type, 'Normal');
+    assert.equal(ev.message, `Assigned IP ["${ip}"]`);
+    assert.equal(ev.component, 'berth-controller');
+    // Eip.status (openelb-and-peers.md §1.1).
+    const eip = await eventually('Eip status', async () => {
+      const e = await getJson(k8s, ['eip', 'porter-layer2-eip']);
+      return field(e, 'status', 'usage') === 1 ? e : undefined;
+    });
+    assert.deepEqual(field(eip, 'status', 'used'), { [ip]: 'default/porter-layer2-svc' });
+    assert.equal(field(eip, 'status', 'poolSize'), 10);
+    assert.equal(field(eip, 'status', 'firstIP'), '192.168.0.91');
+    assert.equal(field(eip, 'status', 'lastIP'), '192.168.0.100');
+    assert.equal(field(eip, 'status', 'occupied'), false);
+    assert.equal(field(eip, 'status', 'v4'), true);
+
+    // Deleting the Service releases the IP: the Eip counts it no more.
+    await k8s.kubectlOk(['delete', 'service', 'porter-layer2-svc']);
+    await eventually('Eip usage back to 0', async () => {
+      const e = await getJson(k8s, ['eip', 'porter-layer2-eip']);
+      return field(e, 'status', 'usage') === 0 && Object.keys((field(e, 'status', 'used') ?? {}) as object).length === 0 ? true : undefined;
+    });
+    await k8s.kubectlOk(['delete', '-f', fixture('seed-001-porter-layer2.yaml'), '--ignore-not-found']);
+  });
+
+  test('MetalLB L2 (seed "L2&BGP 模式说明"): IPAddressPool + L2Advertisement + Service', async () => {
+    const k8s = api();
+    await k8s.kubectlOk(['apply', '-f', example('metallb-l2')]);
+    const s = await waitForIPs('metallb1-cluster');
+    const [ip] = ingressIPs(s);
+    assert.ok(ip !== undefined && inRange(ip, '192.168.10.0', '192.168.10.255'), `IP ${String(ip)} is from demo-pool's first range`);
+    assert.equal(field(s, 'metadata', 'annotations', 'metallb.io/ip-allocated-from-pool'), 'demo-pool');
+    assert.equal(field(s, 'metadata', 'labels', 'eip.openelb.kubesphere.io/v1alpha2'), undefined, 'no OpenELB label on a MetalLB Service');
+    const table = await k8s.kubectlOk(['get', 'svc', 'metallb1-cluster']);
+    assert.ok(table.includes(ip), table);
+    await waitForEvent('default', 'metallb1-cluster', 'IPAllocated', new RegExp(ip.replace(/\./g, '\\.')));
+    // IPAddressPool.status: 256 + 5 IPv4 addresses, 16 IPv6; one IPv4 in use.
+    const pool = await eventually('IPAddressPool status', async () => {
+      const p = await getJson(k8s, ['ipaddresspool', 'demo-pool', '-n', 'metallb-system']);
+      return field(p, 'status', 'assignedIPv4') === 1 ? p : undefined;
+    });
+    assert.deepEqual(field(pool, 'status'), { assignedIPv4: 1, assignedIPv6: 0, availableIPv4: 260, availableIPv6: 16 });
+    const cs = await getJson(k8s, ['configurationstate', 'controller', '-n', 'berth-system']);
+    assert.equal(field(cs, 'status', 'result'), 'Valid');
+    assert.equal(field(cs, 'metadata', 'labels', 'metallb.io/component-type'), 'controller');
+    await k8s.kubectlOk(['delete', '-f', example('metallb-l2')]);
+  });
+
+  test('MetalLB BGP: BGPPeer + BGPAdvertisement + IPAddressPool + Service', async () => {
+    const k8s = api();
+    await k8s.kubectlOk(['apply', '-f', example('metallb-bgp')]);
+    const s = await waitForIPs('metallb-demo');
+    const [ip] = ingressIPs(s);
+    assert.ok(ip !== undefined && inRange(ip, '192.168.10.0', '192.168.10.255'), `IP ${String(ip)} from bgp-pool`);
+    assert.equal(field(s, 'metadata', 'annotations', 'metallb.io/ip-allocated-from-pool'), 'bgp-pool');
+    await waitForEvent('default', 'metallb-demo', 'IPAllocated');
+    await k8s.kubectlOk(['delete', '-f', example('metallb-bgp')]);
+  });
+});
+
+describe('Services that fail or stop being berth\'s', () => {
+  test('a Service naming a missing pool gets AllocationFailed (Warning) and no IP', async () => {
+    const k8s = api();
+    await k8s.kubectlOk(['apply', '-f', '-'], {
+      stdin: `apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: small, namespace: metallb-system}
+spec: {addresses: [203.0.113.10-203.0.113.11]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: wants-missing, annotations: {metallb.io/address-pool: nope}}
+spec: {type: LoadBalancer, ports: [{port: 80}]}
+`,
+    });
+    const ev = await waitForEvent('default', 'wants-missing', 'AllocationFailed');
+    assert.equal(ev.type, 'Warning');
+    assert.match(ev.message, /^Failed to allocate IP for "default\/wants-missing": .*nope/);
+    assert.deepEqual(ingressIPs(await svc('wants-missing')), []);
+  });
+
+  test('pool exhausted: the third Service waits, and gets the IP the moment one is freed', async () => {
+    const k8s = api();
+    for (const n of ['fill-a', 'fill-b', 'fill-c']) {
+      await k8s.kubectlOk(['apply', '-f', '-'], {
+        stdin: `apiVersion: v1
+kind: Service
+metadata: {name: ${n}, annotations: {metallb.io/address-pool: small}}
+spec: {type: LoadBalancer, ports: [{port: 80}]}
+`,
+      });
+    }
+    const a = ingressIPs(await waitForIPs('fill-a'));
+    const b = ingressIPs(await waitForIPs('fill-b'));
+    assert.notDeepEqual(a, b);
+    await waitForEvent('default', 'fill-c', 'AllocationFailed', /no available IPs/);
+    assert.deepEqual(ingressIPs(await svc('fill-c')), []);
+    // Making fill-a a ClusterIP Service: berth clears its status and annotation, and fill-c gets the IP.
+    await k8s.kubectlOk(['patch', 'service', 'fill-a', '--type=merge', '-p', '{"spec":{"type":"ClusterIP"}}']);
+    const c = await waitForIPs('fill-c');
+    assert.deepEqual(ingressIPs(c), a, 'fill-c takes the freed IP');
+    const cleared = await eventually('fill-a cleared', async () => {
+      const s = await svc('fill-a');
+      return ingressIPs(s).length === 0 && field(s, 'metadata', 'annotations', 'metallb.io/ip-allocated-from-pool') === undefined ? s : undefined;
+    });
+    assert.equal(field(cleared, 'spec', 'type'), 'ClusterIP');
+    await k8s.kubectlOk(['delete', 'service', 'fill-a', 'fill-b', 'fill-c', 'wants-missing']);
+    await k8s.kubectlOk(['delete', 'ipaddresspool', 'small', '-n', 'metallb-system']);
+  });
+
+  test('a Service of another loadBalancerClass is left alone', async () => {
+    const k8s = api();
+    await k8s.kubectlOk(['apply', '-f', '-'], {
+      stdin: `apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: any, namespace: metallb-system}
+spec: {addresses: [203.0.113.32/28]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: foreign}
+spec: {type: LoadBalancer, loadBalancerClass: example.com/other, ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: mine}
+spec: {type: LoadBalancer, ports: [{port: 80}]}
+`,
+    });
+    await waitForIPs('mine');
+    assert.deepEqual(ingressIPs(await svc('foreign')), [], 'foreign Service untouched');
+    assert.deepEqual(await events('default', 'foreign'), []);
+    await k8s.kubectlOk(['delete', 'service', 'foreign', 'mine']);
+    await k8s.kubectlOk(['delete', 'ipaddresspool', 'any', '-n', 'metallb-system']);
+  });
+});
+
+describe('bad input the API server cannot judge', () => {
+  test('overlapping pools: ConfigurationState Invalid and Warning Events name them; the valid pool keeps working', async () => {
+    const k8s = api();
+    await k8s.kubectlOk(['apply', '-f', example('broken', 'overlapping-pools')]);
+    await k8s.kubectlOk(['apply', '-f', '-'], {
+      stdin: `apiVersion: v1
+kind: Service
+metadata: {name: on-blue, annotations: {metallb.io/address-pool: blue}}
+spec: {type: LoadBalancer, ports: [{port: 80}]}
+`,
+    });
+    const s = await waitForIPs('on-blue');
+    const [ip] = ingressIPs(s);
+    assert.ok(ip !== undefined && inRange(ip, '198.51.100.0', '198.51.100.255'), String(ip));
+    const cs = await eventually('ConfigurationState Invalid', async () => {
+      const c = await getJson(k8s, ['configurationstate', 'controller', '-n', 'berth-system']);
+      return field(c, 'status', 'result') === 'Invalid' ? c : undefined;
+    });
+    const summary = String(field(cs, 'status', 'errorSummary'));
+    assert.match(summary, /IPAddressPool metallb-system\/green/);
+    assert.match(summary, /Eip red/);
+    assert.match(summary, /IPAddressPool metallb-system\/single/);
+    assert.doesNotMatch(summary, /IPAddressPool metallb-system\/blue\b/, 'blue is valid');
+    const conds = field(cs, 'status', 'conditions') as readonly JsonObject[];
+    assert.equal(conds[0]?.['type'], 'poolReconcilerValid');
+    assert.equal(conds[0]?.['status'], 'False');
+    assert.equal(conds[0]?.['reason'], 'ConfigurationError');
+    const ev = await waitForEvent('metallb-system', 'green', 'ConfigurationError');
+    assert.equal(ev.type, 'Warning');
+    // `kubectl get configurationstate` prints Result.
+    assert.match(await k8s.kubectlOk(['get', 'configurationstate', '-n', 'berth-system']), /controller\s+Invalid/);
+  });
+
+  test('an invalid edit of a pool in use keeps its last valid version in force', async () => {
+    const k8s = api();
+    const before = ingressIPs(await svc('on-blue'));
+    // 198.51.100.0/24 -> an address that overlaps green: invalid; blue's old version stays.
+    await k8s.kubectlOk(['patch', 'ipaddresspool', 'blue', '-n', 'metallb-system', '--type=merge', '-p', '{"spec":{"addresses":["198.51.100.128/26"]}}']);
+    await eventually('blue reported stale', async () => {
+      const c = await getJson(k8s, ['configurationstate', 'controller', '-n', 'berth-system']);
+      const sum = String(field(c, 'status', 'errorSummary'));
+      return /IPAddressPool metallb-system\/blue.*last valid version stays in force/.test(sum) ? true : undefined;
+    });
+    // A new Service on blue is still served from the old range, and on-blue keeps its IP.
+    await k8s.kubectlOk(['apply', '-f', '-'], {
+      stdin: `apiVersion: v1
+kind: Service
+metadata: {name: on-blue-2, annotations: {metallb.io/address-pool: blue}}
+spec: {type: LoadBalancer, ports: [{port: 80}]}
+`,
+    });
+    const s2 = await waitForIPs('on-blue-2');
+    assert.ok(inRange(ingressIPs(s2)[0] ?? '', '198.51.100.0', '198.51.100.255'));
+    assert.deepEqual(ingressIPs(await svc('on-blue')), before, 'on-blue keeps its IP');
+    await k8s.kubectlOk(['delete', 'service', 'on-blue', 'on-blue-2']);
+    await k8s.kubectlOk(['delete', '-f', example('broken', 'overlapping-pools')]);
+    await eventually('ConfigurationState Valid again', async () => {
+      const c = await getJson(k8s, ['configurationstate', 'controller', '-n', 'berth-system']);
+      return field(c, 'status', 'result') === 'Valid' ? true : undefined;
+    });
+  });
+});
