@@ -128,7 +128,7 @@ function checkInvariants(al: Allocator, last: ReadonlyMap<string, AllocationRequ
 
 test('property: pool membership, sharing, avoidBuggyIPs, status counts hold after every step', () => {
   fc.assert(
-    fc.property(fc.array(arbOp, { minLength: 1, maxLength: 80 }), (ops) => {
+    fc.property(fc.array(arbOp, { minLength: 15, maxLength: 80 }), (ops) => {
       run(ops);
     }),
     { numRuns: 300 },
@@ -171,7 +171,7 @@ test('property: automatic allocation never hands out a reserved or buggy address
 
 test('property: restart replay in any order reproduces every IP', () => {
   fc.assert(
-    fc.property(fc.array(arbOp, { minLength: 1, maxLength: 80 }), fc.array(fc.double({ noNaN: true }), { minLength: 12, maxLength: 12 }), (ops, keys) => {
+    fc.property(fc.array(arbOp, { minLength: 15, maxLength: 80 }), fc.array(fc.double({ noNaN: true }), { minLength: 12, maxLength: 12 }), (ops, keys) => {
       const { al, last } = run(ops);
       const before = al.assignments();
       // status as the controller would read it, in a random order
@@ -245,5 +245,63 @@ test('property: conflicting status (two Services on one IP) resolves the same wa
       assert.equal(summary([...existing].reverse()), summary(existing));
     }),
     { numRuns: 1000 },
+  );
+});
+
+test('property: after any sequence of pool changes every assignment lies in a current pool of its name', () => {
+  const configs: readonly (readonly PoolSpec[])[] = [
+    POOLS,
+    // shrunk, renamed, avoidBuggyIPs turned on, one pool gone, a dual pool losing its IPv6 range
+    [
+      pool('p4-renamed', ['192.0.2.0/29']),
+      pool('r', ['198.51.100.250-198.51.101.1'], { avoidBuggyIPs: true }),
+      pool('d', ['203.0.113.0/29']),
+      eip('e', '203.0.113.16/29', { isDefault: true }),
+    ],
+    [pool('p4', ['192.0.2.0/28'], { avoidBuggyIPs: true }), pool('d', ['2001:db8::/125'])],
+  ];
+  fc.assert(
+    fc.property(
+      fc.array(fc.oneof({ weight: 5, arbitrary: arbOp }, { weight: 1, arbitrary: fc.integer({ min: 0, max: configs.length - 1 }) }), { maxLength: 60 }),
+      (steps) => {
+        const al = new Allocator(POOLS);
+        let current: readonly PoolSpec[] = POOLS;
+        const last = new Map<string, AllocationRequest>();
+        for (const step of steps) {
+          if (typeof step === 'number') {
+            current = configs[step] ?? POOLS;
+            const change = al.setPools(current);
+            for (const e of change.evicted) last.delete(e.service);
+            // the controller re-runs every Service after a pool change
+            for (const [svc, r] of [...last]) {
+              const res = al.allocate(r);
+              if (!res.ok) last.delete(svc);
+            }
+          } else if (step.kind === 'release') {
+            al.release(`${step.ns}/s${step.name}`);
+            last.delete(`${step.ns}/s${step.name}`);
+          } else {
+            const res = al.allocate(step.req);
+            if (res.ok) last.set(step.req.service, step.req);
+            else last.delete(step.req.service);
+          }
+          assert.deepEqual(al.assignments().map((a) => a.service), [...last.keys()].sort());
+          for (const a of al.assignments()) {
+            const p = current.find((x) => x.name === a.pool);
+            assert.ok(p !== undefined, `${a.service} in vanished pool ${a.pool}`);
+            for (const addr of a.ips) {
+              assert.ok(p.ranges.some((r) => r.family === addr.family && r.first <= addr.value && addr.value <= r.last), `${formatIP(addr)} outside ${p.name}`);
+              if (p.avoidBuggyIPs) assert.ok(!isBuggy(addr), `buggy ${formatIP(addr)} kept in ${p.name}`);
+            }
+          }
+          for (const p of current) {
+            const st = al.poolStatus(p.name);
+            const inPool = new Set(al.assignments().filter((a) => a.pool === p.name).flatMap((a) => a.ips.map(formatIP)));
+            assert.equal(Number((st?.assignedIPv4 ?? 0n) + (st?.assignedIPv6 ?? 0n)), inPool.size, `${p.name}: assigned count`);
+          }
+        }
+      },
+    ),
+    { numRuns: 300 },
   );
 });
