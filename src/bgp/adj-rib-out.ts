@@ -64,32 +64,79 @@ function attributesKey(a: RouteAttributes): string {
   return `lp=${a.localPref ?? ''};c=${a.communities.join(',')};l=${a.largeCommunities.map(largeKey).join(',')}`;
 }
 
+/** Advertisements parsed once (on setAdvertisements), then cut per peer and family cheaply. */
+export interface CompiledAdvertisements {
+  /** Advertisements whose prefix did not parse; left out (the caller logs them). */
+  readonly rejected: readonly { readonly prefix: string; readonly reason: string }[];
+  /** The routes a peer should have, by family (see desiredRoutes). Tables are shared: do not mutate. */
+  forPeer(peerName: string): Readonly<Record<Family, RouteTable>>;
+}
+
+interface ParsedAdvertisement {
+  readonly ad: Advertisement;
+  readonly prefix: Prefix;
+  readonly key: string;
+}
+
+export function compileAdvertisements(ads: readonly Advertisement[]): CompiledAdvertisements {
+  const parsed: ParsedAdvertisement[] = [];
+  const rejected: { prefix: string; reason: string }[] = [];
+  for (const ad of ads) {
+    try {
+      const prefix = parsePrefix(ad.prefix);
+      parsed.push({ ad, prefix, key: prefixKey(prefix) });
+    } catch (e) {
+      rejected.push({ prefix: ad.prefix, reason: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  const filtered = parsed.some((p) => p.ad.peers !== undefined);
+  // One RouteAttributes object per distinct attribute set: 100,000 /32s with the same communities
+  // share one object (memory), and equal keys group into the same UPDATEs.
+  const interned = new Map<string, RouteAttributes>();
+  const build = (peerName: string | undefined): Record<Family, Map<string, Route>> => {
+    const acc = new Map<string, { prefix: Prefix; localPref: number | undefined; communities: number[]; large: LargeCommunity[] }>();
+    for (const { ad, prefix, key } of parsed) {
+      if (peerName !== undefined && ad.peers !== undefined && !ad.peers.includes(peerName)) continue;
+      const cur = acc.get(key);
+      if (cur === undefined) {
+        acc.set(key, { prefix, localPref: ad.localPref, communities: [...(ad.communities ?? [])], large: [...(ad.largeCommunities ?? [])] });
+      } else {
+        cur.localPref ??= ad.localPref;
+        cur.communities.push(...(ad.communities ?? []));
+        cur.large.push(...(ad.largeCommunities ?? []));
+      }
+    }
+    const out: Record<Family, Map<string, Route>> = { ipv4: new Map(), ipv6: new Map() };
+    for (const [key, a] of acc) {
+      const fresh = routeAttributes(a.localPref, a.communities, a.large);
+      const attrsKey = attributesKey(fresh);
+      let attributes = interned.get(attrsKey);
+      if (attributes === undefined) {
+        attributes = fresh;
+        interned.set(attrsKey, attributes);
+      }
+      out[a.prefix.family].set(key, { prefix: a.prefix, attributes, attributesKey: attrsKey });
+    }
+    return out;
+  };
+  let shared: Record<Family, Map<string, Route>> | undefined;
+  return {
+    rejected,
+    forPeer(peerName) {
+      if (!filtered) return (shared ??= build(undefined));
+      return build(peerName);
+    },
+  };
+}
+
 /**
  * The routes a peer should have: the advertisements that select it, deduplicated by prefix. Several
  * advertisements of one prefix (Services sharing an aggregate, MetalLB §5.1/§5.3) merge: communities and
- * large communities are unioned, the first LOCAL_PREF given wins.
+ * large communities are unioned, the first LOCAL_PREF given wins. Unparsable prefixes are left out.
  */
 export function desiredRoutes(peerName: string, ads: readonly Advertisement[]): Map<string, Route> {
-  const acc = new Map<string, { prefix: Prefix; localPref: number | undefined; communities: number[]; large: LargeCommunity[] }>();
-  for (const ad of ads) {
-    if (ad.peers !== undefined && !ad.peers.includes(peerName)) continue;
-    const prefix = parsePrefix(ad.prefix);
-    const key = prefixKey(prefix);
-    const cur = acc.get(key);
-    if (cur === undefined) {
-      acc.set(key, { prefix, localPref: ad.localPref, communities: [...(ad.communities ?? [])], large: [...(ad.largeCommunities ?? [])] });
-    } else {
-      cur.localPref ??= ad.localPref;
-      cur.communities.push(...(ad.communities ?? []));
-      cur.large.push(...(ad.largeCommunities ?? []));
-    }
-  }
-  const out = new Map<string, Route>();
-  for (const [key, a] of acc) {
-    const attributes = routeAttributes(a.localPref, a.communities, a.large);
-    out.set(key, { prefix: a.prefix, attributes, attributesKey: attributesKey(attributes) });
-  }
-  return out;
+  const t = compileAdvertisements(ads).forPeer(peerName);
+  return new Map([...t.ipv4, ...t.ipv6]);
 }
 
 export interface RouteGroup {

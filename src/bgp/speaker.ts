@@ -24,10 +24,11 @@ import { Session, type Clock, type EstablishedSession, type SessionHandler } fro
 import type { BgpSocket, Listener, TransportFactory } from './transport.ts';
 import { BGP_PORT, familyOfAddress, peerProblems, unmapAddress, type PeerSpec } from './peer.ts';
 import {
-  desiredRoutes,
+  compileAdvertisements,
   diffRoutes,
   groupRoutes,
   type Advertisement,
+  type CompiledAdvertisements,
   type Route,
   type RouteAttributes,
   type RouteGroup,
@@ -72,8 +73,8 @@ interface PeerEntry {
   readonly spec: PeerSpec;
   readonly key: string;
   readonly session: Session;
-  /** What this peer has been sent on its current Established session. */
-  sent: Map<string, Route>;
+  /** What this peer has been sent on its current Established session (never mutated; replaced). */
+  sent: RouteTable;
 }
 
 /** The link-local address on the interface that holds `address`, from os.networkInterfaces(). */
@@ -90,7 +91,7 @@ export class Speaker {
   readonly #opts: SpeakerOptions;
   readonly #log: Logger;
   readonly #peers = new Map<string, PeerEntry>();
-  #ads: readonly Advertisement[] = [];
+  #ads: CompiledAdvertisements = compileAdvertisements([]);
   #listener: Listener | undefined;
   #handler: SessionHandler;
 
@@ -172,7 +173,8 @@ export class Speaker {
 
   /** The desired set of announcements; each Established peer is sent the difference. */
   setAdvertisements(all: readonly Advertisement[]): void {
-    this.#ads = all;
+    this.#ads = compileAdvertisements(all);
+    for (const r of this.#ads.rejected) this.#log.error({ vip: r.prefix, reason: r.reason }, 'advertisement rejected');
     for (const e of this.#peers.values()) {
       const view = e.session.established;
       if (view === undefined) continue;
@@ -266,7 +268,8 @@ export class Speaker {
     const out: Buffer[] = [];
     // RFC 7313 §4: with enhanced route refresh, the re-advertisement is framed by BoRR ... EoRR.
     if (enhanced) out.push(rr(ROUTE_REFRESH_SUBTYPE.BEGIN_OF_RIB));
-    for (const g of groupRoutes(routes)) out.push(...this.#pack(e, view, g));
+    const hops = this.#nextHops(e.spec, view);
+    for (const g of groupRoutes(routes)) out.push(...this.#pack(e, view, g, hops));
     if (enhanced) out.push(rr(ROUTE_REFRESH_SUBTYPE.END_OF_RIB));
     s.send(out);
     this.#log.info({ peer: s.peer.name, family, prefixes: routes.length, enhanced }, 'ROUTE-REFRESH answered');
@@ -274,28 +277,28 @@ export class Speaker {
 
   /** Sends the difference between what the peer has and what it should have. */
   #sync(e: PeerEntry, view: EstablishedSession): void {
-    const desired = this.#desiredFor(e, view);
+    const hops = this.#nextHops(e.spec, view);
+    const desired = this.#desiredFor(e, view, hops);
     const diff = diffRoutes(e.sent, desired);
     const out: Buffer[] = [];
     for (const w of diff.withdraw) out.push(...packWithdrawals(w.prefixes, view.ctx));
-    for (const g of diff.announce) out.push(...this.#pack(e, view, g));
+    for (const g of diff.announce) out.push(...this.#pack(e, view, g, hops));
     if (out.length > 0) e.session.send(out);
-    e.sent = new Map(desired);
+    e.sent = desired;
   }
 
   /** The desired table for a peer, limited to the families the session carries and has a next hop for. */
-  #desiredFor(e: PeerEntry, view: EstablishedSession): RouteTable {
-    const all = desiredRoutes(e.spec.name, this.#ads);
-    const hops = this.#nextHops(e.spec, view);
-    const usable = (f: Family): boolean => view.families.includes(f) && (f === 'ipv4' ? hops.ipv4 !== undefined : hops.ipv6 !== undefined);
-    const out = new Map<string, Route>();
-    let skipped = 0;
-    for (const [k, r] of all) {
-      if (usable(r.prefix.family)) out.set(k, r);
-      else skipped += 1;
-    }
+  #desiredFor(e: PeerEntry, view: EstablishedSession, hops: NextHops): RouteTable {
+    const byFamily = this.#ads.forPeer(e.spec.name);
+    const usable = (['ipv4', 'ipv6'] as const).filter(
+      (f) => view.families.includes(f) && (f === 'ipv4' ? hops.ipv4 !== undefined : hops.ipv6 !== undefined),
+    );
+    const skipped = (['ipv4', 'ipv6'] as const).filter((f) => !usable.includes(f)).reduce((n, f) => n + byFamily[f].size, 0);
     if (skipped > 0) this.#log.debug({ peer: e.spec.name, skipped }, 'prefixes of a family this session cannot carry');
-    return out;
+    const [first, second] = usable;
+    if (first === undefined) return new Map();
+    // One family: the shared table as is (never mutated); both: their union.
+    return second === undefined ? byFamily[first] : new Map([...byFamily[first], ...byFamily[second]]);
   }
 
   #nextHops(peer: PeerSpec, view: EstablishedSession): NextHops {
@@ -311,11 +314,8 @@ export class Speaker {
     };
   }
 
-  #pack(e: PeerEntry, view: EstablishedSession, g: RouteGroup): Buffer[] {
-    return packAnnouncements(
-      { attributes: pathAttributes(e.spec.myAsn, view.negotiated.internal, g.attributes), nextHops: this.#nextHops(e.spec, view), prefixes: g.prefixes },
-      view.ctx,
-    );
+  #pack(e: PeerEntry, view: EstablishedSession, g: RouteGroup, nextHops: NextHops): Buffer[] {
+    return packAnnouncements({ attributes: pathAttributes(e.spec.myAsn, view.negotiated.internal, g.attributes), nextHops, prefixes: g.prefixes }, view.ctx);
   }
 }
 

@@ -1,7 +1,7 @@
 // Adj-RIB-Out: desired table per peer (filter, dedup, merge) and the diff against what was sent.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { desiredRoutes, diffRoutes, groupRoutes, parseCommunity, type Advertisement } from '../../../../src/bgp/adj-rib-out.ts';
+import { compileAdvertisements, desiredRoutes, diffRoutes, groupRoutes, parseCommunity, type Advertisement } from '../../../../src/bgp/adj-rib-out.ts';
 import { pathAttributes } from '../../../../src/bgp/speaker.ts';
 
 const NO_ADVERTISE = parseCommunity('65535:65282');
@@ -37,6 +37,23 @@ describe('desiredRoutes', () => {
   it('canonicalises IPv6 prefixes', () => {
     const t = desiredRoutes('r', [{ prefix: '2001:DB8:0:0::10/128' }, { prefix: '2001:db8::10/128' }]);
     assert.deepEqual([...t.keys()], ['2001:db8::10/128']);
+  });
+});
+
+describe('compileAdvertisements', () => {
+  it('parses once, reports bad prefixes, splits by family and shares identical attribute sets', () => {
+    const c = compileAdvertisements([
+      { prefix: '198.51.100.1/32', communities: [1] },
+      { prefix: '198.51.100.2/32', communities: [1] },
+      { prefix: 'nonsense' },
+      { prefix: '2001:db8::1/128' },
+    ]);
+    assert.deepEqual(c.rejected.map((r) => r.prefix), ['nonsense']);
+    const t = c.forPeer('any');
+    assert.deepEqual([...t.ipv4.keys()], ['198.51.100.1/32', '198.51.100.2/32']);
+    assert.deepEqual([...t.ipv6.keys()], ['2001:db8::1/128']);
+    assert.equal(t.ipv4.get('198.51.100.1/32')?.attributes, t.ipv4.get('198.51.100.2/32')?.attributes);
+    assert.equal(c.forPeer('other'), t, 'without peer filters every peer shares one table');
   });
 });
 

@@ -171,6 +171,14 @@ describe('speaker: two berth speakers', () => {
     assert.deepEqual([...p.ribAtB.routes.keys()], ['198.51.100.1/32']);
   });
 
+  it('an unparsable prefix is left out without disturbing the session or the other prefixes', async () => {
+    const p = await pair();
+    p.a.setAdvertisements([{ prefix: '198.51.100.1/32' }, { prefix: '198.51.100.300/32' }, { prefix: '198.51.100.2/33' }]);
+    await waitFor('EoR', () => p.ribAtB.endOfRib.length === 1);
+    assert.deepEqual([...p.ribAtB.routes.keys()], ['198.51.100.1/32']);
+    assert.ok(established(p.a));
+  });
+
   it('the peer filter selects which sessions get an advertisement', async () => {
     const p = await pair();
     p.a.setAdvertisements([{ prefix: '198.51.100.1/32', peers: ['b'] }, { prefix: '198.51.100.2/32', peers: ['other'] }]);
