@@ -15,13 +15,16 @@ import type { LinkInfo } from '../l2/transport.ts';
 import { routeTo, tcpTransport } from '../sys/index.ts';
 import { createAgent } from '../speaker/agent.ts';
 import { createManifestSpeaker } from '../speaker/manifest-source.ts';
+import { compile } from '../config/compile.ts';
+import { loadManifests } from '../config/manifests.ts';
 
 export const SPEAKER_USAGE = `usage: berth speaker --node NAME --manifests PATH [--log-level LEVEL] [--listen-port N]
 
   --node NAME        this node's name, as in the manifests' Node objects
   --manifests PATH   a YAML/JSON file, or a folder read recursively; re-read on change
   --log-level LEVEL  trace, debug, info (default), warn, error, fatal, silent
-  --listen-port N    also accept BGP connections on TCP port N (passive peers); default: never listen
+  --listen-port N    also accept BGP connections on TCP port N (passive peers); default: the OpenELB
+                     BgpConf listenPort when the manifests have one (read at start), else never listen
   --lb-class NAME    berth's loadBalancerClass (default: Services without a class)
 
 Logs are JSON lines on stderr. SIGTERM or SIGINT stops gracefully.
@@ -108,13 +111,15 @@ export async function runSpeaker(argv: readonly string[]): Promise<number> {
   }
 
   const log = createLogger({ level: args.logLevel as Level | 'silent', name: 'speaker' });
+  const listenPort = args.listenPort ?? configuredListenPort(args.manifests);
+  if (listenPort !== undefined) log.info({ node: args.node, port: listenPort }, 'accepting BGP connections');
   // Interface facts, refreshed before each apply; the AF_PACKET factory looks links up here.
   let links: ReadonlyMap<string, LinkInfo> = new Map();
   const l2 = createLayer2Engine({ openTransport: afPacketTransportFactory({ link: (iface) => links.get(iface) }), logger: log });
   const bgp = new Speaker({
     transport: sysTransport(tcpTransport),
     logger: log,
-    ...(args.listenPort === undefined ? {} : { listen: { port: args.listenPort } }),
+    ...(listenPort === undefined ? {} : { listen: { port: listenPort } }),
   });
   try {
     await bgp.start();
@@ -170,4 +175,17 @@ export async function runSpeaker(argv: readonly string[]): Promise<number> {
         stop('start failure');
       });
   });
+}
+
+/**
+ * OpenELB BgpConf `default` spec.listenPort (openelb-and-peers.md §1.2), read once at start: the
+ * listener cannot move while sessions run, so a later change needs a restart. -1 or absent: no listener.
+ */
+function configuredListenPort(path: string): number | undefined {
+  try {
+    const port = compile(loadManifests(path).snapshot).config.bgpSpeaker?.listenPort;
+    return port !== undefined && port > 0 ? port : undefined;
+  } catch {
+    return undefined;
+  }
 }
