@@ -207,11 +207,18 @@ export class Session {
       socket.destroy(); // RFC 4271 §8.2.2 Idle: refuse incoming connections.
       return;
     }
-    if (this.#established !== undefined) {
-      // RFC 4271 §6.8: a connection colliding with an Established one is closed (the newer one).
-      this.#log.info({ peer: this.peer.name, reason: 'collision with Established session' }, 'refusing incoming connection');
-      socket.destroy();
-      return;
+    const est = this.#established;
+    if (est !== undefined) {
+      if (est.fsm.negotiated?.peerGracefulRestart === undefined) {
+        // RFC 4271 §6.8: a connection colliding with an Established one is closed (the newer one).
+        this.#log.info({ peer: this.peer.name, reason: 'collision with Established session' }, 'refusing incoming connection');
+        socket.destroy();
+        return;
+      }
+      // RFC 4724 §4.2: a peer that negotiated Graceful Restart and connects again has restarted; its old
+      // session is gone even if no FIN reached us. Close it and take the new connection.
+      this.#log.info({ peer: this.peer.name, reason: 'peer restarted (graceful restart)' }, 'replacing Established session');
+      this.#feed(est, { type: 'TcpConnectionFails' });
     }
     if (this.#incoming !== undefined) {
       this.#feed(this.#incoming, { type: 'TcpConnectionFails' });

@@ -432,6 +432,56 @@ describe('speaker: connection collision (RFC 4271 §6.8)', () => {
   });
 });
 
+describe('speaker: the peer restarts (RFC 4724 §4.2)', () => {
+  async function setup(peerCaps: readonly Capability[]) {
+    const net = memoryTransport();
+    const events: SpeakerEvent[] = [];
+    const a = new Speaker({ transport: net.transport(A), logger: silentLogger(), routerId: A, listen: { host: A, port: 179 }, onEvent: (e) => events.push(e) });
+    await a.start();
+    a.setPeers([{ name: 'r', myAsn: 64512, peerAsn: 64513, peerAddress: B, passive: true, enableGracefulRestart: true }]);
+    a.setAdvertisements([{ prefix: '198.51.100.1/32' }]);
+    stops.push(async () => {
+      await a.stop();
+      net.cutAll();
+    });
+    const connect = async (): Promise<RawPeer> => {
+      const raw = new RawPeer();
+      raw.attach(await net.transport(B).connect({ host: A, port: 179 }));
+      raw.send({ type: 'OPEN', version: 4, myAsn: 64513, holdTime: 90, bgpId: B, parameters: [{ kind: 'CAPABILITIES', capabilities: peerCaps }] });
+      raw.send({ type: 'KEEPALIVE' });
+      raw.established();
+      return raw;
+    };
+    return { a, events, connect };
+  }
+  const caps: Capability[] = [
+    { kind: 'MULTIPROTOCOL', afi: 1, safi: 1 },
+    { kind: 'FOUR_OCTET_AS', asn: 64513 },
+  ];
+
+  it('with graceful restart negotiated, a new connection replaces the old session and gets the table', async () => {
+    const { events, connect } = await setup([...caps, { kind: 'GRACEFUL_RESTART', restarting: true, notification: false, restartTime: 120, families: [{ afi: 1, safi: 1, forwarding: true }] }]);
+    const first = await connect();
+    await waitFor('first table', () => first.rib.endOfRib.length === 1);
+    // The peer "reboots": no FIN on the old connection, a new one arrives.
+    const second = await connect();
+    await waitFor('table on the new connection', () => second.rib.endOfRib.length === 1 && second.rib.routes.size === 1);
+    await waitFor('old connection closed', () => first.closed);
+    assert.equal(events.filter((e) => e.kind === 'established').length, 2);
+  });
+
+  it('without graceful restart, the new connection is refused while the session is Established (RFC 4271 §6.8)', async () => {
+    const { connect, a } = await setup(caps);
+    const first = await connect();
+    await waitFor('first table', () => first.rib.endOfRib.length === 1);
+    const second = await connect();
+    await waitFor('second refused', () => second.closed);
+    assert.equal(second.of('OPEN').length, 0);
+    assert.ok(!first.closed);
+    assert.equal(a.sessions()[0]?.state, 'Established');
+  });
+});
+
 describe('speaker: restart flag (RFC 4724)', () => {
   it('sets the R bit in the first OPEN after a restart', async () => {
     const net = memoryTransport();
