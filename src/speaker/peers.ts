@@ -63,7 +63,7 @@ export function planPeers(peers: readonly BgpPeerConfig[], node: NodeFacts, allN
     const rack = node.labels[RACK_LABEL];
     const rackAsn = rack === undefined ? undefined : p.myASNPerRack[rack];
     const myAsn = p.localASN ?? rackAsn ?? p.myASN;
-    const routerId = chooseRouterId(p, node, allNodes, rackAsn !== undefined, note);
+    const routerId = chooseRouterId(p, node, { allNodes, rack: rackAsn !== undefined, note });
     const password = p.password.kind === 'none' ? undefined : p.password.password;
     const spec: PeerSpec = {
       name: p.name,
@@ -87,7 +87,15 @@ export function planPeers(peers: readonly BgpPeerConfig[], node: NodeFacts, allN
   return { peers: out, notes };
 }
 
-function chooseRouterId(p: BgpPeerConfig, node: NodeFacts, allNodes: readonly NodeFacts[], rack: boolean, note: (m: string) => void): string | undefined {
+interface RouterIdContext {
+  readonly allNodes: readonly NodeFacts[];
+  /** The local AS came from asPerRack: OpenELB then forces the node's own identifier. */
+  readonly rack: boolean;
+  readonly note: (message: string) => void;
+}
+
+function chooseRouterId(p: BgpPeerConfig, node: NodeFacts, ctx: RouterIdContext): string | undefined {
+  const { allNodes, rack, note } = ctx;
   const own = firstIPv4(node);
   const configured = p.routerID;
   if (configured === undefined) return own;

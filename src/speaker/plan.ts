@@ -295,7 +295,7 @@ function planL2(ctx: Ctx, s: PlanService, rules: readonly L2Rule[]): L2Outcome {
 export function interfaceRequest(config: Config, rule: L2Rule): InterfaceRequest {
   if (rule.source.kind === 'L2Advertisement') {
     if (rule.interfaces.length === 0) return { kind: 'all' };
-    // MetalLB names; a can_reach entry cannot come from an L2Advertisement, but map it anyway.
+    // MetalLB interface names (the config model allows can_reach only for Eips).
     const names = rule.interfaces.flatMap((i) => (i.kind === 'name' ? [i.name] : []));
     return { kind: 'names', names };
   }
