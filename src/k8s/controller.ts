@@ -37,7 +37,7 @@ import {
   sameStatus,
   serviceStatusPatch,
 } from './status.ts';
-import type { KubeObject } from './watch.ts';
+import { WatchEvent, type KubeObject } from './watch.ts';
 
 export const CONTROLLER_COMPONENT = 'berth-controller';
 export const FIELD_MANAGER = 'berth-controller';
@@ -126,13 +126,13 @@ export function createController(opts: ControllerOptions): Controller {
     logger: log,
     fields: CONTROLLER_FIELDS,
     ...(opts.watchTimeoutSeconds === undefined ? {} : { watchTimeoutSeconds: opts.watchTimeoutSeconds }),
-    onEvent: (field, _type, key, obj, prev) => {
+    onEvent: (field, type, key, obj, prev) => {
       if (field === 'services') queue.add(SVC + key);
       else if (field === 'namespaces') reprocessAll();
       else if (CONFIG_FIELDS.has(field)) {
         // Our own status writes on pools/Eips come back as events: only spec, labels and annotations
         // matter to compile().
-        if (prev === undefined || configFace(prev) !== configFace(obj)) queue.add(KEY_CONFIG);
+        if (type !== WatchEvent.Modified || prev === undefined || configFace(prev) !== configFace(obj)) queue.add(KEY_CONFIG);
       }
     },
   });
