@@ -59,8 +59,10 @@ export interface SpeakerOptions {
   readonly listen?: { readonly host?: string; readonly port?: number };
   /** RFC 4724: this process restarted; set the R bit in the first OPEN of each session. */
   readonly restarting?: boolean;
-  /** The IPv6 link-local address on the interface holding `localAddress` (RFC 2545 §3). */
-  readonly linkLocalFor?: (localAddress: string) => string | undefined;
+  /** The other addresses of the interface holding a session's local address: the next hops for the
+   * family the session's own address is not (dual-stack sessions) and the IPv6 link-local next hop
+   * (RFC 2545 §3). Default: os.networkInterfaces(). */
+  readonly interfaceAddresses?: (localAddress: string) => InterfaceAddresses;
   /** Session changes (Established, down with a reason), e.g. for ServiceBGPStatus and metrics. */
   readonly onEvent?: (e: SpeakerEvent) => void;
   /** Sees every message received from a peer (tests, debugging). */
@@ -77,14 +79,27 @@ interface PeerEntry {
   sent: RouteTable;
 }
 
-/** The link-local address on the interface that holds `address`, from os.networkInterfaces(). */
-export function linkLocalFromInterfaces(address: string): string | undefined {
+export interface InterfaceAddresses {
+  readonly ipv4?: string;
+  /** A global (not link-local) IPv6 address. */
+  readonly ipv6?: string;
+  readonly ipv6LinkLocal?: string;
+}
+
+/** The addresses of the interface that holds `address`, from os.networkInterfaces(). */
+export function interfaceAddressesFromOs(address: string): InterfaceAddresses {
   for (const addrs of Object.values(os.networkInterfaces())) {
     if (addrs?.some((a) => a.address === address) !== true) continue;
+    const v4 = addrs.find((a) => a.family === 'IPv4');
+    const v6 = addrs.find((a) => a.family === 'IPv6' && !a.address.toLowerCase().startsWith('fe80:'));
     const ll = addrs.find((a) => a.family === 'IPv6' && a.address.toLowerCase().startsWith('fe80:'));
-    if (ll !== undefined) return ll.address.split('%')[0];
+    return {
+      ...(v4 !== undefined ? { ipv4: v4.address } : {}),
+      ...(v6 !== undefined ? { ipv6: v6.address } : {}),
+      ...(ll !== undefined ? { ipv6LinkLocal: ll.address.split('%')[0] ?? ll.address } : {}),
+    };
   }
-  return undefined;
+  return {};
 }
 
 export class Speaker {
@@ -301,12 +316,15 @@ export class Speaker {
     return second === undefined ? byFamily[first] : new Map([...byFamily[first], ...byFamily[second]]);
   }
 
+  /** NEXT_HOP / MP_REACH next hops for a session: configured ones first, then the session's local
+   * address for its own family, then the same interface's address of the other family. */
   #nextHops(peer: PeerSpec, view: EstablishedSession): NextHops {
     const local = view.localAddress;
     const localFamily = familyOfAddress(local);
-    const ipv4 = peer.nextHops?.ipv4 ?? (localFamily === 'ipv4' ? local : undefined);
-    const ipv6 = peer.nextHops?.ipv6 ?? (localFamily === 'ipv6' && !local.toLowerCase().startsWith('fe80:') ? local : undefined);
-    const ll = peer.nextHops?.ipv6LinkLocal ?? (ipv6 !== undefined ? (this.#opts.linkLocalFor ?? linkLocalFromInterfaces)(ipv6) : undefined);
+    const iface = (this.#opts.interfaceAddresses ?? interfaceAddressesFromOs)(local);
+    const ipv4 = peer.nextHops?.ipv4 ?? (localFamily === 'ipv4' ? local : iface.ipv4);
+    const ipv6 = peer.nextHops?.ipv6 ?? (localFamily === 'ipv6' && !local.toLowerCase().startsWith('fe80:') ? local : iface.ipv6);
+    const ll = peer.nextHops?.ipv6LinkLocal ?? (ipv6 !== undefined ? iface.ipv6LinkLocal : undefined);
     return {
       ...(ipv4 !== undefined ? { ipv4 } : {}),
       ...(ipv6 !== undefined ? { ipv6 } : {}),

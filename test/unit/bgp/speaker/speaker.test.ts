@@ -164,6 +164,29 @@ describe('speaker: two berth speakers', () => {
     await waitFor('IPv6 withdrawn', () => p.ribAtB.routes.size === 1);
   });
 
+  it('dual stack over an IPv4 session without configured next hops: the interface\'s IPv6 addresses', async () => {
+    const net = memoryTransport();
+    const rib = new RecordingRib();
+    const b = new Speaker({ transport: net.transport(B), logger: silentLogger(), routerId: B, listen: { host: B, port: 179 }, onMessage: (_p, m) => rib.apply(m) });
+    await b.start();
+    b.setPeers([{ name: 'a', myAsn: 64513, peerAsn: 64512, peerAddress: A, passive: true, dualStackAddressFamily: true }]);
+    const a = new Speaker({
+      transport: net.transport(A),
+      logger: silentLogger(),
+      routerId: A,
+      interfaceAddresses: (local) => (local === A ? { ipv6: '2001:db8::a', ipv6LinkLocal: 'fe80::a' } : {}),
+    });
+    a.setPeers([{ name: 'b', myAsn: 64512, peerAsn: 64513, peerAddress: B, dualStackAddressFamily: true }]);
+    a.setAdvertisements([{ prefix: '2001:db8:100::1/128' }]);
+    stops.push(async () => {
+      await a.stop();
+      await b.stop();
+      net.cutAll();
+    });
+    await waitFor('IPv6 route', () => rib.routes.size === 1);
+    assert.deepEqual(rib.routes.get('2001:db8:100::1/128')?.nextHops, ['2001:db8::a', 'fe80::a']);
+  });
+
   it('an IPv6 prefix is not sent over a session without the IPv6 family', async () => {
     const p = await pair();
     p.a.setAdvertisements([{ prefix: '2001:db8:100::10/128' }, { prefix: '198.51.100.1/32' }]);
