@@ -280,7 +280,14 @@ export class Session {
     conn.socket = socket;
     conn.framer = createFramer();
     conn.ctx = INITIAL_CONTEXT;
-    conn.fsm = { ...conn.fsm, config: { ...conn.fsm.config, routerId: this.#routerIdFor(socket) } };
+    // Capabilities are fixed per connection: the R bit (RFC 4724 §3) is set only until a session with
+    // this peer has come up after our restart.
+    conn.localCaps = localCapabilities(this.peer, { restarting: this.#restarting });
+    conn.remoteCaps = [];
+    conn.fsm = {
+      ...conn.fsm,
+      config: { ...conn.fsm.config, routerId: this.#routerIdFor(socket), localCapabilities: capabilitiesView(conn.localCaps) },
+    };
     const gen = conn.generation;
     socket.on('data', (chunk: Buffer) => {
       if (conn.socket !== socket || conn.generation !== gen) return;

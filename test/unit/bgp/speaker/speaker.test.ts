@@ -506,17 +506,25 @@ describe('speaker: the peer restarts (RFC 4724 §4.2)', () => {
 });
 
 describe('speaker: restart flag (RFC 4724)', () => {
-  it('sets the R bit in the first OPEN after a restart', async () => {
+  it('sets the R bit in the first OPEN after a restart, and not once a session has come up', async () => {
     const net = memoryTransport();
     const raw = await RawPeer.listen(net, B);
     const a = new Speaker({ transport: net.transport(A), logger: silentLogger(), routerId: A, restarting: true });
     a.setPeers([{ name: 'r', myAsn: 64512, peerAsn: 64513, peerAddress: B, enableGracefulRestart: true }]);
+    const rBit = (open: Message | undefined): boolean | undefined => {
+      if (open?.type !== 'OPEN') return undefined;
+      const gr = open.parameters.flatMap((x) => (x.kind === 'CAPABILITIES' ? x.capabilities : [])).find((c) => c.kind === 'GRACEFUL_RESTART');
+      return gr?.kind === 'GRACEFUL_RESTART' ? gr.restarting : undefined;
+    };
     try {
       await waitFor('OPEN', () => raw.of('OPEN').length === 1);
-      const caps = raw.of('OPEN')[0]?.parameters.flatMap((x) => (x.kind === 'CAPABILITIES' ? x.capabilities : [])) ?? [];
-      const gr = caps.find((c) => c.kind === 'GRACEFUL_RESTART');
-      assert.ok(gr?.kind === 'GRACEFUL_RESTART');
-      assert.equal(gr.restarting, true);
+      assert.equal(rBit(raw.of('OPEN')[0]), true);
+      raw.send({ type: 'OPEN', version: 4, myAsn: 64513, holdTime: 90, bgpId: B, parameters: [{ kind: 'CAPABILITIES', capabilities: [{ kind: 'FOUR_OCTET_AS', asn: 64513 }] }] });
+      raw.send({ type: 'KEEPALIVE' });
+      await waitFor('Established', () => a.sessions()[0]?.state === 'Established');
+      net.cutAll();
+      await waitFor('second OPEN', () => raw.of('OPEN').length === 2, 5000);
+      assert.equal(rBit(raw.of('OPEN')[1]), false);
     } finally {
       await a.stop();
       net.cutAll();
