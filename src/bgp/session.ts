@@ -117,6 +117,25 @@ interface Conn {
 }
 
 const DROP_GRACE_MS = 1000;
+
+export interface SessionStopOptions {
+  /** RFC 9003 Shutdown Communication in the Cease NOTIFICATION. */
+  readonly communication?: string;
+  /** Close without NOTIFICATION so a graceful-restart peer keeps our routes (RFC 4724 §4.2). */
+  readonly preserveRoutes?: boolean;
+}
+
+/** Resolves when the socket has closed, or after DROP_GRACE_MS (the driver destroys it by then). */
+function closed(s: BgpSocket): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, DROP_GRACE_MS + 100);
+    t.unref();
+    s.on('close', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 function notificationMessage(n: NotificationView): Message {
@@ -178,18 +197,32 @@ export class Session {
     this.#logState({ code: ReasonCode.Started });
   }
 
-  /** ManualStop (Event 2): Cease / Administrative Shutdown with an RFC 9003 message, on every connection. */
-  stop(communication?: string): void {
-    if (!this.#started) return;
+  /**
+   * ManualStop (Event 2): Cease / Administrative Shutdown with an RFC 9003 message, on every connection.
+   * With `preserveRoutes`, the connections are closed without a NOTIFICATION instead: a peer that
+   * negotiated graceful restart then keeps our routes (stale) until we are back (RFC 4724 §4.2).
+   * Resolves when the sockets have closed (at most about a second).
+   */
+  stop(opts: SessionStopOptions = {}): Promise<void> {
+    if (!this.#started) return Promise.resolve();
     this.#started = false;
+    const closing: Promise<void>[] = [];
     for (const c of [this.#incoming, this.#outgoing]) {
       if (c === undefined) continue;
-      this.#feed(c, communication === undefined ? { type: 'ManualStop' } : { type: 'ManualStop', communication });
+      if (c.socket !== undefined) closing.push(closed(c.socket));
+      if (opts.preserveRoutes !== true) {
+        this.#feed(c, opts.communication === undefined ? { type: 'ManualStop' } : { type: 'ManualStop', communication: opts.communication });
+      } else if (this.#established === c) {
+        this.#established = undefined;
+        this.#view = undefined;
+        this.#handler.down(this, { code: ReasonCode.Stopped, detail: 'closed for graceful restart' });
+      }
       this.#dispose(c);
     }
     this.#incoming = undefined;
     this.#outgoing = undefined;
     this.#logState({ code: ReasonCode.Stopped });
+    return Promise.all(closing).then(() => undefined);
   }
 
   /** AutomaticStop (Event 8) on the Established connection: Cease, then the FSM reconnects by itself

@@ -20,7 +20,8 @@ import { AS_PATH_SEGMENT, ORIGIN, ROUTE_REFRESH_SUBTYPE } from './constants.ts';
 import { encodeMessage, endOfRib, packAnnouncements, packWithdrawals, type NextHops } from './codec.ts';
 import { afiOfFamily } from './nlri.ts';
 import type { Reason, SessionState } from './fsm.ts';
-import { Session, type Clock, type EstablishedSession, type SessionHandler } from './session.ts';
+import { Session, type Clock, type EstablishedSession, type SessionHandler, type SessionStopOptions } from './session.ts';
+export type { SessionStopOptions } from './session.ts';
 import type { BgpSocket, Listener, TransportFactory } from './transport.ts';
 import { BGP_PORT, familyOfAddress, peerProblems, unmapAddress, type PeerSpec } from './peer.ts';
 import {
@@ -162,7 +163,7 @@ export class Speaker {
     for (const [name, e] of this.#peers) {
       const next = wanted.get(name);
       if (next === undefined || JSON.stringify(next) !== e.key) {
-        e.session.stop(next === undefined ? 'peer removed' : 'peer configuration changed');
+        void e.session.stop({ communication: next === undefined ? 'peer removed' : 'peer configuration changed' });
         if (e.spec.password !== undefined) this.#listener?.deleteMd5Key(e.spec.peerAddress);
         this.#peers.delete(name);
       }
@@ -218,13 +219,18 @@ export class Speaker {
     return new Map([...(e?.sent ?? new Map<string, Route>())].map(([k, r]) => [k, r.attributes]));
   }
 
-  /** Stops every session (Cease / Administrative Shutdown with `communication`) and the listener. */
-  async stop(communication?: string): Promise<void> {
-    for (const e of this.#peers.values()) e.session.stop(communication);
+  /**
+   * Stops every session and the listener. By default each peer gets Cease / Administrative Shutdown
+   * (with `communication`, RFC 9003) and withdraws our routes at once. With `preserveRoutes` (a planned
+   * restart of the speaker) the connections are closed without NOTIFICATION, so peers that negotiated
+   * graceful restart keep forwarding to this node until the new process sends End-of-RIB (RFC 4724).
+   */
+  async stop(opts: SessionStopOptions = {}): Promise<void> {
+    const stopping = [...this.#peers.values()].map((e) => e.session.stop(opts));
     this.#peers.clear();
     const l = this.#listener;
     this.#listener = undefined;
-    if (l !== undefined) await l.close();
+    await Promise.all([...stopping, ...(l !== undefined ? [l.close()] : [])]);
   }
 
   // ----------------------------------------------------------------------------------------- internals

@@ -83,8 +83,8 @@ export class SpeakerProc {
     }
   }
 
-  async stop(communication?: string): Promise<void> {
-    this.send({ op: 'stop', ...(communication !== undefined ? { communication } : {}) });
+  async stop(opts: { communication?: string; preserveRoutes?: boolean } = {}): Promise<void> {
+    this.send({ op: 'stop', ...opts });
     await this.waitEvent('stopped', (e) => e.event === 'stopped', 10_000).catch(() => undefined);
     await this.#proc.kill(2000);
   }

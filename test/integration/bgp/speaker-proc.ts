@@ -3,7 +3,7 @@
 //   {"op":"start","speaker":{routerId?, listen?, restarting?}}   once, first
 //   {"op":"peers","peers":[PeerSpec...]}
 //   {"op":"ads","ads":[Advertisement...]}
-//   {"op":"stop","communication"?: "..."}                        Cease to every peer, then exit
+//   {"op":"stop","communication"?: "...","preserveRoutes"?: true}  Cease (or a silent close), then exit
 // stdout: {"event":"state","peer":..,"state":..,"reason":..}, {"event":"ready"}, {"event":"error",..}
 // Uses src/sys's transport (MD5, TTL) when the addon is built, else node:net.
 import { createInterface } from 'node:readline';
@@ -15,7 +15,7 @@ type Command =
   | { readonly op: 'start'; readonly speaker: { readonly routerId?: string; readonly listen?: { host?: string; port?: number }; readonly restarting?: boolean } }
   | { readonly op: 'peers'; readonly peers: readonly PeerSpec[] }
   | { readonly op: 'ads'; readonly ads: readonly Advertisement[] }
-  | { readonly op: 'stop'; readonly communication?: string };
+  | { readonly op: 'stop'; readonly communication?: string; readonly preserveRoutes?: boolean };
 
 function out(o: object): void {
   process.stdout.write(`${JSON.stringify(o)}\n`);
@@ -61,7 +61,10 @@ rl.on('line', (line) => {
         out({ event: 'ads', count: cmd.ads.length });
         return;
       case 'stop':
-        await speaker?.stop(cmd.communication);
+        await speaker?.stop({
+          ...(cmd.communication !== undefined ? { communication: cmd.communication } : {}),
+          ...(cmd.preserveRoutes === true ? { preserveRoutes: true } : {}),
+        });
         out({ event: 'stopped' });
         setTimeout(() => process.exit(0), 200);
         return;

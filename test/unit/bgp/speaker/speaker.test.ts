@@ -407,6 +407,30 @@ describe('speaker: against a scripted peer', () => {
     assert.deepEqual([raw.of('NOTIFICATION')[0]?.code, raw.of('NOTIFICATION')[0]?.subcode], [1, 1]);
   });
 
+  it('stop({ preserveRoutes }) closes without NOTIFICATION (a planned graceful restart)', async () => {
+    const { raw, a, events } = await scripted({ enableGracefulRestart: true });
+    raw.send(openFrom([...baseCaps]));
+    raw.send({ type: 'KEEPALIVE' });
+    raw.established();
+    await waitFor('Established', () => events.some((e) => e.state === 'Established'));
+    await a.stop({ preserveRoutes: true });
+    await waitFor('closed', () => raw.closed);
+    assert.equal(raw.of('NOTIFICATION').length, 0);
+    assert.equal(events.filter((e) => e.kind === 'down').at(-1)?.reason?.code, 'Stopped');
+  });
+
+  it('stop() sends Cease / Administrative Shutdown with the communication and waits for the close', async () => {
+    const { raw, a, events } = await scripted();
+    raw.send(openFrom([...baseCaps]));
+    raw.send({ type: 'KEEPALIVE' });
+    raw.established();
+    await waitFor('Established', () => events.some((e) => e.state === 'Established'));
+    await a.stop({ communication: 'node drained' });
+    await waitFor('NOTIFICATION', () => raw.of('NOTIFICATION').length === 1);
+    const n = raw.of('NOTIFICATION')[0];
+    assert.deepEqual([n?.code, n?.subcode, n?.shutdownMessage], [6, 2, 'node drained']);
+  });
+
   it('setPeers removing a peer sends Cease / Administrative Shutdown with a shutdown communication', async () => {
     const { raw, a, events } = await scripted();
     raw.send(openFrom([...baseCaps]));
