@@ -26,6 +26,7 @@ interface FrrTable {
 
 let lab: Lab;
 const running: SpeakerProc[] = [];
+let grSpeaker: SpeakerProc | undefined;
 
 async function start(i: number, speaker: Parameters<typeof SpeakerProc.start>[2] = {}): Promise<SpeakerProc> {
   const node = lab.nodes[i];
@@ -144,6 +145,7 @@ describe('berth speaker <-> FRR, iBGP with MD5, graceful restart, passive', { ti
       });
       assert.equal(stale[0]?.stale, true);
       const s2 = await start(0, { restarting: true });
+      grSpeaker = s2;
       s2.peers([peer({ enableGracefulRestart: true, gracefulRestartTimeSec: 60 })]);
       s2.ads([{ prefix: `${GR_VIP}/32` }]);
       await s2.waitEvent('Established again', (e) => e.event === 'established');
@@ -156,5 +158,38 @@ describe('berth speaker <-> FRR, iBGP with MD5, graceful restart, passive', { ti
       await watcher;
     }
     assert.equal(missing, 0, 'the VIP never left the router FIB during the restart');
+  });
+
+  it('planned restart: stop({ preserveRoutes }) sends no NOTIFICATION, FRR keeps the routes stale, the new process clears them', async () => {
+    const old = grSpeaker;
+    assert.ok(old !== undefined, 'needs the graceful-restart speaker of the previous test');
+    let missing = 0;
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        if (!(await lab.routes('router')).some((r) => r.dst === GR_VIP)) missing += 1;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    try {
+      await old.stop({ preserveRoutes: true });
+      running.splice(running.indexOf(old), 1);
+      await poll('stale path after a planned stop', async () => {
+        const p = await paths(`${GR_VIP}/32`);
+        return p.length === 1 && p[0]?.stale === true ? true : undefined;
+      });
+      const next = await start(0, { restarting: true });
+      next.peers([peer({ enableGracefulRestart: true, gracefulRestartTimeSec: 60 })]);
+      next.ads([{ prefix: `${GR_VIP}/32` }]);
+      await next.waitEvent('Established', (e) => e.event === 'established');
+      await poll('stale flag cleared', async () => {
+        const p = await paths(`${GR_VIP}/32`);
+        return p.length === 1 && p[0]?.stale !== true ? true : undefined;
+      });
+    } finally {
+      watching = false;
+      await watcher;
+    }
+    assert.equal(missing, 0, 'the VIP never left the router FIB');
   });
 });
