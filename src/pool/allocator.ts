@@ -53,17 +53,18 @@ const HUGE_V6 = 1n << 62n;
 
 interface Holder {
   readonly service: ServiceKey;
+  /** allow-shared-ip value ("" = none) and backend key of this holder: sharing is judged per holder. */
+  readonly sharingKey: string;
+  readonly backendKey: string;
   readonly ports: readonly ServicePort[];
   readonly dialect: Dialect;
-  /** The Service asked for this very IP (OpenELB implicit sharing applies only then). */
-  readonly explicit: boolean;
 }
 
 interface IPState {
   readonly ip: IPAddress;
   pool: PoolState;
+  /** The key every holder shares ("" when none or mixed): only indexes the IP under #sharing. */
   sharingKey: string;
-  backendKey: string;
   /** One holder (the common case, stored without an array) or several when shared; empty only inside #commit. */
   holders: Holder | readonly Holder[];
   /** Counted in the pool's eligibleInUse (automatic allocation could have handed it out). */
@@ -263,7 +264,7 @@ export class Allocator {
     if (!fit.ok) return fit;
     const checked = this.#checkExplicit(req, ips, { current: true });
     if (!checked.ok) return checked;
-    const assignment = this.#commit(req, checked.value, ips, { explicit: req.requestedIPs.length > 0, cursor: false });
+    const assignment = this.#commit(req, checked.value, ips, { cursor: false });
     for (const ip of ips) this.#advanceCursorPast(checked.value, ip);
     return { ok: true, assignment };
   }
@@ -432,9 +433,8 @@ export class Allocator {
     }
     const usable = this.#poolUsable(req, pool.spec, { explicit: true, current: opts.current });
     if (!usable.ok) return usable;
-    const explicit = !opts.current || req.requestedIPs.length > 0;
     for (const ip of ips) {
-      const share = this.#canShare(req, ip, { explicit });
+      const share = this.#canShare(req, ip, { implicit: true });
       if (!share.ok) return share;
     }
     return { ok: true, value: pool };
@@ -454,22 +454,24 @@ export class Allocator {
 
   /**
    * metallb.md §2.1: another holder is fine only with the same non-empty sharing key, the same backend key
-   * and no common (protocol, port). OpenELB (§2 "Implicit sharing"): a requested IP held only by OpenELB
-   * Services that asked for it too is shared without a key; berth still refuses a port clash.
+   * and no common (protocol, port). OpenELB (§2 "Implicit sharing"): an IP that an OpenELB Service asks
+   * for (or already carries in status) and that only OpenELB Services hold is shared without a key;
+   * automatic allocation never shares that way (`implicit: false`). berth still refuses a port clash.
+   * Status does not say who asked for an IP, so the rule cannot depend on it: a restart must reproduce it.
    */
-  #canShare(req: AllocationRequest, ip: IPAddress, opts: { readonly explicit: boolean }): Check<null> {
+  #canShare(req: AllocationRequest, ip: IPAddress, opts: { readonly implicit: boolean }): Check<null> {
     const st = this.#ips[ip.family].get(ip.value);
     if (st === undefined) return OK;
     const others = holdersOf(st).filter((h) => h.service !== req.service);
     if (others.length === 0) return OK;
-    const implicit = req.dialect === 'openelb' && opts.explicit && others.every((h) => h.dialect === 'openelb' && h.explicit);
+    const implicit = opts.implicit && req.dialect === 'openelb' && others.every((h) => h.dialect === 'openelb');
     if (!implicit) {
       const key = req.sharingKey ?? '';
-      if (key === '' || key !== st.sharingKey) {
+      if (key === '' || others.some((h) => h.sharingKey !== key)) {
         const users = others.map((h) => h.service).sort().join(',');
         return failure(FailureReason.IPInUse, `can't use ${formatIP(ip)} for ${req.service}: address also in use by ${users}`);
       }
-      if (req.backendKey !== st.backendKey) {
+      if (others.some((h) => h.backendKey !== req.backendKey)) {
         return failure(FailureReason.BackendMismatch, `can't share ${formatIP(ip)}: ${req.service} selects other backends (externalTrafficPolicy Local)`);
       }
     }
@@ -501,7 +503,7 @@ export class Allocator {
     const checked = this.#checkExplicit(req, ips, { current: true });
     if (!checked.ok) return checked;
     const pool = checked.value;
-    let assignment = this.#commit(req, pool, ips, { explicit: req.requestedIPs.length > 0, cursor: false });
+    let assignment = this.#commit(req, pool, ips, { cursor: false });
     // §3.4 step 7, §2.3 "later upgrade": add the missing family from the same pool.
     const have = ips[0];
     if (plan.value.kind === 'prefer' && ips.length === 1 && have !== undefined) {
@@ -512,7 +514,7 @@ export class Allocator {
         return { ok: true, value: { ok: true, assignment, additionalFailed } };
       }
       const both = want === plan.value.primary ? [extra, have] : [have, extra];
-      assignment = this.#commit(req, pool, both, { explicit: false, cursor: true });
+      assignment = this.#commit(req, pool, both, { cursor: true });
     }
     return { ok: true, value: { ok: true, assignment } };
   }
@@ -526,7 +528,7 @@ export class Allocator {
       if (!fit.ok) return fit;
       const checked = this.#checkExplicit(req, req.requestedIPs, { current: false });
       if (!checked.ok) return checked;
-      return { ok: true, assignment: this.#commit(req, checked.value, req.requestedIPs, { explicit: true, cursor: false }) };
+      return { ok: true, assignment: this.#commit(req, checked.value, req.requestedIPs, { cursor: false }) };
     }
     // 2. A named pool (autoAssign does not apply, metallb.md §2.4).
     if (req.requestedPool !== undefined) {
@@ -536,7 +538,7 @@ export class Allocator {
       if (!usable.ok) return usable;
       const got = this.#chooseFrom(req, [pool], plan.value);
       if (got === undefined) return failure(FailureReason.NoAvailableIPs, `no available IPs in pool ${pool.spec.name}`);
-      return { ok: true, assignment: this.#commit(req, got.pool, got.ips, { explicit: false, cursor: true }) };
+      return { ok: true, assignment: this.#commit(req, got.pool, got.ips, { cursor: true }) };
     }
     // 3. Automatic.
     const tiers = req.dialect === 'metallb' ? this.#metallbTiers(req) : this.#openelbTiers(req);
@@ -547,7 +549,7 @@ export class Allocator {
     }
     for (const tier of tiers) {
       const got = this.#chooseFrom(req, tier, plan.value);
-      if (got !== undefined) return { ok: true, assignment: this.#commit(req, got.pool, got.ips, { explicit: false, cursor: true }) };
+      if (got !== undefined) return { ok: true, assignment: this.#commit(req, got.pool, got.ips, { cursor: true }) };
     }
     return failure(FailureReason.NoAvailableIPs, 'no available IPs');
   }
@@ -637,7 +639,7 @@ export class Allocator {
         .filter((st) => st.pool === pool && st.ip.family === family)
         .sort((a, b) => (a.ip.value < b.ip.value ? -1 : 1));
       for (const st of candidates) {
-        if (explicitAllowed(pool.spec, st.ip) && this.#canShare(req, st.ip, { explicit: false }).ok) return st.ip;
+        if (explicitAllowed(pool.spec, st.ip) && this.#canShare(req, st.ip, { implicit: false }).ok) return st.ip;
       }
     }
     const v = this.#nextFree(pool, family);
@@ -709,6 +711,7 @@ export class Allocator {
     const [only] = rest;
     if (only !== undefined) {
       st.holders = rest.length === 1 ? only : rest;
+      this.#refreshKey(st);
       return;
     }
     map.delete(ip.value);
@@ -725,7 +728,7 @@ export class Allocator {
    * Record `ips` as the Service's assignment: IPs it held and no longer lists are dropped, the others get
    * the request's sharing key, backend key and ports. `cursor`: the IPs were picked by next-fit.
    */
-  #commit(req: AllocationRequest, pool: PoolState, ips: readonly IPAddress[], opts: { readonly explicit: boolean; readonly cursor: boolean }): Assignment {
+  #commit(req: AllocationRequest, pool: PoolState, ips: readonly IPAddress[], opts: { readonly cursor: boolean }): Assignment {
     const prev = this.#services.get(req.service);
     for (const old of prev?.ips ?? []) {
       if (!ips.some((x) => x.family === old.family && x.value === old.value)) this.#dropIP(req.service, old);
@@ -736,8 +739,8 @@ export class Allocator {
       const st = map.get(ip.value);
       if (st === undefined) {
         // a fresh address: the common case, kept short
-        const holder: Holder = { service: req.service, ports: req.ports, dialect: req.dialect, explicit: opts.explicit };
-        const fresh: IPState = { ip, pool, sharingKey: key, backendKey: req.backendKey, holders: holder, eligible: false };
+        const holder: Holder = { service: req.service, sharingKey: key, backendKey: req.backendKey, ports: req.ports, dialect: req.dialect };
+        const fresh: IPState = { ip, pool, sharingKey: key, holders: holder, eligible: false };
         map.set(ip.value, fresh);
         this.#used[ip.family].add(ip.value);
         this.#count(fresh, 1);
@@ -750,26 +753,37 @@ export class Allocator {
       }
       const current = holdersOf(st);
       const mine = current.find((h) => h.service === req.service);
-      const alone = current.length === (mine === undefined ? 0 : 1);
-      if (alone) {
-        // A sole holder may change its own sharing key in place (metallb.md §2.1).
-        if (st.sharingKey !== key && st.sharingKey !== '') {
-          const set = this.#sharing.get(st.sharingKey);
-          set?.delete(st);
-          if (set?.size === 0) this.#sharing.delete(st.sharingKey);
-        }
-        st.sharingKey = key;
-        st.backendKey = req.backendKey;
-      }
-      if (st.sharingKey !== '') this.#shareIndex(st);
-      const holder: Holder = { service: req.service, ports: req.ports, dialect: req.dialect, explicit: opts.explicit || (mine?.explicit ?? false) };
+      const holder: Holder = { service: req.service, sharingKey: key, backendKey: req.backendKey, ports: req.ports, dialect: req.dialect };
       const next = mine === undefined ? [...current, holder] : current.map((h) => (h === mine ? holder : h));
       st.holders = next.length === 1 ? holder : next;
+      // a sole holder may change its own sharing key in place (metallb.md §2.1)
+      this.#refreshKey(st);
     }
     // `ips` is kept, not copied (readonly): sharing the caller's array saves memory at 100k Services
     const assignment: Assignment = { service: req.service, pool: pool.spec.name, ips };
     this.#services.set(req.service, assignment);
     return assignment;
+  }
+
+  /** Recompute the key all holders share and move the IP in the #sharing index accordingly. */
+  #refreshKey(st: IPState): void {
+    const hs = holdersOf(st);
+    const first = hs[0];
+    let key = first?.sharingKey ?? '';
+    for (const h of hs) {
+      if (h.sharingKey !== key || h.backendKey !== first?.backendKey) {
+        key = '';
+        break;
+      }
+    }
+    if (key === st.sharingKey) return;
+    if (st.sharingKey !== '') {
+      const set = this.#sharing.get(st.sharingKey);
+      set?.delete(st);
+      if (set?.size === 0) this.#sharing.delete(st.sharingKey);
+    }
+    st.sharingKey = key;
+    if (key !== '') this.#shareIndex(st);
   }
 
   #shareIndex(st: IPState): void {

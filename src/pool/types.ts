@@ -178,7 +178,7 @@ export interface AllocationRequest {
   /**
    * MetalLB: automatic allocation uses pinned pools (serviceAllocation) then autoAssign fallback pools.
    * OpenELB: automatic allocation uses namespace-bound Eips then the default Eip; one IP per Service;
-   * an explicitly requested IP already in use by another OpenELB Service is shared (ports must not clash).
+   * a requested IP held only by OpenELB Services is shared without a key (ports must not clash).
    */
   readonly dialect: Dialect;
 }
