@@ -269,6 +269,9 @@ export class Session {
     const c = this.#established;
     if (c?.socket === undefined) return false;
     for (const m of messages) c.socket.write(m);
+    // RFC 4271 §8.2.2 (Established): sending an UPDATE restarts the KeepaliveTimer.
+    const ka = c.fsm.negotiated?.keepaliveSec ?? 0;
+    if (messages.length > 0 && ka > 0) this.#startTimer(c, 'Keepalive', ka * 1000);
     return true;
   }
 

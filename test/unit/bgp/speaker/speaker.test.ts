@@ -348,6 +348,27 @@ describe('speaker: against a scripted peer', () => {
     assert.equal(events.filter((e) => e.kind === 'down').at(-1)?.reason?.code, 'HoldTimerExpired');
   });
 
+  it('sending an UPDATE restarts our keepalive timer (RFC 4271 §8.2.2)', async () => {
+    const clock = new FakeClock();
+    const { raw, a, events } = await scripted({}, clock);
+    raw.send(openFrom([...baseCaps], 12)); // keepalive every 4 s
+    raw.send({ type: 'KEEPALIVE' });
+    raw.established();
+    await waitFor('Established', () => events.some((e) => e.state === 'Established'));
+    const settle = () => new Promise((r) => setTimeout(r, 10));
+    const ka0 = raw.of('KEEPALIVE').length;
+    clock.advance(3000);
+    raw.send({ type: 'KEEPALIVE' }); // keep our hold timer happy
+    a.setAdvertisements([{ prefix: '198.51.100.1/32' }]);
+    await waitFor('UPDATE', () => raw.rib.routes.size === 1);
+    clock.advance(1500); // t = 4.5 s: without the restart a KEEPALIVE would be due at 4 s
+    await settle();
+    assert.equal(raw.of('KEEPALIVE').length, ka0);
+    clock.advance(3000); // t = 7.5 s: due at 3 + 4 = 7 s
+    await settle();
+    assert.equal(raw.of('KEEPALIVE').length, ka0 + 1);
+  });
+
   it('UPDATEs from the peer are parsed and dropped; RFC 7606 treat-as-withdraw keeps the session', async () => {
     const { raw, a, events } = await scripted();
     raw.send(openFrom([...baseCaps]));
