@@ -69,3 +69,29 @@ test('sharers only pack onto an IP of a pool they may use', () => {
     ],
   );
 });
+
+test('sharing is judged against every remaining holder (a departed holder\'s key does not linger)', () => {
+  const ob = (svc: string, opts: Parameters<typeof req>[1]) => req(svc, { dialect: 'openelb', ...opts });
+  runScenario(
+    [pool('p', ['192.0.2.0/29'])],
+    [
+      { desc: 'a (OpenELB, key k1) asks for .3', allocate: ob('ns/a', { sharingKey: 'k1', ports: [tcp(443)], ips: ['192.0.2.3'] }), want: { ips: ['192.0.2.3'] } },
+      { desc: 'b (OpenELB, no key) joins implicitly', allocate: ob('ns/b', { ports: [tcp(80)], ips: ['192.0.2.3'] }), want: { ips: ['192.0.2.3'] } },
+      { desc: 'a goes', release: 'ns/a' },
+      // b has no key: a MetalLB Service with k1 must not pack onto .3
+      { desc: 'c (MetalLB, k1) gets its own IP', allocate: req('ns/c', { sharingKey: 'k1', ports: [tcp(8080)] }), want: { ips: ['192.0.2.1'] } },
+      { desc: 'nor may it ask for .3', allocate: req('ns/d', { sharingKey: 'k1', ports: [tcp(8081)], ips: ['192.0.2.3'] }), want: { fail: 'ip-in-use' } },
+    ],
+  );
+});
+
+test('OpenELB implicit sharing survives a restart in either order', () => {
+  const a = req('ns/a', { dialect: 'openelb', ports: [tcp(80)] });
+  const b = req('ns/b', { dialect: 'openelb', ports: [tcp(443)], ips: ['192.0.2.3'] });
+  for (const order of [[a, b], [b, a]]) {
+    const al = runScenario([pool('p', ['192.0.2.0/29'])], []);
+    const res = al.restoreAll(order.map((r) => ({ request: r, ips: [ip('192.0.2.3')] })));
+    for (const r of res.values()) assert.ok(r.ok, r.ok ? "" : r.failure.message);
+    assert.deepEqual(al.servicesOn(ip('192.0.2.3')), ['ns/a', 'ns/b']);
+  }
+});
