@@ -257,6 +257,12 @@ export class Session {
       this.#feed(this.#incoming, { type: 'TcpConnectionFails' });
       this.#dispose(this.#incoming);
     }
+    try {
+      // The listener's TTL is shared; the session's own (1 for single-hop eBGP) is set per socket.
+      this.#transport.setTtl?.(socket, ttlFor(this.peer));
+    } catch (e) {
+      this.#log.warn({ peer: this.peer.name, reason: e instanceof Error ? e.message : String(e) }, 'cannot set TTL on incoming connection');
+    }
     const conn = this.#newConn('incoming');
     this.#incoming = conn;
     this.#feed(conn, { type: 'ManualStart' }); // -> Active (passive FSM)

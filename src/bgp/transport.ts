@@ -53,6 +53,8 @@ export interface Listener {
 export interface TransportFactory {
   connect(opts: ConnectOptions): Promise<BgpSocket>;
   listen(opts: ListenOptions, onConnection: (socket: BgpSocket) => void): Promise<Listener>;
+  /** Sets the outgoing TTL of an accepted socket (per peer: 1 for single-hop eBGP). Optional. */
+  setTtl?(socket: BgpSocket, ttl: number): void;
 }
 
 export class TransportUnsupportedError extends Error {
@@ -144,9 +146,14 @@ export interface SysTcpTransport {
   }>;
 }
 
-/** Adapts src/sys's TcpTransport (MD5, TTL, GTSM, SO_BINDTODEVICE) to a TransportFactory. */
-export function sysTransport(tcp: SysTcpTransport): TransportFactory {
+/** src/sys's setSocketTtl, for accepted sockets. */
+export type SysSetSocketTtl = (socket: net.Socket, opts: { readonly ttl?: number }) => void;
+
+/** Adapts src/sys's TcpTransport (MD5, TTL, GTSM, SO_BINDTODEVICE) to a TransportFactory; pass
+ * src/sys's setSocketTtl too so that accepted sessions get their per-peer TTL. */
+export function sysTransport(tcp: SysTcpTransport, setSocketTtl?: SysSetSocketTtl): TransportFactory {
   return {
+    ...(setSocketTtl !== undefined ? { setTtl: (s: BgpSocket, ttl: number) => setSocketTtl(s as net.Socket, { ttl }) } : {}),
     async connect(opts) {
       const s = await tcp.connect(opts);
       s.setNoDelay(true);

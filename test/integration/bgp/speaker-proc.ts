@@ -24,7 +24,7 @@ function out(o: object): void {
 async function transport(): Promise<TransportFactory> {
   try {
     const sys = await import('../../../src/sys/index.ts');
-    return sysTransport(sys.tcpTransport);
+    return sysTransport(sys.tcpTransport, sys.setSocketTtl);
   } catch (e) {
     out({ event: 'warning', message: `src/sys unavailable, plain TCP: ${e instanceof Error ? e.message : String(e)}` });
     return nodeTransport();

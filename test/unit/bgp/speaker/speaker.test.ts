@@ -500,6 +500,31 @@ describe('speaker: connection collision (RFC 4271 §6.8)', () => {
   });
 });
 
+describe('speaker: TTL of accepted sessions', () => {
+  it('single-hop eBGP gets TTL 1, multi-hop and iBGP 255 (set per accepted socket)', async () => {
+    const net = memoryTransport();
+    const ttls: number[] = [];
+    const base = net.transport(A);
+    const a = new Speaker({ transport: { ...base, setTtl: (_s, ttl) => ttls.push(ttl) }, logger: silentLogger(), routerId: A, listen: { host: A, port: 179 } });
+    await a.start();
+    stops.push(async () => {
+      await a.stop();
+      net.cutAll();
+    });
+    const dial = async (): Promise<void> => {
+      const raw = new RawPeer();
+      raw.attach(await net.transport(B).connect({ host: A, port: 179 }));
+    };
+    a.setPeers([{ name: 'r', myAsn: 64512, peerAsn: 64513, peerAddress: B, passive: true }]);
+    await dial();
+    await waitFor('TTL set', () => ttls.length === 1);
+    a.setPeers([{ name: 'r', myAsn: 64512, peerAsn: 64513, peerAddress: B, passive: true, ebgpMultiHop: true }]);
+    await dial();
+    await waitFor('TTL set', () => ttls.length === 2);
+    assert.deepEqual(ttls, [1, 255]);
+  });
+});
+
 describe('speaker: the peer restarts (RFC 4724 §4.2)', () => {
   async function setup(peerCaps: readonly Capability[]) {
     const net = memoryTransport();
