@@ -221,8 +221,3 @@ export function formatRange(r: AddressRange): string {
   if (r.first === r.last) return first;
   return `${first}-${formatIP({ family: r.family, value: r.last })}`;
 }
-
-/** Key for maps: family-qualified so 0.0.0.1 and ::1 never collide. */
-export function ipKey(ip: IPAddress): string {
-  return `${ip.family === 'ipv4' ? '4' : '6'}:${ip.value.toString(16)}`;
-}

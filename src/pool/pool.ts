@@ -75,12 +75,6 @@ export function rangeSize(range: AddressRange): bigint {
   return range.last - range.first + 1n;
 }
 
-export function poolFamilies(pool: PoolSpec): readonly Family[] {
-  const out: Family[] = [];
-  for (const r of pool.ranges) if (!out.includes(r.family)) out.push(r.family);
-  return out;
-}
-
 /**
  * serviceAllocation namespace rule. berth treats the rule as active when the pool *declares* namespaces
  * or namespaceSelectors (MetalLB resolves selectors to a set at parse time, and an empty set lifts the

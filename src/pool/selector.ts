@@ -34,5 +34,3 @@ export function anySelectorMatches(selectors: readonly LabelSelector[], labels: 
   return selectors.some((s) => selectorMatches(s, labels));
 }
 
-/** The selector that matches everything. */
-export const EVERYTHING: LabelSelector = { matchLabels: {}, matchExpressions: [] };
