@@ -225,8 +225,10 @@ export class Speaker {
    * restart of the speaker) the connections are closed without NOTIFICATION, so peers that negotiated
    * graceful restart keep forwarding to this node until the new process sends End-of-RIB (RFC 4724).
    */
-  async stop(opts: SessionStopOptions = {}): Promise<void> {
-    const stopping = [...this.#peers.values()].map((e) => e.session.stop(opts));
+  async stop(opts: SessionStopOptions | string = {}): Promise<void> {
+    // A bare string is the shutdown communication (the original signature, kept for callers).
+    const o: SessionStopOptions = typeof opts === 'string' ? { communication: opts } : opts;
+    const stopping = [...this.#peers.values()].map((e) => e.session.stop(o));
     this.#peers.clear();
     const l = this.#listener;
     this.#listener = undefined;
