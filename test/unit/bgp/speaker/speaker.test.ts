@@ -446,7 +446,7 @@ describe('speaker: against a scripted peer', () => {
     raw.send({ type: 'KEEPALIVE' });
     raw.established();
     await waitFor('Established', () => events.some((e) => e.state === 'Established'));
-    await a.stop({ communication: 'node drained' });
+    await a.stop('node drained'); // the string form (src/speaker's BgpDriver contract)
     await waitFor('NOTIFICATION', () => raw.of('NOTIFICATION').length === 1);
     const n = raw.of('NOTIFICATION')[0];
     assert.deepEqual([n?.code, n?.subcode, n?.shutdownMessage], [6, 2, 'node drained']);
