@@ -1,0 +1,47 @@
+// berth's speaker as the benchmark's sender, one process inside the sender namespace. The table is set
+// first (argv[2] = JSON { family, count }); sessions open when the parent sends the peers on stdin:
+//   {"op":"peers","peers":[PeerSpec...]}   {"op":"stop"}
+// stdout, one JSON object a line, `t` = wall clock in ms with sub-ms precision (performance.timeOrigin):
+//   {"event":"ready","t","prefixes","buildMs"}  {"event":"peers","t"}
+//   {"event":"state","peer","state","reason","t"}  {"event":"established","peer","t"}  (table handed to TCP)
+import { createInterface } from 'node:readline';
+import { performance } from 'node:perf_hooks';
+import { Speaker, type Advertisement, type PeerSpec } from '../../src/bgp/speaker.ts';
+import { nodeTransport } from '../../src/bgp/transport.ts';
+import { createLogger } from '../../src/log.ts';
+import { benchTable, type BenchFamily } from './table.ts';
+
+interface Args {
+  readonly family: BenchFamily;
+  readonly count: number;
+}
+type Command = { readonly op: 'peers'; readonly peers: readonly PeerSpec[] } | { readonly op: 'stop' };
+
+const now = (): number => performance.timeOrigin + performance.now();
+const out = (o: object): void => {
+  process.stdout.write(`${JSON.stringify({ ...o, t: now() })}\n`);
+};
+
+const args = JSON.parse(process.argv[2] ?? '{}') as Args;
+const t0 = performance.now();
+const ads: Advertisement[] = benchTable(args.family, args.count).map((prefix) => ({ prefix }));
+const speaker = new Speaker({
+  transport: nodeTransport(),
+  logger: createLogger({ level: 'warn', name: 'bench-berth' }),
+  onEvent: (e) => out({ event: e.kind, peer: e.peer, state: e.state, reason: e.reason?.code }),
+});
+speaker.setAdvertisements(ads);
+out({ event: 'ready', prefixes: ads.length, buildMs: performance.now() - t0 });
+
+createInterface({ input: process.stdin }).on('line', (line) => {
+  const cmd = JSON.parse(line) as Command;
+  if (cmd.op === 'peers') {
+    out({ event: 'peers' });
+    speaker.setPeers(cmd.peers);
+  } else {
+    void speaker.stop().finally(() => process.exit(0));
+  }
+});
+process.on('SIGTERM', () => {
+  void speaker.stop().finally(() => process.exit(0));
+});

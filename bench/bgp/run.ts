@@ -1,0 +1,479 @@
+// BGP sender benchmark: one table sent to an FRR receiver (the lab router, AS 64512) by berth, GoBGP,
+// BIRD 2 and FRR's own bgpd in turn, each from the same node namespace (frr-lab, prefix bben), each
+// with its whole table loaded before its session opens. Two tables, each on its own session:
+// 100,000 IPv4 /32 over IPv4, 20,000 IPv6 /128 over IPv6.
+//
+// The figure: from Established to the moment the receiver counts every prefix. It is read from the
+// receiver itself: `show bgp summary json` is polled back to back (cheap: counters, no table walk);
+// the figure runs from the first poll that shows the session Established to the first poll whose
+// pfxRcd equals the table size (FRR's own peerUptimeMsec only has one-second resolution).
+// For berth also: the time from the router accepting connections (its listener is up, the neighbour is
+// configured) to Established, i.e. setPeers -> Established and TCP connected -> Established as the
+// speaker saw them; and the speaker's RSS with the whole table sent.
+//
+//   node --import tsx bench/bgp/run.ts [--v4 N] [--v6 N] [--senders berth,gobgp,bird,frr] [--runs N] [--poll MS]
+//   (root; FRR, bird2, gobgpd/gobgp: scripts/deps.sh)
+import { writeFile, readFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { createLab, type Lab, type LabHost, type SpawnedProcess } from '../../frr-lab/lab.ts';
+import type { PeerSpec } from '../../src/bgp/speaker.ts';
+import { benchTable, type BenchFamily } from './table.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const ROUTER = { ipv4: '192.0.2.1', ipv6: '2001:db8:1::1', asn: 64512 } as const;
+const NODE_ASN = 64513;
+const SENDERS = ['berth', 'gobgp', 'bird', 'frr'] as const;
+type SenderName = (typeof SENDERS)[number];
+const FEEDER_PORT = 1790; // gobgpd's loopback listener for its table feeder
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface Args {
+  readonly v4: number;
+  readonly v6: number;
+  readonly senders: readonly SenderName[];
+  readonly runs: number;
+  readonly pollMs: number;
+  readonly cpuProf: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const get = (k: string): string | undefined => {
+    const i = argv.indexOf(`--${k}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const senders = (get('senders') ?? SENDERS.join(',')).split(',').filter((s): s is SenderName => (SENDERS as readonly string[]).includes(s));
+  return {
+    v4: Number(get('v4') ?? 100_000),
+    v6: Number(get('v6') ?? 20_000),
+    senders,
+    runs: Math.max(1, Number(get('runs') ?? 1)),
+    pollMs: Number(get('poll') ?? 25),
+    cpuProf: argv.includes('--cpu-prof'),
+  };
+}
+
+interface PeerSummary {
+  readonly state?: string;
+  readonly pfxRcd?: number;
+  readonly peerUptimeMsec?: number;
+}
+interface AfSummary {
+  readonly peers?: Readonly<Record<string, PeerSummary>>;
+  readonly ribCount?: number;
+}
+interface Summary {
+  readonly ipv4Unicast?: AfSummary;
+  readonly ipv6Unicast?: AfSummary;
+}
+const afOf = (s: Summary, f: BenchFamily): AfSummary | undefined => (f === 'ipv4' ? s.ipv4Unicast : s.ipv6Unicast);
+
+/** A sender with its table loaded: open() starts its session to the receiver, stop() removes it. */
+interface Sender {
+  open(): Promise<void>;
+  /** PID of the process that holds the table (for RSS). */
+  pid(): number | undefined;
+  stop(): Promise<void>;
+}
+
+interface Scenario {
+  readonly family: BenchFamily;
+  readonly count: number;
+  readonly table: readonly string[];
+  readonly routerAddress: string;
+  readonly nodeAddress: string;
+}
+
+async function until(what: string, fn: () => Promise<boolean>, timeoutMs: number, everyMs = 100): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await fn())) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+// --------------------------------------------------------------------------------------------- berth
+
+interface NodeEvent {
+  readonly event: string;
+  readonly t: number;
+  readonly peer?: string;
+  readonly state?: string;
+  readonly buildMs?: number;
+}
+
+class BerthNode {
+  readonly events: NodeEvent[] = [];
+  readonly proc: SpawnedProcess;
+  constructor(lab: Lab, node: LabHost, family: BenchFamily, count: number, cpuProf: boolean) {
+    const prof = cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${ROOT}/bench/bgp/profiles`] : [];
+    this.proc = lab.spawn(node, [process.execPath, ...prof, '--import', 'tsx', 'bench/bgp/berth-node.ts', JSON.stringify({ family, count })], {
+      cwd: ROOT,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    const out = this.proc.child.stdout;
+    if (out === null) throw new Error('berth-node: no stdout');
+    createInterface({ input: out }).on('line', (l) => {
+      if (l.startsWith('{')) this.events.push(JSON.parse(l) as NodeEvent);
+    });
+  }
+  send(o: object): void {
+    this.proc.child.stdin?.write(`${JSON.stringify(o)}\n`);
+  }
+  async wait(what: string, pred: (e: NodeEvent) => boolean, timeoutMs: number): Promise<NodeEvent> {
+    let hit: NodeEvent | undefined;
+    await until(`berth ${what}`, async () => (hit = this.events.find(pred)) !== undefined, timeoutMs, 10);
+    if (hit === undefined) throw new Error(`berth ${what}`);
+    return hit;
+  }
+}
+
+/** berth, fed its table by the parent; `peers` says where its sessions go. */
+async function berthTableHolder(lab: Lab, node: LabHost, family: BenchFamily, count: number, cpuProf: boolean): Promise<BerthNode> {
+  const b = new BerthNode(lab, node, family, count, cpuProf);
+  await b.wait('ready', (e) => e.event === 'ready', 120_000);
+  return b;
+}
+
+interface BerthTimes {
+  /** setPeers (the router already listening) -> Established, ms. */
+  setPeersToEstablished?: number;
+  /** TCP connected (OpenSent) -> Established, ms. */
+  connectedToEstablished?: number;
+  /** Established -> the whole table handed to TCP, ms. */
+  establishedToTableSent?: number;
+}
+
+async function berthSender(lab: Lab, node: LabHost, sc: Scenario, times: BerthTimes, cpuProf: boolean): Promise<Sender> {
+  const b = await berthTableHolder(lab, node, sc.family, sc.count, cpuProf);
+  const peer: PeerSpec = { name: 'rt', myAsn: NODE_ASN, peerAsn: ROUTER.asn, peerAddress: sc.routerAddress };
+  return {
+    async open() {
+      b.send({ op: 'peers', peers: [peer] });
+      const sent = await b.wait('peers', (e) => e.event === 'peers', 10_000);
+      const est = await b.wait('Established', (e) => e.event === 'state' && e.state === 'Established', 60_000);
+      const conn = b.events.filter((e) => e.event === 'state' && e.state === 'OpenSent' && e.t <= est.t).at(-1);
+      times.setPeersToEstablished = est.t - sent.t;
+      if (conn !== undefined) times.connectedToEstablished = est.t - conn.t;
+      void b.wait('table sent', (e) => e.event === 'established', 600_000).then(
+        (e) => (times.establishedToTableSent = e.t - est.t),
+        () => undefined,
+      );
+    },
+    pid: () => b.proc.pid,
+    async stop() {
+      b.send({ op: 'stop' });
+      await Promise.race([new Promise((r) => b.proc.child.once('exit', r)), sleep(cpuProf ? 15_000 : 3000)]);
+      await b.proc.kill(3000);
+    },
+  };
+}
+
+// --------------------------------------------------------------------------------------------- GoBGP
+
+/**
+ * gobgpd gets its table over an iBGP session from a local berth feeder on the loopback (the fastest
+ * bulk load it offers without a gRPC client: one `gobgp global rib add` per prefix takes minutes), so
+ * its RIB holds every route before `gobgp neighbor add` opens the session to the receiver; it then sends
+ * from its RIB, next hop self (eBGP), AS_PATH = its AS, like every other sender here.
+ */
+async function gobgpSender(lab: Lab, node: LabHost, sc: Scenario, tag: string): Promise<Sender> {
+  const conf = `${lab.workDir}/gobgpd-${tag}.toml`;
+  await writeFile(
+    conf,
+    [
+      '[global.config]',
+      `  as = ${NODE_ASN}`,
+      `  router-id = "${node.ipv4}"`,
+      `  port = ${FEEDER_PORT}`,
+      '  local-address-list = ["127.0.0.1"]',
+      '[[neighbors]]',
+      '  [neighbors.config]',
+      '    neighbor-address = "127.0.0.1"',
+      `    peer-as = ${NODE_ASN}`,
+      '  [neighbors.transport.config]',
+      '    passive-mode = true',
+      '  [[neighbors.afi-safis]]',
+      '    [neighbors.afi-safis.config]',
+      `      afi-safi-name = "${sc.family}-unicast"`,
+      '',
+    ].join('\n'),
+  );
+  const proc = lab.spawn(node, ['gobgpd', '-f', conf, '-t', 'toml', '--api-hosts', '127.0.0.1:50051', '--pprof-disable', '-l', 'warn']);
+  const gobgp = async (args: readonly string[]): Promise<string> => (await lab.exec(node, ['gobgp', '-u', '127.0.0.1', '-p', '50051', ...args])).stdout;
+  await until('gobgpd API', async () => (await gobgp(['global']).catch(() => '')).includes('AS'), 20_000);
+  const feeder = await berthTableHolder(lab, node, sc.family, sc.count, false);
+  feeder.send({
+    op: 'peers',
+    peers: [
+      {
+        name: 'gobgp',
+        myAsn: NODE_ASN,
+        peerAsn: NODE_ASN,
+        peerAddress: '127.0.0.1',
+        peerPort: FEEDER_PORT,
+        ...(sc.family === 'ipv6' ? { dualStackAddressFamily: true, nextHops: { ipv6: node.ipv6 } } : { nextHops: { ipv4: node.ipv4 } }),
+      },
+    ],
+  });
+  const count = async (): Promise<number> => Number(/Destination:\s*(\d+)/.exec(await gobgp(['global', 'rib', 'summary', '-a', sc.family]))?.[1] ?? 0);
+  await until(`gobgpd RIB loaded (${sc.count} ${sc.family})`, async () => (await count()) >= sc.count, 600_000, 250);
+  return {
+    async open() {
+      await gobgp(['neighbor', 'add', sc.routerAddress, 'as', String(ROUTER.asn)]);
+    },
+    pid: () => proc.pid,
+    async stop() {
+      await proc.kill(3000);
+      feeder.send({ op: 'stop' });
+      await feeder.proc.kill(3000);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------- BIRD
+
+/** BIRD 2: the table as static routes exported to a BGP protocol that starts disabled. */
+async function birdSender(lab: Lab, node: LabHost, sc: Scenario, tag: string): Promise<Sender> {
+  const conf = `${lab.workDir}/bird-${tag}.conf`;
+  const sock = `${lab.workDir}/bird-${tag}.ctl`;
+  const v = sc.family === 'ipv4' ? 'ipv4' : 'ipv6';
+  await writeFile(
+    conf,
+    [
+      `router id ${node.ipv4};`,
+      'protocol device {}',
+      `protocol static st { ${v};`,
+      ...sc.table.map((p) => ` route ${p} blackhole;`),
+      '}',
+      `protocol bgp recv { disabled; local ${sc.nodeAddress} as ${NODE_ASN}; neighbor ${sc.routerAddress} as ${ROUTER.asn}; ${v} { import none; export all; }; }`,
+      '',
+    ].join('\n'),
+  );
+  const proc = lab.spawn(node, ['bird', '-f', '-c', conf, '-s', sock, '-P', `${lab.workDir}/bird-${tag}.pid`]);
+  const birdc = async (args: readonly string[]): Promise<string> => (await lab.exec(node, ['birdc', '-s', sock, ...args], { check: false })).stdout;
+  await until(
+    'bird statics loaded',
+    async () => [...(await birdc(['show', 'route', 'count'])).matchAll(/(\d+) of \d+ routes/g)].reduce((n, m) => n + Number(m[1]), 0) >= sc.count,
+    300_000,
+  );
+  return {
+    async open() {
+      await birdc(['enable', 'recv']);
+    },
+    pid: () => proc.pid,
+    stop: () => proc.kill(3000),
+  };
+}
+
+// ----------------------------------------------------------------------------------------------- FRR
+
+/** FRR bgpd: `network` statements (no import check), neighbour shut down until open(). */
+async function frrSender(lab: Lab, node: LabHost, sc: Scenario, tag: string): Promise<Sender> {
+  const af = sc.family === 'ipv4' ? 'ipv4 unicast' : 'ipv6 unicast';
+  const config = [
+    'frr defaults datacenter',
+    'hostname bench-sender',
+    `router bgp ${NODE_ASN}`,
+    ` bgp router-id ${node.ipv4}`,
+    ' no bgp ebgp-requires-policy',
+    ' no bgp network import-check',
+    ' no bgp default ipv4-unicast',
+    ` neighbor ${sc.routerAddress} remote-as ${ROUTER.asn}`,
+    ` neighbor ${sc.routerAddress} shutdown`,
+    ` address-family ${af}`,
+    ...sc.table.map((p) => `  network ${p}`),
+    `  neighbor ${sc.routerAddress} activate`,
+    ' exit-address-family',
+    'exit',
+    '',
+  ].join('\n');
+  const frr = await lab.startFrr(node, { config, name: `bben-snd${tag}` });
+  await until(
+    'frr networks loaded',
+    async () => {
+      const s = await frr.vtyshJson<Summary>('show bgp summary json').catch(() => ({}) as Summary);
+      return (afOf(s, sc.family)?.ribCount ?? 0) >= sc.count;
+    },
+    600_000,
+    250,
+  );
+  let bgpd: number | undefined;
+  return {
+    async open() {
+      bgpd = (await frr.pids()).get('bgpd');
+      await frr.vtysh(['configure terminal', `router bgp ${NODE_ASN}`, `no neighbor ${sc.routerAddress} shutdown`]);
+    },
+    pid: () => bgpd,
+    stop: () => frr.stop(),
+  };
+}
+
+// ------------------------------------------------------------------------------------------- measure
+
+async function rssKiB(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  const m = /VmRSS:\s*(\d+) kB/.exec(await readFile(`/proc/${pid}/status`, 'utf8').catch(() => ''));
+  return m === null ? undefined : Number(m[1]);
+}
+
+interface Measurement {
+  /** From the first poll that saw the session Established to the first poll that counted every prefix. */
+  readonly ms: number;
+  /** The mean gap between polls (the figure's resolution at each end). */
+  readonly pollGapMs: number;
+  readonly polls: number;
+}
+
+/**
+ * Polls the receiver's `show bgp summary json` back to back (pollMs apart). FRR's peerUptimeMsec has a
+ * one-second resolution, so both ends of the interval are our own clock at the polls that saw them.
+ */
+async function measure(lab: Lab, sc: Scenario, pollMs: number, timeoutMs: number): Promise<Measurement> {
+  const start = performance.now();
+  let t0: number | undefined;
+  let polls = 0;
+  let last: PeerSummary | undefined;
+  while (performance.now() - start < timeoutMs) {
+    const s = await lab.vtyshJson<Summary>('show bgp summary json');
+    const now = performance.now();
+    polls += 1;
+    last = afOf(s, sc.family)?.peers?.[sc.nodeAddress];
+    if (last?.state === 'Established') {
+      t0 ??= now;
+      if ((last.pfxRcd ?? 0) >= sc.count) return { ms: now - t0, pollGapMs: (now - start) / polls, polls };
+    }
+    await sleep(pollMs);
+  }
+  throw new Error(`timed out: ${last?.pfxRcd ?? 0}/${sc.count} (${last?.state ?? 'no session'})`);
+}
+
+/** Until the receiver has dropped the previous sender (dynamic neighbour gone, RIB empty). */
+async function receiverEmpty(lab: Lab): Promise<void> {
+  await until(
+    'receiver dropped the previous sender',
+    async () => {
+      const s = await lab.vtyshJson<Summary>('show bgp summary json');
+      const peers = Object.keys(s.ipv4Unicast?.peers ?? {}).length + Object.keys(s.ipv6Unicast?.peers ?? {}).length;
+      return peers === 0 && (s.ipv4Unicast?.ribCount ?? 0) === 0 && (s.ipv6Unicast?.ribCount ?? 0) === 0;
+    },
+    300_000,
+    200,
+  );
+}
+
+interface Result {
+  readonly sender: SenderName;
+  readonly family: BenchFamily;
+  readonly m: Measurement;
+  readonly rssKiB: number | undefined;
+  readonly berth?: BerthTimes;
+}
+
+async function main(): Promise<void> {
+  const a = parseArgs(process.argv.slice(2));
+  console.log(
+    `BGP sender benchmark: ${a.v4} IPv4 /32 (IPv4 session) and ${a.v6} IPv6 /128 (IPv6 session) -> FRR receiver (lab router); ` +
+      `senders ${a.senders.join(', ')}; ${a.runs} run(s); receiver polled every ${a.pollMs} ms`,
+  );
+  const lab = await createLab({ prefix: 'bben', nodes: 1, router: { asn: ROUTER.asn, nodeAsn: NODE_ASN } });
+  const results: Result[] = [];
+  const cleanup = (): void => {
+    void lab.destroy().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', cleanup);
+  process.once('SIGTERM', cleanup);
+  try {
+    const node = lab.nodes[0];
+    if (node === undefined) throw new Error('lab without a node');
+    const frrVersion = (await lab.vtysh('show version')).split('\n')[0] ?? '';
+    console.log(`receiver: ${frrVersion.trim()}; bird ${(await lab.exec(node, ['bird', '--version'], { check: false })).stderr.trim()}; ${(await lab.exec(node, ['gobgpd', '--version'])).stdout.trim()}`);
+    const scenarios = ([
+      { family: 'ipv4', count: a.v4, table: benchTable('ipv4', a.v4), routerAddress: ROUTER.ipv4, nodeAddress: node.ipv4 },
+      { family: 'ipv6', count: a.v6, table: benchTable('ipv6', a.v6), routerAddress: ROUTER.ipv6, nodeAddress: node.ipv6 },
+    ] satisfies Scenario[]).filter((s) => s.count > 0);
+    for (let run = 0; run < a.runs; run++) {
+      for (const sc of scenarios) {
+        for (const name of a.senders) {
+          await receiverEmpty(lab);
+          const tag = `${run}${sc.family === 'ipv4' ? '4' : '6'}`;
+          const times: BerthTimes = {};
+          const sender =
+            name === 'berth'
+              ? await berthSender(lab, node, sc, times, a.cpuProf)
+              : name === 'gobgp'
+                ? await gobgpSender(lab, node, sc, tag)
+                : name === 'bird'
+                  ? await birdSender(lab, node, sc, tag)
+                  : await frrSender(lab, node, sc, tag);
+          try {
+            await sender.open();
+            const m = await measure(lab, sc, a.pollMs, 600_000);
+            await sleep(300); // let the sender finish its own bookkeeping before reading RSS
+            const rss = await rssKiB(sender.pid());
+            results.push({ sender: name, family: sc.family, m, rssKiB: rss, ...(name === 'berth' ? { berth: { ...times } } : {}) });
+            const extra =
+              name === 'berth'
+                ? `; setPeers->Established ${times.setPeersToEstablished?.toFixed(1) ?? '?'} ms, TCP connected->Established ${times.connectedToEstablished?.toFixed(1) ?? '?'} ms, Established->table sent ${Math.max(0, times.establishedToTableSent ?? NaN).toFixed(0)} ms`
+                : '';
+            console.log(
+              `  run ${run + 1} ${sc.family} ${name.padEnd(5)} ${(m.ms / 1000).toFixed(3)} s (±${m.pollGapMs.toFixed(0)} ms poll gap, ${m.polls} polls); RSS ${rss === undefined ? '?' : `${(rss / 1024).toFixed(1)} MiB`}${extra}`,
+            );
+          } finally {
+            await sender.stop();
+          }
+        }
+      }
+    }
+  } finally {
+    process.removeListener('SIGINT', cleanup);
+    process.removeListener('SIGTERM', cleanup);
+    await lab.destroy();
+  }
+  report(a, results);
+}
+
+function report(a: Args, results: readonly Result[]): void {
+  let ok = true;
+  for (const family of ['ipv4', 'ipv6'] as const) {
+    const rows = results.filter((r) => r.family === family);
+    if (rows.length === 0) continue;
+    const count = family === 'ipv4' ? a.v4 : a.v6;
+    console.log(`\n${family}: ${count} prefixes, Established -> all counted by the receiver (best of ${a.runs})`);
+    console.log('sender   seconds   prefixes/s   RSS MiB');
+    const best = new Map<SenderName, Result>();
+    for (const r of rows) if ((best.get(r.sender)?.m.ms ?? Infinity) > r.m.ms) best.set(r.sender, r);
+    for (const [name, r] of best) {
+      console.log(
+        `${name.padEnd(8)} ${(r.m.ms / 1000).toFixed(3).padStart(7)}   ${Math.round(count / (r.m.ms / 1000)).toString().padStart(10)}   ${r.rssKiB === undefined ? '?' : (r.rssKiB / 1024).toFixed(1)}`,
+      );
+    }
+    const berth = best.get('berth');
+    const others = [...best.values()].filter((r) => r.sender !== 'berth');
+    if (berth !== undefined && others.length > 0) {
+      const fastest = others.reduce((x, y) => (y.m.ms < x.m.ms ? y : x));
+      const ratio = berth.m.ms / fastest.m.ms;
+      ok &&= ratio <= 1;
+      console.log(`berth / best other (${fastest.sender}): ${ratio.toFixed(2)}x  (target <= 1.00x: ${ratio <= 1 ? 'met' : 'MISSED'})`);
+    }
+    if (berth?.berth !== undefined) {
+      const e = berth.berth.setPeersToEstablished;
+      ok &&= e !== undefined && e <= 200;
+      console.log(
+        `berth Established: ${e?.toFixed(1) ?? '?'} ms after setPeers with the router listening (TCP connected -> Established ${berth.berth.connectedToEstablished?.toFixed(1) ?? '?'} ms) (target <= 200 ms: ${e !== undefined && e <= 200 ? 'met' : 'MISSED'})`,
+      );
+      const rssMiB = (berth.rssKiB ?? Infinity) / 1024;
+      ok &&= rssMiB < 150;
+      console.log(`berth speaker RSS with ${count} prefixes sent: ${rssMiB.toFixed(1)} MiB (target < 150 MiB: ${rssMiB < 150 ? 'met' : 'MISSED'})`);
+    }
+  }
+  console.log(`\ntargets: ${ok ? 'all met' : 'some MISSED'}`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+  process.exit(1);
+});
