@@ -8,7 +8,7 @@
 
 import { AggregationDefaults } from './metallb/advertisements.ts';
 import type { AnnounceMode, BgpAdvertisementRule, Config, L2Rule, PoolConfig, PoolProtocol } from './model.ts';
-import { matchesAny, type Labels } from './selectors.ts';
+import { matchesAny, type Labels } from '../labels/selector.ts';
 
 export const DecidedBy = {
   ServiceAnnotation: 'service-annotation',

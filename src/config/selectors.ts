@@ -1,15 +1,11 @@
-// Kubernetes label selectors (metav1.LabelSelector): read and validate the raw form, normalise it to the
-// pool contract's LabelSelector, and match labels against it. Semantics per
-// k8s.io/apimachinery/pkg/apis/meta/v1: matchLabels and every matchExpression are ANDed; an empty
-// selector matches everything. A list of selectors (nodeSelectors, serviceSelectors...) is ORed, and an
-// empty list means "no restriction".
+// Kubernetes label selectors (metav1.LabelSelector) in manifests: read and validate the raw form (with
+// problems) and normalise it to the pool contract's LabelSelector. Matching is not done here: it is
+// selectorMatches / matchesAny in src/labels/selector.ts (a list is ORed, the empty list = no restriction).
 
 import { SelectorOperator, type LabelSelector, type LabelSelectorRequirement, type Labels } from '../pool/types.ts';
 import { readList, readRecord, readString, readStringList, readStringMap, type Report } from './read.ts';
 
 export type { LabelSelector, Labels } from '../pool/types.ts';
-
-export const EVERYTHING: LabelSelector = { matchLabels: {}, matchExpressions: [] };
 
 const OPERATORS: readonly string[] = Object.values(SelectorOperator);
 
@@ -74,40 +70,6 @@ export function readSelectorList(v: unknown, field: string, report: Report): Lab
 /** A matchLabels-only selector from a plain map (OpenELB Eip namespaceSelector). */
 export function selectorFromLabels(labels: Labels): LabelSelector {
   return { matchLabels: labels, matchExpressions: [] };
-}
-
-export function matchesSelector(sel: LabelSelector, labels: Labels): boolean {
-  for (const [k, v] of Object.entries(sel.matchLabels)) {
-    if (labels[k] !== v) return false;
-  }
-  for (const e of sel.matchExpressions) {
-    const has = Object.hasOwn(labels, e.key);
-    const value = labels[e.key];
-    switch (e.operator) {
-      case SelectorOperator.In:
-        if (!has || value === undefined || !e.values.includes(value)) return false;
-        break;
-      case SelectorOperator.NotIn:
-        if (has && value !== undefined && e.values.includes(value)) return false;
-        break;
-      case SelectorOperator.Exists:
-        if (!has) return false;
-        break;
-      case SelectorOperator.DoesNotExist:
-        if (has) return false;
-        break;
-      default: {
-        const never: never = e.operator;
-        throw new Error(`unknown selector operator ${String(never)}`);
-      }
-    }
-  }
-  return true;
-}
-
-/** OR over a list; the empty list matches everything. */
-export function matchesAny(selectors: readonly LabelSelector[], labels: Labels): boolean {
-  return selectors.length === 0 || selectors.some((s) => matchesSelector(s, labels));
 }
 
 export function canonicalSelector(sel: LabelSelector): string {

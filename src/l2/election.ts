@@ -15,7 +15,7 @@
 // dual-stack Service land on the same node. The same hash as MetalLB and OpenELB 0.6, so mixed
 // clusters agree.
 import { createHash } from 'node:crypto';
-import { selectorMatches, type LabelSelector, type Labels } from './label-selector.ts';
+import { selectorMatches, type LabelSelector, type Labels } from '../labels/selector.ts';
 
 export const EXCLUDE_FROM_LB_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
 export const OUT_OF_SERVICE_TAINT = 'node.kubernetes.io/out-of-service';

@@ -15,7 +15,8 @@ export * from './ndp-responder.ts';
 export * from './announcements.ts';
 export * from './transport.ts';
 export * from './engine.ts';
-export * from './label-selector.ts';
+// The election's selectors are the shared Kubernetes label selectors.
+export { selectorMatches, type LabelSelector, type LabelSelectorRequirement, type Labels } from '../labels/selector.ts';
 export * from './election.ts';
 export * from './interfaces.ts';
 export * from './af-packet-transport.ts';

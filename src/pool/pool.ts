@@ -3,7 +3,7 @@
 //
 // Reference: metallb.md §1.1 (avoidBuggyIPs, serviceAllocation), §2.5, §2.6; openelb-and-peers.md §1.1, §2.
 import type { AddressRange, AllocationRequest, Family, IPAddress, PoolSpec } from './types.ts';
-import { anySelectorMatches } from './selector.ts';
+import { matchesAny, selectorMatches } from '../labels/selector.ts';
 
 const OCTET_MASK = 0xffn;
 const BUGGY_LOW = 0n;
@@ -82,13 +82,14 @@ export function rangeSize(range: AddressRange): bigint {
  */
 export function namespaceAllowed(pool: PoolSpec, req: AllocationRequest): boolean {
   if (pool.namespaces.length === 0 && pool.namespaceSelectors.length === 0) return true;
-  return pool.namespaces.includes(req.namespace) || anySelectorMatches(pool.namespaceSelectors, req.namespaceLabels);
+  return (
+    pool.namespaces.includes(req.namespace) || pool.namespaceSelectors.some((s) => selectorMatches(s, req.namespaceLabels))
+  );
 }
 
 /** serviceSelectors rule: any selector matches (OR). `serviceAllocation: {}` matches everything (MetalLB v0.15.0). */
 export function serviceAllowed(pool: PoolSpec, req: AllocationRequest): boolean {
-  if (pool.serviceSelectors.length === 0) return true;
-  return anySelectorMatches(pool.serviceSelectors, req.serviceLabels);
+  return matchesAny(pool.serviceSelectors, req.serviceLabels);
 }
 
 export interface CompatOptions {

@@ -1,12 +1,18 @@
 // The pool contract: the data src/config produces (PoolSpec, AllocationRequest) and the answers the
 // allocator gives (Assignment, AllocationFailure). Plain readonly data only; the logic lives in
-// address.ts (parsing/formatting), selector.ts (label selectors), intervals.ts (free space) and
+// address.ts (parsing/formatting), ../labels/selector.ts (label selector matching), intervals.ts (free space) and
 // allocator.ts (choice of pool and address, sharing, restore, statistics).
 //
 // Stability: this file is the interface the config engineer codes against. Fields may be added,
 // never renamed or re-typed.
 //
 // Semantics come from /work/shared/reference/metallb.md §1.1, §2–§3 and openelb-and-peers.md §1.1, §2.
+
+import type {
+  Labels,
+  LabelSelector as AnyLabelSelector,
+  LabelSelectorRequirement as AnyLabelSelectorRequirement,
+} from '../labels/selector.ts';
 
 export { parseIP, parsePoolAddress, formatIP, formatRange } from './address.ts';
 export type { ParsedPoolAddress, PoolAddressForm, AddressError, AddressErrorKind, ParseResult } from './address.ts';
@@ -35,25 +41,21 @@ export interface AddressRange {
 }
 
 // ------------------------------------------------------------------------------------------------
-// Label selectors (Kubernetes metav1.LabelSelector, normalised: both parts always present).
+// Label selectors (Kubernetes metav1.LabelSelector, normalised: both parts always present); matched by
+// selectorMatches in src/labels/selector.ts.
 // An empty selector ({matchLabels: {}, matchExpressions: []}) matches everything, as in Kubernetes.
 
-export const SelectorOperator = { In: 'In', NotIn: 'NotIn', Exists: 'Exists', DoesNotExist: 'DoesNotExist' } as const;
-export type SelectorOperator = (typeof SelectorOperator)[keyof typeof SelectorOperator];
+export { SelectorOperator, type Labels } from '../labels/selector.ts';
 
-export interface LabelSelectorRequirement {
-  readonly key: string;
-  readonly operator: SelectorOperator;
+export interface LabelSelectorRequirement extends AnyLabelSelectorRequirement {
   /** Required non-empty for In/NotIn, must be empty for Exists/DoesNotExist (config validates). */
   readonly values: readonly string[];
 }
 
-export interface LabelSelector {
-  readonly matchLabels: Readonly<Record<string, string>>;
+export interface LabelSelector extends AnyLabelSelector {
+  readonly matchLabels: Labels;
   readonly matchExpressions: readonly LabelSelectorRequirement[];
 }
-
-export type Labels = Readonly<Record<string, string>>;
 
 // ------------------------------------------------------------------------------------------------
 // Pools

@@ -5,7 +5,7 @@
 // manifests written for `berth speaker --manifests` usually carry no status (a kubelet-registered Node
 // always has one). NetworkUnavailable=True takes a node out, as in MetalLB (reference §4.1 step 5).
 import type { V1Node } from '@kubernetes/client-node';
-import type { Labels } from '../config/selectors.ts';
+import type { Labels } from '../labels/selector.ts';
 
 /** OpenELB node label choosing the BgpConf asPerRack entry (openelb-and-peers.md §1.2). */
 export const RACK_LABEL = 'openelb.kubesphere.io/rack';

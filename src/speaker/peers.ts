@@ -17,7 +17,7 @@
 // Accepted with a note: vrf and bfdProfile (the native engine has neither; the session runs without).
 import type { BgpPeerConfig } from '../config/model.ts';
 import { describeRef } from '../config/problems.ts';
-import { matchesAny } from '../config/selectors.ts';
+import { matchesAny } from '../labels/selector.ts';
 import type { PeerSpec } from '../bgp/peer.ts';
 import { firstIPv4, RACK_LABEL, type NodeFacts } from './nodes.ts';
 

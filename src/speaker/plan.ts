@@ -23,7 +23,7 @@
 import type { V1EndpointSlice, V1Node } from '@kubernetes/client-node';
 import { dispatch } from '../config/dispatch.ts';
 import type { AnnounceMode, BgpAdvertisementRule, Config, L2Rule, PoolConfig } from '../config/model.ts';
-import { matchesAny } from '../config/selectors.ts';
+import { matchesAny } from '../labels/selector.ts';
 import type { ServiceIntent } from '../config/services.ts';
 import { formatIP, hostMask, parseIP } from '../pool/address.ts';
 import type { Advertisement } from '../bgp/speaker.ts';

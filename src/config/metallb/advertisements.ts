@@ -9,7 +9,8 @@ import type { BGPAdvertisement, L2Advertisement } from '../crds/metallb.ts';
 import type { BgpAdvertisementRule, BgpCommunity, L2Interface, L2Rule, LabelSelector, PoolConfig, PreferredNode } from '../model.ts';
 import { describeRef, makeProblem, problemSink, type ObjectRef, type Problem } from '../problems.ts';
 import { isRecord, readInt, readList, readRecord, readStringList, type Report } from '../read.ts';
-import { matchesAny, matchesSelector, readSelector, readSelectorList, type Labels } from '../selectors.ts';
+import { matchesAny, selectorMatches, type Labels } from '../../labels/selector.ts';
+import { readSelector, readSelectorList } from '../selectors.ts';
 import type { Attempt } from '../settle.ts';
 import { unknownCommunityMessage, type CommunitySet } from './community.ts';
 
@@ -44,7 +45,7 @@ export function resolvePools(spec: Readonly<Record<string, unknown>>, pools: rea
   }
   const out = new Set(names.filter((n) => pools.some((p) => p.spec.name === n)));
   for (const p of pools) {
-    if (selectors.some((s) => matchesSelector(s, p.labels))) out.add(p.spec.name);
+    if (selectors.some((s) => selectorMatches(s, p.labels))) out.add(p.spec.name);
   }
   return [...out].sort();
 }

@@ -10,7 +10,6 @@ import {
   type ElectionInput,
   type ElectionNode,
 } from '../../../src/l2/election.ts';
-import { selectorMatches } from '../../../src/l2/label-selector.ts';
 
 const IP = '203.0.113.10';
 const ALL: ElectionAdvertisement = { nodeSelectors: [], preferredNodeSelectors: [] };
@@ -174,22 +173,3 @@ test('stability (MetalLB layer2 concept): removing a non-winner never moves the 
   );
 });
 
-test('label selectors: matchLabels AND matchExpressions, Kubernetes operator semantics', () => {
-  const labels = { zone: 'x', role: 'edge' };
-  assert.equal(selectorMatches({}, labels), true);
-  assert.equal(selectorMatches({ matchLabels: { zone: 'x', role: 'edge' } }, labels), true);
-  assert.equal(selectorMatches({ matchLabels: { zone: 'x', role: 'core' } }, labels), false);
-  assert.equal(selectorMatches({ matchExpressions: [{ key: 'zone', operator: 'In', values: ['x', 'y'] }] }, labels), true);
-  assert.equal(selectorMatches({ matchExpressions: [{ key: 'zone', operator: 'In', values: ['y'] }] }, labels), false);
-  assert.equal(selectorMatches({ matchExpressions: [{ key: 'rack', operator: 'In', values: ['1'] }] }, labels), false);
-  assert.equal(selectorMatches({ matchExpressions: [{ key: 'zone', operator: 'NotIn', values: ['x'] }] }, labels), false);
-  assert.equal(selectorMatches({ matchExpressions: [{ key: 'rack', operator: 'NotIn', values: ['1'] }] }, labels), true);
-  assert.equal(selectorMatches({ matchExpressions: [{ key: 'role', operator: 'Exists' }] }, labels), true);
-  assert.equal(selectorMatches({ matchExpressions: [{ key: 'rack', operator: 'Exists' }] }, labels), false);
-  assert.equal(selectorMatches({ matchExpressions: [{ key: 'rack', operator: 'DoesNotExist' }] }, labels), true);
-  assert.equal(selectorMatches({ matchExpressions: [{ key: 'role', operator: 'DoesNotExist' }] }, labels), false);
-  assert.equal(
-    selectorMatches({ matchLabels: { zone: 'x' }, matchExpressions: [{ key: 'role', operator: 'In', values: ['core'] }] }, labels),
-    false,
-  );
-});

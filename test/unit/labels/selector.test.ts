@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { anySelectorMatches, selectorMatches } from '../../../src/pool/selector.ts';
-import type { LabelSelector } from '../../../src/pool/types.ts';
+import { matchesAny, selectorMatches, type LabelSelector } from '../../../src/labels/selector.ts';
 
 const labels = { app: 'web', tier: 'front' };
 
@@ -30,10 +29,30 @@ test('label selector semantics (metav1.LabelSelector)', () => {
   for (const c of cases) assert.equal(selectorMatches(c.s, labels), c.want, c.name);
 });
 
-test('a list of selectors is ORed, an empty list matches nothing', () => {
-  assert.equal(anySelectorMatches([], labels), false);
+test('both parts are optional, as in the API: a bare selector matches everything, absent values match nothing', () => {
+  assert.equal(selectorMatches({}, labels), true);
+  assert.equal(selectorMatches({ matchLabels: { app: 'web', tier: 'front' } }, labels), true);
+  assert.equal(selectorMatches({ matchLabels: { app: 'web', tier: 'back' } }, labels), false);
+  assert.equal(selectorMatches({ matchExpressions: [{ key: 'tier', operator: 'Exists' }] }, labels), true);
+  assert.equal(selectorMatches({ matchExpressions: [{ key: 'tier', operator: 'DoesNotExist' }] }, labels), false);
+  assert.equal(selectorMatches({ matchExpressions: [{ key: 'tier', operator: 'In' }] }, labels), false);
+  assert.equal(selectorMatches({ matchExpressions: [{ key: 'tier', operator: 'NotIn' }] }, labels), true);
+});
+
+test('only own keys are labels: inherited properties neither match nor block', () => {
+  const empty = {};
+  assert.equal(selectorMatches({ matchExpressions: [{ key: 'constructor', operator: 'DoesNotExist' }] }, empty), true);
+  assert.equal(selectorMatches({ matchExpressions: [{ key: 'hasOwnProperty', operator: 'NotIn', values: ['x'] }] }, empty), true);
+  assert.equal(selectorMatches({ matchLabels: { toString: 'x' } }, empty), false);
+  assert.equal(selectorMatches({ matchLabels: { toString: 'x' } }, { toString: 'x' }), true);
+});
+
+test('matchesAny: a list of selectors is ORed, the empty list is no restriction', () => {
+  assert.equal(matchesAny([], labels), true);
+  assert.equal(matchesAny([], {}), true);
+  assert.equal(matchesAny([{ matchLabels: { app: 'db' } }], labels), false);
   assert.equal(
-    anySelectorMatches(
+    matchesAny(
       [
         { matchLabels: { app: 'db' }, matchExpressions: [] },
         { matchLabels: { tier: 'front' }, matchExpressions: [] },
