@@ -1,7 +1,8 @@
 // `berth controller`: allocation and status against the Kubernetes API server (src/k8s/controller.ts),
 // leader-elected on a Lease; /healthz and /readyz on --health-port. SIGTERM/SIGINT: finish the running
-// reconciles, release the Lease (a standby takes over at once), exit 0. Losing the Lease exits 1 so the
-// Pod restarts clean. Exit 2 on bad usage.
+// reconciles, release the Lease (a standby takes over at once), exit 0. Losing the Lease stops all writes
+// at once; the controller campaigns again and a new term rebuilds its allocator from Service status.
+// Exit 2 on bad usage.
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Level } from 'pino';
@@ -25,7 +26,7 @@ export const CONTROLLER_USAGE = `usage: berth controller [options]
   --workers N           concurrent reconciles (default 16)
 
 Logs are JSON lines on stderr.
-exit status: 0 stopped by a signal, 1 failure or lost leadership, 2 bad usage
+exit status: 0 stopped by a signal, 1 failure, 2 bad usage
 `;
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -181,8 +182,7 @@ export async function runController(argv: readonly string[]): Promise<number> {
       retryPeriodMs: flags.retryPeriodS * 1000,
       workers: flags.workers,
       onLostLeadership: () => {
-        log.error({ reason: 'lease lost' }, 'exiting: lost leadership');
-        finish(1);
+        log.error({ reason: 'lease not renewed in time' }, 'lost leadership: stopped writing, campaigning again');
       },
     });
     const stop = (signal: string): void => {

@@ -54,6 +54,11 @@ export function createCache(opts: CacheOptions): Cache {
       }),
     );
   }
+  // Another request found the API server unreachable: a watch that still looks open may be a dead
+  // stream of a server that is going away. Drop them; they resume from their resourceVersion.
+  opts.rest.onUnreachable((reason) => {
+    for (const r of reflectors.values()) r.reconnect(reason);
+  });
   const synced = Promise.all([...reflectors.values()].map((r) => r.synced)).then(() => undefined);
   return {
     start() {

@@ -23,7 +23,7 @@ import { createCache, type Cache, type SnapshotField } from './cache.ts';
 import { createEventRecorder, EventReason, EventType, type EventRecorder, type InvolvedObject } from './events.ts';
 import { createLeaderElector, type LeaderElector } from './lease.ts';
 import { createQueue, ok, retry, type ReconcileResult, type WorkQueue } from './queue.ts';
-import { PatchType, isNotFound, type Rest } from './rest.ts';
+import { PatchType, isConflict, isNotFound, type Rest } from './rest.ts';
 import { Resources, collectionPath, objectPath } from './resources.ts';
 import {
   ConditionType,
@@ -57,7 +57,7 @@ export interface ControllerOptions {
   /** Concurrent reconciles (status writes overlap; allocation itself is synchronous). Default 16. */
   readonly workers?: number;
   readonly watchTimeoutSeconds?: number;
-  /** Called when leadership is lost after it was held (the process should exit and restart). */
+  /** Called when leadership is lost after it was held (the controller stops writing and campaigns again). */
   readonly onLostLeadership?: () => void;
 }
 
@@ -137,7 +137,9 @@ export function createController(opts: ControllerOptions): Controller {
     },
   });
 
-  const queue: WorkQueue = createQueue({ reconcile, logger: log, workers: opts.workers ?? 16 });
+  /** One queue per leadership term; a standby's queue takes nothing. */
+  const inactive: WorkQueue = { add: () => undefined, addAfter: () => undefined, start: () => undefined, stop: () => Promise.resolve(), idle: () => Promise.resolve(), length: 0, failures: () => 0 };
+  let queue: WorkQueue = inactive;
 
   const elector: LeaderElector = createLeaderElector({
     rest,
@@ -152,7 +154,12 @@ export function createController(opts: ControllerOptions): Controller {
       void startLeading().catch((e: unknown) => log.error({ reason: reasonOf(e) }, 'cannot start leading'));
     },
     onStoppedLeading: () => {
-      void queue.stop();
+      // Stop writing at once. Campaign again; a new term rebuilds the allocator from Service status.
+      const q = queue;
+      queue = inactive;
+      allocator = undefined;
+      initialDone = false;
+      void q.stop();
       opts.onLostLeadership?.();
     },
   });
@@ -176,7 +183,9 @@ export function createController(opts: ControllerOptions): Controller {
 
   async function startLeading(): Promise<void> {
     await cache.synced;
-    if (stopping) return;
+    if (stopping || !elector.isLeader()) return;
+    const q = createQueue({ reconcile, logger: log, workers: opts.workers ?? 16 });
+    queue = q;
     const result = recompile();
     const alloc = new Allocator(config.pools.map((p) => p.spec));
     // Replay every Service that already has status IPs, before anything new is allocated.
@@ -202,7 +211,7 @@ export function createController(opts: ControllerOptions): Controller {
   }
 
   async function reconcile(key: string): Promise<ReconcileResult> {
-    if (stopping) return ok;
+    if (stopping || !elector.isLeader()) return ok;
     if (key.startsWith(SVC)) return reconcileService(key.slice(SVC.length));
     switch (key) {
       case KEY_CONFIG:
@@ -246,13 +255,19 @@ export function createController(opts: ControllerOptions): Controller {
   async function patchService(svc: V1Service, patch: Record<string, unknown>): Promise<ReconcileResult> {
     const ns = svc.metadata?.namespace ?? 'default';
     const name = svc.metadata?.name ?? '';
+    // Optimistic concurrency: the patch applies only to the version we decided on (409 otherwise; the
+    // newer version is on its way through the watch and re-enqueues the key).
+    const rv = svc.metadata?.resourceVersion;
+    const meta = (patch['metadata'] ?? {}) as Record<string, unknown>;
+    const body = rv === undefined ? patch : { ...patch, metadata: { ...meta, resourceVersion: rv } };
     try {
-      await rest.request('PATCH', `${objectPath(Resources.services, ns, name, 'status')}?fieldManager=${FIELD_MANAGER}`, { body: patch, contentType: PatchType.Merge });
+      await rest.request('PATCH', `${objectPath(Resources.services, ns, name, 'status')}?fieldManager=${FIELD_MANAGER}`, { body, contentType: PatchType.Merge });
       counters.statusWrites++;
       log.debug({ service: `${ns}/${name}`, patch: JSON.stringify(patch) }, 'wrote Service status');
       return ok;
     } catch (e) {
       if (isNotFound(e)) return ok;
+      if (isConflict(e)) return retry(`status of ${ns}/${name}: changed meanwhile`);
       return retry(`status of ${ns}/${name}: ${reasonOf(e)}`);
     }
   }

@@ -52,6 +52,12 @@ export interface Stream {
 
 export interface Rest {
   readonly server: string;
+  /**
+   * Called (at most once per second) when a request could not reach the API server at all (refused,
+   * reset, timed out). Watches use it: an API server that is shutting down refuses new connections
+   * while it may keep old watch streams open and silent.
+   */
+  onUnreachable(listener: (reason: string) => void): void;
   request<T = unknown>(method: string, path: string, opts?: RequestOpts): Promise<T>;
   stream(path: string, opts?: { readonly timeoutMs?: number }): Promise<Stream>;
   close(): void;
@@ -99,6 +105,14 @@ export function createRest(kc: KubeConfig, opts: { readonly maxSockets?: number 
   const agent = secure ? new Agent({ keepAlive: true, maxSockets }) : new HttpAgent({ keepAlive: true, maxSockets });
   let base: RequestOptions | undefined;
   let baseAt = 0;
+  const unreachable: ((reason: string) => void)[] = [];
+  let lastUnreachable = 0;
+  const reportUnreachable = (reason: string): void => {
+    const t = Date.now();
+    if (t - lastUnreachable < 1_000) return;
+    lastUnreachable = t;
+    for (const l of unreachable) l(reason);
+  };
 
   async function options(): Promise<RequestOptions> {
     if (base === undefined || Date.now() - baseAt > CREDENTIAL_REFRESH_MS) {
@@ -137,7 +151,9 @@ export function createRest(kc: KubeConfig, opts: { readonly maxSockets?: number 
       const timer = setTimeout(() => req.destroy(new ApiError(0, 'Timeout', `${method} ${path}: no answer within ${String(timeoutMs)} ms`)), timeoutMs);
       req.on('error', (e) => {
         clearTimeout(timer);
-        reject(e instanceof ApiError ? e : new ApiError(0, undefined, `${method} ${path}: ${e.message}`));
+        const err = e instanceof ApiError ? e : new ApiError(0, undefined, `${method} ${path}: ${e.message}`);
+        if (err.status === 0) reportUnreachable(err.message);
+        reject(err);
       });
       if (streaming) req.on('response', () => clearTimeout(timer));
       req.end(payload);
@@ -167,6 +183,9 @@ export function createRest(kc: KubeConfig, opts: { readonly maxSockets?: number 
 
   return {
     server,
+    onUnreachable(listener) {
+      unreachable.push(listener);
+    },
     async request<T>(method: string, path: string, ro: RequestOpts = {}): Promise<T> {
       const { res } = await open(method, path, ro, false);
       const body = await readBody(res, ro.timeoutMs ?? DEFAULT_TIMEOUT_MS);

@@ -51,6 +51,8 @@ export interface ReflectorOptions<T> {
   /** Server-side watch timeout (a random value in [T, 2T) is used per watch). Default 300 s. */
   readonly watchTimeoutSeconds?: number;
   readonly backoff?: BackoffOptions;
+  /** How long past its timeout a silent watch is tolerated before it is cut (default 15 s). */
+  readonly stallGraceMs?: number;
   readonly onEvent?: Handler<T>;
   /** Transforms each object before it is stored (e.g. drop managedFields). Default: drop managedFields. */
   readonly transform?: (obj: T) => T;
@@ -69,6 +71,8 @@ export interface Reflector<T> {
   failures(): number;
   /** Number of full lists done (the first one included): tests read relists from it. */
   lists(): number;
+  /** Drops the current watch (it is resumed from its resourceVersion after the usual backoff). */
+  reconnect(reason: string): void;
 }
 
 export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 200, maxMs: 30_000 };
@@ -184,11 +188,11 @@ export function createReflector<T extends KubeObject>(opts: ReflectorOptions<T>)
     // Client-side bound: the server must end the watch by T; if nothing arrives for T + grace, cut it.
     let lastSeen = Date.now();
     const guard = setInterval(() => {
-      if (Date.now() - lastSeen > t * 1000 + STALL_GRACE_MS) {
+      if (Date.now() - lastSeen > t * 1000 + (opts.stallGraceMs ?? STALL_GRACE_MS)) {
         log.warn({ reason: 'watch silent past its timeout' }, 'closing a stalled watch');
         stream.close();
       }
-    }, 5_000);
+    }, Math.min(5_000, Math.max(100, Math.floor((opts.stallGraceMs ?? STALL_GRACE_MS) / 2))));
     guard.unref();
     let last = rv;
     let healthy = false;
@@ -279,5 +283,10 @@ export function createReflector<T extends KubeObject>(opts: ReflectorOptions<T>)
     keys: () => [...store.keys()],
     failures: () => failures,
     lists: () => listCount,
+    reconnect(reason) {
+      if (ctl.close === undefined) return;
+      log.info({ reason }, 'dropping the watch: the API server looked unreachable');
+      ctl.close();
+    },
   };
 }
