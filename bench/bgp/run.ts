@@ -51,7 +51,7 @@ function parseArgs(argv: readonly string[]): Args {
     v6: Number(get('v6') ?? 20_000),
     senders,
     runs: Math.max(1, Number(get('runs') ?? 1)),
-    pollMs: Number(get('poll') ?? 25),
+    pollMs: Number(get('poll') ?? 5),
     cpuProf: argv.includes('--cpu-prof'),
   };
 }
@@ -74,6 +74,8 @@ const afOf = (s: Summary, f: BenchFamily): AfSummary | undefined => (f === 'ipv4
 /** A sender with its table loaded: open() starts its session to the receiver, stop() removes it. */
 interface Sender {
   open(): Promise<void>;
+  /** After the measurement: collect the sender's own timings, if it has any. */
+  settle?(): Promise<void>;
   /** PID of the process that holds the table (for RSS). */
   pid(): number | undefined;
   stop(): Promise<void>;
@@ -139,6 +141,9 @@ async function berthTableHolder(lab: Lab, node: LabHost, family: BenchFamily, co
 }
 
 interface BerthTimes {
+  /** setPeers -> OpenConfirm: berth has the router's OPEN and has sent its KEEPALIVE (the router is
+   * Established when that KEEPALIVE arrives), ms. */
+  setPeersToOpenConfirm?: number;
   /** setPeers (the router already listening) -> Established, ms. */
   setPeersToEstablished?: number;
   /** TCP connected (OpenSent) -> Established, ms. */
@@ -152,16 +157,19 @@ async function berthSender(lab: Lab, node: LabHost, sc: Scenario, times: BerthTi
   const peer: PeerSpec = { name: 'rt', myAsn: NODE_ASN, peerAsn: ROUTER.asn, peerAddress: sc.routerAddress };
   return {
     async open() {
+      // Returns at once: the receiver's clock starts when it sees the session, not when berth is done.
       b.send({ op: 'peers', peers: [peer] });
+    },
+    async settle() {
       const sent = await b.wait('peers', (e) => e.event === 'peers', 10_000);
       const est = await b.wait('Established', (e) => e.event === 'state' && e.state === 'Established', 60_000);
       const conn = b.events.filter((e) => e.event === 'state' && e.state === 'OpenSent' && e.t <= est.t).at(-1);
+      const oc = b.events.filter((e) => e.event === 'state' && e.state === 'OpenConfirm' && e.t <= est.t).at(-1);
+      const table = await b.wait('table sent', (e) => e.event === 'established', 60_000);
       times.setPeersToEstablished = est.t - sent.t;
+      if (oc !== undefined) times.setPeersToOpenConfirm = oc.t - sent.t;
       if (conn !== undefined) times.connectedToEstablished = est.t - conn.t;
-      void b.wait('table sent', (e) => e.event === 'established', 600_000).then(
-        (e) => (times.establishedToTableSent = e.t - est.t),
-        () => undefined,
-      );
+      times.establishedToTableSent = table.t - est.t;
     },
     pid: () => b.proc.pid,
     async stop() {
@@ -329,16 +337,66 @@ interface Measurement {
 }
 
 /**
- * Polls the receiver's `show bgp summary json` back to back (pollMs apart). FRR's peerUptimeMsec has a
- * one-second resolution, so both ends of the interval are our own clock at the polls that saw them.
+ * One long-lived vtysh on the receiver, fed commands on stdin: a poll costs a few milliseconds instead
+ * of a process start and a socket connect (tens to hundreds of ms on a busy machine), which sets the
+ * resolution of both ends of the figure.
  */
-async function measure(lab: Lab, sc: Scenario, pollMs: number, timeoutMs: number): Promise<Measurement> {
+class Vtysh {
+  readonly #proc: SpawnedProcess;
+  #buf = '';
+  #wake: (() => void) | undefined;
+  constructor(lab: Lab) {
+    const r = lab.router;
+    if (r === undefined) throw new Error('lab without a router');
+    this.#proc = lab.spawn(r, ['vtysh', '-N', r.frr.name], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.#proc.child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      this.#buf += d;
+      this.#wake?.();
+    });
+  }
+  /** Runs one `show ... json` command; FRR prints the object with its outer braces at column 0. */
+  async json<T>(command: string, timeoutMs = 10_000): Promise<T> {
+    this.#buf = '';
+    this.#proc.child.stdin?.write(`${command}\n`);
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      // The object is complete when a `}` at column 0 closes text that parses (the per-family objects
+      // inside also close at column 0).
+      const open = this.#buf.indexOf('\n{');
+      for (let close = open < 0 ? -1 : this.#buf.indexOf('\n}', open); close >= 0; close = this.#buf.indexOf('\n}', close + 2)) {
+        try {
+          return JSON.parse(this.#buf.slice(open + 1, close + 2)) as T;
+        } catch {
+          // not the outer brace yet
+        }
+      }
+      if (performance.now() > deadline) throw new Error(`vtysh: no answer to ${command}: ${this.#buf.slice(-300)}`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, 50);
+        this.#wake = () => {
+          clearTimeout(t);
+          r();
+        };
+      });
+    }
+  }
+  async close(): Promise<void> {
+    this.#proc.child.stdin?.end();
+    await this.#proc.kill(1000);
+  }
+}
+
+/**
+ * Polls the receiver's `show bgp summary json` (pollMs apart, over one vtysh). FRR's peerUptimeMsec has
+ * a one-second resolution, so both ends of the interval are our own clock at the polls that saw them.
+ */
+async function measure(vty: Vtysh, sc: Scenario, pollMs: number, timeoutMs: number): Promise<Measurement> {
   const start = performance.now();
   let t0: number | undefined;
   let polls = 0;
   let last: PeerSummary | undefined;
   while (performance.now() - start < timeoutMs) {
-    const s = await lab.vtyshJson<Summary>('show bgp summary json');
+    const s = await vty.json<Summary>('show bgp summary json');
     const now = performance.now();
     polls += 1;
     last = afOf(s, sc.family)?.peers?.[sc.nodeAddress];
@@ -381,6 +439,7 @@ async function main(): Promise<void> {
   );
   const lab = await createLab({ prefix: 'bben', nodes: 1, router: { asn: ROUTER.asn, nodeAsn: NODE_ASN } });
   const results: Result[] = [];
+  let vty: Vtysh | undefined;
   const cleanup = (): void => {
     void lab.destroy().finally(() => process.exit(130));
   };
@@ -391,6 +450,7 @@ async function main(): Promise<void> {
     if (node === undefined) throw new Error('lab without a node');
     const frrVersion = (await lab.vtysh('show version')).split('\n')[0] ?? '';
     console.log(`receiver: ${frrVersion.trim()}; bird ${(await lab.exec(node, ['bird', '--version'], { check: false })).stderr.trim()}; ${(await lab.exec(node, ['gobgpd', '--version'])).stdout.trim()}`);
+    vty = new Vtysh(lab);
     const scenarios = ([
       { family: 'ipv4', count: a.v4, table: benchTable('ipv4', a.v4), routerAddress: ROUTER.ipv4, nodeAddress: node.ipv4 },
       { family: 'ipv6', count: a.v6, table: benchTable('ipv6', a.v6), routerAddress: ROUTER.ipv6, nodeAddress: node.ipv6 },
@@ -411,13 +471,14 @@ async function main(): Promise<void> {
                   : await frrSender(lab, node, sc, tag);
           try {
             await sender.open();
-            const m = await measure(lab, sc, a.pollMs, 600_000);
+            const m = await measure(vty, sc, a.pollMs, 600_000);
+            await sender.settle?.();
             await sleep(300); // let the sender finish its own bookkeeping before reading RSS
             const rss = await rssKiB(sender.pid());
             results.push({ sender: name, family: sc.family, m, rssKiB: rss, ...(name === 'berth' ? { berth: { ...times } } : {}) });
             const extra =
               name === 'berth'
-                ? `; setPeers->Established ${times.setPeersToEstablished?.toFixed(1) ?? '?'} ms, TCP connected->Established ${times.connectedToEstablished?.toFixed(1) ?? '?'} ms, Established->table sent ${Math.max(0, times.establishedToTableSent ?? NaN).toFixed(0)} ms`
+                ? `; setPeers->OpenConfirm ${times.setPeersToOpenConfirm?.toFixed(1) ?? '?'} ms, setPeers->Established ${times.setPeersToEstablished?.toFixed(1) ?? '?'} ms, TCP connected->Established ${times.connectedToEstablished?.toFixed(1) ?? '?'} ms, Established->table sent ${Math.max(0, times.establishedToTableSent ?? NaN).toFixed(0)} ms`
                 : '';
             console.log(
               `  run ${run + 1} ${sc.family} ${name.padEnd(5)} ${(m.ms / 1000).toFixed(3)} s (±${m.pollGapMs.toFixed(0)} ms poll gap, ${m.polls} polls); RSS ${rss === undefined ? '?' : `${(rss / 1024).toFixed(1)} MiB`}${extra}`,
@@ -429,6 +490,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
+    await vty?.close();
     process.removeListener('SIGINT', cleanup);
     process.removeListener('SIGTERM', cleanup);
     await lab.destroy();
