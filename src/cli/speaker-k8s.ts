@@ -1,0 +1,129 @@
+// `berth speaker --node-name NAME` without --manifests: the speaker against the Kubernetes API server
+// (src/k8s/speaker.ts) driving the same engines as the manifest mode. SIGTERM/SIGINT: BGP sessions end
+// with Cease / Administrative Shutdown, ARP/NDP answers stop, exit 0. Exit 2 on bad usage.
+import type { Level } from 'pino';
+import { createLogger } from '../log.ts';
+import { Speaker } from '../bgp/speaker.ts';
+import { sysTransport } from '../bgp/transport.ts';
+import { createLayer2Engine } from '../l2/engine.ts';
+import { afPacketTransportFactory, scanInterfaces } from '../l2/af-packet-transport.ts';
+import type { LinkInfo } from '../l2/transport.ts';
+import { routeTo, tcpTransport } from '../sys/index.ts';
+import { createAgent } from '../speaker/agent.ts';
+import { createKubeSpeaker } from '../k8s/speaker.ts';
+import { startHealthServer, type HealthServer } from '../k8s/health.ts';
+import { createRest, loadKubeConfig } from '../k8s/rest.ts';
+import { parseKubeFlags } from './controller.ts';
+
+export const KUBE_SPEAKER_USAGE = `usage: berth speaker --node-name NAME [options]     (Kubernetes mode)
+
+  --node-name NAME     this node (env BERTH_NODE_NAME; required)
+  --namespace NS       berth's namespace: Secrets, status objects (env BERTH_NAMESPACE; default berth-system)
+  --kubeconfig PATH    kubeconfig file (default: in-cluster service account, else KUBECONFIG / ~/.kube/config)
+  --lb-class NAME      berth's loadBalancerClass (default: Services without a class)
+  --log-level LEVEL    trace, debug, info (default), warn, error, fatal, silent
+  --health-port N      serve /healthz and /readyz on this TCP port (default 17473; 0 = off)
+  --listen-port N      also accept BGP connections on TCP port N (passive peers); default: never listen
+
+The Pod (env BERTH_POD_NAME, BERTH_POD_UID) owns the ServiceL2Status / ServiceBGPStatus objects it writes.
+exit status: 0 stopped by a signal, 1 could not start, 2 bad usage
+`;
+
+export async function runKubeSpeaker(argv: readonly string[]): Promise<number> {
+  if (argv.includes('-h') || argv.includes('--help')) {
+    process.stdout.write(KUBE_SPEAKER_USAGE);
+    return 0;
+  }
+  const flags = parseKubeFlags(argv, { env: process.env, defaultHealthPort: 17473, allow: new Set(['--node-name', '--node', '--listen-port']) });
+  if (typeof flags === 'string') {
+    process.stderr.write(`berth speaker: ${flags}\n\n${KUBE_SPEAKER_USAGE}`);
+    return 2;
+  }
+  const nodeName = flags.nodeName;
+  if (nodeName === undefined) {
+    process.stderr.write(`berth speaker: --node-name NAME (or BERTH_NODE_NAME) is required\n\n${KUBE_SPEAKER_USAGE}`);
+    return 2;
+  }
+  const log = createLogger({ level: flags.logLevel as Level | 'silent', name: 'speaker' });
+  let rest;
+  try {
+    rest = createRest(loadKubeConfig({ kubeconfig: flags.kubeconfig }));
+  } catch (e) {
+    log.fatal({ reason: e instanceof Error ? e.message : String(e) }, 'cannot load the kubeconfig');
+    return 1;
+  }
+  let links: ReadonlyMap<string, LinkInfo> = new Map();
+  const l2 = createLayer2Engine({ openTransport: afPacketTransportFactory({ link: (iface) => links.get(iface) }), logger: log });
+  const bgp = new Speaker({
+    transport: sysTransport(tcpTransport),
+    logger: log,
+    ...(flags.listenPort === undefined ? {} : { listen: { port: flags.listenPort } }),
+  });
+  try {
+    await bgp.start();
+  } catch (e) {
+    log.fatal({ reason: e instanceof Error ? e.message : String(e) }, 'cannot start the BGP listener');
+    l2.close();
+    return 1;
+  }
+  const agent = createAgent({
+    l2,
+    bgp,
+    logger: log,
+    interfaces: async () => {
+      const scan = await scanInterfaces();
+      links = scan.links;
+      return scan.facts;
+    },
+    routeTo: async (ip) => (await routeTo(ip))?.ifname,
+  });
+  const podName = process.env['BERTH_POD_NAME'];
+  const podUid = process.env['BERTH_POD_UID'];
+  const source = createKubeSpeaker({
+    rest,
+    logger: log,
+    nodeName,
+    namespace: flags.namespace,
+    agent,
+    ...(flags.lbClass === undefined ? {} : { serviceOptions: { loadBalancerClass: flags.lbClass } }),
+    ...(podName !== undefined && podName !== '' && podUid !== undefined && podUid !== '' ? { pod: { name: podName, uid: podUid } } : {}),
+  });
+
+  return new Promise<number>((resolveExit) => {
+    let stopping = false;
+    let health: HealthServer | undefined;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ node: nodeName, reason: signal }, 'stopping');
+      source.stop();
+      void health?.close();
+      void agent
+        .close('berth speaker shutting down')
+        .then(() => new Promise((r) => setTimeout(r, 300)))
+        .catch((e: unknown) => log.error({ reason: e instanceof Error ? e.message : String(e) }, 'error while stopping'))
+        .finally(() => {
+          rest.close();
+          setTimeout(() => process.exit(0), 1000).unref();
+          resolveExit(0);
+        });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+    if (flags.healthPort > 0) {
+      startHealthServer({ port: flags.healthPort, ready: () => source.ready() })
+        .then((h) => (health = h))
+        .catch((e: unknown) => {
+          log.fatal({ reason: e instanceof Error ? e.message : String(e) }, 'cannot serve /healthz');
+          stop('health port');
+        });
+    }
+    source
+      .start()
+      .then(() => log.info({ node: nodeName, namespace: flags.namespace }, 'speaker running'))
+      .catch((e: unknown) => {
+        log.fatal({ reason: e instanceof Error ? e.message : String(e) }, 'speaker failed to start');
+        stop('start failure');
+      });
+  });
+}
