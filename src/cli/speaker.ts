@@ -98,6 +98,8 @@ export async function runSpeaker(argv: readonly string[]): Promise<number> {
     process.stdout.write(SPEAKER_USAGE);
     return 0;
   }
+  // Without --manifests: the Kubernetes mode (src/cli/speaker-k8s.ts).
+  if (!argv.some((a) => a === '--manifests' || a === '-m' || a.startsWith('--manifests='))) return (await import('./speaker-k8s.ts')).runKubeSpeaker(argv);
   const args = parseSpeakerArgs(argv);
   if (typeof args === 'string') {
     process.stderr.write(`berth speaker: ${args}\n\n${SPEAKER_USAGE}`);
