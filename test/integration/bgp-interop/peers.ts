@@ -149,6 +149,8 @@ export interface Exabgp {
   command(line: string): Promise<void>;
   messages(): Promise<readonly ExabgpMessage[]>;
   readonly logFile: string;
+  /** The end of ExaBGP's log, for failure messages. */
+  logTail(chars?: number): Promise<string>;
 }
 
 /** ExaBGP 4 JSON encoder output (only what the tests read). */
@@ -175,7 +177,7 @@ export interface ExabgpMessage {
  * process is a shell loop: it appends ExaBGP's JSON to a file, and relays lines appended to a command
  * file to ExaBGP's stdin.
  */
-export async function startExabgp(lab: Lab, target: LabTarget, name: string, neighbors: string): Promise<Exabgp> {
+export async function startExabgp(lab: Lab, target: LabTarget, name: string, neighbors: string, listen: readonly string[]): Promise<Exabgp> {
   const dir = lab.workDir;
   const conf = `${dir}/${name}.conf`;
   const messagesFile = `${dir}/${name}.messages.jsonl`;
@@ -209,8 +211,10 @@ export async function startExabgp(lab: Lab, target: LabTarget, name: string, nei
     exabgp_log_message: 'true',
     exabgp_log_network: 'true',
     exabgp_api_ack: 'false',
-    exabgp_tcp_bind: '',
-    exabgp_api_pipename: name,
+    // ExaBGP listens only where told (the peers are `passive`: berth dials them).
+    exabgp_tcp_bind: listen.join(' '),
+    exabgp_tcp_port: '179',
+    exabgp_api_cli: 'false',
     exabgp_cache_attributes: 'false',
   };
   const proc = lab.spawn(target, ['exabgp', conf], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -220,6 +224,9 @@ export async function startExabgp(lab: Lab, target: LabTarget, name: string, nei
     logFile,
     async command(line) {
       await writeFile(commandFile, `${line}\n`, { flag: 'a' });
+    },
+    async logTail(chars = 4000) {
+      return (await readFile(logFile, 'utf8').catch(() => '')).slice(-chars);
     },
     async messages() {
       const text = await readFile(messagesFile, 'utf8');
