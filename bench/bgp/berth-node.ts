@@ -1,6 +1,6 @@
 // berth's speaker as the benchmark's sender, one process inside the sender namespace. The table is set
 // first (argv[2] = JSON { family, count }); sessions open when the parent sends the peers on stdin:
-//   {"op":"peers","peers":[PeerSpec...]}   {"op":"stop"}
+//   {"op":"peers","peers":[PeerSpec...]}   {"op":"mem"} (answers process.memoryUsage())   {"op":"stop"}
 // stdout, one JSON object a line, `t` = wall clock in ms with sub-ms precision (performance.timeOrigin):
 //   {"event":"ready","t","prefixes","buildMs"}  {"event":"peers","t"}
 //   {"event":"state","peer","state","reason","t"}  {"event":"established","peer","t"}  (table handed to TCP)
@@ -15,7 +15,7 @@ interface Args {
   readonly family: BenchFamily;
   readonly count: number;
 }
-type Command = { readonly op: 'peers'; readonly peers: readonly PeerSpec[] } | { readonly op: 'stop' };
+type Command = { readonly op: 'peers'; readonly peers: readonly PeerSpec[] } | { readonly op: 'mem' } | { readonly op: 'stop' };
 
 const now = (): number => performance.timeOrigin + performance.now();
 const out = (o: object): void => {
@@ -38,6 +38,8 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   if (cmd.op === 'peers') {
     out({ event: 'peers' });
     speaker.setPeers(cmd.peers);
+  } else if (cmd.op === 'mem') {
+    out({ event: 'mem', ...process.memoryUsage() });
   } else {
     void speaker.stop().finally(() => process.exit(0));
   }

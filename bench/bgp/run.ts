@@ -74,8 +74,9 @@ const afOf = (s: Summary, f: BenchFamily): AfSummary | undefined => (f === 'ipv4
 /** A sender with its table loaded: open() starts its session to the receiver, stop() removes it. */
 interface Sender {
   open(): Promise<void>;
-  /** After the measurement: collect the sender's own timings, if it has any. */
-  settle?(): Promise<void>;
+  /** After the measurement (given the wall-clock time the receiver first showed Established): collect
+   * the sender's own timings, if it has any. */
+  settle?(routerEstablishedWallMs: number): Promise<void>;
   /** PID of the process that holds the table (for RSS). */
   pid(): number | undefined;
   stop(): Promise<void>;
@@ -141,6 +142,10 @@ async function berthTableHolder(lab: Lab, node: LabHost, family: BenchFamily, co
 }
 
 interface BerthTimes {
+  /** setPeers -> the first receiver poll that shows the session Established (same wall clock), ms. */
+  setPeersToRouterEstablished?: number;
+  /** process.memoryUsage() once the table is counted, bytes. */
+  memory?: NodeJS.MemoryUsage;
   /** setPeers -> OpenConfirm: berth has the router's OPEN and has sent its KEEPALIVE (the router is
    * Established when that KEEPALIVE arrives), ms. */
   setPeersToOpenConfirm?: number;
@@ -160,8 +165,12 @@ async function berthSender(lab: Lab, node: LabHost, sc: Scenario, times: BerthTi
       // Returns at once: the receiver's clock starts when it sees the session, not when berth is done.
       b.send({ op: 'peers', peers: [peer] });
     },
-    async settle() {
+    async settle(routerEstablished) {
       const sent = await b.wait('peers', (e) => e.event === 'peers', 10_000);
+      times.setPeersToRouterEstablished = routerEstablished - sent.t;
+      b.send({ op: 'mem' });
+      const mem = await b.wait('mem', (e) => e.event === 'mem', 10_000);
+      times.memory = mem as unknown as NodeJS.MemoryUsage;
       const est = await b.wait('Established', (e) => e.event === 'state' && e.state === 'Established', 60_000);
       const conn = b.events.filter((e) => e.event === 'state' && e.state === 'OpenSent' && e.t <= est.t).at(-1);
       const oc = b.events.filter((e) => e.event === 'state' && e.state === 'OpenConfirm' && e.t <= est.t).at(-1);
@@ -333,6 +342,8 @@ interface Measurement {
   readonly ms: number;
   /** The mean gap between polls (the figure's resolution at each end). */
   readonly pollGapMs: number;
+  /** Wall clock (performance.timeOrigin based, ms) of the first poll that showed Established. */
+  readonly establishedWallMs: number;
   readonly polls: number;
 }
 
@@ -402,7 +413,7 @@ async function measure(vty: Vtysh, sc: Scenario, pollMs: number, timeoutMs: numb
     last = afOf(s, sc.family)?.peers?.[sc.nodeAddress];
     if (last?.state === 'Established') {
       t0 ??= now;
-      if ((last.pfxRcd ?? 0) >= sc.count) return { ms: now - t0, pollGapMs: (now - start) / polls, polls };
+      if ((last.pfxRcd ?? 0) >= sc.count) return { ms: now - t0, pollGapMs: (now - start) / polls, polls, establishedWallMs: performance.timeOrigin + t0 };
     }
     await sleep(pollMs);
   }
@@ -472,13 +483,13 @@ async function main(): Promise<void> {
           try {
             await sender.open();
             const m = await measure(vty, sc, a.pollMs, 600_000);
-            await sender.settle?.();
+            await sender.settle?.(m.establishedWallMs);
             await sleep(300); // let the sender finish its own bookkeeping before reading RSS
             const rss = await rssKiB(sender.pid());
             results.push({ sender: name, family: sc.family, m, rssKiB: rss, ...(name === 'berth' ? { berth: { ...times } } : {}) });
             const extra =
               name === 'berth'
-                ? `; setPeers->OpenConfirm ${times.setPeersToOpenConfirm?.toFixed(1) ?? '?'} ms, setPeers->Established ${times.setPeersToEstablished?.toFixed(1) ?? '?'} ms, TCP connected->Established ${times.connectedToEstablished?.toFixed(1) ?? '?'} ms, Established->table sent ${Math.max(0, times.establishedToTableSent ?? NaN).toFixed(0)} ms`
+                ? `; setPeers->router shows Established ${times.setPeersToRouterEstablished?.toFixed(1) ?? '?'} ms, setPeers->OpenConfirm ${times.setPeersToOpenConfirm?.toFixed(1) ?? '?'} ms, setPeers->Established ${times.setPeersToEstablished?.toFixed(1) ?? '?'} ms, TCP connected->Established ${times.connectedToEstablished?.toFixed(1) ?? '?'} ms, Established->table sent ${Math.max(0, times.establishedToTableSent ?? NaN).toFixed(0)} ms; heap used ${((times.memory?.heapUsed ?? NaN) / 2 ** 20).toFixed(1)} MiB, heap total ${((times.memory?.heapTotal ?? NaN) / 2 ** 20).toFixed(1)} MiB, external ${((times.memory?.external ?? NaN) / 2 ** 20).toFixed(1)} MiB`
                 : '';
             console.log(
               `  run ${run + 1} ${sc.family} ${name.padEnd(5)} ${(m.ms / 1000).toFixed(3)} s (±${m.pollGapMs.toFixed(0)} ms poll gap, ${m.polls} polls); RSS ${rss === undefined ? '?' : `${(rss / 1024).toFixed(1)} MiB`}${extra}`,
@@ -522,10 +533,13 @@ function report(a: Args, results: readonly Result[]): void {
       console.log(`berth / best other (${fastest.sender}): ${ratio.toFixed(2)}x  (target <= 1.00x: ${ratio <= 1 ? 'met' : 'MISSED'})`);
     }
     if (berth?.berth !== undefined) {
-      const e = berth.berth.setPeersToEstablished;
-      ok &&= e !== undefined && e <= 200;
+      const t = berth.berth;
+      const r = t.setPeersToRouterEstablished;
+      ok &&= r !== undefined && r <= 200;
       console.log(
-        `berth Established: ${e?.toFixed(1) ?? '?'} ms after setPeers with the router listening (TCP connected -> Established ${berth.berth.connectedToEstablished?.toFixed(1) ?? '?'} ms) (target <= 200 ms: ${e !== undefined && e <= 200 ? 'met' : 'MISSED'})`,
+        `berth Established as the router sees it: ${r?.toFixed(1) ?? '?'} ms after setPeers with the router listening (target <= 200 ms: ${r !== undefined && r <= 200 ? 'met' : 'MISSED'}); ` +
+          `berth's own FSM: OpenConfirm (its KEEPALIVE sent) at ${t.setPeersToOpenConfirm?.toFixed(1) ?? '?'} ms, Established event at ${t.setPeersToEstablished?.toFixed(1) ?? '?'} ms ` +
+          `(TCP connected -> Established ${t.connectedToEstablished?.toFixed(1) ?? '?'} ms; the Established event waits for the whole table to be packed and written)`,
       );
       const rssMiB = (berth.rssKiB ?? Infinity) / 1024;
       ok &&= rssMiB < 150;
