@@ -2,19 +2,14 @@
 // RFC 5492; RFC 4760; RFC 4724). Pure: a received OPEN plus our configuration give either the
 // negotiated session parameters or the NOTIFICATION to send.
 import type { AfiSafi, FsmConfig, Negotiated, NotificationView, OpenView } from './types.ts';
-import { CAPABILITY } from '../constants.ts';
 import { BGP_VERSION, FsmErrorCode, OpenErrorSubcode, notification } from './notifications.ts';
 
 /** RFC 6793 §9: AS_TRANS, carried in 2-octet AS fields for ASNs above 65535. */
 export { AS_TRANS } from '../constants.ts';
-const MAX_TWO_OCTET_AS = 0xffff;
 /** RFC 4271 §4.2: a non-zero hold time must be at least three seconds. */
 const MIN_HOLD_TIME_SEC = 3;
 /** RFC 4271 §10: KeepaliveTime is one third of the hold time by default. */
 const KEEPALIVE_DIVISOR = 3;
-/** RFC 5492 §3 / IANA: capability code of the 4-octet AS capability (for Unsupported Capability data). */
-const CAPABILITY_FOUR_OCTET_AS = CAPABILITY.FOUR_OCTET_AS;
-const FOUR_OCTET_AS_LENGTH = 4;
 const AFI_IPV4 = 1;
 const SAFI_UNICAST = 1;
 
@@ -73,18 +68,12 @@ export function negotiate(config: FsmConfig, open: OpenView): NegotiationResult 
     return reject(OpenErrorSubcode.BadBgpIdentifier, 'BGP identifier equals ours in the same AS');
   }
 
-  // RFC 6793 §4.2.1 lets a 4-octet speaker talk to an old one through AS_TRANS and AS4_PATH. We do
-  // not originate AS4_PATH, so an external peer without the capability is refused when our AS does
-  // not fit in two octets (RFC 5492 §3: Unsupported Capability, data = the capability we need).
+  // RFC 6793 §4.2: a peer without the 4-octet AS capability is an OLD speaker. The session goes on with
+  // 2-octet AS fields: our OPEN already carries AS_TRANS when our AS does not fit (peer.ts buildOpen),
+  // and the UPDATEs carry AS_TRANS in AS_PATH with the real path in AS4_PATH (pack.ts ->
+  // attributes/as4.ts toTwoOctetAttributes, chosen by the negotiated fourOctetAs below).
   const fourOctetAs =
     open.capabilities.fourOctetAs !== undefined && config.localCapabilities.fourOctetAs !== undefined;
-  if (!fourOctetAs && config.localAsn > MAX_TWO_OCTET_AS && !internal) {
-    const data = Buffer.alloc(2 + FOUR_OCTET_AS_LENGTH);
-    data[0] = CAPABILITY_FOUR_OCTET_AS;
-    data[1] = FOUR_OCTET_AS_LENGTH;
-    data.writeUInt32BE(config.localAsn, 2);
-    return reject(OpenErrorSubcode.UnsupportedCapability, 'peer lacks 4-octet AS support', data);
-  }
 
   // RFC 4271 §4.2: the hold time is the smaller of ours and the peer's.
   const holdTimeSec = Math.min(config.holdTimeSec, open.holdTimeSec);

@@ -220,12 +220,6 @@ describe('FSM: OPEN validation (RFC 4271 §6.2)', () => {
       cfg: { dynamicAsn: 'external' },
       notif: '2/2',
     },
-    {
-      name: '4-octet local AS, eBGP peer without the capability',
-      open: { ...peerOpen, capabilities: { ...peerOpen.capabilities, fourOctetAs: undefined as never } },
-      cfg: { localAsn: 4200000000, localCapabilities: { ...config.localCapabilities, fourOctetAs: 4200000000 } },
-      notif: '2/7',
-    },
   ];
   for (const c of cases) {
     it(`${c.name} -> NOTIFICATION ${c.notif}, Idle`, () => {
@@ -248,6 +242,15 @@ describe('FSM: OPEN validation (RFC 4271 §6.2)', () => {
     const n = r.actions.find((a) => a.type === 'sendNotification');
     assert.ok(n?.type === 'sendNotification');
     assert.deepEqual(n.notification.data, Buffer.from([0, 4]));
+  });
+
+  it('4-octet local AS, eBGP peer without the capability (an OLD speaker): accepted, 2-octet session (RFC 6793 §4.2; test/integration/bgp-interop/exabgp.test.ts)', () => {
+    const cfg: FsmConfig = { ...config, localAsn: 4200000000, localCapabilities: { ...config.localCapabilities, fourOctetAs: 4200000000 } };
+    const fsm = run('old', upToOpenSent, cfg);
+    const { fourOctetAs: _f, ...caps } = peerOpen.capabilities;
+    const r = step(fsm, { type: 'BGPOpen', open: { ...peerOpen, capabilities: caps } });
+    assert.equal(r.fsm.state, 'OpenConfirm');
+    assert.equal(r.fsm.negotiated?.fourOctetAs, false);
   });
 
   it('accepts AS_TRANS in My AS when the 4-octet capability carries the real AS', () => {
