@@ -6,6 +6,7 @@
 //  - ExaBGP sends an UPDATE whose MP_REACH_NLRI is truncated: RFC 7606 §7.11 session reset, berth sends
 //    NOTIFICATION 3/9 (seen in a capture; ExaBGP 4.2 neither reports it on its API nor takes the next
 //    connection, so "back up" is checked by the garbage case) and retries;
+//  - an OLD ExaBGP (no 4-octet AS capability) while berth's AS is 4200000001: AS_TRANS + AS4_PATH;
 //  - a raw TCP peer (garbage-peer.ts) sends bytes that are not BGP after the OPEN exchange: berth sends
 //    NOTIFICATION Message Header Error / Connection Not Synchronized (RFC 4271 §6.1) and reconnects.
 // Namespaces bint3-*: node1 hosts ExaBGP (192.0.2.11, 2001:db8:1::11) and the garbage peer
@@ -16,7 +17,7 @@ import { createInterface } from 'node:readline';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createLab, type Lab, type LabHost, type SpawnedProcess } from '../../../frr-lab/lab.ts';
+import { createLab, type Capture, type Lab, type LabHost, type SpawnedProcess } from '../../../frr-lab/lab.ts';
 import type { PeerSpec } from '../../../src/bgp/speaker.ts';
 import { SpeakerProc, poll } from '../bgp/harness.ts';
 import { API_BLOCK, startExabgp, type Exabgp, type ExabgpMessage } from './peers.ts';
@@ -27,6 +28,9 @@ const EXA_ASN = 64512;
 const NODE_ASN = 64513;
 const RESET_SRC = '192.0.2.22';
 const GARBAGE_ADDR = '192.0.2.31';
+const OLD_SRC = '192.0.2.23'; // berth's address for the session with an OLD (2-octet AS) ExaBGP
+const AS4_ONLY = 4_200_000_001; // berth's AS on that session: needs 4 octets
+const AS_TRANS = 23456; // RFC 6793 §9
 const community = (hi: number, lo: number): number => ((hi << 16) | lo) >>> 0;
 // RFC 4271 §4.5 / §6: NOTIFICATION error codes and the subcodes this test expects.
 const NOTIFICATION_TYPE = 3;
@@ -38,18 +42,20 @@ let lab: Lab;
 let exa: Exabgp;
 let speaker: SpeakerProc | undefined;
 let garbage: SpawnedProcess | undefined;
+let oldCapture: Capture | undefined;
 const garbageEvents: { event: string; conn?: number; received?: string }[] = [];
 let rt: LabHost;
 let node: LabHost;
 let nodeLinkLocal: string;
 
-function exaNeighbor(peer: string, local: string, family: 'ipv4 unicast' | 'ipv6 unicast'): string {
+function exaNeighbor(peer: string, local: string, family: 'ipv4 unicast' | 'ipv6 unicast', o: { peerAs?: number; asn4?: boolean } = {}): string {
   return [
     `neighbor ${peer} {`,
     `  router-id ${rt.ipv4};`,
     `  local-address ${local};`,
     `  local-as ${EXA_ASN};`,
-    `  peer-as ${NODE_ASN};`,
+    `  peer-as ${o.peerAs ?? NODE_ASN};`,
+    ...(o.asn4 === false ? ['  capability { asn4 disable; }'] : []),
     '  hold-time 9;',
     '  passive true;',
     `  family { ${family}; }`,
@@ -62,6 +68,7 @@ const peers = (): PeerSpec[] => [
   { name: 'x4', myAsn: NODE_ASN, peerAsn: EXA_ASN, peerAddress: rt.ipv4, holdTimeSec: 9, connectTimeSec: 2 },
   { name: 'x6', myAsn: NODE_ASN, peerAsn: EXA_ASN, peerAddress: rt.ipv6, holdTimeSec: 9, connectTimeSec: 2 },
   { name: 'reset', myAsn: NODE_ASN, peerAsn: EXA_ASN, peerAddress: rt.ipv4, sourceAddress: RESET_SRC, holdTimeSec: 9, connectTimeSec: 2 },
+  { name: 'old', myAsn: AS4_ONLY, peerAsn: EXA_ASN, peerAddress: rt.ipv4, sourceAddress: OLD_SRC, holdTimeSec: 9, connectTimeSec: 2 },
   { name: 'junk', myAsn: NODE_ASN, peerAsn: EXA_ASN, peerAddress: GARBAGE_ADDR, holdTimeSec: 9, connectTimeSec: 2 },
 ];
 
@@ -101,7 +108,7 @@ describe('berth speaker <-> ExaBGP, and hostile peers', { timeout: 300_000 }, ()
     assert.ok(a !== undefined && b !== undefined);
     rt = a;
     node = b;
-    await lab.exec(node, ['ip', 'addr', 'add', `${RESET_SRC}/24`, 'dev', node.iface]);
+    for (const src of [RESET_SRC, OLD_SRC]) await lab.exec(node, ['ip', 'addr', 'add', `${src}/24`, 'dev', node.iface]);
     await lab.exec(rt, ['ip', 'addr', 'add', `${GARBAGE_ADDR}/24`, 'dev', rt.iface]);
     const addrs = JSON.parse((await lab.exec(node, ['ip', '-j', '-6', 'addr', 'show', 'dev', node.iface, 'scope', 'link'])).stdout) as {
       addr_info?: { local?: string }[];
@@ -113,7 +120,13 @@ describe('berth speaker <-> ExaBGP, and hostile peers', { timeout: 300_000 }, ()
       lab,
       rt,
       'exabgp',
-      [exaNeighbor(node.ipv4, rt.ipv4, 'ipv4 unicast'), exaNeighbor(node.ipv6, rt.ipv6, 'ipv6 unicast'), exaNeighbor(RESET_SRC, rt.ipv4, 'ipv4 unicast')].join('\n'),
+      [
+        exaNeighbor(node.ipv4, rt.ipv4, 'ipv4 unicast'),
+        exaNeighbor(node.ipv6, rt.ipv6, 'ipv6 unicast'),
+        exaNeighbor(RESET_SRC, rt.ipv4, 'ipv4 unicast'),
+        // An OLD speaker (no 4-octet AS capability): it knows berth as AS_TRANS.
+        exaNeighbor(OLD_SRC, rt.ipv4, 'ipv4 unicast', { peerAs: AS_TRANS, asn4: false }),
+      ].join('\n'),
       [rt.ipv4, rt.ipv6],
     );
     garbage = lab.spawn(rt, [process.execPath, '--import', 'tsx', resolve(here, 'garbage-peer.ts'), GARBAGE_ADDR, String(EXA_ASN)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -121,11 +134,13 @@ describe('berth speaker <-> ExaBGP, and hostile peers', { timeout: 300_000 }, ()
     assert.ok(gout !== null);
     createInterface({ input: gout }).on('line', (l) => garbageEvents.push(JSON.parse(l) as (typeof garbageEvents)[number]));
     await poll('garbage peer listening', async () => (garbageEvents.some((e) => e.event === 'listening') ? true : undefined), 30_000, 100);
+    oldCapture = await lab.tcpdump(node, node.iface, 'old.pcap', ['tcp', 'port', '179', 'and', 'host', OLD_SRC]);
     speaker = await SpeakerProc.start(lab, node, { routerId: node.ipv4 });
     speaker.peers(peers());
     speaker.ads([
       { prefix: '203.0.113.10/32', localPref: 300, communities: [community(64512, 100), community(65535, 65282)], largeCommunities: [{ globalAdmin: NODE_ASN, localData1: 1, localData2: 2 }], peers: ['x4'] },
       { prefix: '2001:db8:f00::10/128', communities: [community(64512, 600)], peers: ['x6'] },
+      { prefix: '203.0.113.30/32', peers: ['old'] },
     ]);
     for (const p of ['x4', 'x6', 'reset']) {
       await speaker.waitEvent(`${p} Established`, (e) => e.event === 'established' && e.peer === p, 90_000).catch((e: unknown) => {
@@ -137,6 +152,7 @@ describe('berth speaker <-> ExaBGP, and hostile peers', { timeout: 300_000 }, ()
   after(async () => {
     await speaker?.stop().catch(() => undefined);
     await garbage?.kill(1000);
+    await oldCapture?.stop().catch(() => undefined);
     await lab?.destroy();
   });
 
@@ -162,6 +178,34 @@ describe('berth speaker <-> ExaBGP, and hostile peers', { timeout: 300_000 }, ()
     assert.equal(r.attribute['origin'], 'igp');
     assert.deepEqual(r.attribute['as-path'], [NODE_ASN]);
     assert.deepEqual(r.attribute['community'], [[64512, 600]]);
+  });
+
+  it('OLD (2-octet AS) peer while berth\'s AS needs 4 octets: AS_TRANS in OPEN and AS_PATH, the real AS in AS4_PATH (RFC 6793 §4.2.2)', async () => {
+    assert.ok(speaker !== undefined);
+    const s = speaker;
+    await s.waitEvent('old Established', (e) => e.event === 'established' && e.peer === 'old', 30_000).catch((e: unknown) => {
+      const refused = s.events.find((x) => x.peer === 'old' && x.notification !== undefined);
+      throw new Error(
+        'berth did not establish with a 2-octet-AS peer while its own AS needs 4 octets (RFC 6793 §4.2 says it must, via AS_TRANS)' +
+          (refused !== undefined ? `; NOTIFICATION ${JSON.stringify(refused.notification)} (${refused.reason ?? ''})` : `; ${String(e)}`),
+      );
+    });
+    const r = await poll('203.0.113.30/32 at the OLD ExaBGP', () => announced(OLD_SRC, 'ipv4 unicast', '203.0.113.30/32'));
+    assert.equal(r.nextHop, OLD_SRC);
+    assert.equal(r.attribute['origin'], 'igp');
+    // ExaBGP merges AS_PATH and AS4_PATH (RFC 6793 §4.2.3): 4200000001 can only come from AS4_PATH, a
+    // 2-octet AS_PATH cannot hold it.
+    assert.deepEqual(r.attribute['as-path'], [AS4_ONLY], JSON.stringify(r.attribute));
+    // On the wire: AS_PATH (well-known, type 2) = AS_SEQUENCE [AS_TRANS] in 2 octets, and AS4_PATH
+    // (optional transitive, type 17) = AS_SEQUENCE [4200000001] in 4 octets; OPEN's My AS = AS_TRANS.
+    await oldCapture?.stop();
+    const pcap = await readFile(`${lab.workDir}/old.pcap`);
+    const asPath = Buffer.from([0x40, 2, 4, 2, 1, AS_TRANS >> 8, AS_TRANS & 0xff]);
+    const as4Path = Buffer.concat([Buffer.from([0xc0, 17, 6, 2, 1]), Buffer.from(new Uint32Array([AS4_ONLY]).buffer).reverse()]);
+    assert.ok(pcap.includes(asPath), `2-octet AS_PATH [AS_TRANS] (${asPath.toString('hex')}) in the capture`);
+    assert.ok(pcap.includes(as4Path), `AS4_PATH [4200000001] (${as4Path.toString('hex')}) in the capture`);
+    const openMyAs = Buffer.from([1, 4, AS_TRANS >> 8, AS_TRANS & 0xff]); // type OPEN, version 4, My AS
+    assert.ok(pcap.includes(openMyAs), 'berth OPEN with My AS = AS_TRANS');
   });
 
   it('malformed COMMUNITIES from the peer: treat-as-withdraw (RFC 7606 §7.8), the session stays up and keeps working', async () => {
