@@ -28,6 +28,7 @@ const NODE_ASN = 64513;
 const SENDERS = ['berth', 'gobgp', 'bird', 'frr'] as const;
 type SenderName = (typeof SENDERS)[number];
 const FEEDER_PORT = 1790; // gobgpd's loopback listener for its table feeder
+const PROFILE_DIR = '/tmp/bben-profiles'; // --cpu-prof output of berth's sender process
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -112,7 +113,7 @@ class BerthNode {
   readonly events: NodeEvent[] = [];
   readonly proc: SpawnedProcess;
   constructor(lab: Lab, node: LabHost, family: BenchFamily, count: number, cpuProf: boolean) {
-    const prof = cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${ROOT}/bench/bgp/profiles`] : [];
+    const prof = cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
     this.proc = lab.spawn(node, [process.execPath, ...prof, '--import', 'tsx', 'bench/bgp/berth-node.ts', JSON.stringify({ family, count })], {
       cwd: ROOT,
       stdio: ['pipe', 'pipe', 'inherit'],
