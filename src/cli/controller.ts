@@ -9,7 +9,7 @@ import type { Level } from 'pino';
 import { createLogger } from '../log.ts';
 import { createController } from '../k8s/controller.ts';
 import { startHealthServer, type HealthServer } from '../k8s/health.ts';
-import { createRest, loadKubeConfig } from '../k8s/rest.ts';
+import { createRest, loadConnection } from '../k8s/rest.ts';
 
 export const CONTROLLER_USAGE = `usage: berth controller [options]
 
@@ -153,7 +153,7 @@ export async function runController(argv: readonly string[]): Promise<number> {
   const log = createLogger({ level: flags.logLevel as Level | 'silent', name: 'controller' });
   let rest;
   try {
-    rest = createRest(loadKubeConfig({ kubeconfig: flags.kubeconfig }));
+    rest = createRest(await loadConnection({ kubeconfig: flags.kubeconfig }));
   } catch (e) {
     log.fatal({ reason: e instanceof Error ? e.message : String(e) }, 'cannot load the kubeconfig');
     return 1;

@@ -12,7 +12,7 @@ import { routeTo, tcpTransport } from '../sys/index.ts';
 import { createAgent } from '../speaker/agent.ts';
 import { createKubeSpeaker } from '../k8s/speaker.ts';
 import { startHealthServer, type HealthServer } from '../k8s/health.ts';
-import { createRest, loadKubeConfig } from '../k8s/rest.ts';
+import { createRest, loadConnection } from '../k8s/rest.ts';
 import { parseKubeFlags } from './controller.ts';
 
 export const KUBE_SPEAKER_USAGE = `usage: berth speaker --node-name NAME [options]     (Kubernetes mode)
@@ -47,7 +47,7 @@ export async function runKubeSpeaker(argv: readonly string[]): Promise<number> {
   const log = createLogger({ level: flags.logLevel as Level | 'silent', name: 'speaker' });
   let rest;
   try {
-    rest = createRest(loadKubeConfig({ kubeconfig: flags.kubeconfig }));
+    rest = createRest(await loadConnection({ kubeconfig: flags.kubeconfig }));
   } catch (e) {
     log.fatal({ reason: e instanceof Error ? e.message : String(e) }, 'cannot load the kubeconfig');
     return 1;

@@ -119,7 +119,16 @@ export function createController(opts: ControllerOptions): Controller {
   let lastProblemText = '';
   const counters = { statusWrites: 0, poolStatusWrites: 0, allocations: 0 };
 
-  const events: EventRecorder = createEventRecorder({ rest, logger: log, component: CONTROLLER_COMPONENT, instance: opts.identity, clusterScopedNamespace: opts.namespace });
+  // Events wait while Service keys are queued (status first), and may pile up during a mass allocation.
+  const events: EventRecorder = createEventRecorder({
+    rest,
+    logger: log,
+    component: CONTROLLER_COMPONENT,
+    instance: opts.identity,
+    clusterScopedNamespace: opts.namespace,
+    maxBacklog: 20_000,
+    defer: () => queue.length > 0,
+  });
 
   const cache: Cache = createCache({
     rest,

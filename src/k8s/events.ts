@@ -53,6 +53,11 @@ export interface RecorderOptions {
   readonly concurrency?: number;
   /** Where Events of cluster-scoped objects go (default "default"). */
   readonly clusterScopedNamespace?: string;
+  /**
+   * While it returns true, Events wait (the component has more important writes queued: status comes
+   * before the Events that describe it). Checked again every DEFER_POLL_MS.
+   */
+  readonly defer?: () => boolean;
 }
 
 interface Pending {
@@ -64,6 +69,7 @@ interface Pending {
 }
 
 const MAX_REMEMBERED = 4096;
+const DEFER_POLL_MS = 200;
 const MESSAGE_LIMIT = 1024;
 
 export function createEventRecorder(opts: RecorderOptions): EventRecorder {
@@ -75,6 +81,7 @@ export function createEventRecorder(opts: RecorderOptions): EventRecorder {
   let running = 0;
   let dropped = 0;
   let waiters: (() => void)[] = [];
+  let deferTimer: NodeJS.Timeout | undefined;
 
   const nsOf = (o: InvolvedObject): string => o.namespace ?? opts.clusterScopedNamespace ?? 'default';
 
@@ -118,6 +125,13 @@ export function createEventRecorder(opts: RecorderOptions): EventRecorder {
   }
 
   function pump(): void {
+    if (backlog.length > 0 && opts.defer?.() === true) {
+      deferTimer ??= setTimeout(() => {
+        deferTimer = undefined;
+        pump();
+      }, DEFER_POLL_MS);
+      return;
+    }
     while (running < concurrency && backlog.length > 0) {
       const p = backlog.shift();
       if (p === undefined) break;

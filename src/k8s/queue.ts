@@ -32,7 +32,7 @@ export interface WorkQueue {
   start(): void;
   /** Stops taking keys; resolves when running reconciles have finished. */
   stop(): Promise<void>;
-  /** Resolves when nothing is queued, delayed for less than `ms`... simply: queue empty and idle. */
+  /** Resolves when nothing is queued, delayed or running. */
   idle(): Promise<void>;
   readonly length: number;
   /** Failures so far per key (reset by an Ok). */

@@ -1,12 +1,14 @@
-// A small JSON client for the Kubernetes API over node:https (keep-alive), configured from
-// @kubernetes/client-node's KubeConfig (TLS, tokens, exec plugins). berth writes its own list+watch on top
+// A small JSON client for the Kubernetes API over node:https (keep-alive), configured from a kubeconfig
+// (kubeconfig.ts: TLS, tokens, client certificates; exec plugins through client-node). berth writes its own list+watch on top
 // (watch.ts) instead of client-node's informer, which stops on the first error (kubernetes-client/
 // javascript #795, #364, #1933). Every request has a timeout; a watch is a stream of JSON lines.
 //
 // Credentials are re-applied every CREDENTIAL_REFRESH_MS so rotated service-account tokens are picked up.
 import { Agent, request as httpsRequest, type RequestOptions } from 'node:https';
 import { request as httpRequest, Agent as HttpAgent, type IncomingMessage } from 'node:http';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { Connection } from './kubeconfig.ts';
+
+export { loadConnection, KubeConfigError, type Connection, type KubeConfigSource } from './kubeconfig.ts';
 
 const CREDENTIAL_REFRESH_MS = 60_000;
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -63,23 +65,6 @@ export interface Rest {
   close(): void;
 }
 
-export interface KubeConfigSource {
-  /** --kubeconfig; else in-cluster; else KUBECONFIG / ~/.kube/config. */
-  readonly kubeconfig?: string | undefined;
-  readonly env?: NodeJS.ProcessEnv;
-}
-
-/** Loads a KubeConfig: the file given, else the in-cluster service account, else the default lookup. */
-export function loadKubeConfig(src: KubeConfigSource = {}): KubeConfig {
-  const kc = new KubeConfig();
-  const env = src.env ?? process.env;
-  if (src.kubeconfig !== undefined && src.kubeconfig !== '') kc.loadFromFile(src.kubeconfig);
-  else if (env['KUBERNETES_SERVICE_HOST'] !== undefined && env['KUBERNETES_SERVICE_PORT'] !== undefined) kc.loadFromCluster();
-  else kc.loadFromDefault();
-  if (kc.getCurrentCluster() === null) throw new Error('no Kubernetes cluster configured: pass --kubeconfig, run in a Pod, or set KUBECONFIG');
-  return kc;
-}
-
 interface Status {
   readonly kind?: string;
   readonly reason?: string;
@@ -95,10 +80,8 @@ function statusOf(body: string): Status | undefined {
   }
 }
 
-export function createRest(kc: KubeConfig, opts: { readonly maxSockets?: number } = {}): Rest {
-  const cluster = kc.getCurrentCluster();
-  if (cluster === null) throw new Error('no current cluster in the kubeconfig');
-  const server = cluster.server.replace(/\/+$/, '');
+export function createRest(conn: Connection, opts: { readonly maxSockets?: number } = {}): Rest {
+  const server = conn.server.replace(/\/+$/, '');
   const url = new URL(server);
   const secure = url.protocol === 'https:';
   const maxSockets = opts.maxSockets ?? 32;
@@ -116,9 +99,7 @@ export function createRest(kc: KubeConfig, opts: { readonly maxSockets?: number 
 
   async function options(): Promise<RequestOptions> {
     if (base === undefined || Date.now() - baseAt > CREDENTIAL_REFRESH_MS) {
-      const o: RequestOptions = {};
-      await kc.applyToHTTPSOptions(o);
-      base = o;
+      base = await conn.options();
       baseAt = Date.now();
     }
     return base;

@@ -11,7 +11,7 @@ import { createServer, connect, type Socket } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { silentLogger } from '../../src/log.ts';
-import { createRest, loadKubeConfig } from '../../src/k8s/rest.ts';
+import { createRest, loadConnection } from '../../src/k8s/rest.ts';
 import { Resources } from '../../src/k8s/resources.ts';
 import { createReflector, type KubeObject } from '../../src/k8s/watch.ts';
 import { startApiServer, type ApiServer } from './harness/index.ts';
@@ -46,7 +46,7 @@ spec: {type: LoadBalancer, ports: [{port: 80}]}
 test('reflector: survives an API server restart and catches up with changes made while it was away', { timeout: 180_000 }, async () => {
   const k8s = api();
   await k8s.kubectlOk(['apply', '-f', '-'], { stdin: svcYaml('keep') + '---\n' + svcYaml('drop') });
-  const rest = createRest(loadKubeConfig({ kubeconfig: k8s.kubeconfigPath }));
+  const rest = createRest(await loadConnection({ kubeconfig: k8s.kubeconfigPath }));
   // A long first backoff leaves a window after the restart in which the reflector is still away.
   const r = createReflector<KubeObject>({ rest, resource: Resources.services, namespace: 'w', logger: silentLogger(), backoff: { initialMs: 15_000, maxMs: 20_000 }, watchTimeoutSeconds: 30 });
   try {
@@ -168,7 +168,7 @@ test('reflector: a watch that goes silent is cut after its timeout and resumed',
   for (const c of cfg.clusters) c.cluster.server = `https://127.0.0.1:${String(relay.port)}`;
   const path = join(k8s.dir, 'relay.kubeconfig');
   writeFileSync(path, JSON.stringify(cfg), { mode: 0o600 });
-  const rest = createRest(loadKubeConfig({ kubeconfig: path }));
+  const rest = createRest(await loadConnection({ kubeconfig: path }));
   // Server-side timeout 2-4 s, 2 s grace: a silent watch must be gone within ~6 s.
   const r = createReflector<KubeObject>({ rest, resource: Resources.services, namespace: 'w', logger: silentLogger(), watchTimeoutSeconds: 2, stallGraceMs: 2_000, backoff: { initialMs: 100, maxMs: 1_000 } });
   try {

@@ -1,0 +1,153 @@
+// The pure parts of src/k8s, without an API server: the work queue's semantics (de-duplication, a key
+// changed during its reconcile is reconciled again, never twice at once, per-key backoff), backoff
+// bounds, the Service status patch, int64 JSON, MicroTime and ConfigurationState conditions.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { silentLogger } from '../../src/log.ts';
+import { createQueue, ok, retry, type ReconcileResult } from '../../src/k8s/queue.ts';
+import { backoffDelay } from '../../src/k8s/watch.ts';
+import { configurationStateStatus, ConditionType, jsonWithBigints, sameStatus, serviceStatusPatch } from '../../src/k8s/status.ts';
+import { microTime } from '../../src/k8s/lease.ts';
+import type { V1Service } from '@kubernetes/client-node';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+test('queue: a key added many times while waiting is reconciled once', async () => {
+  const seen: string[] = [];
+  const q = createQueue({ logger: silentLogger(), reconcile: (k) => (seen.push(k), Promise.resolve(ok)) });
+  for (let i = 0; i < 5; i++) q.add('a');
+  q.add('b');
+  q.add('a');
+  q.start();
+  await q.idle();
+  assert.deepEqual(seen, ['a', 'b']);
+});
+
+test('queue: a key added during its reconcile runs again afterwards, never concurrently', async () => {
+  let running = 0;
+  let maxRunning = 0;
+  let calls = 0;
+  const q = createQueue({
+    logger: silentLogger(),
+    workers: 4,
+    reconcile: async () => {
+      running++;
+      maxRunning = Math.max(maxRunning, running);
+      calls++;
+      if (calls === 1) {
+        q.add('k');
+        q.add('k');
+      }
+      await sleep(20);
+      running--;
+      return ok;
+    },
+  });
+  q.add('k');
+  q.start();
+  await sleep(5);
+  await q.idle();
+  assert.equal(calls, 2, 'reconciled again once after the change, not once per add');
+  assert.equal(maxRunning, 1, 'never two reconciles of one key at once');
+});
+
+test('queue: retry backs off per key and stops on ok', async () => {
+  const times: number[] = [];
+  const q = createQueue({
+    logger: silentLogger(),
+    backoff: { initialMs: 20, maxMs: 1000 },
+    reconcile: (): Promise<ReconcileResult> => {
+      times.push(Date.now());
+      return Promise.resolve(times.length < 4 ? retry('not yet') : ok);
+    },
+  });
+  q.add('x');
+  q.start();
+  await sleep(10);
+  await q.idle();
+  assert.equal(times.length, 4);
+  assert.equal(q.failures('x'), 0, 'reset by ok');
+  const gaps = times.slice(1).map((t, i) => t - (times[i] ?? 0));
+  // initial 20 ms doubling, +-50 % jitter: >= 10, 20, 40 ms.
+  assert.ok((gaps[0] ?? 0) >= 9 && (gaps[1] ?? 0) >= 19 && (gaps[2] ?? 0) >= 39, `gaps ${gaps.join(',')}`);
+});
+
+test('queue: a thrown error is a retry, not a crash', async () => {
+  let n = 0;
+  const q = createQueue({
+    logger: silentLogger(),
+    backoff: { initialMs: 5, maxMs: 10 },
+    reconcile: () => {
+      n++;
+      if (n === 1) throw new Error('boom');
+      return Promise.resolve(ok);
+    },
+  });
+  q.add('x');
+  q.start();
+  await sleep(5);
+  await q.idle();
+  assert.equal(n, 2);
+});
+
+test('backoffDelay stays within [base/2, 1.5 base] and never exceeds 1.5 max', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 100 }), fc.double({ min: 0, max: 0.999999, noNaN: true }), (attempt, r) => {
+      const b = { initialMs: 200, maxMs: 30_000 };
+      const base = Math.min(b.maxMs, b.initialMs * 2 ** Math.min(30, attempt - 1));
+      const d = backoffDelay(attempt, b, () => r);
+      return d >= Math.floor(base / 2) && d <= Math.ceil(base * 1.5) && d <= b.maxMs * 1.5;
+    }),
+  );
+});
+
+const svc = (o: { ips?: string[]; pool?: string; label?: string }): V1Service => ({
+  metadata: {
+    name: 's',
+    namespace: 'd',
+    ...(o.pool === undefined ? {} : { annotations: { 'metallb.io/ip-allocated-from-pool': o.pool } }),
+    ...(o.label === undefined ? {} : { labels: { 'eip.openelb.kubesphere.io/v1alpha2': o.label } }),
+  },
+  ...(o.ips === undefined ? {} : { status: { loadBalancer: { ingress: o.ips.map((ip) => ({ ip })) } } }),
+});
+
+test('serviceStatusPatch: nothing when the Service shows the wanted state; exactly the differing parts otherwise', () => {
+  assert.equal(serviceStatusPatch(svc({ ips: ['192.0.2.1'], pool: 'p' }), { ips: ['192.0.2.1'], pool: 'p', eipLabel: false }), undefined);
+  assert.deepEqual(serviceStatusPatch(svc({}), { ips: ['192.0.2.1'], pool: 'p', eipLabel: true }), {
+    metadata: { annotations: { 'metallb.io/ip-allocated-from-pool': 'p' }, labels: { 'eip.openelb.kubesphere.io/v1alpha2': 'p' } },
+    status: { loadBalancer: { ingress: [{ ip: '192.0.2.1' }] } },
+  });
+  // Clearing: nulls remove what berth wrote.
+  assert.deepEqual(serviceStatusPatch(svc({ ips: ['192.0.2.1'], pool: 'p', label: 'p' }), { ips: [], pool: undefined, eipLabel: false }), {
+    metadata: { annotations: { 'metallb.io/ip-allocated-from-pool': null }, labels: { 'eip.openelb.kubesphere.io/v1alpha2': null } },
+    status: { loadBalancer: { ingress: null } },
+  });
+  // Order matters (primary family first).
+  assert.notEqual(serviceStatusPatch(svc({ ips: ['2001:db8::1', '192.0.2.1'], pool: 'p' }), { ips: ['192.0.2.1', '2001:db8::1'], pool: 'p', eipLabel: false }), undefined);
+});
+
+test('jsonWithBigints writes int64 exactly; sameStatus compares the API server\'s numbers', () => {
+  const max = 0x7fffffffffffffffn;
+  assert.equal(jsonWithBigints({ a: 1n, b: max, s: '1' }), '{"a":1,"b":9223372036854775807,"s":"1"}');
+  assert.ok(sameStatus(JSON.parse('{"a":1,"b":9223372036854775807}'), { a: 1n, b: max }));
+  assert.ok(!sameStatus({ a: 2 }, { a: 1n }));
+  assert.ok(sameStatus({ used: { y: '1', x: '2' } }, { used: { x: '2', y: '1' } }), 'key order does not matter');
+});
+
+test('microTime has six fractional digits (metav1.MicroTime)', () => {
+  assert.equal(microTime(Date.UTC(2026, 0, 2, 3, 4, 5, 678)), '2026-01-02T03:04:05.678000Z');
+});
+
+test('ConfigurationState: Valid/Invalid, summary, lastTransitionTime kept while the status holds', () => {
+  const bad = configurationStateStatus(ConditionType.Pool, [{ kind: 'IPAddressPool', namespace: 'm', name: 'g', field: 'spec.addresses[0]', message: 'overlaps' }], undefined, 'T1');
+  assert.equal(bad.result, 'Invalid');
+  assert.equal(bad.errorSummary, 'IPAddressPool m/g spec.addresses[0]: overlaps');
+  assert.deepEqual(bad.conditions[0], { type: 'poolReconcilerValid', status: 'False', reason: 'ConfigurationError', message: bad.errorSummary, lastTransitionTime: 'T1' });
+  const still = configurationStateStatus(ConditionType.Pool, [{ kind: 'Eip', name: 'r', message: 'x' }], bad, 'T2');
+  assert.equal(still.conditions[0]?.lastTransitionTime, 'T1', 'same status: time kept');
+  const good = configurationStateStatus(ConditionType.Pool, [], still, 'T3');
+  assert.equal(good.result, 'Valid');
+  assert.equal(good.conditions[0]?.lastTransitionTime, 'T3');
+  assert.equal(good.conditions[0]?.reason, 'Reconciled');
+});
