@@ -9,7 +9,7 @@
 import type { BFDProfile, BGPAdvertisement, BGPPeer, IPAddressPool } from './crds/metallb.ts';
 import type { Eip, OpenELBBgpPeer } from './crds/openelb.ts';
 import type { BgpAdvertisementRule, BgpPeerConfig, BgpSpeakerConfig, Config, L2Rule, PoolConfig } from './model.ts';
-import { attemptBGPAdvertisement, attemptL2Advertisement, bgpAdvRef, l2AdvRef, nodeSetsDisjoint, AggregationDefaults, type AcceptedBgpAdv, type NodeInfo } from './metallb/advertisements.ts';
+import { attemptBGPAdvertisement, attemptL2Advertisement, bgpAdvRef, l2AdvRef, nodeSetsDisjoint, type AcceptedBgpAdv, type NodeInfo } from './metallb/advertisements.ts';
 import { attemptBfdProfile, bfdRef } from './metallb/bfd.ts';
 import { attemptBGPPeer, bgpPeerRef } from './metallb/bgppeer.ts';
 import { attemptCommunity, communityRef, type CommunitySet } from './metallb/community.ts';
@@ -17,6 +17,7 @@ import { attemptIPAddressPool, poolRef } from './metallb/pool.ts';
 import { attemptBgpConf, bgpConfRef, BGPCONF_NAME } from './openelb/bgpconf.ts';
 import { openelbPeerRef, attemptOpenELBBgpPeer } from './openelb/bgppeer.ts';
 import { attemptEip, eipRef } from './openelb/eip.ts';
+import { defaultBgpRule, defaultL2Rule } from './dispatch.ts';
 import { describeRef, makeProblem, objectKey, sortProblems, type Problem } from './problems.ts';
 import { isRecord } from './read.ts';
 import { newSettleState, settle, stableJSON, emptyStore, ObjectState, type Attempt, type LastGoodStore, type ObjectStatus, type SettleState } from './settle.ts';
@@ -169,21 +170,11 @@ function impliedRules(pools: readonly PoolConfig[], l2: readonly L2Rule[], bgp: 
     const namedByBgp = bgp.some((r) => r.pools.includes(name));
     const namedByL2 = l2.some((r) => r.pools.includes(name));
     if (p.protocol === 'layer2' && !namedByL2) {
-      out.l2.push({ source: p.source, pools: [name], nodeSelectors: [], interfaces: p.eipInterface === undefined ? [] : [p.eipInterface], serviceSelectors: [], preferredNodes: [] });
+      out.l2.push(defaultL2Rule(p));
     }
     const wantsBgp = p.protocol === 'bgp' || (p.protocol === undefined && !namedByL2);
     if (wantsBgp && !namedByBgp) {
-      out.bgp.push({
-        source: p.source,
-        pools: [name],
-        aggregationLength: AggregationDefaults.v4,
-        aggregationLengthV6: AggregationDefaults.v6,
-        localPref: undefined,
-        communities: [],
-        nodeSelectors: [],
-        peers: [],
-        serviceSelectors: [],
-      });
+      out.bgp.push(defaultBgpRule(p));
     }
   }
   return out;

@@ -6,6 +6,8 @@ import type { Lab, LabHost, SpawnedProcess } from '../../../frr-lab/lab.ts';
 import type { InterfaceRequest, NodeAddressing } from '../../../src/l2/interfaces.ts';
 import type { Layer2Stats } from '../../../src/l2/engine.ts';
 
+export { arpingReplies, ndisc6Replies, sleep, waitFor } from '../common.ts';
+
 const DRIVER = fileURLToPath(new URL('./responder-driver.ts', import.meta.url));
 
 export interface OwnReply {
@@ -88,16 +90,6 @@ export class Responder {
   }
 }
 
-/** Replies arping printed, as lower-case MACs ("42 bytes from 02:b1:00:00:01:0b (203.0.113.10): ..."). */
-export function arpingReplies(stdout: string): string[] {
-  return [...stdout.matchAll(/bytes from ([0-9a-f:]{17}) /gi)].map((m) => (m[1] ?? '').toLowerCase());
-}
-
-/** MACs ndisc6 printed ("Target link-layer address: 02:B1:00:00:01:0B"). */
-export function ndisc6Replies(stdout: string): string[] {
-  return [...stdout.matchAll(/Target link-layer address: ([0-9A-Fa-f:]{17})/g)].map((m) => (m[1] ?? '').toLowerCase());
-}
-
 /** kube-proxy stand-in on a node: DNAT VIP:80 to the node's own address :8080, and an HTTP server there. */
 export async function startDataPlane(lab: Lab, host: LabHost, vips: { v4: string; v6: string }): Promise<SpawnedProcess> {
   const rules = [
@@ -123,22 +115,4 @@ export async function startDataPlane(lab: Lab, host: LabHost, vips: { v4: string
     await new Promise((res) => setTimeout(res, 100));
   }
   throw new Error(`HTTP server on ${host.name} did not come up`);
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
-
-/** Polls `fn` until it returns a value that is not undefined, or throws after timeoutMs. */
-export async function waitFor<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`);
-    await sleep(100);
-  }
 }

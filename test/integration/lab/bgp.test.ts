@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { withLab, type KernelRoute } from '../../../frr-lab/lab.ts';
 import type { FrrInstance } from '../../../frr-lab/frr.ts';
-import { sleep } from '../../../frr-lab/run.ts';
+import { waitFor } from '../common.ts';
 import { existsSync } from 'node:fs';
 
 function nodeConfig(ipv4: string): string {
@@ -31,16 +31,6 @@ function nodeConfig(ipv4: string): string {
   ].join('\n');
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
-
 const gateways = (r: KernelRoute | undefined): string[] => (r?.nexthops ?? []).map((n) => n.gateway ?? '').sort();
 
 test('default router config: dynamic eBGP from the nodes, a VIP announced twice becomes an ECMP route (v4 and v6)', async () => {
@@ -48,13 +38,13 @@ test('default router config: dynamic eBGP from the nodes, a VIP announced twice 
     const speakers: FrrInstance[] = [];
     for (const n of lab.nodes) speakers.push(await lab.startFrr(n, { config: nodeConfig(n.ipv4) }));
     assert.deepEqual(speakers.map((s) => s.name), ['blabb-node1', 'blabb-node2']);
-    const v4 = await until('the IPv4 ECMP route on the router', async () => {
+    const v4 = await waitFor('the IPv4 ECMP route on the router', 30_000, async () => {
       const r = (await lab.routes('router')).find((x) => x.dst === '203.0.113.10');
       return gateways(r).length === 2 ? r : undefined;
     });
     assert.deepEqual(gateways(v4), ['192.0.2.11', '192.0.2.12']);
     assert.equal(v4.protocol, 'bgp');
-    const v6 = await until('the IPv6 ECMP route on the router', async () => {
+    const v6 = await waitFor('the IPv6 ECMP route on the router', 30_000, async () => {
       const r = (await lab.routes('router', { family: 6 })).find((x) => x.dst === '2001:db8:f00::10');
       return (r?.nexthops ?? []).length === 2 ? r : undefined;
     });
@@ -65,7 +55,7 @@ test('default router config: dynamic eBGP from the nodes, a VIP announced twice 
     assert.ok(Object.values(p).every((x) => x.state === 'Established' && x.remoteAs === 64513));
     // One node withdraws: the route falls back to a single next hop.
     await speakers[0]?.stop();
-    await until('the route to shrink to one next hop', async () => {
+    await waitFor('the route to shrink to one next hop', 30_000, async () => {
       const r = (await lab.routes('router')).find((x) => x.dst === '203.0.113.10');
       return r !== undefined && r.gateway === '192.0.2.12' ? r : undefined;
     });

@@ -7,9 +7,13 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Lab, LabHost, SpawnedProcess } from '../../../frr-lab/lab.ts';
+import { waitFor as waitUntil } from '../common.ts';
+
+export { arpingReplies, ndisc6Replies, sleep } from '../common.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const BERTH = join(ROOT, 'bin', 'berth.mjs');
+const SPEAKER_POLL_MS = 250;
 
 export class SpeakerProcess {
   readonly lines: Record<string, unknown>[] = [];
@@ -77,33 +81,9 @@ export function hashWinner(nodes: readonly string[], ip: string): string {
   return sorted[0] ?? '';
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Polls until fn returns a value (not undefined) or throws after timeoutMs with the last value seen. */
-export async function waitFor<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>, describe?: () => Promise<string>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) {
-      const extra = describe === undefined ? '' : `\n${await describe().catch((e: unknown) => String(e))}`;
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}${extra}`);
-    }
-    await sleep(250);
-  }
-}
-
-export function arpingReplies(stdout: string): string[] {
-  return [...stdout.matchAll(/bytes from ([0-9a-f:]{17}) /gi)].map((m) => (m[1] ?? '').toLowerCase());
-}
-
-export function ndisc6Replies(stdout: string): string[] {
-  return [...stdout.matchAll(/Target link-layer address: ([0-9A-Fa-f:]{17})/g)].map((m) => (m[1] ?? '').toLowerCase());
+/** waitFor at the speaker tests' pace: a poll usually asks FRR (vtysh) or reads logs, so 250 ms apart. */
+export function waitFor<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>, describe?: () => Promise<string>): Promise<T> {
+  return waitUntil(what, timeoutMs, fn, describe === undefined ? { everyMs: SPEAKER_POLL_MS } : { describe, everyMs: SPEAKER_POLL_MS });
 }
 
 // ------------------------------------------------------------------------------------------ manifests
