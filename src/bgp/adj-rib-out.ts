@@ -119,7 +119,9 @@ export function compileAdvertisements(ads: readonly Advertisement[]): CompiledAd
     }
     return out;
   };
-  let shared: Record<Family, Map<string, Route>> | undefined;
+  // Built now rather than on first use: the first use is a session reaching Established, and building
+  // 100,000 routes there delays the table by ~250 ms (bench/bgp/run.ts, docs/bgp-benchmark.md).
+  let shared: Record<Family, Map<string, Route>> | undefined = filtered ? undefined : build(undefined);
   return {
     rejected,
     forPeer(peerName) {
