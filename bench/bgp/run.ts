@@ -11,9 +11,10 @@
 // configured) to Established, i.e. setPeers -> Established and TCP connected -> Established as the
 // speaker saw them; and the speaker's RSS with the whole table sent.
 //
-//   node --import tsx bench/bgp/run.ts [--v4 N] [--v6 N] [--senders berth,gobgp,bird,frr] [--runs N] [--poll MS]
+//   node --import tsx bench/bgp/run.ts [--v4 N] [--v6 N] [--senders berth,gobgp,bird,frr] [--runs N] [--poll MS] [--cpu-prof]
+//   (--cpu-prof: berth's sender writes V8 CPU profiles to /tmp/bben-profiles; read them with profile-summary.ts)
 //   (root; FRR, bird2, gobgpd/gobgp: scripts/deps.sh)
-import { writeFile, readFile } from 'node:fs/promises';
+import { writeFile, readFile, mkdir } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -113,8 +114,11 @@ class BerthNode {
   readonly events: NodeEvent[] = [];
   readonly proc: SpawnedProcess;
   constructor(lab: Lab, node: LabHost, family: BenchFamily, count: number, cpuProf: boolean) {
+    // --cpu-prof: the whole process (startup, table build, session); profile: the window from setPeers
+    // to the table handed to TCP only.
     const prof = cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
-    this.proc = lab.spawn(node, [process.execPath, ...prof, '--import', 'tsx', 'bench/bgp/berth-node.ts', JSON.stringify({ family, count })], {
+    const window = cpuProf ? { profile: `${PROFILE_DIR}/established-${family}-${count}.cpuprofile` } : {};
+    this.proc = lab.spawn(node, [process.execPath, ...prof, '--import', 'tsx', 'bench/bgp/berth-node.ts', JSON.stringify({ family, count, ...window })], {
       cwd: ROOT,
       stdio: ['pipe', 'pipe', 'inherit'],
     });
@@ -449,6 +453,7 @@ async function main(): Promise<void> {
     `BGP sender benchmark: ${a.v4} IPv4 /32 (IPv4 session) and ${a.v6} IPv6 /128 (IPv6 session) -> FRR receiver (lab router); ` +
       `senders ${a.senders.join(', ')}; ${a.runs} run(s); receiver polled every ${a.pollMs} ms`,
   );
+  if (a.cpuProf) await mkdir(PROFILE_DIR, { recursive: true });
   const lab = await createLab({ prefix: 'bben', nodes: 1, router: { asn: ROUTER.asn, nodeAsn: NODE_ASN } });
   const results: Result[] = [];
   let vty: Vtysh | undefined;
