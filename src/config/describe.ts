@@ -32,7 +32,7 @@ function iface(i: L2Interface): string {
 }
 
 /** `VIP & mask(len)` (reference/metallb.md §5.3). */
-export function aggregatePrefix(ip: IPAddress, rule: BgpAdvertisementRule): string {
+export function aggregatePrefix(ip: IPAddress, rule: Pick<BgpAdvertisementRule, 'aggregationLength' | 'aggregationLengthV6'>): string {
   const len = ip.family === 'ipv4' ? rule.aggregationLength : rule.aggregationLengthV6;
   return `${formatIP({ family: ip.family, value: ip.value & ~hostMask(ip.family, len) })}/${len}`;
 }

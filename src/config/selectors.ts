@@ -5,8 +5,6 @@
 import { SelectorOperator, type LabelSelector, type LabelSelectorRequirement, type Labels } from '../pool/types.ts';
 import { readList, readRecord, readString, readStringList, readStringMap, type Report } from './read.ts';
 
-export type { LabelSelector, Labels } from '../pool/types.ts';
-
 const OPERATORS: readonly string[] = Object.values(SelectorOperator);
 
 /** Reads one selector; undefined (after reporting) when it is malformed. */

@@ -25,7 +25,8 @@ import { dispatch } from '../config/dispatch.ts';
 import type { AnnounceMode, BgpAdvertisementRule, Config, L2Rule, PoolConfig } from '../config/model.ts';
 import { matchesAny } from '../labels/selector.ts';
 import type { ServiceIntent } from '../config/services.ts';
-import { formatIP, hostMask, parseIP } from '../pool/address.ts';
+import { parseIP } from '../pool/address.ts';
+import { aggregatePrefix } from '../config/describe.ts';
 import type { Advertisement } from '../bgp/speaker.ts';
 import type { LargeCommunity } from '../bgp/messages/types.ts';
 import { peerFamilies } from '../bgp/peer.ts';
@@ -368,10 +369,7 @@ function planBgp(ctx: Ctx, s: PlanService, rules: readonly BgpAdvertisementRule[
 /** VIP & mask(aggregation length) as CIDR text (reference §5.3). */
 export function aggregate(ip: string, rule: Pick<BgpAdvertisementRule, 'aggregationLength' | 'aggregationLengthV6'>): string | undefined {
   const p = parseIP(ip);
-  if (!p.ok) return undefined;
-  const len = p.value.family === 'ipv4' ? rule.aggregationLength : rule.aggregationLengthV6;
-  const network = p.value.value & ~hostMask(p.value.family, len);
-  return `${formatIP({ family: p.value.family, value: network })}/${len}`;
+  return p.ok ? aggregatePrefix(p.value, rule) : undefined;
 }
 
 /** One advertisement per (prefix, peer filter): communities unioned, the first LOCAL_PREF kept. */

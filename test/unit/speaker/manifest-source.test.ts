@@ -122,6 +122,7 @@ test('berth speaker arguments', () => {
   }
 });
 
+// Without --manifests, `berth speaker` is the Kubernetes mode (src/cli/speaker-k8s.ts); these are manifest-mode usage errors.
 test('berth speaker exits 2 on bad usage and on an unreadable path, before touching the network', async () => {
   const { runSpeaker } = await import('../../../src/cli/speaker.ts');
   const write = process.stderr.write.bind(process.stderr);
@@ -131,11 +132,13 @@ test('berth speaker exits 2 on bad usage and on an unreadable path, before touch
     return true;
   }) as typeof process.stderr.write;
   try {
-    assert.equal(await runSpeaker(['--node', 'n1']), 2);
+    assert.equal(await runSpeaker(['--manifests', '/definitely/not/here']), 2);
+    assert.equal(await runSpeaker(['--node', 'n1', '--manifests', '/definitely/not/here', '--bogus']), 2);
     assert.equal(await runSpeaker(['--node', 'n1', '--manifests', '/definitely/not/here']), 2);
   } finally {
     process.stderr.write = write;
   }
-  assert.match(err.join(''), /--manifests PATH is required/);
+  assert.match(err.join(''), /--node NAME is required/);
+  assert.match(err.join(''), /unknown argument "--bogus"/);
   assert.match(err.join(''), /cannot read \/definitely\/not\/here/);
 });
