@@ -487,6 +487,10 @@ async function main(): Promise<void> {
                   ? await birdSender(lab, node, sc, tag)
                   : await frrSender(lab, node, sc, tag);
           try {
+            // Every sender opens its session with its table loaded and its process quiet (a second
+            // after loading: berth's fresh 100k-route heap otherwise pays its first major GC during
+            // the OPEN exchange, which a long-running speaker never does).
+            await sleep(1000);
             await sender.open();
             const m = await measure(vty, sc, a.pollMs, 600_000);
             await sender.settle?.(m.establishedWallMs);
@@ -522,6 +526,10 @@ function report(a: Args, results: readonly Result[]): void {
     if (rows.length === 0) continue;
     const count = family === 'ipv4' ? a.v4 : a.v6;
     console.log(`\n${family}: ${count} prefixes, Established -> all counted by the receiver (best of ${a.runs})`);
+    const berthRuns = rows.filter((r) => r.sender === 'berth' && r.berth?.setPeersToRouterEstablished !== undefined);
+    if (berthRuns.length > 0) {
+      console.log(`berth Established as the router sees it, every run: ${berthRuns.map((r) => `${r.berth?.setPeersToRouterEstablished?.toFixed(1) ?? '?'} ms`).join(', ')}`);
+    }
     console.log('sender   seconds   prefixes/s   RSS MiB');
     const best = new Map<SenderName, Result>();
     for (const r of rows) if ((best.get(r.sender)?.m.ms ?? Infinity) > r.m.ms) best.set(r.sender, r);
