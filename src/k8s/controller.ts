@@ -18,7 +18,7 @@ import { allocateWithPorterFallback } from '../config/porter.ts';
 import type { Problem } from '../config/problems.ts';
 import { translateService, type ServiceIntent, type ServiceOptions } from '../config/services.ts';
 import { Allocator } from '../pool/allocator.ts';
-import { formatIP, type ExistingAssignment, type IPAddress } from '../pool/types.ts';
+import { FailureReason, formatIP, type ExistingAssignment, type IPAddress } from '../pool/types.ts';
 import { createCache, type Cache, type SnapshotField } from './cache.ts';
 import { createEventRecorder, EventReason, EventType, type EventRecorder, type InvolvedObject } from './events.ts';
 import { createLeaderElector, type LeaderElector } from './lease.ts';
@@ -96,6 +96,7 @@ export const CONTROLLER_FIELDS: readonly SnapshotField[] = [
 
 const CONFIG_FIELDS: ReadonlySet<SnapshotField> = new Set(CONTROLLER_FIELDS.filter((f) => f !== 'services' && f !== 'namespaces'));
 const SVC = 'svc:';
+const DEPRECATED_PREFIX = 'metallb.universe.tf/';
 const KEY_CONFIG = 'config';
 const KEY_POOLS = 'pools';
 const KEY_CONFIGSTATE = 'configstate';
@@ -314,6 +315,10 @@ export function createController(opts: ControllerOptions): Controller {
 
   async function convergeService(svc: V1Service, intent: ServiceIntent, alloc: Allocator): Promise<ReconcileResult> {
     const key = intent.request.service;
+    const deprecated = Object.keys(svc.metadata?.annotations ?? {}).filter((a) => a.startsWith(DEPRECATED_PREFIX));
+    if (deprecated.length > 0) {
+      events.record(involved(svc), EventType.Warning, EventReason.DeprecatedAnnotation, `deprecated annotations ${deprecated.sort().join(', ')}: use the metallb.io/ spelling`);
+    }
     const before = alloc.assignmentOf(key);
     // Status IPs the allocator does not know yet (written while we were not leading): accept them first.
     if (before === undefined && intent.currentIPs.length > 0) {
@@ -329,7 +334,10 @@ export function createController(opts: ControllerOptions): Controller {
     if (!res.ok) {
       pending.add(key);
       if (before !== undefined) freed();
-      events.record(involved(svc), EventType.Warning, EventReason.AllocationFailed, `Failed to allocate IP for "${key}": ${res.failure.message}`);
+      // MetalLB's reasons (metallb.md §6.2): a bad request and a missing second cluster IP have their own.
+      const reason =
+        res.failure.reason === FailureReason.NotEnoughClusterIPs ? EventReason.NotEnoughClusterIPs : res.failure.reason === FailureReason.InvalidRequest ? EventReason.LoadBalancerFailed : EventReason.AllocationFailed;
+      events.record(involved(svc), EventType.Warning, reason, `Failed to allocate IP for "${key}": ${res.failure.message}`);
       log.info({ service: key, reason: res.failure.message }, 'allocation failed');
       const patch = serviceStatusPatch(svc, { ips: [], pool: undefined, eipLabel: false });
       return patch === undefined ? ok : patchService(svc, patch);

@@ -12,7 +12,20 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { serviceClusterIpRange, startApiServer, type ApiServer } from './harness/index.ts';
 import { field, getJson, installCrds, isObject, type Json, type JsonObject } from './helpers.ts';
+import { createServer } from 'node:net';
 import { eventually, startController, type BerthProcess } from './berth-process.ts';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a !== null ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
 
 const N = 1000;
 const LATE = 20;
@@ -124,9 +137,15 @@ test('two controllers: only the Lease holder writes; SIGTERM hands over at once'
   const b = leaderB;
   assert.ok(b !== undefined && b.child.exitCode === null && b.child.signalCode === null, 'the controller from the previous test runs');
   assert.equal(await leaseHolder(), 'ctl-b');
-  const c = startController(k8s, ['--identity', 'ctl-c']);
+  const healthPort = await freePort();
+  const c = startController(k8s, ['--identity', 'ctl-c', '--health-port', String(healthPort)]);
   procs.push(c);
   await eventually('C has synced its caches and tried the Lease', async () => (c.logged('controller running').length > 0 ? true : undefined));
+  // A standby is healthy and ready (caches listed) while not leading.
+  const probe = async (path: string): Promise<number> => (await fetch(`http://127.0.0.1:${String(healthPort)}${path}`)).status;
+  await eventually('C /readyz 200', async () => ((await probe('/readyz').catch(() => 0)) === 200 ? true : undefined));
+  assert.equal(await probe('/healthz'), 200);
+  assert.equal(await probe('/nope'), 404);
   await new Promise((r) => setTimeout(r, 2_000));
   await k8s.kubectlOk(['create', '-f', '-'], { stdin: services('two', 0, 10) });
   await allAssigned(N + LATE + 10);

@@ -197,6 +197,38 @@ spec: {type: LoadBalancer, ports: [{port: 80}]}
     await k8s.kubectlOk(['delete', 'ipaddresspool', 'small', '-n', 'metallb-system']);
   });
 
+  test('an invalid request gets LoadBalancerFailed; a deprecated annotation works and gets deprecatedAnnotation', async () => {
+    const k8s = api();
+    await k8s.kubectlOk(['apply', '-f', '-'], {
+      stdin: `apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: req, namespace: metallb-system}
+spec: {addresses: [203.0.113.64/28]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: two-v4, annotations: {metallb.io/loadBalancerIPs: "203.0.113.66, 203.0.113.67"}}
+spec: {type: LoadBalancer, ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: old-spelling, annotations: {metallb.universe.tf/address-pool: req}}
+spec: {type: LoadBalancer, ports: [{port: 80}]}
+`,
+    });
+    const bad = await waitForEvent('default', 'two-v4', 'LoadBalancerFailed');
+    assert.equal(bad.type, 'Warning');
+    assert.match(bad.message, /one IPv4 and one IPv6/);
+    assert.deepEqual(ingressIPs(await svc('two-v4')), []);
+    const old = await waitForIPs('old-spelling');
+    assert.ok(inRange(ingressIPs(old)[0] ?? '', '203.0.113.64', '203.0.113.79'), 'the deprecated pool annotation is honoured');
+    const dep = await waitForEvent('default', 'old-spelling', 'deprecatedAnnotation');
+    assert.equal(dep.type, 'Warning');
+    assert.match(dep.message, /metallb\.universe\.tf\/address-pool/);
+    await k8s.kubectlOk(['delete', 'service', 'two-v4', 'old-spelling']);
+    await k8s.kubectlOk(['delete', 'ipaddresspool', 'req', '-n', 'metallb-system']);
+  });
+
   test('a Service of another loadBalancerClass is left alone', async () => {
     const k8s = api();
     await k8s.kubectlOk(['apply', '-f', '-'], {
