@@ -53,6 +53,10 @@ test('layer 2 refresh and DAD defence', { timeout: 120_000 }, async (t) => {
 
       await t.test('a client configuring an owned IPv6 VIP fails duplicate address detection', async () => {
         await lab.exec('client', ['sysctl', '-q', '-w', 'net.ipv6.conf.eth1.accept_dad=1']);
+        // The kernel delays the first DAD probe by a random 0..router_solicitation_delay (1 s); DAD6 is
+        // also refreshed every second, and an unsolicited NA landing in that delay fails DAD without any
+        // probe (RFC 4862 §5.4.4). Probe at once, so this test sees berth answer the probe itself.
+        await lab.exec('client', ['sysctl', '-q', '-w', 'net.ipv6.conf.eth1.router_solicitation_delay=0']);
         await lab.exec('client', ['ip', '-6', 'addr', 'add', `${DAD6}/64`, 'dev', 'eth1']);
         const flags = await waitFor('DAD to finish', 10_000, async () => {
           const out = (await lab.exec('client', ['ip', '-6', '-o', 'addr', 'show', 'dev', 'eth1'])).stdout;
