@@ -46,6 +46,8 @@ export interface LeaderElector {
   isLeader(): boolean;
   /** Stops campaigning; if leading, releases the Lease (holderIdentity cleared). */
   release(): Promise<void>;
+  /** Stops campaigning and renewing without touching the Lease (what a crash looks like to others). */
+  abandon(): void;
 }
 
 /** metav1.MicroTime: RFC 3339 with exactly six fractional digits. */
@@ -68,7 +70,6 @@ export function createLeaderElector(opts: LeaderElectionOptions): LeaderElector 
   let lastRenew = 0;
   /** The record we last saw and when (our clock): expiry is judged from it. */
   let observed: { record: string; at: number; durationMs: number } | undefined;
-  let current: Lease | undefined;
   let inFlight: Promise<void> | undefined;
 
   const body = (spec: LeaseSpec, rv: string | undefined): Lease => ({
@@ -87,11 +88,10 @@ export function createLeaderElector(opts: LeaderElectionOptions): LeaderElector 
       if (!isNotFound(e)) throw e;
     }
     if (lease === undefined) {
-      const created = await opts.rest.request<Lease>('POST', collectionPath(Resources.leases, opts.namespace), {
+      await opts.rest.request<Lease>('POST', collectionPath(Resources.leases, opts.namespace), {
         body: body({ holderIdentity: opts.identity, leaseDurationSeconds: Math.ceil(leaseMs / 1000), acquireTime: microTime(t), renewTime: microTime(t), leaseTransitions: 0 }, undefined),
         timeoutMs: retryMs * 2,
       });
-      current = created;
       return true;
     }
     const spec = lease.spec ?? {};
@@ -107,7 +107,7 @@ export function createLeaderElector(opts: LeaderElectionOptions): LeaderElector 
       renewTime: microTime(t),
       leaseTransitions: (spec.leaseTransitions ?? 0) + (mine ? 0 : 1),
     };
-    current = await opts.rest.request<Lease>('PUT', path, { body: body(next, lease.metadata.resourceVersion), timeoutMs: retryMs * 2 });
+    await opts.rest.request<Lease>('PUT', path, { body: body(next, lease.metadata.resourceVersion), timeoutMs: retryMs * 2 });
     return true;
   }
 
@@ -148,6 +148,11 @@ export function createLeaderElector(opts: LeaderElectionOptions): LeaderElector 
       schedule(0);
     },
     isLeader: () => leader,
+    abandon() {
+      stopped = true;
+      leader = false;
+      if (timer !== undefined) clearTimeout(timer);
+    },
     async release() {
       stopped = true;
       if (timer !== undefined) clearTimeout(timer);
@@ -166,7 +171,6 @@ export function createLeaderElector(opts: LeaderElectionOptions): LeaderElector 
       } catch (e) {
         log.warn({ reason: e instanceof Error ? e.message : String(e) }, 'cannot release the lease; it expires by itself');
       }
-      void current;
     },
   };
 }

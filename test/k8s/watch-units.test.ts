@@ -8,7 +8,8 @@ import { silentLogger } from '../../src/log.ts';
 import { createQueue, ok, retry, type ReconcileResult } from '../../src/k8s/queue.ts';
 import { backoffDelay } from '../../src/k8s/watch.ts';
 import { configurationStateStatus, ConditionType, jsonWithBigints, sameStatus, serviceStatusPatch } from '../../src/k8s/status.ts';
-import { microTime } from '../../src/k8s/lease.ts';
+import { createLeaderElector, microTime, type LeaderElector } from '../../src/k8s/lease.ts';
+import { ApiError, type Rest } from '../../src/k8s/rest.ts';
 import type { V1Service } from '@kubernetes/client-node';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -150,4 +151,72 @@ test('ConfigurationState: Valid/Invalid, summary, lastTransitionTime kept while 
   assert.equal(good.result, 'Valid');
   assert.equal(good.conditions[0]?.lastTransitionTime, 'T3');
   assert.equal(good.conditions[0]?.reason, 'Reconciled');
+});
+
+/** An in-memory Lease endpoint with the API server's optimistic concurrency (resourceVersion). */
+function fakeLeaseRest(): { rest: Rest; lease: () => Record<string, unknown> | undefined } {
+  let stored: Record<string, unknown> | undefined;
+  let rv = 0;
+  const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+  const rest = {
+    server: 'fake',
+    onUnreachable: () => undefined,
+    close: () => undefined,
+    stream: () => Promise.reject(new Error('no streams')),
+    request: (method: string, _path: string, opts: { body?: unknown } = {}): Promise<unknown> => {
+      const body = opts.body as { metadata: { resourceVersion?: string } } | undefined;
+      if (method === 'GET') return stored === undefined ? Promise.reject(new ApiError(404, 'NotFound', 'not found')) : Promise.resolve(clone(stored));
+      if (method === 'POST') {
+        if (stored !== undefined) return Promise.reject(new ApiError(409, 'AlreadyExists', 'exists'));
+        stored = { ...clone(body as object), metadata: { ...clone(body?.metadata), resourceVersion: String(++rv) } };
+        return Promise.resolve(clone(stored));
+      }
+      if (method === 'PUT') {
+        if ((stored?.['metadata'] as { resourceVersion?: string } | undefined)?.resourceVersion !== body?.metadata.resourceVersion) return Promise.reject(new ApiError(409, 'Conflict', 'conflict'));
+        stored = { ...clone(body as object), metadata: { ...clone(body?.metadata), resourceVersion: String(++rv) } };
+        return Promise.resolve(clone(stored));
+      }
+      return Promise.reject(new Error(`unexpected ${method}`));
+    },
+  } as unknown as Rest;
+  return { rest, lease: () => stored };
+}
+
+test('lease: one leader among two; release hands over at the next retry; a crashed leader is replaced after the lease duration', async () => {
+  const { rest, lease } = fakeLeaseRest();
+  const timings = { leaseDurationMs: 600, renewDeadlineMs: 400, retryPeriodMs: 50 };
+  const log: string[] = [];
+  const mk = (id: string): LeaderElector =>
+    createLeaderElector({ rest, logger: silentLogger(), namespace: 'ns', name: 'l', identity: id, ...timings, onStartedLeading: () => log.push(`${id}+`), onStoppedLeading: () => log.push(`${id}-`) });
+  const a = mk('a');
+  const b = mk('b');
+  a.start();
+  await sleep(100);
+  b.start();
+  await sleep(300);
+  assert.deepEqual(log, ['a+']);
+  assert.ok(a.isLeader() && !b.isLeader());
+  assert.equal((lease()?.['spec'] as { holderIdentity?: string }).holderIdentity, 'a');
+  // Graceful: release clears the holder; b takes over within a couple of retry periods.
+  const t0 = Date.now();
+  await a.release();
+  assert.equal((lease()?.['spec'] as { holderIdentity?: string }).holderIdentity ?? 'b', 'b', 'holder cleared (or already b)');
+  while (!b.isLeader() && Date.now() - t0 < 2_000) await sleep(10);
+  assert.ok(b.isLeader());
+  assert.ok(Date.now() - t0 < 300, `hand-over took ${String(Date.now() - t0)} ms, well under the 600 ms lease`);
+  const spec = lease()?.['spec'] as { holderIdentity?: string; leaseTransitions?: number; leaseDurationSeconds?: number };
+  assert.equal(spec.holderIdentity, 'b');
+  assert.equal(spec.leaseTransitions, 1);
+  // Crash: b stops renewing without releasing (abandon); c, campaigning, waits out the lease.
+  const c = mk('c');
+  c.start();
+  await sleep(200);
+  assert.ok(!c.isLeader(), 'a held lease is respected');
+  const crashed = Date.now();
+  b.abandon();
+  while (!c.isLeader() && Date.now() - crashed < 5_000) await sleep(10);
+  const took = Date.now() - crashed;
+  assert.ok(c.isLeader());
+  assert.ok(took >= 500, `c waited for the lease to expire (${String(took)} ms)`);
+  await c.release();
 });
