@@ -8,6 +8,12 @@ import { writeFile, readFile, chmod } from 'node:fs/promises';
 import type { Lab, LabTarget, SpawnedProcess } from '../../../frr-lab/lab.ts';
 import { poll } from '../bgp/harness.ts';
 
+/** Fails with the Debian package to install when a peer's program is missing (scripts/deps.sh). */
+async function requireProgram(lab: Lab, target: LabTarget, program: string, debianPackage: string): Promise<void> {
+  const r = await lab.exec(target, ['sh', '-c', `command -v ${program}`], { check: false });
+  if (r.code !== 0) throw new Error(`${program} not found: install the Debian package ${debianPackage} (scripts/install-deps.sh)`);
+}
+
 // ---------------------------------------------------------------------------------------------- BIRD
 
 /** One route of `birdc show route all`: the header line's fields and every `Key: value` line. */
@@ -62,6 +68,8 @@ export async function startBird(lab: Lab, target: LabTarget, name: string, confi
   const socket = `${dir}/${name}.ctl`;
   const pidFile = `${dir}/${name}.pid`;
   const logFile = `${dir}/${name}.log`;
+  await requireProgram(lab, target, 'bird', 'bird2');
+  await requireProgram(lab, target, 'birdc', 'bird2');
   await writeFile(conf, `log "${logFile}" all;\n${config}`);
   await lab.exec(target, ['bird', '-p', '-c', conf]).catch((e: unknown) => {
     throw new Error(`bird config ${conf} rejected: ${String(e)}`);
@@ -114,6 +122,8 @@ export interface Gobgp {
 
 export async function startGobgp(lab: Lab, target: LabTarget, name: string, toml: string, apiPort = 50051): Promise<Gobgp> {
   const conf = `${lab.workDir}/${name}.toml`;
+  await requireProgram(lab, target, 'gobgpd', 'gobgpd');
+  await requireProgram(lab, target, 'gobgp', 'gobgpd');
   await writeFile(conf, toml);
   const api = `127.0.0.1:${apiPort}`;
   const proc = lab.spawn(target, ['gobgpd', '-f', conf, '-t', 'toml', '--api-hosts', api, '--pprof-disable', '-l', 'info', '--log-plain']);
@@ -145,7 +155,7 @@ export interface Exabgp {
   readonly proc: SpawnedProcess;
   /** Where the API process appends each JSON message ExaBGP gives it (one per line). */
   readonly messagesFile: string;
-  /** The named pipe / command file the API process forwards to ExaBGP: a line written here is a command. */
+  /** Appends one API command (e.g. `neighbor X announce route ...`) to the file the API process relays to ExaBGP. */
   command(line: string): Promise<void>;
   messages(): Promise<readonly ExabgpMessage[]>;
   readonly logFile: string;
@@ -184,6 +194,7 @@ export async function startExabgp(lab: Lab, target: LabTarget, name: string, nei
   const commandFile = `${dir}/${name}.commands`;
   const logFile = `${dir}/${name}.log`;
   const script = `${dir}/${name}-api.sh`;
+  await requireProgram(lab, target, 'exabgp', 'exabgp');
   await writeFile(messagesFile, '');
   await writeFile(commandFile, '');
   // The relay: `tail -f` the command file into ExaBGP (our stdout), copy ExaBGP's messages (our stdin)
