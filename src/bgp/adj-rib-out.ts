@@ -2,7 +2,7 @@
 // desired table for a peer from the advertisements, diffs it against what the peer has been sent, and
 // sends only the difference, grouped so that prefixes sharing attributes travel in the same UPDATEs.
 import type { Family, LargeCommunity, Prefix } from './messages/types.ts';
-import { parsePrefix as parseNlriPrefix } from './nlri.ts';
+import { keyText, parsePrefix as parseNlriPrefix, parsePrefixKey, type NlriKey } from './nlri.ts';
 
 /** What the caller asks to announce (plain data; src/config builds it from the pools and advertisements). */
 export interface Advertisement {
@@ -27,15 +27,16 @@ export interface RouteAttributes {
   readonly largeCommunities: readonly LargeCommunity[];
 }
 
-export interface Route {
-  readonly prefix: Prefix;
-  readonly attributes: RouteAttributes;
-  /** Canonical text of `attributes`: equal keys share UPDATEs. */
-  readonly attributesKey: string;
-}
+/** One family's routes: prefix (its NLRI encoding, nlri.ts NlriKey) -> its attribute set. The attribute
+ * objects are interned: all routes of one table with equal attributes share one object. About 50 octets
+ * a route for an IPv4 /32 (a Map entry and a 5-character key). */
+export type FamilyTable = ReadonlyMap<NlriKey, RouteAttributes>;
 
-/** Keyed by canonical prefix text ('198.51.100.0/24'). */
-export type RouteTable = ReadonlyMap<string, Route>;
+/** The routes of a peer (or sent to it), by family. Tables are shared between peers: never mutate. */
+export type RouteTable = Readonly<Record<Family, FamilyTable>>;
+
+export const EMPTY_FAMILY_TABLE: FamilyTable = new Map();
+export const EMPTY_TABLE: RouteTable = { ipv4: EMPTY_FAMILY_TABLE, ipv6: EMPTY_FAMILY_TABLE };
 
 /** Parses CIDR text into a canonical Prefix (host bits cleared); throws RangeError (the codec's parser). */
 export function parsePrefix(text: string): Prefix {
@@ -60,8 +61,21 @@ function routeAttributes(localPref: number | undefined, communities: Iterable<nu
   return { ...(localPref !== undefined ? { localPref } : {}), communities: cs, largeCommunities: ls };
 }
 
+/** Canonical text of each interned attribute set: two tables built apart compare equal attributes by it. */
+const canonical = new WeakMap<RouteAttributes, string>();
+
 function attributesKey(a: RouteAttributes): string {
-  return `lp=${a.localPref ?? ''};c=${a.communities.join(',')};l=${a.largeCommunities.map(largeKey).join(',')}`;
+  let k = canonical.get(a);
+  if (k === undefined) {
+    k = `lp=${a.localPref ?? ''};c=${a.communities.join(',')};l=${a.largeCommunities.map(largeKey).join(',')}`;
+    canonical.set(a, k);
+  }
+  return k;
+}
+
+/** True when two attribute sets (of any two tables) are the same. */
+export function sameAttributes(a: RouteAttributes, b: RouteAttributes): boolean {
+  return a === b || attributesKey(a) === attributesKey(b);
 }
 
 /** Advertisements parsed once (on setAdvertisements), then cut per peer and family cheaply. */
@@ -69,66 +83,96 @@ export interface CompiledAdvertisements {
   /** Advertisements whose prefix did not parse; left out (the caller logs them). */
   readonly rejected: readonly { readonly prefix: string; readonly reason: string }[];
   /** The routes a peer should have, by family (see desiredRoutes). Tables are shared: do not mutate. */
-  forPeer(peerName: string): Readonly<Record<Family, RouteTable>>;
+  forPeer(peerName: string): RouteTable;
 }
 
-interface ParsedAdvertisement {
-  readonly ad: Advertisement;
-  readonly prefix: Prefix;
-  readonly key: string;
+/** What is kept of an advertisement with a peer filter (not the caller's object, not its text). */
+interface FilteredEntry {
+  readonly family: Family;
+  readonly key: NlriKey;
+  readonly localPref: number | undefined;
+  readonly communities: readonly number[] | undefined;
+  readonly large: readonly LargeCommunity[] | undefined;
+  readonly peers: readonly string[] | undefined;
 }
 
+interface Acc {
+  localPref: number | undefined;
+  communities: number[] | undefined;
+  large: LargeCommunity[] | undefined;
+}
+
+/**
+ * Compiles the caller's advertisements into compact tables. Nothing of `ads` is kept: each prefix text
+ * is parsed once into its NlriKey, equal attribute sets are interned. Without any peer filter (the
+ * common case) one shared table is built at once (on setAdvertisements, not on the first Established
+ * session, where 100,000 routes delayed the table by ~250 ms: docs/bgp-benchmark.md); with filters the
+ * compact entries are kept and each peer's table is built on demand.
+ */
 export function compileAdvertisements(ads: readonly Advertisement[]): CompiledAdvertisements {
-  const parsed: ParsedAdvertisement[] = [];
   const rejected: { prefix: string; reason: string }[] = [];
-  for (const ad of ads) {
-    try {
-      const prefix = parsePrefix(ad.prefix);
-      parsed.push({ ad, prefix, key: prefixKey(prefix) });
-    } catch (e) {
-      rejected.push({ prefix: ad.prefix, reason: e instanceof Error ? e.message : String(e) });
-    }
-  }
-  const filtered = parsed.some((p) => p.ad.peers !== undefined);
-  // One RouteAttributes object per distinct attribute set: 100,000 /32s with the same communities
-  // share one object (memory), and equal keys group into the same UPDATEs.
+  const filtered = ads.some((a) => a.peers !== undefined);
   const interned = new Map<string, RouteAttributes>();
-  const build = (peerName: string | undefined): Record<Family, Map<string, Route>> => {
-    const acc = new Map<string, { prefix: Prefix; localPref: number | undefined; communities: number[]; large: LargeCommunity[] }>();
-    for (const { ad, prefix, key } of parsed) {
-      if (peerName !== undefined && ad.peers !== undefined && !ad.peers.includes(peerName)) continue;
-      const cur = acc.get(key);
-      if (cur === undefined) {
-        acc.set(key, { prefix, localPref: ad.localPref, communities: [...(ad.communities ?? [])], large: [...(ad.largeCommunities ?? [])] });
+  const intern = (localPref: number | undefined, communities: readonly number[] | undefined, large: readonly LargeCommunity[] | undefined): RouteAttributes => {
+    const fresh = routeAttributes(localPref, communities ?? [], large ?? []);
+    const k = attributesKey(fresh);
+    const hit = interned.get(k);
+    if (hit !== undefined) return hit;
+    interned.set(k, fresh);
+    return fresh;
+  };
+  // The plain route (no LOCAL_PREF, no communities): one object, no per-prefix work.
+  const plain = intern(undefined, undefined, undefined);
+  const entries: FilteredEntry[] = [];
+  const build = (list: Iterable<FilteredEntry>, peerName: string | undefined): RouteTable => {
+    // First pass: merge duplicates of a prefix (only duplicates get an accumulator).
+    const out = { ipv4: new Map<NlriKey, RouteAttributes>(), ipv6: new Map<NlriKey, RouteAttributes>() };
+    const merged = { ipv4: new Map<NlriKey, Acc>(), ipv6: new Map<NlriKey, Acc>() };
+    for (const e of list) {
+      if (peerName !== undefined && e.peers !== undefined && !e.peers.includes(peerName)) continue;
+      const m = merged[e.family].get(e.key);
+      if (m === undefined) {
+        merged[e.family].set(e.key, { localPref: e.localPref, communities: e.communities as number[] | undefined, large: e.large as LargeCommunity[] | undefined });
       } else {
-        cur.localPref ??= ad.localPref;
-        cur.communities.push(...(ad.communities ?? []));
-        cur.large.push(...(ad.largeCommunities ?? []));
+        m.localPref ??= e.localPref;
+        if (e.communities !== undefined) m.communities = [...(m.communities ?? []), ...e.communities];
+        if (e.large !== undefined) m.large = [...(m.large ?? []), ...e.large];
       }
     }
-    const out: Record<Family, Map<string, Route>> = { ipv4: new Map(), ipv6: new Map() };
-    for (const [key, a] of acc) {
-      const fresh = routeAttributes(a.localPref, a.communities, a.large);
-      const attrsKey = attributesKey(fresh);
-      let attributes = interned.get(attrsKey);
-      if (attributes === undefined) {
-        attributes = fresh;
-        interned.set(attrsKey, attributes);
+    for (const f of ['ipv4', 'ipv6'] as const) {
+      for (const [key, a] of merged[f]) {
+        const simple = a.localPref === undefined && (a.communities?.length ?? 0) === 0 && (a.large?.length ?? 0) === 0;
+        out[f].set(key, simple ? plain : intern(a.localPref, a.communities, a.large));
       }
-      out[a.prefix.family].set(key, { prefix: a.prefix, attributes, attributesKey: attrsKey });
     }
     return out;
   };
-  // Built now rather than on first use: the first use is a session reaching Established, and building
-  // 100,000 routes there delays the table by ~250 ms (bench/bgp/run.ts, docs/bgp-benchmark.md).
-  let shared: Record<Family, Map<string, Route>> | undefined = filtered ? undefined : build(undefined);
-  return {
-    rejected,
-    forPeer(peerName) {
-      if (!filtered) return (shared ??= build(undefined));
-      return build(peerName);
-    },
+  const parse = function* (): Generator<FilteredEntry> {
+    for (const ad of ads) {
+      let parsed: { family: Family; key: NlriKey };
+      try {
+        parsed = parsePrefixKey(ad.prefix);
+      } catch (e) {
+        rejected.push({ prefix: ad.prefix, reason: e instanceof Error ? e.message : String(e) });
+        continue;
+      }
+      yield { ...parsed, localPref: ad.localPref, communities: ad.communities, large: ad.largeCommunities, peers: ad.peers };
+    }
   };
+  if (!filtered) {
+    const shared = build(parse(), undefined);
+    return { rejected, forPeer: () => shared };
+  }
+  // Copy the arrays: the caller's objects are not kept alive through them.
+  for (const e of parse()) {
+    entries.push({
+      ...e,
+      communities: e.communities === undefined ? undefined : [...e.communities],
+      large: e.large === undefined ? undefined : [...e.large],
+      peers: e.peers === undefined ? undefined : [...e.peers],
+    });
+  }
+  return { rejected, forPeer: (peerName) => build(entries, peerName) };
 }
 
 /**
@@ -136,50 +180,80 @@ export function compileAdvertisements(ads: readonly Advertisement[]): CompiledAd
  * advertisements of one prefix (Services sharing an aggregate, MetalLB §5.1/§5.3) merge: communities and
  * large communities are unioned, the first LOCAL_PREF given wins. Unparsable prefixes are left out.
  */
-export function desiredRoutes(peerName: string, ads: readonly Advertisement[]): Map<string, Route> {
-  const t = compileAdvertisements(ads).forPeer(peerName);
-  return new Map([...t.ipv4, ...t.ipv6]);
+export function desiredRoutes(peerName: string, ads: readonly Advertisement[]): RouteTable {
+  return compileAdvertisements(ads).forPeer(peerName);
+}
+
+/** A table as CIDR text -> attributes, IPv4 first (status, logs, tests). */
+export function describeTable(t: RouteTable): Map<string, RouteAttributes> {
+  const out = new Map<string, RouteAttributes>();
+  for (const f of ['ipv4', 'ipv6'] as const) for (const [k, a] of t[f]) out.set(keyText(f, k), a);
+  return out;
+}
+
+/** Number of routes in a table. */
+export function tableSize(t: RouteTable): number {
+  return t.ipv4.size + t.ipv6.size;
 }
 
 export interface RouteGroup {
   readonly family: Family;
   readonly attributes: RouteAttributes;
-  readonly prefixes: readonly Prefix[];
+  /** The prefixes, in their NLRI encoding (nlri.ts prefixOfKey turns one back into a Prefix). */
+  readonly keys: readonly NlriKey[];
 }
 
 export interface RibDiff {
   /** New or changed routes, grouped by family and attributes. */
   readonly announce: readonly RouteGroup[];
   /** Prefixes to withdraw, by family. */
-  readonly withdraw: readonly { readonly family: Family; readonly prefixes: readonly Prefix[] }[];
+  readonly withdraw: readonly { readonly family: Family; readonly keys: readonly NlriKey[] }[];
 }
 
-/** Groups routes by (family, attributes) in first-seen order. */
-export function groupRoutes(routes: Iterable<Route>): RouteGroup[] {
-  const groups = new Map<string, { family: Family; attributes: RouteAttributes; prefixes: Prefix[] }>();
-  for (const r of routes) {
-    const k = `${r.prefix.family}|${r.attributesKey}`;
-    let g = groups.get(k);
+/** Groups one family's routes by attribute set (interned: grouped by identity), in first-seen order. */
+function groupInto(groups: RouteGroup[], family: Family, routes: Iterable<readonly [NlriKey, RouteAttributes]>): void {
+  const byAttrs = new Map<RouteAttributes, NlriKey[]>();
+  for (const [k, a] of routes) {
+    let g = byAttrs.get(a);
     if (g === undefined) {
-      g = { family: r.prefix.family, attributes: r.attributes, prefixes: [] };
-      groups.set(k, g);
+      g = [];
+      byAttrs.set(a, g);
     }
-    g.prefixes.push(r.prefix);
+    g.push(k);
   }
-  return [...groups.values()];
+  for (const [attributes, keys] of byAttrs) groups.push({ family, attributes, keys });
+}
+
+/** Groups a table's routes by (family, attributes), IPv4 first. */
+export function groupRoutes(t: RouteTable, families: readonly Family[] = ['ipv4', 'ipv6']): RouteGroup[] {
+  const groups: RouteGroup[] = [];
+  for (const f of families) groupInto(groups, f, t[f]);
+  return groups;
 }
 
 /** What to send to turn `sent` into `desired`: changed/new routes announced (an announcement implicitly
  * replaces the previous path, RFC 4271 §3.1), vanished prefixes withdrawn. */
 export function diffRoutes(sent: RouteTable, desired: RouteTable): RibDiff {
-  const changed: Route[] = [];
-  for (const [key, r] of desired) {
-    if (sent.get(key)?.attributesKey !== r.attributesKey) changed.push(r);
+  const announce: RouteGroup[] = [];
+  const withdraw: { family: Family; keys: NlriKey[] }[] = [];
+  for (const f of ['ipv4', 'ipv6'] as const) {
+    const before = sent[f];
+    const after = desired[f];
+    if (before === after) continue;
+    const changed: [NlriKey, RouteAttributes][] = [];
+    if (before.size === 0) groupInto(announce, f, after);
+    else {
+      for (const [k, a] of after) {
+        const old = before.get(k);
+        if (old === undefined || !sameAttributes(old, a)) changed.push([k, a]);
+      }
+      groupInto(announce, f, changed);
+    }
+    const gone: NlriKey[] = [];
+    for (const k of before.keys()) if (!after.has(k)) gone.push(k);
+    if (gone.length > 0) withdraw.push({ family: f, keys: gone });
   }
-  const gone: Record<Family, Prefix[]> = { ipv4: [], ipv6: [] };
-  for (const [key, r] of sent) if (!desired.has(key)) gone[r.prefix.family].push(r.prefix);
-  const withdraw = (['ipv4', 'ipv6'] as const).filter((f) => gone[f].length > 0).map((f) => ({ family: f, prefixes: gone[f] }));
-  return { announce: groupRoutes(changed), withdraw };
+  return { announce, withdraw };
 }
 
 /** Parses 'high:low' community text into its 32-bit value (RFC 1997). */

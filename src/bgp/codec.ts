@@ -109,7 +109,7 @@ export type { AttributeProblem, ErrorAction } from './errors.ts';
 export { INITIAL_CONTEXT, makeContext, contextFromCapabilities, hasFamily } from './context.ts';
 export { createFramer, pushAll } from './framer.ts';
 export type { Framer } from './framer.ts';
-export { packAnnouncements, packWithdrawals, endOfRib } from './pack.ts';
+export { packAnnouncements, packWithdrawals, packKeyAnnouncements, packKeyWithdrawals, endOfRib } from './pack.ts';
 export type { Announcement, NextHops } from './pack.ts';
 export { makeOpen, openCapabilities, openAsn } from './messages/open.ts';
 export { makeNotification, hardResetCause } from './messages/notification.ts';

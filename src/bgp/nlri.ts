@@ -26,8 +26,52 @@ export class PrefixError extends Error {
   }
 }
 
-/** Parse "192.0.2.0/24" or "2001:db8::/32" (a bare address is a host route). Host bits are cleared. */
-export function parsePrefix(text: string): Prefix {
+/**
+ * A prefix as its own NLRI encoding (RFC 4271 §4.3): the length octet, then the fewest octets holding
+ * it, host bits zero, as a one-byte (latin1) string. It is the speaker's compact form of a route: a Map
+ * key of 5 characters for an IPv4 /32 (17 for an IPv6 /128) instead of a Prefix object and its text,
+ * and the very octets the packer writes, so a prefix's text is parsed once, when it is set.
+ */
+export type NlriKey = string;
+
+/** Parses CIDR text straight into its family and NlriKey (host bits cleared). Throws RangeError. */
+export function parsePrefixKey(text: string): { readonly family: Family; readonly key: NlriKey } {
+  const { family, bytes, length } = parsePrefixBytes(text);
+  return { family, key: keyOfBytes(bytes, length) };
+}
+
+/** The NlriKey of a Prefix (its address text parsed once). Throws RangeError. */
+export function prefixKeyOf(p: Prefix): NlriKey {
+  const b = new Uint8Array(ADDRESS_OCTETS[p.family]);
+  const max = MAX_PREFIX_LENGTH[p.family];
+  if (!Number.isInteger(p.length) || p.length < 0 || p.length > max) throw new RangeError(`bad prefix length ${p.length} for ${p.family}`);
+  const ok = p.family === 'ipv4' ? parseIpv4Into(p.address, b, 0) : parseIpv6Into(p.address, b, 0);
+  if (!ok) throw new RangeError(`bad ${p.family} address ${JSON.stringify(p.address)}`);
+  maskHostBits(b, p.length);
+  return keyOfBytes(b, p.length);
+}
+
+/** The Prefix an NlriKey stands for (status, logs, tests). */
+export function prefixOfKey(family: Family, key: NlriKey): Prefix {
+  const b = new Uint8Array(ADDRESS_OCTETS[family]);
+  for (let i = 1; i < key.length; i++) b[i - 1] = key.charCodeAt(i);
+  return { family, address: family === 'ipv4' ? formatIpv4(b) : formatIpv6(b), length: key.charCodeAt(0) };
+}
+
+/** CIDR text of an NlriKey. */
+export function keyText(family: Family, key: NlriKey): string {
+  return formatPrefix(prefixOfKey(family, key));
+}
+
+function keyOfBytes(b: Uint8Array, length: number): NlriKey {
+  const n = (length + 7) >> 3;
+  let s = String.fromCharCode(length);
+  for (let i = 0; i < n; i++) s += String.fromCharCode(b[i] as number);
+  // A flat one-byte string (the concatenation above is a rope until flattened).
+  return Buffer.from(s, 'latin1').toString('latin1');
+}
+
+function parsePrefixBytes(text: string): { family: Family; bytes: Uint8Array; length: number } {
   const slash = text.indexOf('/');
   const addr = slash === -1 ? text : text.slice(0, slash);
   const family: Family = addr.includes(':') ? 'ipv6' : 'ipv4';
@@ -40,7 +84,13 @@ export function parsePrefix(text: string): Prefix {
   const ok = family === 'ipv4' ? parseIpv4Into(addr, b, 0) : parseIpv6Into(addr, b, 0);
   if (!ok) throw new RangeError(`bad prefix address in ${JSON.stringify(text)}`);
   maskHostBits(b, length);
-  return { family, address: family === 'ipv4' ? formatIpv4(b) : formatIpv6(b), length };
+  return { family, bytes: b, length };
+}
+
+/** Parse "192.0.2.0/24" or "2001:db8::/32" (a bare address is a host route). Host bits are cleared. */
+export function parsePrefix(text: string): Prefix {
+  const { family, bytes, length } = parsePrefixBytes(text);
+  return { family, address: family === 'ipv4' ? formatIpv4(bytes) : formatIpv6(bytes), length };
 }
 
 export function formatPrefix(p: Prefix): string {

@@ -9,13 +9,14 @@
 // - End-of-RIB (RFC 4724 §2): an empty UPDATE for IPv4, an UPDATE with an empty MP_UNREACH_NLRI
 //   for any other family.
 // The attribute bytes are encoded once; each message is then filled prefix by prefix into one
-// writer, so packing is linear in the number of prefixes.
+// writer, so packing is linear in the number of prefixes. Prefixes travel as NlriKeys (nlri.ts: the
+// prefix's own NLRI octets), copied as they are.
 
 import { AFI, ATTR_FLAG, ATTR_TYPE, MESSAGE_TYPE, SAFI } from './constants.ts';
 import { attributeTypeCode, writeAttributes } from './attributes/index.ts';
 import { toTwoOctetAttributes } from './attributes/as4.ts';
 import type { CodecContext, Family, PathAttribute, PathAttributes, Prefix } from './messages/types.ts';
-import { prefixWireLength, writePrefix } from './nlri.ts';
+import { prefixKeyOf, type NlriKey } from './nlri.ts';
 import { Writer } from './wire/writer.ts';
 
 export interface NextHops {
@@ -41,12 +42,6 @@ const UPDATE_FIXED = 19 + 2 + 2;
 const MAX_PREFIX_OCTETS: Readonly<Record<Family, number>> = { ipv4: 1 + 4, ipv6: 1 + 16 };
 /** An MP attribute header with Extended Length: flags, type, 2-octet length. */
 const MP_ATTR_HEADER = 4;
-
-function split(prefixes: readonly Prefix[]): Record<Family, Prefix[]> {
-  const out: Record<Family, Prefix[]> = { ipv4: [], ipv6: [] };
-  for (const p of prefixes) out[p.family].push(p);
-  return out;
-}
 
 function sessionAttributes(attrs: PathAttributes, ctx: CodecContext): PathAttribute[] {
   const base = attrs.filter((a) => !EXCLUDED.has(a.kind));
@@ -81,15 +76,44 @@ class Batch {
 /** Encoded UPDATE messages announcing `a.prefixes` with `a.attributes`. Throws RangeError when a
  * family's next hop is missing or the attributes alone do not fit a message. */
 export function packAnnouncements(a: Announcement, ctx: CodecContext): Buffer[] {
-  const { ipv4, ipv6 } = split(a.prefixes);
-  const attrs = sessionAttributes(a.attributes, ctx);
+  const { ipv4, ipv6 } = splitKeys(a.prefixes);
+  return [
+    ...(ipv4.length > 0 ? packKeyAnnouncements('ipv4', ipv4, a.attributes, a.nextHops, ctx) : []),
+    ...(ipv6.length > 0 ? packKeyAnnouncements('ipv6', ipv6, a.attributes, a.nextHops, ctx) : []),
+  ];
+}
+
+/** Encoded UPDATE messages withdrawing `prefixes` (classic for IPv4, MP_UNREACH_NLRI for IPv6). */
+export function packWithdrawals(prefixes: readonly Prefix[], ctx: CodecContext): Buffer[] {
+  const { ipv4, ipv6 } = splitKeys(prefixes);
+  return [...packKeyWithdrawals('ipv4', ipv4, ctx), ...packKeyWithdrawals('ipv6', ipv6, ctx)];
+}
+
+function splitKeys(prefixes: readonly Prefix[]): Record<Family, NlriKey[]> {
+  const out: Record<Family, NlriKey[]> = { ipv4: [], ipv6: [] };
+  for (const p of prefixes) out[p.family].push(prefixKeyOf(p));
+  return out;
+}
+
+/**
+ * The same as packAnnouncements for prefixes of one family already in their NLRI encoding (the
+ * speaker's compact table): each prefix is copied as is, no address text is parsed.
+ */
+export function packKeyAnnouncements(
+  family: Family,
+  keys: readonly NlriKey[],
+  attributes: PathAttributes,
+  nextHops: NextHops,
+  ctx: CodecContext,
+): Buffer[] {
+  const attrs = sessionAttributes(attributes, ctx);
   const batch = new Batch();
-  const scratch = new Uint8Array(16);
   const max = ctx.maxMessageSize;
-  if (ipv4.length > 0) {
-    if (a.nextHops.ipv4 === undefined) throw new RangeError('IPv4 prefixes need nextHops.ipv4');
+  if (keys.length === 0) return [];
+  if (family === 'ipv4') {
+    if (nextHops.ipv4 === undefined) throw new RangeError('IPv4 prefixes need nextHops.ipv4');
     const withNh = [...attrs];
-    const nh: PathAttribute = { kind: 'NEXT_HOP', nextHop: a.nextHops.ipv4 };
+    const nh: PathAttribute = { kind: 'NEXT_HOP', nextHop: nextHops.ipv4 };
     const at = withNh.findIndex((x) => attributeTypeCode(x) > ATTR_TYPE.NEXT_HOP);
     withNh.splice(at === -1 ? withNh.length : at, 0, nh);
     const attrBytes = encodeAttributes(withNh, ctx);
@@ -97,79 +121,77 @@ export function packAnnouncements(a: Announcement, ctx: CodecContext): Buffer[] 
       throw new RangeError(`attributes of ${attrBytes.length} octets leave no room for NLRI`);
     }
     let i = 0;
-    while (i < ipv4.length) {
+    while (i < keys.length) {
       const start = batch.begin();
       const w = batch.w;
       w.forkMessage(MESSAGE_TYPE.UPDATE).u16(0).fork(2).bytes(attrBytes).join();
-      for (; i < ipv4.length; i++) {
-        const p = ipv4[i] as Prefix;
-        if (w.length - start + prefixWireLength(p) > max) break;
-        writePrefix(w, p, scratch);
+      for (; i < keys.length; i++) {
+        const k = keys[i] as NlriKey;
+        if (w.length - start + k.length > max) break;
+        w.latin1(k);
       }
       w.join();
       batch.end(start);
     }
+    return batch.buffers();
   }
-  if (ipv6.length > 0) {
-    if (a.nextHops.ipv6 === undefined) throw new RangeError('IPv6 prefixes need nextHops.ipv6');
-    const nextHops = a.nextHops.ipv6LinkLocal === undefined ? [a.nextHops.ipv6] : [a.nextHops.ipv6, a.nextHops.ipv6LinkLocal];
-    const attrBytes = encodeAttributes(attrs, ctx);
-    const nhBytes = encodeAttributes(
-      [{ kind: 'MP_REACH_NLRI', afi: AFI.IPV6, safi: SAFI.UNICAST, nextHops, prefixes: [] }],
-      ctx,
-    ).subarray(3); // value only: AFI, SAFI, next hop length, next hops, reserved
-    const fixed = UPDATE_FIXED + MP_ATTR_HEADER + nhBytes.length + attrBytes.length;
-    if (fixed + MAX_PREFIX_OCTETS.ipv6 > max) {
-      throw new RangeError(`attributes of ${attrBytes.length} octets leave no room for NLRI`);
+  if (nextHops.ipv6 === undefined) throw new RangeError('IPv6 prefixes need nextHops.ipv6');
+  const hops = nextHops.ipv6LinkLocal === undefined ? [nextHops.ipv6] : [nextHops.ipv6, nextHops.ipv6LinkLocal];
+  const attrBytes = encodeAttributes(attrs, ctx);
+  const nhBytes = encodeAttributes([{ kind: 'MP_REACH_NLRI', afi: AFI.IPV6, safi: SAFI.UNICAST, nextHops: hops, prefixes: [] }], ctx).subarray(
+    3,
+  ); // value only: AFI, SAFI, next hop length, next hops, reserved
+  const fixed = UPDATE_FIXED + MP_ATTR_HEADER + nhBytes.length + attrBytes.length;
+  if (fixed + MAX_PREFIX_OCTETS.ipv6 > max) {
+    throw new RangeError(`attributes of ${attrBytes.length} octets leave no room for NLRI`);
+  }
+  let i = 0;
+  while (i < keys.length) {
+    const start = batch.begin();
+    const w = batch.w;
+    w.forkMessage(MESSAGE_TYPE.UPDATE).u16(0).fork(2);
+    w.forkAttribute(ATTR_FLAG.OPTIONAL | ATTR_FLAG.EXTENDED_LENGTH, ATTR_TYPE.MP_REACH_NLRI).bytes(nhBytes);
+    for (; i < keys.length; i++) {
+      const k = keys[i] as NlriKey;
+      if (w.length - start + attrBytes.length + k.length > max) break;
+      w.latin1(k);
     }
-    let i = 0;
-    while (i < ipv6.length) {
-      const start = batch.begin();
-      const w = batch.w;
-      w.forkMessage(MESSAGE_TYPE.UPDATE).u16(0).fork(2);
-      w.forkAttribute(ATTR_FLAG.OPTIONAL | ATTR_FLAG.EXTENDED_LENGTH, ATTR_TYPE.MP_REACH_NLRI).bytes(nhBytes);
-      for (; i < ipv6.length; i++) {
-        const p = ipv6[i] as Prefix;
-        if (w.length - start + attrBytes.length + prefixWireLength(p) > max) break;
-        writePrefix(w, p, scratch);
-      }
-      w.join().bytes(attrBytes).join().join();
-      batch.end(start);
-    }
+    w.join().bytes(attrBytes).join().join();
+    batch.end(start);
   }
   return batch.buffers();
 }
 
-/** Encoded UPDATE messages withdrawing `prefixes` (classic for IPv4, MP_UNREACH_NLRI for IPv6). */
-export function packWithdrawals(prefixes: readonly Prefix[], ctx: CodecContext): Buffer[] {
-  const { ipv4, ipv6 } = split(prefixes);
+/** Withdrawals of one family's prefixes in their NLRI encoding (classic for IPv4, MP_UNREACH_NLRI for IPv6). */
+export function packKeyWithdrawals(family: Family, keys: readonly NlriKey[], ctx: CodecContext): Buffer[] {
   const batch = new Batch();
-  const scratch = new Uint8Array(16);
   const max = ctx.maxMessageSize;
   let i = 0;
-  while (i < ipv4.length) {
-    const start = batch.begin();
-    const w = batch.w;
-    w.forkMessage(MESSAGE_TYPE.UPDATE).fork(2);
-    // + 2: the Total Path Attribute Length still to come.
-    for (; i < ipv4.length; i++) {
-      const p = ipv4[i] as Prefix;
-      if (w.length - start + prefixWireLength(p) + 2 > max) break;
-      writePrefix(w, p, scratch);
+  if (family === 'ipv4') {
+    while (i < keys.length) {
+      const start = batch.begin();
+      const w = batch.w;
+      w.forkMessage(MESSAGE_TYPE.UPDATE).fork(2);
+      // + 2: the Total Path Attribute Length still to come.
+      for (; i < keys.length; i++) {
+        const k = keys[i] as NlriKey;
+        if (w.length - start + k.length + 2 > max) break;
+        w.latin1(k);
+      }
+      w.join().u16(0).join();
+      batch.end(start);
     }
-    w.join().u16(0).join();
-    batch.end(start);
+    return batch.buffers();
   }
-  i = 0;
-  while (i < ipv6.length) {
+  while (i < keys.length) {
     const start = batch.begin();
     const w = batch.w;
     w.forkMessage(MESSAGE_TYPE.UPDATE).u16(0).fork(2);
     w.forkAttribute(ATTR_FLAG.OPTIONAL | ATTR_FLAG.EXTENDED_LENGTH, ATTR_TYPE.MP_UNREACH_NLRI).u16(AFI.IPV6).u8(SAFI.UNICAST);
-    for (; i < ipv6.length; i++) {
-      const p = ipv6[i] as Prefix;
-      if (w.length - start + prefixWireLength(p) > max) break;
-      writePrefix(w, p, scratch);
+    for (; i < keys.length; i++) {
+      const k = keys[i] as NlriKey;
+      if (w.length - start + k.length > max) break;
+      w.latin1(k);
     }
     w.join().join().join();
     batch.end(start);

@@ -17,7 +17,7 @@ import os from 'node:os';
 import type { Logger } from '../log.ts';
 import type { Family, Message, PathAttribute } from './messages/types.ts';
 import { AS_PATH_SEGMENT, ORIGIN, ROUTE_REFRESH_SUBTYPE } from './constants.ts';
-import { encodeMessage, endOfRib, packAnnouncements, packWithdrawals, type NextHops } from './codec.ts';
+import { encodeMessage, endOfRib, packKeyAnnouncements, packKeyWithdrawals, type NextHops } from './codec.ts';
 import { afiOfFamily } from './nlri.ts';
 import type { Reason, SessionState } from './fsm.ts';
 import { Session, type Clock, type EstablishedSession, type SessionHandler, type SessionStopOptions } from './session.ts';
@@ -26,11 +26,14 @@ import type { BgpSocket, Listener, TransportFactory } from './transport.ts';
 import { BGP_PORT, familyOfAddress, peerProblems, unmapAddress, type PeerSpec } from './peer.ts';
 import {
   compileAdvertisements,
+  describeTable,
   diffRoutes,
+  EMPTY_FAMILY_TABLE,
+  EMPTY_TABLE,
   groupRoutes,
+  tableSize,
   type Advertisement,
   type CompiledAdvertisements,
-  type Route,
   type RouteAttributes,
   type RouteGroup,
   type RouteTable,
@@ -44,7 +47,8 @@ export const DEFAULT_LOCAL_PREF = 100;
 
 export interface SpeakerEvent {
   readonly peer: string;
-  /** 'state': any session state change; 'established': the table was sent; 'down': left Established. */
+  /** 'state': any session state change (state 'Established' as soon as the session is); 'established':
+   * the initial table and End-of-RIB were handed to TCP; 'down': left Established. */
   readonly kind: 'state' | 'established' | 'down';
   readonly state: SessionState;
   readonly reason?: Reason;
@@ -76,9 +80,21 @@ interface PeerEntry {
   readonly spec: PeerSpec;
   readonly key: string;
   readonly session: Session;
-  /** What this peer has been sent on its current Established session (never mutated; replaced). */
+  /** What this peer has been sent on its current Established session (never mutated; replaced). Equal
+   * to the shared desired table once in sync: one peer's Adj-RIB-Out costs no per-prefix memory. */
   sent: RouteTable;
+  /** Send jobs run one at a time, in order (a job yields between chunks). */
+  busy: boolean;
+  readonly jobs: (() => Promise<void>)[];
+  /** A sync job is queued and not started: further requests join it. */
+  syncQueued: boolean;
 }
+
+/** Prefixes packed and written per turn of the event loop while sending a large table: between chunks
+ * the process reads, answers KEEPALIVEs and serves its other sessions (100,000 prefixes: 13 turns). */
+export const SEND_CHUNK_PREFIXES = 8192;
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export interface InterfaceAddresses {
   readonly ipv4?: string;
@@ -182,7 +198,7 @@ export class Speaker {
         ...(this.#opts.connectTimeoutMs !== undefined ? { connectTimeoutMs: this.#opts.connectTimeoutMs } : {}),
         ...(this.#opts.onMessage !== undefined ? { onMessage: (m: Message) => this.#opts.onMessage?.(spec.name, m) } : {}),
       });
-      this.#peers.set(spec.name, { spec, key: JSON.stringify(spec), session, sent: new Map() });
+      this.#peers.set(spec.name, { spec, key: JSON.stringify(spec), session, sent: EMPTY_TABLE, busy: false, jobs: [], syncQueued: false });
       session.start();
     }
   }
@@ -191,16 +207,7 @@ export class Speaker {
   setAdvertisements(all: readonly Advertisement[]): void {
     this.#ads = compileAdvertisements(all);
     for (const r of this.#ads.rejected) this.#log.error({ vip: r.prefix, reason: r.reason }, 'advertisement rejected');
-    for (const e of this.#peers.values()) {
-      const view = e.session.established;
-      if (view === undefined) continue;
-      try {
-        this.#sync(e, view);
-      } catch (err) {
-        this.#log.error({ peer: e.spec.name, reason: err instanceof Error ? err.message : String(err) }, 'BGP speaker: sending changes failed');
-        e.session.reset('internal error');
-      }
-    }
+    for (const e of this.#peers.values()) if (e.session.established !== undefined) this.#requestSync(e);
   }
 
   /** Session states by peer name. */
@@ -215,8 +222,12 @@ export class Speaker {
 
   /** What a peer has been sent (prefix text -> attributes), for status and tests. */
   advertised(peer: string): ReadonlyMap<string, RouteAttributes> {
-    const e = this.#peers.get(peer);
-    return new Map([...(e?.sent ?? new Map<string, Route>())].map(([k, r]) => [k, r.attributes]));
+    return describeTable(this.#peers.get(peer)?.sent ?? EMPTY_TABLE);
+  }
+
+  /** Resolves when no send job is running or queued for any peer (tests, benchmarks). */
+  async idle(): Promise<void> {
+    while ([...this.#peers.values()].some((e) => e.busy)) await nextTurn();
   }
 
   /**
@@ -263,20 +274,25 @@ export class Speaker {
   #onEstablished(s: Session, view: EstablishedSession): void {
     const e = this.#entryOf(s);
     if (e === undefined) return;
-    e.sent = new Map();
-    this.#sync(e, view);
-    // RFC 4724 §2: End-of-RIB after the initial update, one per family.
-    s.send(view.families.map((f) => endOfRib(f, view.ctx)));
-    this.#log.info(
-      { peer: s.peer.name, state: 'Established', prefixes: e.sent.size, families: view.families, hold: view.negotiated.holdTimeSec },
-      'BGP session established, table sent',
-    );
-    this.#opts.onEvent?.({ peer: s.peer.name, kind: 'established', state: 'Established' });
+    e.sent = EMPTY_TABLE;
+    // A sync queued for the previous session is covered by this job.
+    e.syncQueued = true;
+    this.#enqueue(e, async () => {
+      e.syncQueued = false;
+      if (!(await this.#syncOnce(e, view))) return;
+      // RFC 4724 §2: End-of-RIB after the initial update, one per family.
+      s.send(view.families.map((f) => endOfRib(f, view.ctx)));
+      this.#log.info(
+        { peer: s.peer.name, state: 'Established', prefixes: tableSize(e.sent), families: view.families, hold: view.negotiated.holdTimeSec },
+        'BGP session established, table sent',
+      );
+      this.#opts.onEvent?.({ peer: s.peer.name, kind: 'established', state: 'Established' });
+    });
   }
 
   #onDown(s: Session, reason: Reason): void {
     const e = this.#entryOf(s);
-    if (e !== undefined) e.sent = new Map();
+    if (e !== undefined) e.sent = EMPTY_TABLE;
     this.#opts.onEvent?.({ peer: s.peer.name, kind: 'down', state: s.state, reason });
   }
 
@@ -287,41 +303,106 @@ export class Speaker {
     const afi = afiOfFamily(family);
     const rr = (subtype: (typeof ROUTE_REFRESH_SUBTYPE)[keyof typeof ROUTE_REFRESH_SUBTYPE]): Buffer =>
       encodeMessage({ type: 'ROUTE_REFRESH', afi, safi: 1, subtype }, view.ctx);
-    const routes = [...e.sent.values()].filter((r) => r.prefix.family === family);
-    const out: Buffer[] = [];
-    // RFC 7313 §4: with enhanced route refresh, the re-advertisement is framed by BoRR ... EoRR.
-    if (enhanced) out.push(rr(ROUTE_REFRESH_SUBTYPE.BEGIN_OF_RIB));
-    const hops = this.#nextHops(e.spec, view);
-    for (const g of groupRoutes(routes)) out.push(...this.#pack(e, view, g, hops));
-    if (enhanced) out.push(rr(ROUTE_REFRESH_SUBTYPE.END_OF_RIB));
-    s.send(out);
-    this.#log.info({ peer: s.peer.name, family, prefixes: routes.length, enhanced }, 'ROUTE-REFRESH answered');
+    // Queued behind any sync in progress, so that a re-advertisement never overtakes a newer change.
+    this.#enqueue(e, async () => {
+      if (s.established !== view) return;
+      const table = e.sent;
+      // RFC 7313 §4: with enhanced route refresh, the re-advertisement is framed by BoRR ... EoRR.
+      if (enhanced) s.send([rr(ROUTE_REFRESH_SUBTYPE.BEGIN_OF_RIB)]);
+      const hops = this.#nextHops(e.spec, view);
+      if (!(await this.#sendChunked(e, view, [], groupRoutes(table, [family]), hops))) return;
+      if (enhanced) s.send([rr(ROUTE_REFRESH_SUBTYPE.END_OF_RIB)]);
+      this.#log.info({ peer: s.peer.name, family, prefixes: table[family].size, enhanced }, 'ROUTE-REFRESH answered');
+    });
   }
 
-  /** Sends the difference between what the peer has and what it should have. */
-  #sync(e: PeerEntry, view: EstablishedSession): void {
+  /** Runs `job` after the peer's earlier jobs. An idle peer's job starts at once, synchronously: a
+   * table that fits one chunk is sent before the call returns. A failing job (a bug, or a value the
+   * encoder rejects) resets that one session, not the process. */
+  #enqueue(e: PeerEntry, job: () => Promise<void>): void {
+    e.jobs.push(job);
+    if (e.busy) return;
+    e.busy = true;
+    void (async () => {
+      for (let next = e.jobs.shift(); next !== undefined; next = e.jobs.shift()) {
+        try {
+          await next();
+        } catch (err) {
+          this.#log.error({ peer: e.spec.name, reason: err instanceof Error ? err.message : String(err) }, 'BGP speaker: sending failed');
+          e.session.reset('internal error');
+        }
+      }
+      e.busy = false;
+    })();
+  }
+
+  #requestSync(e: PeerEntry): void {
+    if (e.syncQueued) return;
+    e.syncQueued = true;
+    this.#enqueue(e, async () => {
+      e.syncQueued = false;
+      const view = e.session.established;
+      if (view !== undefined) await this.#syncOnce(e, view);
+    });
+  }
+
+  /** Sends the difference between what the peer has and what it should have. false when the session
+   * went away (or was re-established) before the whole difference was written. */
+  async #syncOnce(e: PeerEntry, view: EstablishedSession): Promise<boolean> {
+    if (e.session.established !== view || this.#entryOf(e.session) !== e) return false;
     const hops = this.#nextHops(e.spec, view);
     const desired = this.#desiredFor(e, view, hops);
     const diff = diffRoutes(e.sent, desired);
-    const out: Buffer[] = [];
-    for (const w of diff.withdraw) out.push(...packWithdrawals(w.prefixes, view.ctx));
-    for (const g of diff.announce) out.push(...this.#pack(e, view, g, hops));
-    if (out.length > 0) e.session.send(out);
+    if (!(await this.#sendChunked(e, view, diff.withdraw, diff.announce, hops))) return false;
     e.sent = desired;
+    return true;
+  }
+
+  /** Packs and writes withdrawals then announcements, SEND_CHUNK_PREFIXES prefixes per turn of the event
+   * loop. false when the session stopped being `view` between chunks. */
+  async #sendChunked(
+    e: PeerEntry,
+    view: EstablishedSession,
+    withdraw: readonly { readonly family: Family; readonly keys: readonly string[] }[],
+    announce: readonly RouteGroup[],
+    hops: NextHops,
+  ): Promise<boolean> {
+    let budget = SEND_CHUNK_PREFIXES;
+    const live = (): boolean => e.session.established === view && this.#entryOf(e.session) === e;
+    const turn = async (n: number): Promise<boolean> => {
+      budget -= n;
+      if (budget > 0) return true;
+      budget = SEND_CHUNK_PREFIXES;
+      await nextTurn();
+      return live();
+    };
+    for (const w of withdraw) {
+      for (let i = 0; i < w.keys.length; i += SEND_CHUNK_PREFIXES) {
+        const part = w.keys.slice(i, i + SEND_CHUNK_PREFIXES);
+        e.session.send(packKeyWithdrawals(w.family, part, view.ctx));
+        if (!(await turn(part.length))) return false;
+      }
+    }
+    for (const g of announce) {
+      const attrs = pathAttributes(e.spec.myAsn, view.negotiated.internal, g.attributes);
+      for (let i = 0; i < g.keys.length; i += SEND_CHUNK_PREFIXES) {
+        const part = i === 0 && g.keys.length <= SEND_CHUNK_PREFIXES ? g.keys : g.keys.slice(i, i + SEND_CHUNK_PREFIXES);
+        e.session.send(packKeyAnnouncements(g.family, part, attrs, hops, view.ctx));
+        if (!(await turn(part.length))) return false;
+      }
+    }
+    return live();
   }
 
   /** The desired table for a peer, limited to the families the session carries and has a next hop for. */
   #desiredFor(e: PeerEntry, view: EstablishedSession, hops: NextHops): RouteTable {
     const byFamily = this.#ads.forPeer(e.spec.name);
-    const usable = (['ipv4', 'ipv6'] as const).filter(
-      (f) => view.families.includes(f) && (f === 'ipv4' ? hops.ipv4 !== undefined : hops.ipv6 !== undefined),
-    );
-    const skipped = (['ipv4', 'ipv6'] as const).filter((f) => !usable.includes(f)).reduce((n, f) => n + byFamily[f].size, 0);
+    const usable = (f: Family): boolean => view.families.includes(f) && (f === 'ipv4' ? hops.ipv4 !== undefined : hops.ipv6 !== undefined);
+    const skipped = (['ipv4', 'ipv6'] as const).filter((f) => !usable(f)).reduce((n, f) => n + byFamily[f].size, 0);
     if (skipped > 0) this.#log.debug({ peer: e.spec.name, skipped }, 'prefixes of a family this session cannot carry');
-    const [first, second] = usable;
-    if (first === undefined) return new Map();
-    // One family: the shared table as is (never mutated); both: their union.
-    return second === undefined ? byFamily[first] : new Map([...byFamily[first], ...byFamily[second]]);
+    if (usable('ipv4') && usable('ipv6')) return byFamily;
+    // The shared per-family tables as they are (never mutated).
+    return { ipv4: usable('ipv4') ? byFamily.ipv4 : EMPTY_FAMILY_TABLE, ipv6: usable('ipv6') ? byFamily.ipv6 : EMPTY_FAMILY_TABLE };
   }
 
   /** NEXT_HOP / MP_REACH next hops for a session: configured ones first, then the session's local
@@ -340,9 +421,6 @@ export class Speaker {
     };
   }
 
-  #pack(e: PeerEntry, view: EstablishedSession, g: RouteGroup, nextHops: NextHops): Buffer[] {
-    return packAnnouncements({ attributes: pathAttributes(e.spec.myAsn, view.negotiated.internal, g.attributes), nextHops, prefixes: g.prefixes }, view.ctx);
-  }
 }
 
 /** The path attributes of a locally originated route (RFC 4271 §5.1), without NEXT_HOP / MP_REACH. */

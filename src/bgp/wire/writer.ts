@@ -100,6 +100,17 @@ export class Writer {
     return this;
   }
 
+  /** The octets of a one-byte string (an NlriKey: a prefix already in its NLRI encoding). */
+  latin1(s: string): this {
+    this.ensure(s.length);
+    const buf = this.buf;
+    let at = this.pos;
+    // A loop beats Buffer#write for a 5-17 octet string (no call into C++ per prefix).
+    for (let i = 0; i < s.length; i++) buf[at++] = s.charCodeAt(i) & 0xff;
+    this.pos = at;
+    return this;
+  }
+
   /** Open a section preceded by a `width`-octet length of what follows. */
   fork(width: 1 | 2): this {
     this.ensure(width);

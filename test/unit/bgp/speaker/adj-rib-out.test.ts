@@ -1,10 +1,22 @@
 // Adj-RIB-Out: desired table per peer (filter, dedup, merge) and the diff against what was sent.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileAdvertisements, desiredRoutes, diffRoutes, groupRoutes, parseCommunity, type Advertisement } from '../../../../src/bgp/adj-rib-out.ts';
+import {
+  compileAdvertisements,
+  describeTable,
+  desiredRoutes as desiredTable,
+  diffRoutes,
+  groupRoutes,
+  parseCommunity,
+  type Advertisement,
+  type RouteTable,
+} from '../../../../src/bgp/adj-rib-out.ts';
+import { keyText, parsePrefixKey, prefixOfKey } from '../../../../src/bgp/nlri.ts';
 import { pathAttributes } from '../../../../src/bgp/speaker.ts';
 
 const NO_ADVERTISE = parseCommunity('65535:65282');
+/** The table as CIDR text -> attributes. */
+const desiredRoutes = (peer: string, ads: readonly Advertisement[]) => describeTable(desiredTable(peer, ads));
 
 describe('desiredRoutes', () => {
   it('keeps the advertisements whose peer filter selects the peer', () => {
@@ -27,7 +39,7 @@ describe('desiredRoutes', () => {
     assert.equal(t.size, 1);
     const r = t.get('198.51.100.0/24');
     assert.ok(r !== undefined);
-    assert.deepEqual(r.attributes, {
+    assert.deepEqual(r, {
       localPref: 50,
       communities: [parseCommunity('64512:1'), parseCommunity('64512:2')],
       largeCommunities: [{ globalAdmin: 64512, localData1: 1, localData2: 1 }],
@@ -50,21 +62,23 @@ describe('compileAdvertisements', () => {
     ]);
     assert.deepEqual(c.rejected.map((r) => r.prefix), ['nonsense']);
     const t = c.forPeer('any');
-    assert.deepEqual([...t.ipv4.keys()], ['198.51.100.1/32', '198.51.100.2/32']);
-    assert.deepEqual([...t.ipv6.keys()], ['2001:db8::1/128']);
-    assert.equal(t.ipv4.get('198.51.100.1/32')?.attributes, t.ipv4.get('198.51.100.2/32')?.attributes);
+    assert.deepEqual([...t.ipv4.keys()].map((k) => keyText('ipv4', k)), ['198.51.100.1/32', '198.51.100.2/32']);
+    assert.deepEqual([...t.ipv6.keys()].map((k) => keyText('ipv6', k)), ['2001:db8::1/128']);
+    const k1 = parsePrefixKey('198.51.100.1/32').key;
+    assert.equal(k1, '\x20\xc6\x33\x64\x01', 'the key is the NLRI encoding: length octet then the address octets');
+    assert.equal(t.ipv4.get(k1), t.ipv4.get(parsePrefixKey('198.51.100.2/32').key), 'equal attribute sets are one object');
     assert.equal(c.forPeer('other'), t, 'without peer filters every peer shares one table');
   });
 });
 
 describe('diffRoutes', () => {
-  const before = desiredRoutes('r', [
+  const before: RouteTable = desiredTable('r', [
     { prefix: '198.51.100.1/32' },
     { prefix: '198.51.100.2/32' },
     { prefix: '198.51.100.3/32', communities: [1] },
     { prefix: '2001:db8::1/128' },
   ]);
-  const after = desiredRoutes('r', [
+  const after: RouteTable = desiredTable('r', [
     { prefix: '198.51.100.1/32' }, // unchanged
     { prefix: '198.51.100.3/32', communities: [2] }, // changed attributes
     { prefix: '198.51.100.4/32' }, // new
@@ -74,7 +88,7 @@ describe('diffRoutes', () => {
   it('announces only new and changed routes, grouped by attributes', () => {
     const d = diffRoutes(before, after);
     assert.deepEqual(
-      d.announce.map((g) => ({ fam: g.family, c: g.attributes.communities, p: g.prefixes.map((p) => p.address) })),
+      d.announce.map((g) => ({ fam: g.family, c: g.attributes.communities, p: g.keys.map((k) => prefixOfKey(g.family, k).address) })),
       [
         { fam: 'ipv4', c: [2], p: ['198.51.100.3'] },
         { fam: 'ipv4', c: [], p: ['198.51.100.4', '198.51.100.5'] },
@@ -85,7 +99,7 @@ describe('diffRoutes', () => {
   it('withdraws vanished prefixes in one batch per family', () => {
     const d = diffRoutes(before, after);
     assert.deepEqual(
-      d.withdraw.map((w) => ({ fam: w.family, p: w.prefixes.map((p) => `${p.address}/${p.length}`) })),
+      d.withdraw.map((w) => ({ fam: w.family, p: w.keys.map((k) => keyText(w.family, k)) })),
       [
         { fam: 'ipv4', p: ['198.51.100.2/32'] },
         { fam: 'ipv6', p: ['2001:db8::1/128'] },
@@ -94,11 +108,18 @@ describe('diffRoutes', () => {
   });
 
   it('is empty between equal tables', () => {
-    assert.deepEqual(diffRoutes(after, new Map(after)), { announce: [], withdraw: [] });
+    assert.deepEqual(diffRoutes(after, { ipv4: new Map(after.ipv4), ipv6: new Map(after.ipv6) }), { announce: [], withdraw: [] });
+    // Built apart (no shared objects), equal attributes still compare equal.
+    assert.deepEqual(diffRoutes(after, desiredTable('r', [
+      { prefix: '198.51.100.1/32' },
+      { prefix: '198.51.100.3/32', communities: [2] },
+      { prefix: '198.51.100.4/32' },
+      { prefix: '198.51.100.5/32' },
+    ])), { announce: [], withdraw: [] });
   });
 
   it('groups a full table by family and attributes', () => {
-    assert.equal(groupRoutes(before.values()).length, 3);
+    assert.equal(groupRoutes(before).length, 3);
   });
 });
 
