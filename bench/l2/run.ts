@@ -9,7 +9,13 @@
 //   2. ARP requests to the VIP at increasing rates for one second each: the largest rate with zero
 //      unanswered requests (target: 10,000 req/s), plus the kernel at 10,000 req/s for reference.
 // Needs root. Usage: node --import tsx bench/l2/run.ts [--count 2000] [--rates 1000,2000,5000,10000,20000]
+//   [--trace-gc] (the responder runs with node --trace-gc; the GC lines it printed are summarised)
+//   [--pin CPU] [--rt] (diagnostics only: pin the responder's threads to one CPU with taskset, run
+//   them SCHED_FIFO 10 with chrt; these say how much of the tail is waiting for a CPU)
+// The load average is printed before and after the run: the machine is shared.
 import { fileURLToPath } from 'node:url';
+import { loadavg } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { withLab } from '../../frr-lab/lab.ts';
 import { Responder } from '../../test/integration/l2/harness.ts';
 
@@ -47,12 +53,27 @@ interface ClientResult {
 
 const count = opt('count', '2000');
 const rates = opt('rates', '1000,2000,5000,10000,20000');
+const traceGc = process.argv.includes('--trace-gc');
+const pin = opt('pin', '');
+const rt = process.argv.includes('--rt');
+const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
+const loadBefore = load();
 
 await withLab({ prefix: 'bl2b', nodes: 1, client: true }, async (lab) => {
   const node = lab.nodes[0];
   const client = lab.client;
   if (node === undefined || client === undefined) throw new Error('lab without node or client');
-  const responder = await Responder.start(lab, node, { burst: 1, interval: 1000, refresh: 0 });
+  const responder = await Responder.start(lab, node, { burst: 1, interval: 1000, refresh: 0 }, traceGc ? ['--trace-gc'] : []);
+  const pid = responder.proc.child.pid;
+  const tweaks: string[] = [];
+  if (pin !== '' && pid !== undefined) {
+    execFileSync('taskset', ['-a', '-p', '-c', pin, String(pid)], { stdio: 'ignore' });
+    tweaks.push(`taskset -c ${pin}`);
+  }
+  if (rt && pid !== undefined) {
+    execFileSync('chrt', ['-a', '-f', '-p', '10', String(pid)], { stdio: 'ignore' });
+    tweaks.push('chrt -f 10');
+  }
   const owned = await responder.own([{ vip: VIP }, { vip: VIP6 }]);
   if (owned.problems.length > 0) throw new Error(`cannot own ${VIP}: ${JSON.stringify(owned.problems)}`);
   const clientScript = fileURLToPath(new URL('./client.ts', import.meta.url));
@@ -64,9 +85,12 @@ await withLab({ prefix: 'bl2b', nodes: 1, client: true }, async (lab) => {
   const r = JSON.parse(res.stdout.trim().split('\n').pop() ?? '{}') as ClientResult;
   const stats = await responder.stats();
   await responder.stop();
+  const gcLines = responder.takeOtherOutput().filter((l) => /Scavenge|Mark-Compact|Mark-sweep/.test(l));
 
   const f = (x: number): string => x.toFixed(1).padStart(8);
   console.log(`berth layer 2 benchmark (${new Date().toISOString()}, node ${process.version}, ${count} requests each, interleaved)`);
+  console.log(`load average before: ${loadBefore}; after: ${load()}`);
+  if (tweaks.length > 0) console.log(`DIAGNOSTIC run, responder under: ${tweaks.join(', ')}`);
   for (const [title, lat] of [
     ['ARP', r.latency],
     ['NDP (NS -> NA)', r.latency6],
@@ -96,5 +120,10 @@ await withLab({ prefix: 'bl2b', nodes: 1, client: true }, async (lab) => {
   const lossless = r.rates.filter((s) => s.unanswered === 0).map((s) => s.rate);
   const best = lossless.length === 0 ? 0 : Math.max(...lossless);
   console.log(`largest rate answered without loss: ${best}/s (target 10000/s: ${r.rates.some((s) => s.rate === 10_000 && s.unanswered === 0) ? 'met' : 'NOT met'})`);
+  if (traceGc) {
+    const pauses = gcLines.map((l) => Number(/([\d.]+) \/ [\d.]+ ms/.exec(l)?.[1] ?? 'NaN')).filter((x) => Number.isFinite(x));
+    const scavenges = gcLines.filter((l) => l.includes('Scavenge')).length;
+    console.log(`responder GC (--trace-gc, whole run incl. startup): ${gcLines.length} collections (${scavenges} scavenges), pauses total ${pauses.reduce((a, b) => a + b, 0).toFixed(1)} ms, max ${Math.max(0, ...pauses).toFixed(2)} ms`);
+  }
   console.log(`responder counters: arpReplies ${stats.arpReplies}, ndpReplies ${stats.ndpReplies}, sendErrors ${stats.sendErrors}, drops ${JSON.stringify(stats.drops)}`);
 });

@@ -1,7 +1,7 @@
 // The real FrameTransport: an AF_PACKET socket from src/sys bound to one interface and one EtherType,
 // plus the conversions from src/sys interface facts to the plain data interfaces.ts and the engine use.
 // This is the only file of src/l2 that touches src/sys.
-import { listInterfaces, openPacketSocket, type InterfaceInfo, type OpenPacketTransport } from '../sys/index.ts';
+import { EtherType as SysEtherType, PacketFilter, listInterfaces, openPacketSocket, type InterfaceInfo, type OpenPacketTransport } from '../sys/index.ts';
 import { macToBytes } from './addresses.ts';
 import type { InterfaceFacts } from './interfaces.ts';
 import type { FrameTransport, LinkInfo, TransportFactory } from './transport.ts';
@@ -42,10 +42,13 @@ export function afPacketTransportFactory(opts: AfPacketFactoryOptions): Transpor
     const link = opts.link(iface);
     if (link === undefined) throw new Error(`interface ${iface} does not exist or has no MAC address`);
     let receiver: ((frame: Buffer) => void) | undefined;
+    // In-kernel filters: the IPv6 socket would otherwise wake us for every IPv6 frame the node gets.
+    const filter = etherType === SysEtherType.ARP ? PacketFilter.arpRequest : etherType === SysEtherType.IPv6 ? PacketFilter.neighborSolicitation : undefined;
     const socket = open({
       ifname: iface,
       etherType,
       keepAlive: true,
+      ...(filter === undefined ? {} : { filter }),
       onFrame: (f) => receiver?.(f.frame),
     });
     const transport: FrameTransport = {

@@ -12,6 +12,10 @@
 //       event-loop wakeup. send(frame) throws SysError ('ENOBUFS', 'ENETDOWN', ...).
 //       addMembership(mac) / dropMembership(mac): link-layer multicast groups (solicited-node
 //       33:33:ff:xx:xx:xx). stats() -> { packets, drops } from the kernel since the previous call.
+//       filter: 'arpRequest' | 'neighborSolicitation' attaches a classic BPF program (bpf.ts) in the
+//       kernel before bind, so only ARP requests / IPv6 Neighbor Solicitations are ever queued.
+//       The frame handed to onFrame is a view into a receive area reused by the next wakeup: copy it
+//       to keep it past the handler.
 //       close() is idempotent. The socket survives a link flap (down/up) by itself; if the interface
 //       is deleted it stays open but deaf: reopen on the new interface. Default receive buffer 4 MiB.
 //   PacketTransport / OpenPacketTransport: the interfaces responders take (inject openPacketSocket in
@@ -77,5 +81,6 @@ export {
   type InterfaceKind,
   type RouteLookup,
 } from './interfaces.ts';
+export { PacketFilter, filterProgram, encodeProgram, type BpfInstruction } from './bpf.ts';
 export { createFakeLan, createFakePacketTransport, type FakeLan, type FakePacketTransport } from './fake.ts';
 export { SysError, SysErrorKind, AddonMissingError } from './errors.ts';

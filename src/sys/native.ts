@@ -46,8 +46,13 @@ export interface NativeAddon {
   PacketSocket: new (
     ifindex: number,
     etherType: number,
-    onFrames: (frames: Buffer[], ifindexes: number[], pktTypes: number[]) => void,
+    /** `count` frames are in `area`; meta[4i..4i+3] = offset, length, ifindex, sll_pkttype of frame i. */
+    onFrames: (count: number) => void,
     receiveBufferBytes: number,
+    area: Buffer,
+    meta: Int32Array,
+    /** struct sock_filter[] bytes (bpf.ts), attached with SO_ATTACH_FILTER before bind. */
+    filter: Buffer | undefined,
   ) => NativePacketSocket;
   tcp: NativeTcp;
 }

@@ -1,10 +1,12 @@
 // AF_PACKET sockets for the L2 responders: the PacketTransport interface (what responders code
 // against, faked in tests) and openPacketSocket (the real one, over the berth_sys addon).
 // Frames are whole Ethernet frames (destination MAC first). Receive is event-loop driven: the addon
-// drains every pending frame per wakeup and the handler is called once per frame, synchronously.
+// drains every pending frame per wakeup into one receive area allocated here once, and the handler is
+// called once per frame, synchronously, with a view into that area (no copy, no allocation in C++).
 // Our own transmissions are never delivered (PACKET_OUTGOING is filtered in the addon).
 import { loadAddon, type NativePacketSocket } from './native.ts';
 import { SysError, SysErrorKind, toSysError } from './errors.ts';
+import { encodeProgram, filterProgram, type PacketFilter } from './bpf.ts';
 
 /** EtherTypes the responders bind to (IANA "IEEE 802 Numbers"). */
 export const EtherType = {
@@ -25,10 +27,18 @@ export const PacketType = {
 export type PacketType = keyof typeof PacketType;
 
 const DEFAULT_RECEIVE_BUFFER = 4 * 1024 * 1024;
+/** Receive area per socket: frames of one wakeup are written here back to back (8-byte aligned). */
+const RECEIVE_AREA_BYTES = 256 * 1024;
+/** At most this many frames per wakeup (the addon's own bound is the same). */
+const FRAMES_PER_WAKEUP = 1024;
 
 const packetTypeByCode: readonly PacketType[] = ['host', 'broadcast', 'multicast', 'otherHost', 'outgoing'];
 
-/** One received Ethernet frame. `frame` is a copy the handler may keep. */
+/**
+ * One received Ethernet frame. `frame` is a view into the socket's receive area, valid only until the
+ * handler returns: the next wakeup overwrites it. A handler that keeps a frame must copy it
+ * (`Buffer.from(frame)`).
+ */
 export interface ReceivedFrame {
   readonly frame: Buffer;
   readonly ifindex: number;
@@ -64,6 +74,11 @@ export interface PacketSocketOptions {
   readonly onHandlerError?: (err: unknown) => void;
   /** Kernel receive buffer (SO_RCVBUFFORCE, else SO_RCVBUF capped by rmem_max). Default 4 MiB. */
   readonly receiveBufferBytes?: number;
+  /**
+   * A classic BPF filter attached in the kernel before the socket is bound (SO_ATTACH_FILTER):
+   * 'arpRequest' or 'neighborSolicitation' (see bpf.ts). Frames it rejects are never queued.
+   */
+  readonly filter?: PacketFilter;
   /** false: the socket does not keep the process alive (uv_unref). Default true. */
   readonly keepAlive?: boolean;
 }
@@ -103,12 +118,15 @@ export const openPacketSocket = (opts: PacketSocketOptions): PacketSocket => {
       });
     });
   let closed = false;
-  const onFrames = (frames: Buffer[], ifindexes: number[], types: number[]): void => {
-    for (let i = 0; i < frames.length && !closed; i++) {
-      const frame = frames[i];
-      if (frame === undefined) continue;
+  const area = Buffer.allocUnsafeSlow(RECEIVE_AREA_BYTES);
+  const meta = new Int32Array(FRAMES_PER_WAKEUP * 4);
+  const onFrames = (count: number): void => {
+    for (let i = 0; i < count && !closed; i++) {
+      const m = i * 4;
+      const offset = meta[m] ?? 0;
+      const frame = area.subarray(offset, offset + (meta[m + 1] ?? 0));
       try {
-        opts.onFrame({ frame, ifindex: ifindexes[i] ?? ifindex, packetType: packetTypeByCode[types[i] ?? 0] ?? 'otherHost' });
+        opts.onFrame({ frame, ifindex: meta[m + 2] ?? ifindex, packetType: packetTypeByCode[meta[m + 3] ?? 0] ?? 'otherHost' });
       } catch (err) {
         onHandlerError(err);
       }
@@ -116,7 +134,8 @@ export const openPacketSocket = (opts: PacketSocketOptions): PacketSocket => {
   };
   let native: NativePacketSocket;
   try {
-    native = new addon.PacketSocket(ifindex, opts.etherType, onFrames, opts.receiveBufferBytes ?? DEFAULT_RECEIVE_BUFFER);
+    const filter = opts.filter === undefined ? undefined : encodeProgram(filterProgram(opts.filter));
+    native = new addon.PacketSocket(ifindex, opts.etherType, onFrames, opts.receiveBufferBytes ?? DEFAULT_RECEIVE_BUFFER, area, meta, filter);
   } catch (err) {
     throw toSysError(err, `AF_PACKET socket on ${opts.ifname}`);
   }

@@ -3,7 +3,12 @@
 // One socket = one interface (ifindex) + one EtherType, SOCK_RAW: frames are sent and received whole,
 // Ethernet header included. Receive path: a uv_poll watches the fd; each wakeup drains every pending
 // frame (bounded per wakeup so one busy socket cannot starve the loop) and hands them to JavaScript in
-// one callback: onFrames(frames[], ifindexes[], pktTypes[]), each entry a copied Buffer. Frames we sent
+// one callback, onFrames(count). Nothing is allocated per frame: recvfrom(2) writes each frame
+// straight into a receive area JavaScript allocated once (a Buffer), and a second JavaScript array
+// (Int32Array) gets four numbers per frame: offset, length, ifindex, sll_pkttype. The area is reused
+// by the next wakeup, so JavaScript must finish with (or copy) a frame inside the callback.
+// An optional classic BPF program (SO_ATTACH_FILTER, attached before bind(2)) keeps frames the
+// responder would drop (every IPv6 frame but Neighbor Solicitations, ARP replies) in the kernel. Frames we sent
 // ourselves (PACKET_OUTGOING) are dropped here and, where the kernel supports it, never queued at all
 // (PACKET_IGNORE_OUTGOING, Linux 4.20). Send path: send(2) on the bound socket, non-blocking.
 // Multicast: PACKET_ADD_MEMBERSHIP / PACKET_DROP_MEMBERSHIP with PACKET_MR_MULTICAST, used for the
@@ -26,8 +31,12 @@
 namespace berth {
 namespace {
 
-constexpr size_t kRecvBufSize = 65536;
+#include <linux/filter.h>
+
+// Largest frame kept whole (jumbo frames included); longer ones are truncated to this length.
+constexpr size_t kMaxFrame = 16384;
 constexpr int kMaxFramesPerWakeup = 1024;
+constexpr int kMetaPerFrame = 4;  // offset, length, ifindex, pkttype
 
 class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
  public:
@@ -45,7 +54,10 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
                        });
   }
 
-  // new PacketSocket(ifindex, etherType, onFrames, receiveBufferBytes)
+  // new PacketSocket(ifindex, etherType, onFrames, receiveBufferBytes, area, meta, filter)
+  //   area: Buffer (at least kMaxFrame bytes) the frames are received into
+  //   meta: Int32Array of at least 4 entries; its length / 4 bounds the frames per callback
+  //   filter: Buffer of struct sock_filter (8 bytes each, host byte order), or undefined
   explicit PacketSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PacketSocket>(info) {
     Napi::Env env = info.Env();
     ifindex_ = IntArg(info, 0, "ifindex");
@@ -56,6 +68,33 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     if (ifindex_ <= 0) throw Napi::RangeError::New(env, "ifindex must be positive");
     if (etherType_ <= 0 || etherType_ > 0xffff) throw Napi::RangeError::New(env, "etherType out of range");
     onFrames_ = Napi::Persistent(info[2].As<Napi::Function>());
+    if (info.Length() < 6 || !info[4].IsBuffer() || !info[5].IsTypedArray()) {
+      throw Napi::TypeError::New(env, "receive area (Buffer) and meta (Int32Array) are required");
+    }
+    auto area = info[4].As<Napi::Buffer<uint8_t>>();
+    auto meta = info[5].As<Napi::TypedArray>();
+    if (meta.TypedArrayType() != napi_int32_array) throw Napi::TypeError::New(env, "meta must be an Int32Array");
+    if (area.Length() < kMaxFrame) throw Napi::RangeError::New(env, "receive area too small");
+    if (meta.ElementLength() < static_cast<size_t>(kMetaPerFrame)) throw Napi::RangeError::New(env, "meta too small");
+    // The references keep both alive (and their memory in place: neither can be detached from C++'s
+    // point of view while referenced, and JavaScript never transfers them).
+    areaRef_ = Napi::Persistent(info[4].As<Napi::Object>());
+    metaRef_ = Napi::Persistent(info[5].As<Napi::Object>());
+    area_ = area.Data();
+    areaLen_ = area.Length();
+    auto metaArr = info[5].As<Napi::Int32Array>();
+    meta_ = metaArr.Data();
+    maxFrames_ = static_cast<int>(metaArr.ElementLength() / kMetaPerFrame);
+    if (maxFrames_ > kMaxFramesPerWakeup) maxFrames_ = kMaxFramesPerWakeup;
+    std::vector<sock_filter> program;
+    if (info.Length() > 6 && info[6].IsBuffer()) {
+      auto f = info[6].As<Napi::Buffer<uint8_t>>();
+      if (f.Length() == 0 || f.Length() % sizeof(sock_filter) != 0 || f.Length() / sizeof(sock_filter) > BPF_MAXINSNS) {
+        throw Napi::RangeError::New(env, "filter must be 1..4096 instructions of 8 bytes");
+      }
+      program.resize(f.Length() / sizeof(sock_filter));
+      std::memcpy(program.data(), f.Data(), f.Length());
+    }
     asyncContext_ = new Napi::AsyncContext(env, "berth.PacketSocket");
 
     // Protocol 0 at socket(2): nothing is queued until bind(2) names the interface and EtherType, so
@@ -71,6 +110,18 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     }
     // Best effort: older kernels lack it, the receive loop filters PACKET_OUTGOING anyway.
     (void)setsockopt(fd_, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
+    // The filter goes on before bind(2), so no frame is ever queued unfiltered.
+    if (!program.empty()) {
+      sock_fprog prog{};
+      prog.len = static_cast<unsigned short>(program.size());
+      prog.filter = program.data();
+      if (setsockopt(fd_, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0) {
+        int err = errno;
+        ::close(fd_);
+        fd_ = -1;
+        throw ErrnoError(env, err, "setsockopt(SO_ATTACH_FILTER)");
+      }
+    }
     sockaddr_ll sll{};
     sll.sll_family = AF_PACKET;
     sll.sll_protocol = htons(static_cast<uint16_t>(etherType_));
@@ -94,7 +145,6 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
       fd_ = -1;
       throw Napi::Error::New(env, std::string("uv_poll: ") + uv_strerror(rc));
     }
-    buf_.resize(kRecvBufSize);
     Ref();  // an open socket stays alive while JavaScript holds no reference but the loop does
   }
 
@@ -122,27 +172,28 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
       (void)getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
       uv_poll_start(poll_, UV_READABLE, &PacketSocket::OnReadable);
     }
-    Napi::Array frames = Napi::Array::New(env);
-    Napi::Array ifindexes = Napi::Array::New(env);
-    Napi::Array types = Napi::Array::New(env);
-    uint32_t n = 0;
-    for (int i = 0; i < kMaxFramesPerWakeup && fd_ >= 0; i++) {
+    int n = 0;
+    size_t used = 0;
+    while (n < maxFrames_ && fd_ >= 0 && areaLen_ - used >= kMaxFrame) {
       sockaddr_ll from{};
       socklen_t fromLen = sizeof from;
-      ssize_t got = recvfrom(fd_, buf_.data(), buf_.size(), MSG_DONTWAIT | MSG_TRUNC,
+      ssize_t got = recvfrom(fd_, area_ + used, kMaxFrame, MSG_DONTWAIT | MSG_TRUNC,
                              reinterpret_cast<sockaddr*>(&from), &fromLen);
       if (got < 0) break;  // EAGAIN: drained. Other errors (ENETDOWN when the link drops) retry later.
       if (from.sll_pkttype == PACKET_OUTGOING) continue;  // our own (or our host's) transmissions
-      size_t len = static_cast<size_t>(got) > buf_.size() ? buf_.size() : static_cast<size_t>(got);
-      frames.Set(n, Napi::Buffer<uint8_t>::Copy(env, buf_.data(), len));
-      ifindexes.Set(n, Napi::Number::New(env, from.sll_ifindex));
-      types.Set(n, Napi::Number::New(env, from.sll_pkttype));
+      size_t len = static_cast<size_t>(got) > kMaxFrame ? kMaxFrame : static_cast<size_t>(got);
+      int32_t* m = meta_ + n * kMetaPerFrame;
+      m[0] = static_cast<int32_t>(used);
+      m[1] = static_cast<int32_t>(len);
+      m[2] = from.sll_ifindex;
+      m[3] = from.sll_pkttype;
+      used += (len + 7) & ~static_cast<size_t>(7);
       n++;
     }
     if (n == 0) return;
     Napi::CallbackScope cbScope(env, *asyncContext_);
     try {
-      onFrames_.Call(Value(), {frames, ifindexes, types});
+      onFrames_.Call(Value(), {Napi::Number::New(env, n)});
     } catch (const Napi::Error& e) {
       napi_fatal_exception(env, e.Value());
     }
@@ -239,7 +290,12 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
   int ifindex_ = 0;
   int etherType_ = 0;
   uv_poll_t* poll_ = nullptr;
-  std::vector<uint8_t> buf_;
+  uint8_t* area_ = nullptr;
+  size_t areaLen_ = 0;
+  int32_t* meta_ = nullptr;
+  int maxFrames_ = 0;
+  Napi::ObjectReference areaRef_;
+  Napi::ObjectReference metaRef_;
   Napi::FunctionReference onFrames_;
   Napi::AsyncContext* asyncContext_ = nullptr;
 };

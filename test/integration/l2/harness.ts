@@ -21,6 +21,7 @@ export class Responder {
   readonly host: LabHost;
   readonly proc: SpawnedProcess;
   private readonly lines: string[] = [];
+  private readonly other: string[] = [];
   private waiter: (() => void) | undefined;
   private stderr = '';
 
@@ -28,6 +29,11 @@ export class Responder {
     this.host = host;
     this.proc = proc;
     createInterface({ input: proc.child.stdout! }).on('line', (l) => {
+      // Protocol lines are JSON objects; anything else (node's --trace-gc output) is kept apart.
+      if (!l.startsWith('{')) {
+        this.other.push(l);
+        return;
+      }
       this.lines.push(l);
       this.waiter?.();
     });
@@ -36,8 +42,9 @@ export class Responder {
     });
   }
 
-  static async start(lab: Lab, host: LabHost, announce: { burst?: number; interval?: number; refresh?: number } = {}): Promise<Responder> {
-    const argv = ['node', '--import', 'tsx', DRIVER];
+  /** `nodeArgs`: extra node flags for the driver process (e.g. ['--trace-gc'] in bench/l2). */
+  static async start(lab: Lab, host: LabHost, announce: { burst?: number; interval?: number; refresh?: number } = {}, nodeArgs: readonly string[] = []): Promise<Responder> {
+    const argv = ['node', ...nodeArgs, '--import', 'tsx', DRIVER];
     for (const [k, v] of Object.entries(announce)) argv.push(`--${k}`, String(v));
     const proc = lab.spawn(host, argv, { stdio: ['pipe', 'pipe', 'pipe'], cwd: fileURLToPath(new URL('../../../', import.meta.url)) });
     const r = new Responder(host, proc);
@@ -87,6 +94,11 @@ export class Responder {
 
   async stop(): Promise<void> {
     await this.proc.kill(3000);
+  }
+
+  /** Non-protocol stdout lines of the driver so far (e.g. node's --trace-gc output), then cleared. */
+  takeOtherOutput(): readonly string[] {
+    return this.other.splice(0);
   }
 }
 

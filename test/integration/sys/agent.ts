@@ -74,6 +74,7 @@ async function handle(m: Msg): Promise<unknown> {
       packet = openPacketSocket({
         ifname: String(m['ifname']),
         etherType: Number(m['etherType']),
+        ...(m['filter'] === 'arpRequest' || m['filter'] === 'neighborSolicitation' ? { filter: m['filter'] } : {}),
         onFrame: (f) => {
           received++;
           if (!quiet) out({ ev: 'frame', hex: f.frame.toString('hex'), packetType: f.packetType, ifindex: f.ifindex });

@@ -13,9 +13,11 @@ import type { InterfaceInfo } from '../../../src/sys/index.ts';
 
 test('adapter: frames in and out, multicast MACs as bytes, close', () => {
   const fakes: FakePacketTransport[] = [];
+  const filters: (string | undefined)[] = [];
   const open = (o: PacketSocketOptions): FakePacketTransport => {
     const t = createFakePacketTransport(o, 2);
     fakes.push(t);
+    filters.push(o.filter);
     return t;
   };
   const engine = createLayer2Engine({
@@ -28,6 +30,8 @@ test('adapter: frames in and out, multicast MACs as bytes, close', () => {
   assert.ok(v6 && v4);
   assert.equal(v6.etherType, 0x86dd);
   assert.equal(v4.etherType, 0x0806);
+  // The kernel filters what reaches JavaScript: Neighbor Solicitations only / ARP requests only.
+  assert.deepEqual(filters, ['neighborSolicitation', 'arpRequest']);
   assert.deepEqual([...v6.memberships], ['33:33:ff:00:00:0b']);
   v6.inject(KERNEL_NS, 'multicast');
   assert.deepEqual(v6.sent, [KERNEL_NA]);
