@@ -90,28 +90,20 @@ export interface CompiledAdvertisements {
 interface FilteredEntry {
   readonly family: Family;
   readonly key: NlriKey;
-  readonly localPref: number | undefined;
-  readonly communities: readonly number[] | undefined;
-  readonly large: readonly LargeCommunity[] | undefined;
+  readonly attributes: RouteAttributes;
   readonly peers: readonly string[] | undefined;
-}
-
-interface Acc {
-  localPref: number | undefined;
-  communities: number[] | undefined;
-  large: LargeCommunity[] | undefined;
 }
 
 /**
  * Compiles the caller's advertisements into compact tables. Nothing of `ads` is kept: each prefix text
- * is parsed once into its NlriKey, equal attribute sets are interned. Without any peer filter (the
- * common case) one shared table is built at once (on setAdvertisements, not on the first Established
- * session, where 100,000 routes delayed the table by ~250 ms: docs/bgp-benchmark.md); with filters the
- * compact entries are kept and each peer's table is built on demand.
+ * is parsed once into its NlriKey, equal attribute sets are interned (a prefix without attributes costs
+ * no object at all). Without any peer filter (the common case) one shared table is built at once (on
+ * setAdvertisements, not on the first Established session, where 100,000 routes delayed the table by
+ * ~250 ms: docs/bgp-benchmark.md); with filters the compact entries are kept and each peer's table is
+ * built on demand.
  */
 export function compileAdvertisements(ads: readonly Advertisement[]): CompiledAdvertisements {
   const rejected: { prefix: string; reason: string }[] = [];
-  const filtered = ads.some((a) => a.peers !== undefined);
   const interned = new Map<string, RouteAttributes>();
   const intern = (localPref: number | undefined, communities: readonly number[] | undefined, large: readonly LargeCommunity[] | undefined): RouteAttributes => {
     const fresh = routeAttributes(localPref, communities ?? [], large ?? []);
@@ -123,56 +115,50 @@ export function compileAdvertisements(ads: readonly Advertisement[]): CompiledAd
   };
   // The plain route (no LOCAL_PREF, no communities): one object, no per-prefix work.
   const plain = intern(undefined, undefined, undefined);
-  const entries: FilteredEntry[] = [];
-  const build = (list: Iterable<FilteredEntry>, peerName: string | undefined): RouteTable => {
-    // First pass: merge duplicates of a prefix (only duplicates get an accumulator).
-    const out = { ipv4: new Map<NlriKey, RouteAttributes>(), ipv6: new Map<NlriKey, RouteAttributes>() };
-    const merged = { ipv4: new Map<NlriKey, Acc>(), ipv6: new Map<NlriKey, Acc>() };
-    for (const e of list) {
-      if (peerName !== undefined && e.peers !== undefined && !e.peers.includes(peerName)) continue;
-      const m = merged[e.family].get(e.key);
-      if (m === undefined) {
-        merged[e.family].set(e.key, { localPref: e.localPref, communities: e.communities as number[] | undefined, large: e.large as LargeCommunity[] | undefined });
-      } else {
-        m.localPref ??= e.localPref;
-        if (e.communities !== undefined) m.communities = [...(m.communities ?? []), ...e.communities];
-        if (e.large !== undefined) m.large = [...(m.large ?? []), ...e.large];
-      }
-    }
-    for (const f of ['ipv4', 'ipv6'] as const) {
-      for (const [key, a] of merged[f]) {
-        const simple = a.localPref === undefined && (a.communities?.length ?? 0) === 0 && (a.large?.length ?? 0) === 0;
-        out[f].set(key, simple ? plain : intern(a.localPref, a.communities, a.large));
-      }
-    }
-    return out;
+  const attributesOf = (ad: Advertisement): RouteAttributes =>
+    ad.localPref === undefined && (ad.communities?.length ?? 0) === 0 && (ad.largeCommunities?.length ?? 0) === 0
+      ? plain
+      : intern(ad.localPref, ad.communities, ad.largeCommunities);
+  // Several advertisements of one prefix: the first LOCAL_PREF given wins, communities are unioned.
+  const merge = (a: RouteAttributes, b: RouteAttributes): RouteAttributes =>
+    a === b || b === plain
+      ? a
+      : intern(a.localPref ?? b.localPref, [...a.communities, ...b.communities], [...a.largeCommunities, ...b.largeCommunities]);
+  const add = (t: { ipv4: Map<NlriKey, RouteAttributes>; ipv6: Map<NlriKey, RouteAttributes> }, f: Family, key: NlriKey, a: RouteAttributes): void => {
+    const table = t[f];
+    const cur = table.get(key);
+    table.set(key, cur === undefined ? a : merge(cur, a));
   };
-  const parse = function* (): Generator<FilteredEntry> {
+  const parse = (ad: Advertisement): { family: Family; key: NlriKey } | undefined => {
+    try {
+      return parsePrefixKey(ad.prefix);
+    } catch (e) {
+      rejected.push({ prefix: ad.prefix, reason: e instanceof Error ? e.message : String(e) });
+      return undefined;
+    }
+  };
+  if (!ads.some((a) => a.peers !== undefined)) {
+    const shared = { ipv4: new Map<NlriKey, RouteAttributes>(), ipv6: new Map<NlriKey, RouteAttributes>() };
     for (const ad of ads) {
-      let parsed: { family: Family; key: NlriKey };
-      try {
-        parsed = parsePrefixKey(ad.prefix);
-      } catch (e) {
-        rejected.push({ prefix: ad.prefix, reason: e instanceof Error ? e.message : String(e) });
-        continue;
-      }
-      yield { ...parsed, localPref: ad.localPref, communities: ad.communities, large: ad.largeCommunities, peers: ad.peers };
+      const p = parse(ad);
+      if (p !== undefined) add(shared, p.family, p.key, attributesOf(ad));
     }
-  };
-  if (!filtered) {
-    const shared = build(parse(), undefined);
     return { rejected, forPeer: () => shared };
   }
-  // Copy the arrays: the caller's objects are not kept alive through them.
-  for (const e of parse()) {
-    entries.push({
-      ...e,
-      communities: e.communities === undefined ? undefined : [...e.communities],
-      large: e.large === undefined ? undefined : [...e.large],
-      peers: e.peers === undefined ? undefined : [...e.peers],
-    });
+  const entries: FilteredEntry[] = [];
+  for (const ad of ads) {
+    const p = parse(ad);
+    // The peer list is copied: the caller's objects are not kept alive through it.
+    if (p !== undefined) entries.push({ ...p, attributes: attributesOf(ad), peers: ad.peers === undefined ? undefined : [...ad.peers] });
   }
-  return { rejected, forPeer: (peerName) => build(entries, peerName) };
+  return {
+    rejected,
+    forPeer(peerName) {
+      const t = { ipv4: new Map<NlriKey, RouteAttributes>(), ipv6: new Map<NlriKey, RouteAttributes>() };
+      for (const e of entries) if (e.peers === undefined || e.peers.includes(peerName)) add(t, e.family, e.key, e.attributes);
+      return t;
+    },
+  };
 }
 
 /**

@@ -65,10 +65,12 @@ export function keyText(family: Family, key: NlriKey): string {
 
 function keyOfBytes(b: Uint8Array, length: number): NlriKey {
   const n = (length + 7) >> 3;
-  let s = String.fromCharCode(length);
-  for (let i = 0; i < n; i++) s += String.fromCharCode(b[i] as number);
-  // A flat one-byte string (the concatenation above is a rope until flattened).
-  return Buffer.from(s, 'latin1').toString('latin1');
+  // One call: String.fromCharCode with every code makes a flat one-byte string (no rope, no Buffer).
+  if (n === 4) return String.fromCharCode(length, b[0] as number, b[1] as number, b[2] as number, b[3] as number);
+  const codes = new Array<number>(n + 1);
+  codes[0] = length;
+  for (let i = 0; i < n; i++) codes[i + 1] = b[i] as number;
+  return String.fromCharCode(...codes);
 }
 
 function parsePrefixBytes(text: string): { family: Family; bytes: Uint8Array; length: number } {

@@ -1,18 +1,25 @@
 // `berth speaker --node NAME --manifests PATH [--log-level L] [--listen-port N]`: this node's speaker
 // without Kubernetes. The cluster snapshot comes from YAML manifests (a file or a folder): the Nodes
 // listed there are the candidates (all alive; a Node marked NotReady or removed drops out), Services
-// get their IPs as `berth check` shows them. Re-reads on change. SIGTERM/SIGINT: BGP sessions end
-// with Cease / Administrative Shutdown and ARP/NDP answers stop, then the process exits 0.
+// get their IPs as `berth check` shows them. Re-reads on change.
+// Stopping (RFC 4724 graceful restart, src/bgp/restart-state.ts):
+//   SIGTERM / SIGINT  drain: BGP sessions end with Cease / Administrative Shutdown (peers withdraw our
+//                     routes at once), ARP/NDP answers stop, the restart state file is removed.
+//   SIGUSR2           planned restart: connections close without NOTIFICATION (stop({ preserveRoutes })),
+//                     so peers that negotiated graceful restart keep our routes as stale; the state file
+//                     stays, and the next start in this boot sets the R bit in its OPENs.
+// A crash also leaves the state file: the next start counts as a restart too (the peers' view).
 // Exit 2 on bad usage; 1 when the engines cannot start.
 import { statSync } from 'node:fs';
 import type { Level } from 'pino';
 import { createLogger } from '../log.ts';
 import { Speaker } from '../bgp/speaker.ts';
 import { sysTransport } from '../bgp/transport.ts';
+import { beginRun, defaultRestartStatePath, fileRestartStateIo } from '../bgp/restart-state.ts';
 import { createLayer2Engine } from '../l2/engine.ts';
 import { afPacketTransportFactory, scanInterfaces } from '../l2/af-packet-transport.ts';
 import type { LinkInfo } from '../l2/transport.ts';
-import { routeTo, tcpTransport } from '../sys/index.ts';
+import { routeTo, setSocketTtl, tcpTransport } from '../sys/index.ts';
 import { createAgent } from '../speaker/agent.ts';
 import { createManifestSpeaker } from '../speaker/manifest-source.ts';
 import { compile } from '../config/compile.ts';
@@ -26,8 +33,14 @@ export const SPEAKER_USAGE = `usage: berth speaker --node NAME --manifests PATH 
   --listen-port N    also accept BGP connections on TCP port N (passive peers); default: the OpenELB
                      BgpConf listenPort when the manifests have one (read at start), else never listen
   --lb-class NAME    berth's loadBalancerClass (default: Services without a class)
+  --graceful-restart-state PATH
+                     the file telling a restart from a fresh start (RFC 4724 R bit); default
+                     /run/berth/speaker-restart.json (root), else $XDG_RUNTIME_DIR/berth/...
 
-Logs are JSON lines on stderr. SIGTERM or SIGINT stops gracefully.
+Logs are JSON lines on stderr.
+SIGTERM or SIGINT: drain (BGP Cease, peers withdraw the routes at once), then exit.
+SIGUSR2: planned restart (close without NOTIFICATION: peers with graceful restart keep the routes
+until the next start sends End-of-RIB; that start sets the R bit), then exit.
 exit status: 0 stopped by a signal, 1 could not start, 2 bad usage
 `;
 
@@ -40,6 +53,7 @@ export interface SpeakerArgs {
   readonly logLevel: LogLevel;
   readonly listenPort: number | undefined;
   readonly lbClass: string | undefined;
+  readonly restartStatePath: string | undefined;
 }
 
 export function parseSpeakerArgs(argv: readonly string[]): SpeakerArgs | string {
@@ -48,6 +62,7 @@ export function parseSpeakerArgs(argv: readonly string[]): SpeakerArgs | string 
   let logLevel: string = 'info';
   let listenPort: number | undefined;
   let lbClass: string | undefined;
+  let restartStatePath: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     const eq = arg.indexOf('=');
@@ -84,13 +99,17 @@ export function parseSpeakerArgs(argv: readonly string[]): SpeakerArgs | string 
         lbClass = value();
         if (lbClass === undefined || lbClass === '') return '--lb-class needs a class name';
         break;
+      case '--graceful-restart-state':
+        restartStatePath = value();
+        if (restartStatePath === undefined || restartStatePath === '') return '--graceful-restart-state needs a file path';
+        break;
       default:
         return `unknown argument "${arg}"`;
     }
   }
-  if (manifests === undefined) return '--manifests PATH is required (the Kubernetes speaker is not available in this build)';
+  if (manifests === undefined) return '--manifests PATH is required';
   if (node === undefined) return '--node NAME is required';
-  return { node, manifests, logLevel: logLevel as LogLevel, listenPort, lbClass };
+  return { node, manifests, logLevel: logLevel as LogLevel, listenPort, lbClass, restartStatePath };
 }
 
 export async function runSpeaker(argv: readonly string[]): Promise<number> {
@@ -118,9 +137,14 @@ export async function runSpeaker(argv: readonly string[]): Promise<number> {
   // Interface facts, refreshed before each apply; the AF_PACKET factory looks links up here.
   let links: ReadonlyMap<string, LinkInfo> = new Map();
   const l2 = createLayer2Engine({ openTransport: afPacketTransportFactory({ link: (iface) => links.get(iface) }), logger: log });
+  const restart = beginRun(args.restartStatePath ?? defaultRestartStatePath(), fileRestartStateIo);
+  if (restart.problem !== undefined) log.warn({ reason: restart.problem }, `cannot record the restart state in ${restart.path}: this start counts as fresh`);
+  else if (restart.restarting) log.info({ node: args.node, reason: restart.path }, 'restarted in this boot: graceful restart R bit set (RFC 4724 §4.1)');
   const bgp = new Speaker({
-    transport: sysTransport(tcpTransport),
+    // With setSocketTtl, accepted single-hop eBGP sessions get TTL 1 like dialled ones.
+    transport: sysTransport(tcpTransport, setSocketTtl),
     logger: log,
+    ...(restart.restarting ? { restarting: true } : {}),
     ...(listenPort === undefined ? {} : { listen: { port: listenPort } }),
   });
   try {
@@ -151,13 +175,14 @@ export async function runSpeaker(argv: readonly string[]): Promise<number> {
 
   return new Promise<number>((resolveExit) => {
     let stopping = false;
-    const stop = (signal: string): void => {
+    const stop = (signal: string, preserveRoutes = false): void => {
       if (stopping) return;
       stopping = true;
-      log.info({ node: args.node, reason: signal }, 'stopping');
+      log.info({ node: args.node, reason: signal }, preserveRoutes ? 'stopping for a restart: peers keep the routes (graceful restart)' : 'stopping: draining');
       source.stop();
+      if (!preserveRoutes) restart.drained();
       void agent
-        .close('berth speaker shutting down')
+        .close(preserveRoutes ? { preserveRoutes: true } : { communication: 'berth speaker shutting down' })
         // Let the NOTIFICATIONs leave before the process ends.
         .then(() => new Promise((r) => setTimeout(r, 300)))
         .catch((e: unknown) => log.error({ reason: e instanceof Error ? e.message : String(e) }, 'error while stopping'))
@@ -169,6 +194,7 @@ export async function runSpeaker(argv: readonly string[]): Promise<number> {
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGUSR2', () => stop('SIGUSR2', true));
     source
       .start()
       .then(() => log.info({ node: args.node, manifests: args.manifests }, 'speaker running'))

@@ -8,7 +8,8 @@
 // keep(why): a snapshot that could not be read at all leaves the previous plan in force; the engines
 // are not touched and the reason is logged (once per distinct reason).
 // close(): BGP sessions end with Cease / Administrative Shutdown (RFC 4486 §4, RFC 9003 message),
-// then the L2 engine stops answering and sending announcements.
+// or, with { preserveRoutes }, close without NOTIFICATION for a planned restart (RFC 4724); then the
+// L2 engine stops answering and sending announcements.
 import type { Logger } from '../log.ts';
 import type { Advertisement } from '../bgp/speaker.ts';
 import type { PeerSpec } from '../bgp/peer.ts';
@@ -26,7 +27,15 @@ export interface L2Driver {
 export interface BgpDriver {
   setPeers(peers: readonly PeerSpec[]): void;
   setAdvertisements(all: readonly Advertisement[]): void;
-  stop(communication?: string): Promise<void>;
+  stop(opts?: string | BgpStopOptions): Promise<void>;
+}
+
+/** How BGP sessions end on close (src/bgp SessionStopOptions). */
+export interface BgpStopOptions {
+  /** The RFC 9003 shutdown communication of the Cease NOTIFICATION. */
+  readonly communication?: string;
+  /** A planned restart: no NOTIFICATION, peers with graceful restart keep the routes (RFC 4724). */
+  readonly preserveRoutes?: boolean;
 }
 
 export interface AgentOptions {
@@ -55,8 +64,9 @@ export interface Agent {
   /** The snapshot could not be read: the previous plan stays in force. */
   keep(reason: string): void;
   readonly current: NodePlan | undefined;
-  /** Graceful stop: BGP Cease / Administrative Shutdown, then L2 stops answering. */
-  close(communication?: string): Promise<void>;
+  /** Graceful stop: BGP Cease / Administrative Shutdown (or, with preserveRoutes, close for a planned
+   * restart), then L2 stops answering. A string is the shutdown communication. */
+  close(opts?: string | BgpStopOptions): Promise<void>;
 }
 
 export function createAgent(opts: AgentOptions): Agent {
@@ -115,10 +125,10 @@ export function createAgent(opts: AgentOptions): Agent {
       log.warn({ node: current?.node, reason }, current === undefined ? 'no usable snapshot yet: announcing nothing' : 'snapshot unusable: the previous plan stays in force');
     },
 
-    async close(communication) {
+    async close(how) {
       if (closed) return;
       closed = true;
-      await opts.bgp.stop(communication);
+      await opts.bgp.stop(how);
       opts.l2.close();
       log.info({ node: current?.node }, 'speaker stopped: BGP sessions closed, no longer answering ARP/NDP');
     },

@@ -108,8 +108,12 @@ test('berth speaker arguments', () => {
     logLevel: 'debug',
     listenPort: 1790,
     lbClass: undefined,
+    restartStatePath: undefined,
   });
+  const gr = parseSpeakerArgs(['--node', 'n1', '--manifests', '/m', '--graceful-restart-state', '/tmp/gr.json']);
+  assert.equal(typeof gr === 'string' ? gr : gr.restartStatePath, '/tmp/gr.json');
   for (const [argv, msg] of [
+    [['--node', 'n1', '--manifests', '/m', '--graceful-restart-state'], /--graceful-restart-state needs a file path/],
     [['--manifests', '/m'], /--node NAME is required/],
     [['--node', 'n1'], /--manifests PATH is required/],
     [['--node', 'n1', '--manifests', '/m', '--listen-port', '0'], /--listen-port/],
