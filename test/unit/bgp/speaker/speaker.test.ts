@@ -601,3 +601,46 @@ describe('speaker: restart flag (RFC 4724)', () => {
     }
   });
 });
+
+describe('speaker: a large table is sent in chunks', () => {
+  it('Established comes first; the table follows over several event-loop turns, then End-of-RIB; a change meanwhile is sent after it', async () => {
+    const p = await pair();
+    // 198.18.0.0/15 (RFC 2544): 20,000 /32s, about 2.5 chunks.
+    const big = Array.from({ length: 20_000 }, (_, i) => ({ prefix: `198.18.${i >> 8}.${i & 0xff}/32` }));
+    p.a.setAdvertisements(big);
+    let turnsBetween = 0;
+    let counting = false;
+    const tick = (): void => {
+      if (!counting) return;
+      turnsBetween++;
+      setImmediate(tick);
+    };
+    const seen: string[] = [];
+    // Watch A's events as they happen: count the event-loop turns between Established and 'table sent'.
+    const push = p.eventsA.push.bind(p.eventsA);
+    p.eventsA.push = (...es: SpeakerEvent[]): number => {
+      for (const e of es) {
+        if (e.kind === 'state' && e.state === 'Established') {
+          seen.push('Established');
+          counting = true;
+          setImmediate(tick);
+          // A change while the table is still going out: it must arrive after it, not be lost.
+          queueMicrotask(() => p.a.setAdvertisements([...big.slice(1), { prefix: '198.51.100.7/32' }]));
+        }
+        if (e.kind === 'established') {
+          seen.push('table sent');
+          counting = false;
+        }
+      }
+      return push(...es);
+    };
+    await waitFor('table and End-of-RIB', () => p.ribAtB.endOfRib.length === 1, 10_000);
+    await p.a.idle();
+    await waitFor('the change', () => p.ribAtB.routes.has('198.51.100.7/32') && !p.ribAtB.routes.has('198.18.0.0/32'), 10_000);
+    assert.deepEqual(seen, ['Established', 'table sent']);
+    assert.ok(turnsBetween >= 1, `the event loop ran between chunks (${turnsBetween} turns)`);
+    assert.equal(p.ribAtB.routes.size, 20_000);
+    assert.equal(p.a.advertised('b').size, 20_000);
+    assert.ok(p.a.advertised('b').has('198.51.100.7/32'));
+  });
+});
