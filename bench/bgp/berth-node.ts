@@ -4,7 +4,10 @@
 // With argv `profile: FILE`, a CPU profile (100 µs sampling) of setPeers -> table sent goes to FILE.
 // stdout, one JSON object a line, `t` = wall clock in ms with sub-ms precision (performance.timeOrigin):
 //   {"event":"ready","t","prefixes","buildMs"}  {"event":"peers","t"}
-//   {"event":"state","peer","state","reason","t"}  {"event":"established","peer","t"}  (table handed to TCP)
+//   {"event":"state","peer","state","reason","t"}  (state Established: the session is; the table follows)
+//   {"event":"established","peer","t"}  (the whole table and End-of-RIB handed to TCP)
+// Like a real caller, the process lets go of its advertisement list once the speaker has it: what
+// stays is the speaker's own compact table.
 import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
 import { Session } from 'node:inspector/promises';
@@ -29,7 +32,6 @@ const out = (o: object): void => {
 
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
 const t0 = performance.now();
-const ads: Advertisement[] = benchTable(args.family, args.count).map((prefix) => ({ prefix }));
 const speaker = new Speaker({
   transport: nodeTransport(),
   logger: createLogger({ level: 'warn', name: 'bench-berth' }),
@@ -46,8 +48,11 @@ async function stopProfile(s: Session): Promise<void> {
   if (args.profile !== undefined) await writeFile(args.profile, JSON.stringify(profile));
   out({ event: 'profile', file: args.profile });
 }
-speaker.setAdvertisements(ads);
-out({ event: 'ready', prefixes: ads.length, buildMs: performance.now() - t0 });
+{
+  const ads: Advertisement[] = benchTable(args.family, args.count).map((prefix) => ({ prefix }));
+  speaker.setAdvertisements(ads);
+}
+out({ event: 'ready', prefixes: args.count, buildMs: performance.now() - t0 });
 
 createInterface({ input: process.stdin }).on('line', (line) => {
   const cmd = JSON.parse(line) as Command;
