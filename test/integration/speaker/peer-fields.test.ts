@@ -1,0 +1,244 @@
+// End to end, BGPPeer fields (and BGPAdvertisement nodeSelectors / peers) through `berth speaker
+// --manifests` (three node namespaces of frr-lab, prefix bspg2) against two FRR routers on the LAN,
+// asserting what they received (`show bgp ipv4|ipv6 unicast json`, `show bgp neighbors json`) and,
+// for LOCAL_PREF, the UPDATEs on the wire (tcpdump on each router's LAN side):
+//
+//   router  FRR AS 64512, `remote-as internal` (dynamic neighbours), timers 60 180 so the nodes' hold
+//           time wins the negotiation
+//     rtr   v1beta2, myASN 64512, dynamicASN internal, holdTime 30s, keepaliveTime 2s, every node
+//     rtr6  v1beta1, myASN 64512, peerASN 64512 over IPv6, holdTime 15s, legacy nodeSelectors
+//           (matchExpressions hostname In [node2, node3])
+//   edge    FRR AS 64600 on the client host, `remote-as external`
+//     edge  v1beta2, myASN 64513, dynamicASN external, nodeSelectors: node1 only
+//
+//   main-pool  203.0.113.0/26, 2001:db8:f00::/120  main-adv: LOCAL_PREF 150, nodeSelectors node1+node2
+//   edge-pool  203.0.113.64/26                      edge-adv: peers [edge]
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { routerConfig, withLab, type Capture, type Lab, type FrrInstance } from '../../../frr-lab/lab.ts';
+import { ManifestDir, nodeDoc, serviceDoc, sleep, SpeakerProcess, waitFor } from './harness.ts';
+
+const ROUTER_ASN = 64512;
+const EDGE_ASN = 64600;
+const NODE_EBGP_ASN = 64513;
+const VIP_MAIN = '203.0.113.10';
+const VIP_MAIN6 = '2001:db8:f00::10';
+const VIP_EDGE = '203.0.113.70';
+
+interface FrrPath {
+  readonly nexthops?: readonly { readonly ip?: string; readonly scope?: string }[];
+  readonly locPrf?: number;
+  readonly origin?: string;
+  readonly aspath?: { readonly string?: string };
+}
+
+interface FrrNeighbor {
+  readonly remoteAs?: number;
+  readonly localAs?: number;
+  readonly bgpState?: string;
+  readonly bgpTimerHoldTimeMsecs?: number;
+  readonly nbrInternalLink?: boolean;
+  readonly nbrExternalLink?: boolean;
+  readonly messageStats?: { readonly keepalivesRecv?: number };
+}
+
+type Vtysh = Pick<FrrInstance, 'vtyshJson' | 'vtysh'>;
+
+async function frrPaths(frr: Vtysh, family: 'ipv4' | 'ipv6', prefix: string): Promise<readonly FrrPath[]> {
+  const r = await frr.vtyshJson<{ paths?: readonly FrrPath[] }>(`show bgp ${family} unicast ${prefix} json`);
+  return r.paths ?? [];
+}
+
+async function nextHops(frr: Vtysh, family: 'ipv4' | 'ipv6', prefix: string): Promise<string[]> {
+  return (await frrPaths(frr, family, prefix)).map((p) => p.nexthops?.find((n) => n.scope !== 'link-local' && !(n.ip ?? '').startsWith('fe80'))?.ip ?? '?').sort();
+}
+
+async function tableKeys(frr: Vtysh, family: 'ipv4' | 'ipv6'): Promise<string[]> {
+  const t = await frr.vtyshJson<{ routes?: Record<string, unknown> }>(`show bgp ${family} unicast json`);
+  return Object.keys(t.routes ?? {}).sort();
+}
+
+async function neighbors(frr: Vtysh): Promise<Record<string, FrrNeighbor>> {
+  return frr.vtyshJson<Record<string, FrrNeighbor>>('show bgp neighbors json');
+}
+
+const established = (ns: Record<string, FrrNeighbor>): string[] =>
+  Object.entries(ns)
+    .filter(([, n]) => n.bgpState === 'Established')
+    .map(([a]) => a)
+    .sort();
+
+function edgeConfig(): string {
+  return [
+    'frr defaults datacenter',
+    'hostname edge',
+    '!',
+    `router bgp ${EDGE_ASN}`,
+    ' bgp router-id 192.0.2.100',
+    ' no bgp ebgp-requires-policy',
+    ' no bgp default ipv4-unicast',
+    ' neighbor NODES peer-group',
+    ' neighbor NODES remote-as external',
+    ' neighbor NODES timers 60 180',
+    ' bgp listen range 192.0.2.0/24 peer-group NODES',
+    ' !',
+    ' address-family ipv4 unicast',
+    '  neighbor NODES activate',
+    '  maximum-paths 64',
+    ' exit-address-family',
+    'exit',
+    '!',
+    'end',
+    '',
+  ].join('\n');
+}
+
+function config(): string[] {
+  return [
+    'apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: main-pool, namespace: metallb-system}\nspec: {addresses: ["203.0.113.0/26", "2001:db8:f00::/120"]}',
+    'apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: edge-pool, namespace: metallb-system}\nspec: {addresses: ["203.0.113.64/26"]}',
+    `apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: {name: rtr, namespace: metallb-system}\nspec: {myASN: ${ROUTER_ASN}, dynamicASN: internal, peerAddress: 192.0.2.1, holdTime: 30s, keepaliveTime: 2s}`,
+    [
+      'apiVersion: metallb.io/v1beta1',
+      'kind: BGPPeer',
+      'metadata: {name: rtr6, namespace: metallb-system}',
+      `spec: {myASN: ${ROUTER_ASN}, peerASN: ${ROUTER_ASN}, peerAddress: "2001:db8:1::1", holdTime: 15s, keepaliveTime: 5s,`,
+      '  nodeSelectors: [{matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [node2, node3]}]}]}',
+    ].join('\n'),
+    `apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: {name: edge, namespace: metallb-system}\nspec: {myASN: ${NODE_EBGP_ASN}, dynamicASN: external, peerAddress: 192.0.2.100, holdTime: 9s, nodeSelectors: [{matchLabels: {kubernetes.io/hostname: node1}}]}`,
+    'apiVersion: metallb.io/v1beta1\nkind: BGPAdvertisement\nmetadata: {name: main-adv, namespace: metallb-system}\nspec: {ipAddressPools: [main-pool], localPref: 150, nodeSelectors: [{matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [node1, node2]}]}]}',
+    'apiVersion: metallb.io/v1beta1\nkind: BGPAdvertisement\nmetadata: {name: edge-adv, namespace: metallb-system}\nspec: {ipAddressPools: [edge-pool], peers: [edge]}',
+  ];
+}
+
+/** tcpdump -vvv text of a capture, one string per packet (a packet starts at a line without indentation). */
+async function packets(lab: Lab, cap: Capture): Promise<string[]> {
+  const r = await lab.exec('client', ['tcpdump', '-r', cap.file, '-n', '-vvv'], { check: false, timeoutMs: 20_000 });
+  const out: string[] = [];
+  for (const line of r.stdout.split('\n')) {
+    if (/^\S/.test(line)) out.push(line);
+    else if (out.length > 0) out[out.length - 1] += `\n${line}`;
+  }
+  return out;
+}
+
+/** UPDATE packets that announce `prefix` (tcpdump prints "Updated routes:" then one prefix per line). */
+const updatesFor = (pkts: readonly string[], prefix: string): string[] => pkts.filter((p) => /Update Message/.test(p) && p.includes(prefix));
+
+test('BGPPeer fields reach FRR: dynamicASN internal/external, peer and advertisement nodeSelectors, peers filter, timers, v1beta1, LOCAL_PREF iBGP only', { timeout: 180_000 }, async (t) => {
+  const dir = new ManifestDir();
+  try {
+    const frrConfig = routerConfig({
+      asn: ROUTER_ASN,
+      routerId: '192.0.2.1',
+      nodes: [],
+      nodeAsn: 'internal',
+      bfd: false,
+      extraBgp: [' neighbor NODES timers 60 180', ' neighbor NODES6 timers 60 180'],
+    });
+    await withLab({ prefix: 'bspg2', nodes: 3, router: { asn: ROUTER_ASN, frrConfig }, client: true }, async (lab) => {
+      const ip4 = (name: string): string => lab.nodes.find((n) => n.name === name)?.ipv4 ?? `?${name}`;
+      const ip6 = (name: string): string => lab.nodes.find((n) => n.name === name)?.ipv6 ?? `?${name}`;
+      const edge = await lab.startFrr('client', { config: edgeConfig(), name: 'bspg2-edge' });
+      const capRouter = await lab.tcpdump('router', 'eth1', 'router-bgp.pcap', ['tcp', 'port', '179']);
+      const capEdge = await lab.tcpdump('client', 'eth1', 'edge-bgp.pcap', ['tcp', 'port', '179']);
+
+      dir.write('nodes.yaml', lab.nodes.map((n) => nodeDoc(n)));
+      dir.write('config.yaml', config());
+      dir.write('services.yaml', [
+        serviceDoc('svc-main', { statusIPs: [VIP_MAIN] }),
+        serviceDoc('svc-main6', { statusIPs: [VIP_MAIN6], families: ['IPv6'] }),
+        serviceDoc('svc-edge', { statusIPs: [VIP_EDGE] }),
+      ]);
+      const speakers = lab.nodes.map((n) => new SpeakerProcess(lab, n, dir.path));
+      const logs = async (): Promise<string> =>
+        speakers.map((s) => `--- ${s.node.name} (${s.running ? 'running' : 'exited'})\n${s.tail(25)}`).join('\n') +
+        `\n--- router\n${await lab.vtysh(['show bgp summary', 'show bgp ipv4 unicast', 'show bgp ipv6 unicast']).catch((e: unknown) => String(e))}` +
+        `\n--- edge\n${await edge.vtysh(['show bgp summary', 'show bgp ipv4 unicast']).catch((e: unknown) => String(e))}`;
+
+      try {
+        await t.test('dynamicASN internal: every node peers with the iBGP router; v1beta1 IPv6 peer only on node2 and node3', async () => {
+          const v4 = [ip4('node1'), ip4('node2'), ip4('node3')].sort();
+          const v6 = [ip6('node2'), ip6('node3')].sort();
+          const want = [...v4, ...v6].sort();
+          const ns = await waitFor('router sessions', 60_000, async () => {
+            const n = await neighbors(lab);
+            return established(n).join() === want.join() ? n : undefined;
+          }, logs);
+          for (const a of want) {
+            assert.equal(ns[a]?.remoteAs, ROUTER_ASN, `${a} presents AS ${ROUTER_ASN}`);
+            assert.equal(ns[a]?.nbrInternalLink, true, `${a} is iBGP`);
+          }
+          // Nothing from node1 over IPv6, ever: the v1beta1 peer's legacy matchExpressions exclude it.
+          await sleep(1_000);
+          assert.equal(Object.keys(await neighbors(lab)).includes(ip6('node1')), false);
+        });
+
+        await t.test('dynamicASN external + peer nodeSelectors: only node1 peers with the edge router, as AS 64513', async () => {
+          const ns = await waitFor('edge session from node1', 60_000, async () => {
+            const n = await neighbors(edge);
+            return established(n).join() === ip4('node1') ? n : undefined;
+          }, logs);
+          assert.equal(ns[ip4('node1')]?.remoteAs, NODE_EBGP_ASN);
+          assert.equal(ns[ip4('node1')]?.nbrExternalLink, true);
+          await sleep(1_000);
+          assert.deepEqual(Object.keys(await neighbors(edge)).sort(), [ip4('node1')], 'node2 and node3 never connect to the edge router');
+        });
+
+        await t.test('holdTime as negotiated: 30 s (v1beta2 rtr) and 15 s (v1beta1 rtr6); keepaliveTime 2 s on the wire', async () => {
+          const ns = await neighbors(lab);
+          for (const n of ['node1', 'node2', 'node3']) assert.equal(ns[ip4(n)]?.bgpTimerHoldTimeMsecs, 30_000, `hold time of ${n} toward rtr`);
+          for (const n of ['node2', 'node3']) assert.equal(ns[ip6(n)]?.bgpTimerHoldTimeMsecs, 15_000, `hold time of ${n} toward rtr6`);
+          // keepaliveTime 2s: about 3 KEEPALIVEs in 6.5 s; hold/3 (10 s, what a speaker ignoring the field sends) gives at most 1.
+          const before = ns[ip4('node1')]?.messageStats?.keepalivesRecv ?? 0;
+          await sleep(6_500);
+          const after = (await neighbors(lab))[ip4('node1')]?.messageStats?.keepalivesRecv ?? 0;
+          assert.ok(after - before >= 2, `KEEPALIVEs from node1 in 6.5 s: ${after - before}, want >= 2 with keepaliveTime 2s`);
+          assert.ok(after - before <= 5, `KEEPALIVEs from node1 in 6.5 s: ${after - before}, want <= 5 with keepaliveTime 2s`);
+        });
+
+        await t.test('BGPAdvertisement nodeSelectors: only node1 and node2 are next hops at the router (IPv6: node2, the only selected node with an IPv6 session)', async () => {
+          const want = [ip4('node1'), ip4('node2')].sort();
+          await waitFor(`${VIP_MAIN}/32 via node1 and node2`, 60_000, async () => ((await nextHops(lab, 'ipv4', `${VIP_MAIN}/32`)).join() === want.join() ? true : undefined), logs);
+          await waitFor(`${VIP_MAIN6}/128 via node2`, 60_000, async () => ((await nextHops(lab, 'ipv6', `${VIP_MAIN6}/128`)).join() === ip6('node2') ? true : undefined), logs);
+          await sleep(1_000);
+          assert.deepEqual(await nextHops(lab, 'ipv4', `${VIP_MAIN}/32`), want, 'node3 never announces');
+          assert.deepEqual(await tableKeys(lab, 'ipv4'), [`${VIP_MAIN}/32`], `the router does not get ${VIP_EDGE} (edge-adv is for peer edge only)`);
+          assert.deepEqual(await tableKeys(lab, 'ipv6'), [`${VIP_MAIN6}/128`]);
+          for (const p of await frrPaths(lab, 'ipv4', `${VIP_MAIN}/32`)) {
+            assert.equal(p.locPrf, 150, 'LOCAL_PREF on iBGP');
+            assert.equal(p.origin, 'IGP');
+            assert.equal(p.aspath?.string, 'Local', 'empty AS_PATH on iBGP (FRR prints it as "Local")');
+          }
+        });
+
+        await t.test('BGPAdvertisement peers: the edge router alone gets edge-pool; it gets main-pool from node1 with AS_PATH 64513', async () => {
+          await waitFor('both prefixes at the edge router', 60_000, async () => ((await tableKeys(edge, 'ipv4')).join() === [`${VIP_MAIN}/32`, `${VIP_EDGE}/32`].sort().join() ? true : undefined), logs);
+          for (const prefix of [`${VIP_MAIN}/32`, `${VIP_EDGE}/32`]) {
+            assert.deepEqual(await nextHops(edge, 'ipv4', prefix), [ip4('node1')]);
+            for (const p of await frrPaths(edge, 'ipv4', prefix)) {
+              assert.equal(p.aspath?.string, String(NODE_EBGP_ASN));
+              assert.equal(p.origin, 'IGP');
+            }
+          }
+        });
+
+        await t.test('LOCAL_PREF is sent on iBGP and absent toward eBGP (UPDATEs on the wire)', async () => {
+          await capRouter.stop();
+          await capEdge.stop();
+          const toRouter = updatesFor(await packets(lab, capRouter), `${VIP_MAIN}/32`).filter((p) => p.includes(`${ip4('node1')}.`) && p.includes('> 192.0.2.1.179'));
+          const toEdge = updatesFor(await packets(lab, capEdge), `${VIP_MAIN}/32`).filter((p) => p.includes('> 192.0.2.100.179'));
+          assert.ok(toRouter.length > 0, 'an UPDATE for the main VIP from node1 to the router was captured');
+          assert.ok(toEdge.length > 0, 'an UPDATE for the main VIP from node1 to the edge router was captured');
+          for (const p of toRouter) assert.match(p, /Local Preference \(5\), length: 4, Flags \[T\]: 150\n/, `iBGP UPDATE without LOCAL_PREF 150:\n${p}`);
+          for (const p of toEdge) assert.doesNotMatch(p, /Local Preference/, `eBGP UPDATE carries LOCAL_PREF:\n${p}`);
+        });
+      } finally {
+        for (const s of speakers) if (s.running) await s.stop().catch(() => undefined);
+        if (t.signal.aborted) process.stderr.write(await logs());
+      }
+    });
+  } finally {
+    dir.remove();
+  }
+});
