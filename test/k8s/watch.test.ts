@@ -47,8 +47,9 @@ test('reflector: survives an API server restart and catches up with changes made
   const k8s = api();
   await k8s.kubectlOk(['apply', '-f', '-'], { stdin: svcYaml('keep') + '---\n' + svcYaml('drop') });
   const rest = createRest(await loadConnection({ kubeconfig: k8s.kubeconfigPath }));
-  // A long first backoff leaves a window after the restart in which the reflector is still away.
-  const r = createReflector<KubeObject>({ rest, resource: Resources.services, namespace: 'w', logger: silentLogger(), backoff: { initialMs: 15_000, maxMs: 20_000 }, watchTimeoutSeconds: 30 });
+  // A long first backoff (10-30 s with jitter) leaves a window after the restart in which the reflector
+  // is still away, even on a loaded machine.
+  const r = createReflector<KubeObject>({ rest, resource: Resources.services, namespace: 'w', logger: silentLogger(), backoff: { initialMs: 20_000, maxMs: 30_000 }, watchTimeoutSeconds: 30 });
   try {
     r.start();
     await r.synced;
@@ -68,7 +69,7 @@ test('reflector: survives an API server restart and catches up with changes made
       const keys = r.keys().sort();
       const keep = r.get('w/keep');
       return keys.join() === 'w/keep,w/new' && keep?.metadata?.labels?.['changed'] === 'yes' ? true : undefined;
-    }, 60_000);
+    }, 90_000);
     // And it keeps following afterwards.
     await k8s.kubectlOk(['delete', 'service', 'new', '-n', 'w']);
     await eventually('the deletion after the restart is seen', async () => (r.get('w/new') === undefined ? true : undefined));
