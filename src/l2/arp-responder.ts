@@ -2,11 +2,19 @@
 // Receive path: Ethernet -> EtherType 0x0806 -> link destination check -> ARP decode -> operation ->
 // ownership of the target protocol address on this interface -> unicast reply (RFC 826 "Packet
 // Reception": swap sender and target, fill in our hardware address, opcode ares_op$REPLY).
-import { ArpOperation, EtherType } from './constants.ts';
+//
+// Two implementations of the same rules: respondArp reads the fields straight from the frame and
+// writes the reply into a reused buffer (the per-frame path allocates only the target's text); any
+// frame it does not fully understand (truncated, not Ethernet/IPv4 ARP, a non-canonical MAC in the
+// context) goes to respondArpDecoded, which decodes into objects with the codecs. A property test
+// checks both give the same verdict on any frame.
+import { ArpHardwareType, ArpOperation, EtherType, Size } from './constants.ts';
 import { L2CodecError } from './errors.ts';
 import { BROADCAST_MAC, type MacAddress } from './addresses.ts';
 import { decodeEthernet, encodeEthernet, type EthernetFrame } from './ethernet.ts';
 import { decodeArp, encodeArp, type ArpPacket } from './arp.ts';
+import { formatIpv4 } from '../net/ip.ts';
+import { copyBytes, canonicalMacBytes, bytesEqualAt, isBroadcastAt, rangesEqual, scratchView, type ReplyScratch } from './frame-bytes.ts';
 
 export const ArpDropReason = {
   malformedEthernet: 'malformedEthernet',
@@ -36,7 +44,7 @@ export type ArpVerdict =
   | {
       readonly kind: 'reply';
       readonly vip: string;
-      readonly request: ArpPacket;
+      /** The reply; when a scratch was passed, a view of it valid until its next use. */
       readonly frame: Buffer;
     }
   | { readonly kind: 'drop'; readonly reason: ArpDropReason; readonly detail?: string };
@@ -45,7 +53,70 @@ function drop(reason: ArpDropReason, detail?: string): ArpVerdict {
   return detail === undefined ? { kind: 'drop', reason } : { kind: 'drop', reason, detail };
 }
 
-export function respondArp(raw: Buffer, ctx: ArpResponderContext): ArpVerdict {
+const ETH = Size.ethernetHeader;
+const TAG = Size.vlanTag;
+const ARP_LEN = Size.arpEthernetIpv4;
+const REPLY_LEN = Size.ethernetMinFrame; // 14 (+4) + 28 octets, padded to 60 either way
+
+/**
+ * The verdict for one received frame. `scratch` (optional): the reply is written into it instead of a
+ * new Buffer.
+ */
+export function respondArp(raw: Buffer, ctx: ArpResponderContext, scratch?: ReplyScratch): ArpVerdict {
+  const mac = canonicalMacBytes(ctx.mac);
+  if (mac === undefined || raw.length < ETH) return respondArpDecoded(raw, ctx);
+  let type = (raw[12] ?? 0) * 256 + (raw[13] ?? 0);
+  let at = ETH; // start of the ARP packet
+  if (type === EtherType.vlan) {
+    if (raw.length < ETH + TAG) return respondArpDecoded(raw, ctx);
+    type = (raw[16] ?? 0) * 256 + (raw[17] ?? 0);
+    at = ETH + TAG;
+  }
+  if (type !== EtherType.arp) return drop(ArpDropReason.notArp, `0x${type.toString(16)}`);
+  if (bytesEqualAt(raw, 6, mac)) return drop(ArpDropReason.ownFrame);
+  if (!isBroadcastAt(raw, 0) && !bytesEqualAt(raw, 0, mac)) return respondArpDecoded(raw, ctx); // notForUs, with its text
+  // Ethernet (1) / IPv4 (0x0800) / hlen 6 / plen 4, operation 1 or 2, whole packet present.
+  if (
+    raw.length < at + ARP_LEN ||
+    raw[at] !== 0 ||
+    raw[at + 1] !== ArpHardwareType.ethernet ||
+    raw[at + 2] !== 0x08 ||
+    raw[at + 3] !== 0x00 ||
+    raw[at + 4] !== Size.mac ||
+    raw[at + 5] !== Size.ipv4 ||
+    raw[at + 6] !== 0 ||
+    (raw[at + 7] !== ArpOperation.request && raw[at + 7] !== ArpOperation.reply)
+  ) {
+    return respondArpDecoded(raw, ctx);
+  }
+  if (raw[at + 7] !== ArpOperation.request) return drop(ArpDropReason.notRequest);
+  const target = formatIpv4(raw, at + 24);
+  if (rangesEqual(raw, at + 14, at + 24, Size.ipv4)) return drop(ArpDropReason.announcement, target);
+  if (!ctx.owns(target)) return drop(ArpDropReason.notOwned, target);
+  const out = scratch === undefined ? Buffer.alloc(REPLY_LEN) : scratchView(scratch, REPLY_LEN);
+  copyBytes(out, 0, raw, at + 8, Size.mac); // Ethernet destination: the requester's hardware address
+  copyBytes(out, 6, mac, 0, mac.length);
+  let o = ETH;
+  if (at === ETH + TAG) {
+    out[12] = 0x81;
+    out[13] = 0x00;
+    copyBytes(out, 14, raw, 14, 2); // the request's 802.1Q TCI
+    o = ETH + TAG;
+  }
+  out[o - 2] = 0x08;
+  out[o - 1] = 0x06;
+  copyBytes(out, o, raw, at, 6); // htype, ptype, hlen, plen: checked above to be Ethernet/IPv4/6/4
+  out[o + 6] = 0;
+  out[o + 7] = ArpOperation.reply;
+  copyBytes(out, o + 8, mac, 0, mac.length); // sender hardware: ours
+  copyBytes(out, o + 14, raw, at + 24, Size.ipv4); // sender protocol: the VIP asked for
+  copyBytes(out, o + 18, raw, at + 8, Size.mac + Size.ipv4); // target: the requester's hardware and protocol address
+  out.fill(0, o + ARP_LEN);
+  return { kind: 'reply', vip: target, frame: out };
+}
+
+/** The same rules over decoded objects (the reference; also the path for unusual frames). */
+export function respondArpDecoded(raw: Buffer, ctx: ArpResponderContext): ArpVerdict {
   let eth: EthernetFrame;
   try {
     eth = decodeEthernet(raw);
@@ -85,5 +156,5 @@ export function respondArp(raw: Buffer, ctx: ArpResponderContext): ArpVerdict {
     etherType: EtherType.arp,
     payload: reply,
   });
-  return { kind: 'reply', vip: req.targetProtocol, request: req, frame };
+  return { kind: 'reply', vip: req.targetProtocol, frame };
 }

@@ -18,6 +18,7 @@ import { respondArp, type ArpDropReason } from './arp-responder.ts';
 import { respondNdp, type NdpDropReason } from './ndp-responder.ts';
 import { announcementFrames } from './announcements.ts';
 import type { FrameTransport, TransportFactory } from './transport.ts';
+import { createReplyScratch, type ReplyScratch } from './frame-bytes.ts';
 
 export interface OwnedVip {
   readonly vip: string;
@@ -93,6 +94,9 @@ type Family = 4 | 6;
 
 interface Port {
   readonly transport: FrameTransport;
+  /** Responder context and reply buffer, made once per port: nothing is allocated for them per frame. */
+  readonly ctx: { readonly mac: MacAddress; readonly owns: (ip: string) => boolean };
+  readonly scratch: ReplyScratch;
   /** Multicast MAC -> number of owned VIPs needing it (several groups can share one MAC). */
   readonly groups: Map<MacAddress, number>;
 }
@@ -103,6 +107,18 @@ interface Announcing {
 }
 
 const portKey = (iface: string, family: Family): string => `${family}|${iface}`;
+
+// "arp:<reason>" / "ndp:<reason>" made once per reason, not per dropped frame.
+const dropKeys: Readonly<Record<Family, Map<DropReason, string>>> = { 4: new Map(), 6: new Map() };
+function dropKey(family: Family, reason: DropReason): string {
+  const keys = dropKeys[family];
+  let v = keys.get(reason);
+  if (v === undefined) {
+    v = `${family === 4 ? 'arp' : 'ndp'}:${reason}`;
+    keys.set(reason, v);
+  }
+  return v;
+}
 const annKey = (vip: string, iface: string): string => `${vip}|${iface}`;
 
 export function createLayer2Engine(opts: Layer2EngineOptions): Layer2Engine {
@@ -135,16 +151,14 @@ export function createLayer2Engine(opts: Layer2EngineOptions): Layer2Engine {
   function onFrame(port: Port, iface: string, family: Family, frame: Buffer): void {
     // A transport that was closed (or replaced) may still deliver a queued frame: ignore it.
     if (closed || ports.get(portKey(iface, family)) !== port) return;
-    const { link } = port.transport;
-    const ctx = { mac: link.mac, owns: ownsOn(iface) };
-    const verdict = family === 4 ? respondArp(frame, ctx) : respondNdp(frame, ctx);
-    const proto = family === 4 ? 'arp' : 'ndp';
+    const verdict = family === 4 ? respondArp(frame, port.ctx, port.scratch) : respondNdp(frame, port.ctx, port.scratch);
     if (verdict.kind === 'drop') {
-      const key = `${proto}:${verdict.reason}`;
+      const key = dropKey(family, verdict.reason);
       drops[key] = (drops[key] ?? 0) + 1;
-      if (log.isLevelEnabled('debug')) log.debug({ iface, reason: verdict.reason, detail: verdict.detail }, `l2: ${proto} frame dropped`);
+      if (log.isLevelEnabled('debug')) log.debug({ iface, reason: verdict.reason, detail: verdict.detail }, `l2: ${family === 4 ? 'arp' : 'ndp'} frame dropped`);
       return;
     }
+    const proto = family === 4 ? 'arp' : 'ndp';
     if (send(port, verdict.frame, `${proto} reply`, verdict.vip)) {
       if (family === 4) arpReplies++;
       else ndpReplies++;
@@ -156,7 +170,7 @@ export function createLayer2Engine(opts: Layer2EngineOptions): Layer2Engine {
     const existing = ports.get(key);
     if (existing !== undefined) return existing;
     const transport = opts.openTransport({ iface, etherType: family === 4 ? EtherType.arp : EtherType.ipv6 });
-    const port: Port = { transport, groups: new Map() };
+    const port: Port = { transport, groups: new Map(), ctx: { mac: transport.link.mac, owns: ownsOn(iface) }, scratch: createReplyScratch() };
     ports.set(key, port);
     transport.onFrame((f) => onFrame(port, iface, family, f));
     log.info({ iface, mac: transport.link.mac, family }, 'l2: responder listening');

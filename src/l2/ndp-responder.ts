@@ -2,6 +2,12 @@
 // it out. No I/O. Receive path: Ethernet -> EtherType 0x86dd -> IPv6 -> Next Header ICMPv6 -> checksum
 // -> Neighbor Solicitation -> validation (RFC 4861 §7.1.1) -> ownership of the target on this
 // interface -> advertisement (RFC 4861 §7.2.4).
+//
+// As in arp-responder.ts there are two implementations of the same rules: respondNdp reads the frame's
+// bytes in place and writes the advertisement into a reused buffer; whatever it does not fully
+// understand (truncated or malformed headers and options, a checksum that does not verify, a
+// non-canonical MAC in the context) goes to respondNdpDecoded, the codec-based reference. A property
+// test checks both give the same verdict on any frame.
 import { EtherType, Icmpv6Type, IpProtocol, NDP_HOP_LIMIT, Size } from './constants.ts';
 import { L2CodecError, L2ErrorCode } from './errors.ts';
 import {
@@ -17,6 +23,9 @@ import { decodeEthernet, encodeEthernet, type EthernetFrame, type VlanTag } from
 import { decodeIpv6, encodeIpv6, type Ipv6Packet } from './ipv6.ts';
 import { decodeNdp, encodeNdp, type DecodedNdp } from './icmpv6.ts';
 import { neighborAdvertisement } from './neighbor-advertisement.ts';
+import { formatIpv6 } from '../net/ip.ts';
+import { NdpOptionType } from './constants.ts';
+import { bytesEqualAt, canonicalMacBytes, copyBytes, icmpv6ChecksumAt, isZeroAt, rangesEqual, scratchView, type ReplyScratch } from './frame-bytes.ts';
 
 export const NdpDropReason = {
   malformedEthernet: 'malformedEthernet',
@@ -60,7 +69,124 @@ function drop(reason: NdpDropReason, detail?: string): NdpVerdict {
   return detail === undefined ? { kind: 'drop', reason } : { kind: 'drop', reason, detail };
 }
 
-export function respondNdp(raw: Buffer, ctx: NdpResponderContext): NdpVerdict {
+const ETH = Size.ethernetHeader;
+const TAG = Size.vlanTag;
+const IP6 = Size.ipv6Header;
+const NS_LEN = Size.icmpv6Header + Size.ndpNeighborBody; // 24: type..target
+const NA_LEN = NS_LEN + Size.ndpOptionUnit; // 32: with the Target Link-Layer Address option
+// ff02::1:ff00:0/104 (RFC 4291 §2.7.1): the first 13 octets of every solicited-node group.
+const SOLICITED_PREFIX = Buffer.from('ff0200000000000000000001ff', 'hex');
+const ALL_NODES = Buffer.from('ff020000000000000000000000000001', 'hex');
+const ALL_NODES_MAC = Buffer.from('333300000001', 'hex');
+
+/** ip[a..a+16) is the solicited-node group of the address at t (both inside `buf`). */
+function isSolicitedNodeOf(buf: Uint8Array, a: number, t: number): boolean {
+  return bytesEqualAt(buf, a, SOLICITED_PREFIX) && rangesEqual(buf, a + 13, t + 13, 3);
+}
+
+/**
+ * The verdict for one received frame. `scratch` (optional): the advertisement is written into it
+ * instead of a new Buffer.
+ */
+export function respondNdp(raw: Buffer, ctx: NdpResponderContext, scratch?: ReplyScratch): NdpVerdict {
+  const mac = canonicalMacBytes(ctx.mac);
+  if (mac === undefined || raw.length < ETH) return respondNdpDecoded(raw, ctx);
+  let type = (raw[12] ?? 0) * 256 + (raw[13] ?? 0);
+  let ip = ETH; // start of the IPv6 header
+  if (type === EtherType.vlan) {
+    if (raw.length < ETH + TAG) return respondNdpDecoded(raw, ctx);
+    type = (raw[16] ?? 0) * 256 + (raw[17] ?? 0);
+    ip = ETH + TAG;
+  }
+  if (type !== EtherType.ipv6) return drop(NdpDropReason.notIpv6, `0x${type.toString(16)}`);
+  if (bytesEqualAt(raw, 6, mac)) return drop(NdpDropReason.ownFrame);
+  // Unicast to another MAC: the decoding path names it.
+  if (((raw[0] ?? 0) & 0x01) === 0 && !bytesEqualAt(raw, 0, mac)) return respondNdpDecoded(raw, ctx);
+  if (raw.length < ip + IP6 || (raw[ip] ?? 0) >> 4 !== 6) return respondNdpDecoded(raw, ctx);
+  const nextHeader = raw[ip + 6] ?? 0;
+  if (nextHeader !== IpProtocol.icmpv6) return drop(NdpDropReason.notIcmpv6, String(nextHeader));
+  const plen = (raw[ip + 4] ?? 0) * 256 + (raw[ip + 5] ?? 0);
+  const icmp = ip + IP6;
+  if (plen < NS_LEN || raw.length < icmp + plen) return respondNdpDecoded(raw, ctx);
+  if (raw[icmp] !== Icmpv6Type.neighborSolicitation) return respondNdpDecoded(raw, ctx);
+  const src = ip + 8;
+  const dst = ip + 24;
+  if (icmpv6ChecksumAt(raw, src, dst, icmp, plen) !== 0) return respondNdpDecoded(raw, ctx);
+  // Options (RFC 4861 §4.6): every length > 0 and inside the message; link-layer ones exactly one
+  // unit on Ethernet (RFC 2464 §8). The first Source Link-Layer Address option is the one used.
+  let slla = -1;
+  for (let o = icmp + NS_LEN; o < icmp + plen; ) {
+    if (o + 2 > icmp + plen) return respondNdpDecoded(raw, ctx);
+    const units = raw[o + 1] ?? 0;
+    const len = units * Size.ndpOptionUnit;
+    if (units === 0 || o + len > icmp + plen) return respondNdpDecoded(raw, ctx);
+    const optType = raw[o];
+    if (optType === NdpOptionType.sourceLinkLayerAddress || optType === NdpOptionType.targetLinkLayerAddress) {
+      if (units !== 1) return respondNdpDecoded(raw, ctx);
+      if (optType === NdpOptionType.sourceLinkLayerAddress && slla < 0) slla = o + 2;
+    }
+    o += len;
+  }
+  // RFC 4861 §7.1.1 validity checks, in the order respondNdpDecoded makes them.
+  const hopLimit = raw[ip + 7] ?? 0;
+  if (hopLimit !== NDP_HOP_LIMIT) return drop(NdpDropReason.badHopLimit, String(hopLimit));
+  const code = raw[icmp + 1] ?? 0;
+  if (code !== 0) return drop(NdpDropReason.badCode, String(code));
+  const tgt = icmp + 8;
+  if (raw[tgt] === 0xff) return drop(NdpDropReason.multicastTarget, formatIpv6(raw, tgt));
+  const dad = isZeroAt(raw, src, Size.ipv6);
+  const toSolicitedNode = isSolicitedNodeOf(raw, dst, tgt);
+  if (dad && !toSolicitedNode) return drop(NdpDropReason.dadNotSolicitedNode, formatIpv6(raw, dst));
+  if (dad && slla >= 0) return drop(NdpDropReason.dadWithSourceLinkLayer);
+  if (!toSolicitedNode && !rangesEqual(raw, dst, tgt, Size.ipv6)) return drop(NdpDropReason.wrongDestination, formatIpv6(raw, dst));
+  const target = formatIpv6(raw, tgt);
+  if (!ctx.owns(target)) return drop(NdpDropReason.notOwned, target);
+
+  // The advertisement, byte for byte what buildAdvertisement makes (see there for the choices).
+  const tagged = ip === ETH + TAG;
+  const o = tagged ? ETH + TAG : ETH;
+  const total = o + IP6 + NA_LEN;
+  const out = scratch === undefined ? Buffer.alloc(total) : scratchView(scratch, total);
+  if (dad) copyBytes(out, 0, ALL_NODES_MAC, 0, ALL_NODES_MAC.length);
+  else copyBytes(out, 0, raw, slla >= 0 ? slla : 6, Size.mac); // the solicitor's SLLA, else the frame's source
+  copyBytes(out, 6, mac, 0, mac.length);
+  if (tagged) {
+    out[12] = 0x81;
+    out[13] = 0x00;
+    copyBytes(out, 14, raw, 14, 2); // the solicitation's 802.1Q TCI
+  }
+  out[o - 2] = 0x86;
+  out[o - 1] = 0xdd;
+  const oip = o;
+  out[oip] = 0x60; // version 6, traffic class 0, flow label 0
+  out[oip + 1] = 0;
+  out[oip + 2] = 0;
+  out[oip + 3] = 0;
+  out.writeUInt16BE(NA_LEN, oip + 4);
+  out[oip + 6] = IpProtocol.icmpv6;
+  out[oip + 7] = NDP_HOP_LIMIT;
+  copyBytes(out, oip + 8, raw, tgt, Size.ipv6); // source: the target (the VIP)
+  if (dad) copyBytes(out, oip + 24, ALL_NODES, 0, ALL_NODES.length);
+  else copyBytes(out, oip + 24, raw, src, Size.ipv6);
+  const na = oip + IP6;
+  out[na] = Icmpv6Type.neighborAdvertisement;
+  out[na + 1] = 0;
+  out[na + 2] = 0;
+  out[na + 3] = 0;
+  out[na + 4] = (dad ? 0 : 0x40) | 0x20; // RFC 4861 §4.4 flags: R clear, S unless DAD, O set
+  out[na + 5] = 0;
+  out[na + 6] = 0;
+  out[na + 7] = 0;
+  copyBytes(out, na + 8, raw, tgt, Size.ipv6);
+  out[na + 24] = NdpOptionType.targetLinkLayerAddress;
+  out[na + 25] = 1;
+  copyBytes(out, na + 26, mac, 0, mac.length);
+  out.writeUInt16BE(icmpv6ChecksumAt(out, oip + 8, oip + 24, na, NA_LEN), na + 2);
+  return { kind: 'reply', vip: target, to: dad ? IPV6_ALL_NODES : formatIpv6(raw, src), frame: out };
+}
+
+/** The same rules over decoded objects (the reference; also the path for unusual frames). */
+export function respondNdpDecoded(raw: Buffer, ctx: NdpResponderContext): NdpVerdict {
   let eth: EthernetFrame;
   try {
     eth = decodeEthernet(raw);

@@ -31,13 +31,14 @@ const DEFAULT_RECEIVE_BUFFER = 4 * 1024 * 1024;
 const RECEIVE_AREA_BYTES = 256 * 1024;
 /** At most this many frames per wakeup (the addon's own bound is the same). */
 const FRAMES_PER_WAKEUP = 1024;
+const VIEW_CACHE_ENTRIES = 4096;
 
 const packetTypeByCode: readonly PacketType[] = ['host', 'broadcast', 'multicast', 'otherHost', 'outgoing'];
 
 /**
  * One received Ethernet frame. `frame` is a view into the socket's receive area, valid only until the
  * handler returns: the next wakeup overwrites it. A handler that keeps a frame must copy it
- * (`Buffer.from(frame)`).
+ * (`Buffer.from(frame)`); the same goes for this record itself, which is reused for the next frame.
  */
 export interface ReceivedFrame {
   readonly frame: Buffer;
@@ -120,13 +121,28 @@ export const openPacketSocket = (opts: PacketSocketOptions): PacketSocket => {
   let closed = false;
   const area = Buffer.allocUnsafeSlow(RECEIVE_AREA_BYTES);
   const meta = new Int32Array(FRAMES_PER_WAKEUP * 4);
+  // Views of the area by (offset, length), made once: a responder that sees one 60-octet request per
+  // wakeup gets the same Buffer object every time. Bounded; past the bound a view is made per frame.
+  const views = new Map<number, Buffer>();
+  const view = (offset: number, length: number): Buffer => {
+    const key = offset * 65536 + length;
+    let v = views.get(key);
+    if (v === undefined) {
+      v = area.subarray(offset, offset + length);
+      if (views.size < VIEW_CACHE_ENTRIES) views.set(key, v);
+    }
+    return v;
+  };
+  // One record handed to every onFrame call (valid, like the frame, only during the call).
+  const received: { frame: Buffer; ifindex: number; packetType: PacketType } = { frame: area, ifindex, packetType: 'host' };
   const onFrames = (count: number): void => {
     for (let i = 0; i < count && !closed; i++) {
       const m = i * 4;
-      const offset = meta[m] ?? 0;
-      const frame = area.subarray(offset, offset + (meta[m + 1] ?? 0));
+      received.frame = view(meta[m] ?? 0, meta[m + 1] ?? 0);
+      received.ifindex = meta[m + 2] ?? ifindex;
+      received.packetType = packetTypeByCode[meta[m + 3] ?? 0] ?? 'otherHost';
       try {
-        opts.onFrame({ frame, ifindex: meta[m + 2] ?? ifindex, packetType: packetTypeByCode[meta[m + 3] ?? 0] ?? 'otherHost' });
+        opts.onFrame(received);
       } catch (err) {
         onHandlerError(err);
       }
