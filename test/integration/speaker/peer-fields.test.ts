@@ -14,6 +14,7 @@
 //   main-pool  203.0.113.0/26, 2001:db8:f00::/120  main-adv: LOCAL_PREF 150, nodeSelectors node1+node2
 //   edge-pool  203.0.113.64/26                      edge-adv: peers [edge]
 import { test } from 'node:test';
+import { readFile } from 'node:fs/promises';
 import assert from 'node:assert/strict';
 import { routerConfig, withLab, type Capture, type Lab, type FrrInstance } from '../../../frr-lab/lab.ts';
 import { ManifestDir, nodeDoc, serviceDoc, sleep, SpeakerProcess, waitFor } from './harness.ts';
@@ -93,7 +94,7 @@ function edgeConfig(): string {
   ].join('\n');
 }
 
-function config(): string[] {
+function config(edge: { node: string; dynamicASN: 'internal' | 'external' } = { node: 'node1', dynamicASN: 'external' }): string[] {
   return [
     'apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: main-pool, namespace: metallb-system}\nspec: {addresses: ["203.0.113.0/26", "2001:db8:f00::/120"]}',
     'apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: edge-pool, namespace: metallb-system}\nspec: {addresses: ["203.0.113.64/26"]}',
@@ -105,7 +106,7 @@ function config(): string[] {
       `spec: {myASN: ${ROUTER_ASN}, peerASN: ${ROUTER_ASN}, peerAddress: "2001:db8:1::1", holdTime: 15s, keepaliveTime: 5s,`,
       '  nodeSelectors: [{matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [node2, node3]}]}]}',
     ].join('\n'),
-    `apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: {name: edge, namespace: metallb-system}\nspec: {myASN: ${NODE_EBGP_ASN}, dynamicASN: external, peerAddress: 192.0.2.100, holdTime: 9s, nodeSelectors: [{matchLabels: {kubernetes.io/hostname: node1}}]}`,
+    `apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: {name: edge, namespace: metallb-system}\nspec: {myASN: ${NODE_EBGP_ASN}, dynamicASN: ${edge.dynamicASN}, peerAddress: 192.0.2.100, holdTime: 9s, nodeSelectors: [{matchLabels: {kubernetes.io/hostname: ${edge.node}}}]}`,
     'apiVersion: metallb.io/v1beta1\nkind: BGPAdvertisement\nmetadata: {name: main-adv, namespace: metallb-system}\nspec: {ipAddressPools: [main-pool], localPref: 150, nodeSelectors: [{matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [node1, node2]}]}]}',
     'apiVersion: metallb.io/v1beta1\nkind: BGPAdvertisement\nmetadata: {name: edge-adv, namespace: metallb-system}\nspec: {ipAddressPools: [edge-pool], peers: [edge]}',
   ];
@@ -232,6 +233,32 @@ test('BGPPeer fields reach FRR: dynamicASN internal/external, peer and advertise
           assert.ok(toEdge.length > 0, 'an UPDATE for the main VIP from node1 to the edge router was captured');
           for (const p of toRouter) assert.match(p, /Local Preference \(5\), length: 4, Flags \[T\]: 150\n/, `iBGP UPDATE without LOCAL_PREF 150:\n${p}`);
           for (const p of toEdge) assert.doesNotMatch(p, /Local Preference/, `eBGP UPDATE carries LOCAL_PREF:\n${p}`);
+        });
+
+        await t.test('peer nodeSelectors changed at run time: the edge session moves from node1 to node2, the routes follow', async () => {
+          dir.write('config.yaml', config({ node: 'node2', dynamicASN: 'external' }));
+          await waitFor('edge session from node2 only', 30_000, async () => {
+            const n = await neighbors(edge);
+            return established(n).join() === ip4('node2') && n[ip4('node1')] === undefined ? true : undefined;
+          }, logs);
+          for (const prefix of [`${VIP_MAIN}/32`, `${VIP_EDGE}/32`]) {
+            await waitFor(`${prefix} via node2 at the edge`, 30_000, async () => ((await nextHops(edge, 'ipv4', prefix)).join() === ip4('node2') ? true : undefined), logs);
+          }
+          // The router's sessions are untouched by the edge peer's change.
+          assert.deepEqual(await nextHops(lab, 'ipv4', `${VIP_MAIN}/32`), [ip4('node1'), ip4('node2')].sort());
+        });
+
+        await t.test('dynamicASN internal toward an eBGP router: node2 refuses the OPEN (Bad Peer AS), no session, no routes', async () => {
+          const logFile = edge.logFile;
+          dir.write('config.yaml', config({ node: 'node2', dynamicASN: 'internal' }));
+          const line = await waitFor('a Bad Peer AS NOTIFICATION from node2 in the edge FRR log', 30_000, async () => {
+            const text = await readFile(logFile, 'utf8');
+            return text.split('\n').find((l) => l.includes(ip4('node2')) && /NOTIFICATION/i.test(l) && /2\/2|Bad Peer AS/i.test(l) && /received/i.test(l));
+          }, async () => `${(await readFile(logFile, 'utf8')).split('\n').slice(-30).join('\n')}\n${await logs()}`);
+          assert.ok(line.length > 0);
+          await sleep(3_000);
+          assert.deepEqual(established(await neighbors(edge)), [], 'no session with the wrong AS kind');
+          assert.deepEqual(await tableKeys(edge, 'ipv4'), []);
         });
       } finally {
         for (const s of speakers) if (s.running) await s.stop().catch(() => undefined);
