@@ -12,7 +12,12 @@ import { routeTo, tcpTransport } from '../sys/index.ts';
 import { createAgent } from '../speaker/agent.ts';
 import { createKubeSpeaker } from '../k8s/speaker.ts';
 import { startHealthServer, type HealthServer } from '../k8s/health.ts';
-import { createRest, loadConnection } from '../k8s/rest.ts';
+import { createRest, isNotFound, loadConnection, type Rest } from '../k8s/rest.ts';
+import { Resources, objectPath } from '../k8s/resources.ts';
+import { compile } from '../config/compile.ts';
+import { emptySnapshot, type BgpConf } from '../config/snapshot.ts';
+import { BGPCONF_NAME } from '../config/openelb/bgpconf.ts';
+import type { Logger } from '../log.ts';
 import { parseKubeFlags } from './controller.ts';
 
 export const KUBE_SPEAKER_USAGE = `usage: berth speaker --node-name NAME [options]     (Kubernetes mode)
@@ -23,7 +28,8 @@ export const KUBE_SPEAKER_USAGE = `usage: berth speaker --node-name NAME [option
   --lb-class NAME      berth's loadBalancerClass (default: Services without a class)
   --log-level LEVEL    trace, debug, info (default), warn, error, fatal, silent
   --health-port N      serve /healthz and /readyz on this TCP port (default 17473; 0 = off)
-  --listen-port N      also accept BGP connections on TCP port N (passive peers); default: never listen
+  --listen-port N      also accept BGP connections on TCP port N (passive peers); default: the OpenELB
+                       BgpConf "default" spec.listenPort when it has one (read at start), else never listen
 
 The Pod (env BERTH_POD_NAME, BERTH_POD_UID) owns the ServiceL2Status / ServiceBGPStatus objects it writes.
 exit status: 0 stopped by a signal, 1 could not start, 2 bad usage
@@ -52,12 +58,14 @@ export async function runKubeSpeaker(argv: readonly string[]): Promise<number> {
     log.fatal({ reason: e instanceof Error ? e.message : String(e) }, 'cannot load the kubeconfig');
     return 1;
   }
+  const listenPort = flags.listenPort ?? (await bgpConfListenPort(rest, log));
+  if (listenPort !== undefined) log.info({ node: nodeName, port: listenPort }, 'accepting BGP connections');
   let links: ReadonlyMap<string, LinkInfo> = new Map();
   const l2 = createLayer2Engine({ openTransport: afPacketTransportFactory({ link: (iface) => links.get(iface) }), logger: log });
   const bgp = new Speaker({
     transport: sysTransport(tcpTransport),
     logger: log,
-    ...(flags.listenPort === undefined ? {} : { listen: { port: flags.listenPort } }),
+    ...(listenPort === undefined ? {} : { listen: { port: listenPort } }),
   });
   try {
     await bgp.start();
@@ -126,4 +134,19 @@ export async function runKubeSpeaker(argv: readonly string[]): Promise<number> {
         stop('start failure');
       });
   });
+}
+
+/**
+ * OpenELB BgpConf `default` spec.listenPort (openelb-and-peers.md §1.2), read once at start as in the
+ * manifest mode: the listener cannot move while sessions run. Unreadable or absent: no listener.
+ */
+async function bgpConfListenPort(rest: Rest, log: Logger): Promise<number | undefined> {
+  try {
+    const obj = await rest.request<BgpConf>('GET', objectPath(Resources.bgpConfs, undefined, BGPCONF_NAME), { timeoutMs: 10_000 });
+    const port = compile({ ...emptySnapshot, bgpConfs: [obj] }).config.bgpSpeaker?.listenPort;
+    return port !== undefined && port > 0 ? port : undefined;
+  } catch (e) {
+    if (!isNotFound(e)) log.warn({ reason: e instanceof Error ? e.message : String(e) }, 'cannot read BgpConf default; not listening for BGP connections');
+    return undefined;
+  }
 }
