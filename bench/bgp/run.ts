@@ -14,10 +14,15 @@
 // table handed to TCP (it is packed and written in chunks after Established); and the speaker's RSS
 // with the whole table sent, in a process started like `berth` (node + the tsx loader).
 //
-//   node --import tsx bench/bgp/run.ts [--v4 N] [--v6 N] [--senders berth,gobgp,bird,frr] [--runs N] [--poll MS] [--cpu-prof]
+// berth's sender runs like `berth` does (bin/berth.mjs): the compiled JavaScript in dist/ when it is
+// fresh (scripts/build-dist.mjs, `npm run build`), else the sources through tsx; --from-source forces tsx.
+//
+//   node --import tsx bench/bgp/run.ts [--v4 N] [--v6 N] [--senders berth,gobgp,bird,frr] [--runs N] [--poll MS] [--cpu-prof] [--from-source]
 //   (--cpu-prof: berth's sender writes V8 CPU profiles to /tmp/bben-profiles; read them with profile-summary.ts)
 //   (root; FRR, bird2, gobgpd/gobgp: scripts/deps.sh)
 import { writeFile, readFile, mkdir } from 'node:fs/promises';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +48,7 @@ interface Args {
   readonly runs: number;
   readonly pollMs: number;
   readonly cpuProf: boolean;
+  readonly fromSource: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -58,6 +64,7 @@ function parseArgs(argv: readonly string[]): Args {
     runs: Math.max(1, Number(get('runs') ?? 1)),
     pollMs: Number(get('poll') ?? 5),
     cpuProf: argv.includes('--cpu-prof'),
+    fromSource: argv.includes('--from-source'),
   };
 }
 
@@ -105,6 +112,35 @@ async function until(what: string, fn: () => Promise<boolean>, timeoutMs: number
 
 // --------------------------------------------------------------------------------------------- berth
 
+/** dist/ holds berth-node and the sources compiled from the files there are now (bin/berth.mjs's test,
+ * plus berth-node.ts and table.ts not newer than their JavaScript). */
+function distIsFresh(): boolean {
+  try {
+    const stamp = JSON.parse(readFileSync(join(ROOT, 'dist', '.stamp'), 'utf8')) as { newest: number; files: number };
+    let newest = 0;
+    let files = 0;
+    const walk = (d: string): void => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        const p = join(d, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (e.name.endsWith('.ts')) {
+          files += 1;
+          newest = Math.max(newest, statSync(p).mtimeMs);
+        }
+      }
+    };
+    walk(join(ROOT, 'src'));
+    const js = statSync(join(ROOT, 'dist/bench/bgp/berth-node.js')).mtimeMs;
+    const benchNewest = Math.max(statSync(join(ROOT, 'bench/bgp/berth-node.ts')).mtimeMs, statSync(join(ROOT, 'bench/bgp/table.ts')).mtimeMs);
+    return files === stamp.files && newest <= stamp.newest && benchNewest <= js;
+  } catch {
+    return false;
+  }
+}
+
+/** How berth's sender process starts: like bin/berth.mjs, compiled JavaScript when fresh, else tsx. */
+let berthEntry: readonly string[] = ['--import', 'tsx', 'bench/bgp/berth-node.ts'];
+
 interface NodeEvent {
   readonly event: string;
   readonly t: number;
@@ -121,7 +157,7 @@ class BerthNode {
     // to the table handed to TCP only.
     const prof = cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
     const window = cpuProf ? { profile: `${PROFILE_DIR}/established-${family}-${count}.cpuprofile` } : {};
-    this.proc = lab.spawn(node, [process.execPath, ...prof, '--import', 'tsx', 'bench/bgp/berth-node.ts', JSON.stringify({ family, count, ...window })], {
+    this.proc = lab.spawn(node, [process.execPath, ...prof, ...berthEntry, JSON.stringify({ family, count, ...window })], {
       cwd: ROOT,
       stdio: ['pipe', 'pipe', 'inherit'],
     });
@@ -457,6 +493,8 @@ async function main(): Promise<void> {
       `senders ${a.senders.join(', ')}; ${a.runs} run(s); receiver polled every ${a.pollMs} ms`,
   );
   if (a.cpuProf) await mkdir(PROFILE_DIR, { recursive: true });
+  if (!a.fromSource && distIsFresh()) berthEntry = ['dist/bench/bgp/berth-node.js'];
+  console.log(`berth sender: node ${berthEntry.join(' ')}${berthEntry.length === 1 ? ' (compiled, as bin/berth.mjs runs with a fresh dist/)' : ' (sources through the tsx loader)'}`);
   const lab = await createLab({ prefix: 'bben', nodes: 1, router: { asn: ROUTER.asn, nodeAsn: NODE_ASN } });
   const results: Result[] = [];
   let vty: Vtysh | undefined;
