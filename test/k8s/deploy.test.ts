@@ -151,6 +151,9 @@ describe('workloads', () => {
     assert.equal(field(c, 'securityContext', 'allowPrivilegeEscalation'), false);
     const env = (c['env'] as readonly JsonObject[]).map((e) => e['name']);
     assert.ok(env.includes('BERTH_NAMESPACE') && env.includes('BERTH_LEASE_NAME'), env.join(','));
+    // The probes hit the ports `berth controller` serves by default (src/cli/controller.ts --health-port).
+    assert.deepEqual(field(c, 'livenessProbe', 'httpGet'), { path: '/healthz', port: 17472, scheme: 'HTTP' } as Json);
+    assert.deepEqual(field(c, 'readinessProbe', 'httpGet'), { path: '/readyz', port: 17472, scheme: 'HTTP' } as Json);
   });
 
   test('speaker: DaemonSet on the host network with NET_RAW and NET_ADMIN only, not privileged, non-root', async () => {
@@ -166,6 +169,9 @@ describe('workloads', () => {
     assert.deepEqual(field(c, 'securityContext', 'capabilities'), { drop: ['ALL'], add: ['NET_RAW', 'NET_ADMIN'] } as Json);
     const env = (c['env'] as readonly JsonObject[]).map((e) => e['name']);
     assert.ok(env.includes('BERTH_NODE_NAME'), env.join(','));
+    // src/cli/speaker-k8s.ts --health-port default.
+    assert.deepEqual(field(c, 'livenessProbe', 'httpGet'), { path: '/healthz', port: 17473, scheme: 'HTTP' } as Json);
+    assert.deepEqual(field(c, 'readinessProbe', 'httpGet'), { path: '/readyz', port: 17473, scheme: 'HTTP' } as Json);
   });
 
   test('a speaker Pod is admitted in berth-system and refused by Pod Security in a baseline namespace', async () => {
