@@ -22,9 +22,9 @@ export class SpeakerProcess {
   readonly #proc: SpawnedProcess;
   readonly #exit: Promise<number | null>;
 
-  constructor(lab: Lab, node: LabHost, manifests: string) {
+  constructor(lab: Lab, node: LabHost, manifests: string, extraArgs: readonly string[] = []) {
     this.node = node;
-    this.#proc = lab.spawn(node, [process.execPath, BERTH, 'speaker', '--node', node.name, '--manifests', manifests, '--log-level', 'debug'], { cwd: ROOT });
+    this.#proc = lab.spawn(node, [process.execPath, BERTH, 'speaker', '--node', node.name, '--manifests', manifests, '--log-level', 'debug', ...extraArgs], { cwd: ROOT });
     const child = this.#proc.child;
     this.#exit = new Promise((res) => child.once('exit', (code) => res(code)));
     const take = (l: string): void => {
@@ -46,11 +46,16 @@ export class SpeakerProcess {
 
   /** SIGTERM and wait for the exit code. */
   async stop(): Promise<number | null> {
-    this.#proc.child.kill('SIGTERM');
+    return this.signal('SIGTERM');
+  }
+
+  /** Sends `sig` (SIGTERM: drain, SIGUSR2: planned restart) and waits for the exit code. */
+  async signal(sig: NodeJS.Signals): Promise<number | null> {
+    this.#proc.child.kill(sig);
     const code = await Promise.race([this.#exit, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 10_000))]);
     if (code === 'timeout') {
       await this.#proc.kill(1000);
-      throw new Error(`speaker on ${this.node.name} did not stop within 10 s of SIGTERM`);
+      throw new Error(`speaker on ${this.node.name} did not stop within 10 s of ${sig}`);
     }
     return code;
   }
