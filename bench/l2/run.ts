@@ -9,9 +9,12 @@
 //   2. ARP requests to the VIP at increasing rates for one second each: the largest rate with zero
 //      unanswered requests (target: 10,000 req/s), plus the kernel at 10,000 req/s for reference.
 // Needs root. Usage: node --import tsx bench/l2/run.ts [--count 2000] [--rates 1000,2000,5000,10000,20000]
+//   [--warmup 50] (request pairs sent before each latency series and not measured)
 //   [--trace-gc] (the responder runs with node --trace-gc; the GC lines it printed are summarised)
-//   [--pin CPU] [--rt] (diagnostics only: pin the responder's threads to one CPU with taskset, run
-//   them SCHED_FIFO 10 with chrt; these say how much of the tail is waiting for a CPU)
+//   [--pin CPU] [--rt] [--pin-client CPU] (diagnostics only: pin the responder's threads to one CPU
+//   with taskset, run them SCHED_FIFO 10 with chrt, pin the client; these say how much of the
+//   latency is waiting for a CPU or waking one up) [--responder-flags '--no-memory-reducer'] (node
+//   flags for the responder, diagnostics too)
 // The load average is printed before and after the run: the machine is shared.
 import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
@@ -34,6 +37,8 @@ interface Summary {
   readonly p99_us: number;
   readonly mean_us: number;
   readonly max_us: number;
+  readonly p99_first_half_us: number;
+  readonly p99_second_half_us: number;
 }
 interface RateStep {
   readonly rate: number;
@@ -53,9 +58,12 @@ interface ClientResult {
 
 const count = opt('count', '2000');
 const rates = opt('rates', '1000,2000,5000,10000,20000');
+const warmup = opt('warmup', '50');
 const traceGc = process.argv.includes('--trace-gc');
 const pin = opt('pin', '');
 const rt = process.argv.includes('--rt');
+const pinClient = opt('pin-client', '');
+const responderFlags = opt('responder-flags', '').split(' ').filter((x) => x !== '');
 const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
 const loadBefore = load();
 
@@ -63,7 +71,7 @@ await withLab({ prefix: 'bl2b', nodes: 1, client: true }, async (lab) => {
   const node = lab.nodes[0];
   const client = lab.client;
   if (node === undefined || client === undefined) throw new Error('lab without node or client');
-  const responder = await Responder.start(lab, node, { burst: 1, interval: 1000, refresh: 0 }, traceGc ? ['--trace-gc'] : []);
+  const responder = await Responder.start(lab, node, { burst: 1, interval: 1000, refresh: 0 }, [...(traceGc ? ['--trace-gc'] : []), ...responderFlags]);
   const pid = responder.proc.child.pid;
   const tweaks: string[] = [];
   if (pin !== '' && pid !== undefined) {
@@ -76,10 +84,11 @@ await withLab({ prefix: 'bl2b', nodes: 1, client: true }, async (lab) => {
   }
   const owned = await responder.own([{ vip: VIP }, { vip: VIP6 }]);
   if (owned.problems.length > 0) throw new Error(`cannot own ${VIP}: ${JSON.stringify(owned.problems)}`);
+  responder.takeOtherOutput(); // startup's GC lines (module loading) are not the responder at work
   const clientScript = fileURLToPath(new URL('./client.ts', import.meta.url));
   const res = await lab.exec(
     client,
-    ['node', '--import', 'tsx', clientScript, '--iface', client.iface, '--source', client.ipv4, '--berth', VIP, '--kernel', node.ipv4, '--source6', client.ipv6, '--berth6', VIP6, '--kernel6', node.ipv6, '--count', count, '--rates', rates],
+    [...(pinClient === '' ? [] : ['taskset', '-c', pinClient]), 'node', '--import', 'tsx', clientScript, '--iface', client.iface, '--source', client.ipv4, '--berth', VIP, '--kernel', node.ipv4, '--source6', client.ipv6, '--berth6', VIP6, '--kernel6', node.ipv6, '--count', count, '--rates', rates, '--warmup', warmup],
     { timeoutMs: 600_000 },
   );
   const r = JSON.parse(res.stdout.trim().split('\n').pop() ?? '{}') as ClientResult;
@@ -88,9 +97,11 @@ await withLab({ prefix: 'bl2b', nodes: 1, client: true }, async (lab) => {
   const gcLines = responder.takeOtherOutput().filter((l) => /Scavenge|Mark-Compact|Mark-sweep/.test(l));
 
   const f = (x: number): string => x.toFixed(1).padStart(8);
-  console.log(`berth layer 2 benchmark (${new Date().toISOString()}, node ${process.version}, ${count} requests each, interleaved)`);
+  console.log(`berth layer 2 benchmark (${new Date().toISOString()}, node ${process.version}, ${count} requests each, interleaved, after ${warmup} unmeasured pairs)`);
   console.log(`load average before: ${loadBefore}; after: ${load()}`);
-  if (tweaks.length > 0) console.log(`DIAGNOSTIC run, responder under: ${tweaks.join(', ')}`);
+  if (responderFlags.length > 0) tweaks.push(`responder node flags ${responderFlags.join(' ')}`);
+  if (pinClient !== '') tweaks.push(`client under taskset -c ${pinClient}`);
+  if (tweaks.length > 0) console.log(`DIAGNOSTIC run: ${tweaks.join(', ')}`);
   for (const [title, lat] of [
     ['ARP', r.latency],
     ['NDP (NS -> NA)', r.latency6],
@@ -98,12 +109,12 @@ await withLab({ prefix: 'bl2b', nodes: 1, client: true }, async (lab) => {
     const { berth, kernel } = lat;
     console.log('');
     console.log(`${title} round trip from the client namespace (µs, raw AF_PACKET sender, one request outstanding)`);
-    console.log('               answered  lost       p50       p99      mean       max');
+    console.log('               answered  lost       p50       p99      mean       max   p99(1st half) p99(2nd half)');
     for (const [name, s] of [
       ['berth (VIP)', berth],
       ['kernel (node IP)', kernel],
     ] as const) {
-      console.log(`${name.padEnd(16)} ${String(s.answered).padStart(6)} ${String(s.lost).padStart(5)} ${f(s.p50_us)}  ${f(s.p99_us)}  ${f(s.mean_us)}  ${f(s.max_us)}`);
+      console.log(`${name.padEnd(16)} ${String(s.answered).padStart(6)} ${String(s.lost).padStart(5)} ${f(s.p50_us)}  ${f(s.p99_us)}  ${f(s.mean_us)}  ${f(s.max_us)}        ${f(s.p99_first_half_us)}      ${f(s.p99_second_half_us)}`);
     }
     console.log(`ratio berth/kernel: p50 ${(berth.p50_us / kernel.p50_us).toFixed(2)}x, p99 ${(berth.p99_us / kernel.p99_us).toFixed(2)}x`);
   }
@@ -123,7 +134,8 @@ await withLab({ prefix: 'bl2b', nodes: 1, client: true }, async (lab) => {
   if (traceGc) {
     const pauses = gcLines.map((l) => Number(/([\d.]+) \/ [\d.]+ ms/.exec(l)?.[1] ?? 'NaN')).filter((x) => Number.isFinite(x));
     const scavenges = gcLines.filter((l) => l.includes('Scavenge')).length;
-    console.log(`responder GC (--trace-gc, whole run incl. startup): ${gcLines.length} collections (${scavenges} scavenges), pauses total ${pauses.reduce((a, b) => a + b, 0).toFixed(1)} ms, max ${Math.max(0, ...pauses).toFixed(2)} ms`);
+    console.log(`responder GC (--trace-gc, while the client ran): ${gcLines.length} collections (${scavenges} scavenges), pauses total ${pauses.reduce((a, b) => a + b, 0).toFixed(1)} ms, max ${Math.max(0, ...pauses).toFixed(2)} ms`);
+    for (const l of gcLines.filter((x) => !x.includes('Scavenge'))) console.log(`  ${l.replace(/^\[[^\]]*\]\s*/, '').slice(0, 140)}`);
   }
   console.log(`responder counters: arpReplies ${stats.arpReplies}, ndpReplies ${stats.ndpReplies}, sendErrors ${stats.sendErrors}, drops ${JSON.stringify(stats.drops)}`);
 });
