@@ -55,6 +55,7 @@ export function createManifestSpeaker(opts: ManifestSpeakerOptions): ManifestSpe
   let debounce: NodeJS.Timeout | undefined;
   let timer: NodeJS.Timeout | undefined;
   let watcher: FSWatcher | undefined;
+  let topWatcher: FSWatcher | undefined;
 
   function unreadable(loaded: ManifestResult): string | undefined {
     const fileProblems = loaded.problems.filter((p) => p.kind === 'File');
@@ -134,6 +135,19 @@ export function createManifestSpeaker(opts: ManifestSpeakerOptions): ManifestSpe
         watcher?.close();
         watcher = undefined;
       });
+      // Node 20's recursive watch on Linux follows each file's inode: after a file is replaced by
+      // rename (write + rename, how config tools write), later replacements of it raise no event
+      // and only the periodic re-read saw them. A plain watch of the folder itself sees every
+      // rename into it, so top-level files are always noticed at once.
+      if (isDir) {
+        topWatcher = watch(target, { persistent: false }, () => {
+          onChange();
+        });
+        topWatcher.on('error', () => {
+          topWatcher?.close();
+          topWatcher = undefined;
+        });
+      }
     } catch (e) {
       log.warn({ reason: e instanceof Error ? e.message : String(e) }, 'cannot watch the manifests; relying on the periodic re-read');
     }
@@ -154,6 +168,7 @@ export function createManifestSpeaker(opts: ManifestSpeakerOptions): ManifestSpe
       if (debounce !== undefined) clearTimeout(debounce);
       if (timer !== undefined) clearInterval(timer);
       watcher?.close();
+      topWatcher?.close();
     },
   };
 }
