@@ -14,7 +14,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { withLab, type Lab } from '../../../frr-lab/lab.ts';
-import { ManifestDir, nodeDoc, serviceDoc, sleep, SpeakerProcess, waitFor } from './harness.ts';
+import { ManifestDir, nodeDoc, serviceDoc, sleep, sliceDoc, SpeakerProcess, waitFor } from './harness.ts';
 
 const ASN = 64512;
 const VIP_A = '203.0.113.10';
@@ -61,10 +61,10 @@ function config(opts: { aggregationLength?: number } = {}): string[] {
   ];
 }
 
-function services(which: readonly ('a' | 'b')[]): string[] {
+function services(which: readonly ('a' | 'b')[], local = false): string[] {
   return [
-    ...(which.includes('a') ? [serviceDoc('svc-a', { statusIPs: [VIP_A] })] : []),
-    ...(which.includes('b') ? [serviceDoc('svc-b', { statusIPs: [VIP_B] })] : []),
+    ...(which.includes('a') ? [serviceDoc('svc-a', { statusIPs: [VIP_A], local })] : []),
+    ...(which.includes('b') ? [serviceDoc('svc-b', { statusIPs: [VIP_B], local })] : []),
     serviceDoc('svc-v6', { statusIPs: [VIP_V6], families: ['IPv6'] }),
   ];
 }
@@ -149,13 +149,30 @@ test('BGPAdvertisement fields reach FRR: aggregation, Community aliases, well-kn
           dir.write('config.yaml', config());
         });
 
+        await t.test('externalTrafficPolicy Local: the /24 is announced by every node hosting an endpoint of ANY contributor, each /32 by its own', async () => {
+          const ip = (name: string): string => lab.nodes.find((n) => n.name === name)?.ipv4 ?? `?${name}`;
+          dir.write('slices.yaml', [sliceDoc('svc-a', ['node1']), sliceDoc('svc-b', ['node2'])]);
+          dir.write('services.yaml', services(['a', 'b'], true));
+          await waitFor(`${VIP_A}/32 via node1 only`, 30_000, async () => ((await nextHops(lab, 'ipv4', `${VIP_A}/32`)).join() === ip('node1') ? true : undefined), logs);
+          await waitFor(`${VIP_B}/32 via node2 only`, 30_000, async () => ((await nextHops(lab, 'ipv4', `${VIP_B}/32`)).join() === ip('node2') ? true : undefined), logs);
+          await waitFor(`${AGG4} via node1 and node2`, 30_000, async () => ((await nextHops(lab, 'ipv4', AGG4)).join() === [ip('node1'), ip('node2')].sort().join() ? true : undefined), logs);
+          dir.write('services.yaml', services(['a', 'b']));
+          dir.write('slices.yaml', []);
+          await waitFor(`${AGG4} via every node again`, 30_000, hasAllHops('ipv4', AGG4, all4), logs);
+        });
+
         await t.test('the /24 stays while one contributor remains, and is withdrawn with the last one', async () => {
+          const t0 = Date.now();
           dir.write('services.yaml', services(['b']));
-          await waitFor(`${VIP_A}/32 withdrawn`, 30_000, async () => ((await frrPaths(lab, 'ipv4', `${VIP_A}/32`)).length === 0 ? true : undefined), logs);
+          // 5 s: the change must be seen by the folder watch (200 ms debounce), not by the 10 s periodic
+          // re-read (services.yaml was already replaced once, which Node 20's recursive watch loses).
+          await waitFor(`${VIP_A}/32 withdrawn within 5 s`, 5_000, async () => ((await frrPaths(lab, 'ipv4', `${VIP_A}/32`)).length === 0 ? true : undefined), logs);
           assert.deepEqual(await tableKeys(lab, 'ipv4'), [AGG4, `${VIP_B}/32`].sort());
           assert.deepEqual(await nextHops(lab, 'ipv4', AGG4), all4, 'the /24 is still announced by every node');
           dir.write('services.yaml', services([]));
-          await waitFor(`${AGG4} withdrawn with the last Service`, 30_000, async () => ((await tableKeys(lab, 'ipv4')).length === 0 ? true : undefined), logs);
+          const t1 = Date.now();
+          await waitFor(`${AGG4} withdrawn with the last Service within 5 s`, 5_000, async () => ((await tableKeys(lab, 'ipv4')).length === 0 ? true : undefined), logs);
+          t.diagnostic(`withdrawals seen after ${t1 - t0} ms and ${Date.now() - t1} ms`);
           // The IPv6 Service was not touched: its aggregate is still there.
           assert.deepEqual(await nextHops(lab, 'ipv6', AGG6), all6);
         });
