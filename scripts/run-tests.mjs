@@ -28,6 +28,7 @@ const concurrency = process.env.BERTH_TEST_CONCURRENCY ?? '1';
 const res = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
-  { stdio: 'inherit' },
+  // Tests run the sources: a `berth` they spawn (bin/berth.mjs) skips a built dist/ too.
+  { stdio: 'inherit', env: { ...process.env, BERTH_FROM_SOURCE: process.env.BERTH_FROM_SOURCE ?? '1' } },
 );
 process.exit(res.status ?? 1);
