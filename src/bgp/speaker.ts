@@ -23,7 +23,7 @@ import type { Reason, SessionState } from './fsm.ts';
 import { Session, type Clock, type EstablishedSession, type SessionHandler, type SessionStopOptions } from './session.ts';
 export type { SessionStopOptions } from './session.ts';
 import type { BgpSocket, Listener, TransportFactory } from './transport.ts';
-import { BGP_PORT, familyOfAddress, peerProblems, unmapAddress, type PeerSpec } from './peer.ts';
+import { BGP_PORT, DEFAULT_RESTART_TIME_SEC, familyOfAddress, peerProblems, unmapAddress, type PeerSpec } from './peer.ts';
 import {
   compileAdvertisements,
   describeTable,
@@ -62,8 +62,14 @@ export interface SpeakerOptions {
   readonly routerId?: string;
   /** Listen for incoming sessions (passive peers and RFC 4271 §6.8 collisions). Absent: never listen. */
   readonly listen?: { readonly host?: string; readonly port?: number };
-  /** RFC 4724: this process restarted; set the R bit in the first OPEN of each session. */
+  /** RFC 4724: this process restarted; set the R bit in the first OPEN of each session created within
+   * `restartWindowMs` of the speaker's construction (a peer configured later never had our routes:
+   * no restart to signal to it; and after the restart time peers have dropped our stale routes). */
   readonly restarting?: boolean;
+  /** Default: DEFAULT_RESTART_TIME_SEC (120 s), the Restart Time we advertise by default. */
+  readonly restartWindowMs?: number;
+  /** Milliseconds clock for the restart window; default Date.now. */
+  readonly now?: () => number;
   /** The other addresses of the interface holding a session's local address: the next hops for the
    * family the session's own address is not (dual-stack sessions) and the IPv6 link-local next hop
    * (RFC 2545 §3). Default: os.networkInterfaces(). */
@@ -126,9 +132,12 @@ export class Speaker {
   #ads: CompiledAdvertisements = compileAdvertisements([]);
   #listener: Listener | undefined;
   #handler: SessionHandler;
+  /** Until when (opts.now clock) new sessions carry the R bit; -Infinity when not restarting. */
+  readonly #restartUntil: number;
 
   constructor(opts: SpeakerOptions) {
     this.#opts = opts;
+    this.#restartUntil = opts.restarting === true ? (opts.now ?? Date.now)() + (opts.restartWindowMs ?? DEFAULT_RESTART_TIME_SEC * 1000) : -Infinity;
     this.#log = opts.logger;
     // A failure to build UPDATEs (a bug, or a value the encoder rejects) is logged and resets that
     // one session; it must not take the process down with every other session.
@@ -194,7 +203,7 @@ export class Speaker {
         logger: this.#log,
         ...(this.#opts.clock !== undefined ? { clock: this.#opts.clock } : {}),
         ...(this.#opts.routerId !== undefined ? { routerId: this.#opts.routerId } : {}),
-        ...(this.#opts.restarting === true ? { restarting: true } : {}),
+        ...((this.#opts.now ?? Date.now)() <= this.#restartUntil ? { restarting: true } : {}),
         ...(this.#opts.connectTimeoutMs !== undefined ? { connectTimeoutMs: this.#opts.connectTimeoutMs } : {}),
         ...(this.#opts.onMessage !== undefined ? { onMessage: (m: Message) => this.#opts.onMessage?.(spec.name, m) } : {}),
       });

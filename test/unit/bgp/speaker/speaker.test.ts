@@ -600,6 +600,27 @@ describe('speaker: restart flag (RFC 4724)', () => {
       net.cutAll();
     }
   });
+
+  it('a peer configured after the restart window gets no R bit (it never had our routes)', async () => {
+    const net = memoryTransport();
+    const raw = await RawPeer.listen(net, B);
+    let now = 1_000_000;
+    const a = new Speaker({ transport: net.transport(A), logger: silentLogger(), routerId: A, restarting: true, restartWindowMs: 120_000, now: () => now });
+    const rBit = (open: Message | undefined): boolean | undefined => {
+      if (open?.type !== 'OPEN') return undefined;
+      const gr = open.parameters.flatMap((x) => (x.kind === 'CAPABILITIES' ? x.capabilities : [])).find((c) => c.kind === 'GRACEFUL_RESTART');
+      return gr?.kind === 'GRACEFUL_RESTART' ? gr.restarting : undefined;
+    };
+    try {
+      now += 120_001;
+      a.setPeers([{ name: 'r', myAsn: 64512, peerAsn: 64513, peerAddress: B, enableGracefulRestart: true }]);
+      await waitFor('OPEN', () => raw.of('OPEN').length === 1);
+      assert.equal(rBit(raw.of('OPEN')[0]), false);
+    } finally {
+      await a.stop();
+      net.cutAll();
+    }
+  });
 });
 
 describe('speaker: a large table is sent in chunks', () => {
