@@ -182,6 +182,7 @@ test('BGPPeer fields reach FRR: dynamicASN internal/external, peer and advertise
           }, logs);
           assert.equal(ns[ip4('node1')]?.remoteAs, NODE_EBGP_ASN);
           assert.equal(ns[ip4('node1')]?.nbrExternalLink, true);
+          assert.equal(ns[ip4('node1')]?.bgpTimerHoldTimeMsecs, 9_000, 'holdTime 9s of the edge peer (the edge router offers 180 s)');
           await sleep(1_000);
           assert.deepEqual(Object.keys(await neighbors(edge)).sort(), [ip4('node1')], 'node2 and node3 never connect to the edge router');
         });
