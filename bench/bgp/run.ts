@@ -597,8 +597,10 @@ function report(a: Args, results: readonly Result[]): void {
           `(TCP connected -> Established ${t.connectedToEstablished?.toFixed(1) ?? '?'} ms), whole table handed to TCP ${t.establishedToTableSent?.toFixed(0) ?? '?'} ms after Established`,
       );
       const rssMiB = (berth.rssKiB ?? Infinity) / 1024;
-      ok &&= rssMiB < 150;
-      console.log(`berth speaker RSS with ${count} prefixes sent: ${rssMiB.toFixed(1)} MiB (target < 150 MiB: ${rssMiB < 150 ? 'met' : 'MISSED'})`);
+      // The target is 150 MB (10^6 octets), 143.1 MiB.
+      const rssMB = ((berth.rssKiB ?? Infinity) * 1024) / 1e6;
+      ok &&= rssMB < 150;
+      console.log(`berth speaker RSS with ${count} prefixes sent: ${rssMiB.toFixed(1)} MiB = ${rssMB.toFixed(1)} MB (target < 150 MB: ${rssMB < 150 ? 'met' : 'MISSED'})`);
     }
   }
   console.log(`\ntargets: ${ok ? 'all met' : 'some MISSED'}`);
