@@ -34,6 +34,8 @@ const rates = arg('rates').split(',').map(Number);
 const warmupAt = process.argv.indexOf('--warmup');
 /** Request pairs sent (and not measured) before each latency series. */
 const warmup = warmupAt >= 0 ? Number(process.argv[warmupAt + 1]) : 50;
+/** Warm-up requests go to the kernel's address only: the client's own code warms, berth sees none. */
+const warmupKernelOnly = process.argv.includes('--warmup-kernel-only');
 const myMac = readFileSync(`/sys/class/net/${iface}/address`, 'utf8').trim();
 
 type Waiter = { readonly target: string; readonly resolve: (t: bigint | undefined) => void };
@@ -161,7 +163,7 @@ async function latency() {
   const lost = { berth: 0, kernel: 0 };
   // Interleaved so both see the same machine load; a short warm-up first.
   for (let i = 0; i < warmup; i++) {
-    await ping(berthIp, frames.berth);
+    await ping(warmupKernelOnly ? kernelIp : berthIp, warmupKernelOnly ? frames.kernel : frames.berth);
     await ping(kernelIp, frames.kernel);
   }
   for (let i = 0; i < count; i++) {
@@ -179,7 +181,7 @@ async function latency6() {
   const samples = { berth: [] as number[], kernel: [] as number[] };
   const lost = { berth: 0, kernel: 0 };
   for (let i = 0; i < warmup; i++) {
-    await ping(berthIp6, frames.berth, sock6);
+    await ping(warmupKernelOnly ? kernelIp6 : berthIp6, warmupKernelOnly ? frames.kernel : frames.berth, sock6);
     await ping(kernelIp6, frames.kernel, sock6);
   }
   for (let i = 0; i < count; i++) {

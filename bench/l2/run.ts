@@ -9,7 +9,11 @@
 //   2. ARP requests to the VIP at increasing rates for one second each: the largest rate with zero
 //      unanswered requests (target: 10,000 req/s), plus the kernel at 10,000 req/s for reference.
 // Needs root. Usage: node --import tsx bench/l2/run.ts [--count 2000] [--rates 1000,2000,5000,10000,20000]
-//   [--warmup 50] (request pairs sent before each latency series and not measured)
+//   [--warmup 1000] (request pairs sent before each latency series and not measured)
+//   [--warmup-to kernel|both] (default kernel: the warm-up requests all go to the kernel's address,
+//   so only the client's own code warms; a Node client that has not warmed up competes with berth
+//   for the 2 CPUs with its compiler threads, see docs/layer2.md)
+//   [--settle-ms 0] (wait this long after the responder started before the client begins)
 //   [--trace-gc] (the responder runs with node --trace-gc; the GC lines it printed are summarised)
 //   [--pin CPU] [--rt] [--pin-client CPU] (diagnostics only: pin the responder's threads to one CPU
 //   with taskset, run them SCHED_FIFO 10 with chrt, pin the client; these say how much of the
@@ -58,7 +62,12 @@ interface ClientResult {
 
 const count = opt('count', '2000');
 const rates = opt('rates', '1000,2000,5000,10000,20000');
-const warmup = opt('warmup', '50');
+const warmup = opt('warmup', '1000');
+// Default: the client warms its own code against the kernel only, and berth's first measured request
+// is the first one it sees. 'both' sends the warm-up pairs to berth too (the method before 2026-11-21 07:00).
+const warmupKernelOnly = opt('warmup-to', 'kernel') !== 'both';
+/** Milliseconds between the responder owning its VIPs and the client's first request. */
+const settleMs = Number(opt('settle-ms', '0'));
 const traceGc = process.argv.includes('--trace-gc');
 const pin = opt('pin', '');
 const rt = process.argv.includes('--rt');
@@ -84,11 +93,12 @@ await withLab({ prefix: 'bl2b', nodes: 1, client: true }, async (lab) => {
   }
   const owned = await responder.own([{ vip: VIP }, { vip: VIP6 }]);
   if (owned.problems.length > 0) throw new Error(`cannot own ${VIP}: ${JSON.stringify(owned.problems)}`);
+  if (settleMs > 0) await new Promise((r) => setTimeout(r, settleMs));
   responder.takeOtherOutput(); // startup's GC lines (module loading) are not the responder at work
   const clientScript = fileURLToPath(new URL('./client.ts', import.meta.url));
   const res = await lab.exec(
     client,
-    [...(pinClient === '' ? [] : ['taskset', '-c', pinClient]), 'node', '--import', 'tsx', clientScript, '--iface', client.iface, '--source', client.ipv4, '--berth', VIP, '--kernel', node.ipv4, '--source6', client.ipv6, '--berth6', VIP6, '--kernel6', node.ipv6, '--count', count, '--rates', rates, '--warmup', warmup],
+    [...(pinClient === '' ? [] : ['taskset', '-c', pinClient]), 'node', '--import', 'tsx', clientScript, '--iface', client.iface, '--source', client.ipv4, '--berth', VIP, '--kernel', node.ipv4, '--source6', client.ipv6, '--berth6', VIP6, '--kernel6', node.ipv6, '--count', count, '--rates', rates, '--warmup', warmup, ...(warmupKernelOnly ? ['--warmup-kernel-only'] : [])],
     { timeoutMs: 600_000 },
   );
   const r = JSON.parse(res.stdout.trim().split('\n').pop() ?? '{}') as ClientResult;
@@ -97,8 +107,9 @@ await withLab({ prefix: 'bl2b', nodes: 1, client: true }, async (lab) => {
   const gcLines = responder.takeOtherOutput().filter((l) => /Scavenge|Mark-Compact|Mark-sweep/.test(l));
 
   const f = (x: number): string => x.toFixed(1).padStart(8);
-  console.log(`berth layer 2 benchmark (${new Date().toISOString()}, node ${process.version}, ${count} requests each, interleaved, after ${warmup} unmeasured pairs)`);
+  console.log(`berth layer 2 benchmark (${new Date().toISOString()}, node ${process.version}, ${count} requests each, interleaved, after ${warmup} unmeasured pairs${warmupKernelOnly ? ' to the kernel only' : ''})`);
   console.log(`load average before: ${loadBefore}; after: ${load()}`);
+  if (settleMs > 0) console.log(`client started ${settleMs} ms after the responder was ready`);
   if (responderFlags.length > 0) tweaks.push(`responder node flags ${responderFlags.join(' ')}`);
   if (pinClient !== '') tweaks.push(`client under taskset -c ${pinClient}`);
   if (tweaks.length > 0) console.log(`DIAGNOSTIC run: ${tweaks.join(', ')}`);

@@ -19,7 +19,7 @@ import { respondNdp, type NdpDropReason } from './ndp-responder.ts';
 import { announcementFrames } from './announcements.ts';
 import type { FrameTransport, TransportFactory } from './transport.ts';
 import { createReplyScratch, type ReplyScratch } from './frame-bytes.ts';
-import { warmUpResponders } from './warm-up.ts';
+
 
 export interface OwnedVip {
   readonly vip: string;
@@ -62,11 +62,6 @@ export interface Layer2EngineOptions {
   readonly timers?: Timers;
   readonly logger?: Logger;
   readonly announce?: Partial<AnnounceOptions>;
-  /**
-   * Run the responders on synthetic frames once per process before the first real frame, so V8 has
-   * optimised them (warm-up.ts). Default true; a few milliseconds of CPU on the first engine.
-   */
-  readonly warmUp?: boolean;
 }
 
 export type DropReason = ArpDropReason | NdpDropReason;
@@ -130,7 +125,7 @@ const annKey = (vip: string, iface: string): string => `${vip}|${iface}`;
 export function createLayer2Engine(opts: Layer2EngineOptions): Layer2Engine {
   const timers = opts.timers ?? realTimers;
   const log = opts.logger ?? silentLogger();
-  if (opts.warmUp !== false) warmUpResponders();
+
   const ann: AnnounceOptions = { ...DEFAULT_ANNOUNCE, ...opts.announce };
   const owned = new Map<string, Set<string>>(); // vip -> interfaces
   const ports = new Map<string, Port>();
