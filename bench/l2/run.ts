@@ -13,7 +13,8 @@
 //   [--warmup-to kernel|both] (default kernel: the warm-up requests all go to the kernel's address,
 //   so only the client's own code warms; a Node client that has not warmed up competes with berth
 //   for the 2 CPUs with its compiler threads, see docs/layer2.md)
-//   [--settle-ms 0] (wait this long after the responder started before the client begins)
+//   [--settle-ms 10000] (wait this long after the responder started before the client begins: V8's
+//   memory reducer runs its Mark-Compacts about 8 s after a process starts, see docs/layer2.md)
 //   [--trace-gc] (the responder runs with node --trace-gc; the GC lines it printed are summarised)
 //   [--pin CPU] [--rt] [--pin-client CPU] (diagnostics only: pin the responder's threads to one CPU
 //   with taskset, run them SCHED_FIFO 10 with chrt, pin the client; these say how much of the
@@ -67,7 +68,7 @@ const warmup = opt('warmup', '1000');
 // is the first one it sees. 'both' sends the warm-up pairs to berth too (the method before 2026-11-21 07:00).
 const warmupKernelOnly = opt('warmup-to', 'kernel') !== 'both';
 /** Milliseconds between the responder owning its VIPs and the client's first request. */
-const settleMs = Number(opt('settle-ms', '0'));
+const settleMs = Number(opt('settle-ms', '10000'));
 const traceGc = process.argv.includes('--trace-gc');
 const pin = opt('pin', '');
 const rt = process.argv.includes('--rt');
