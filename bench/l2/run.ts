@@ -16,7 +16,7 @@
 //   [--settle-ms 10000] (wait this long after the responder started before the client begins: V8's
 //   memory reducer runs its Mark-Compacts about 8 s after a process starts, see docs/layer2.md)
 //   [--trace-gc] (the responder runs with node --trace-gc; the GC lines it printed are summarised)
-//   [--pin CPU] [--rt] [--pin-client CPU] (diagnostics only: pin the responder's threads to one CPU
+//   [--pin CPU] [--rt] [--pin-client CPU] [--rt-client] (diagnostics only: pin the responder's threads to one CPU
 //   with taskset, run them SCHED_FIFO 10 with chrt, pin the client; these say how much of the
 //   latency is waiting for a CPU or waking one up) [--responder-flags '--no-memory-reducer'] (node
 //   flags for the responder, diagnostics too)
@@ -73,6 +73,7 @@ const traceGc = process.argv.includes('--trace-gc');
 const pin = opt('pin', '');
 const rt = process.argv.includes('--rt');
 const pinClient = opt('pin-client', '');
+const rtClient = process.argv.includes('--rt-client');
 const responderFlags = opt('responder-flags', '').split(' ').filter((x) => x !== '');
 const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
 const loadBefore = load();
@@ -99,7 +100,7 @@ await withLab({ prefix: 'bl2b', nodes: 1, client: true }, async (lab) => {
   const clientScript = fileURLToPath(new URL('./client.ts', import.meta.url));
   const res = await lab.exec(
     client,
-    [...(pinClient === '' ? [] : ['taskset', '-c', pinClient]), 'node', '--import', 'tsx', clientScript, '--iface', client.iface, '--source', client.ipv4, '--berth', VIP, '--kernel', node.ipv4, '--source6', client.ipv6, '--berth6', VIP6, '--kernel6', node.ipv6, '--count', count, '--rates', rates, '--warmup', warmup, ...(warmupKernelOnly ? ['--warmup-kernel-only'] : [])],
+    [...(pinClient === '' ? [] : ['taskset', '-c', pinClient]), ...(rtClient ? ['chrt', '-f', '10'] : []), 'node', '--import', 'tsx', clientScript, '--iface', client.iface, '--source', client.ipv4, '--berth', VIP, '--kernel', node.ipv4, '--source6', client.ipv6, '--berth6', VIP6, '--kernel6', node.ipv6, '--count', count, '--rates', rates, '--warmup', warmup, ...(warmupKernelOnly ? ['--warmup-kernel-only'] : [])],
     { timeoutMs: 600_000 },
   );
   const r = JSON.parse(res.stdout.trim().split('\n').pop() ?? '{}') as ClientResult;
@@ -113,6 +114,7 @@ await withLab({ prefix: 'bl2b', nodes: 1, client: true }, async (lab) => {
   if (settleMs > 0) console.log(`client started ${settleMs} ms after the responder was ready`);
   if (responderFlags.length > 0) tweaks.push(`responder node flags ${responderFlags.join(' ')}`);
   if (pinClient !== '') tweaks.push(`client under taskset -c ${pinClient}`);
+  if (rtClient) tweaks.push('client under chrt -f 10');
   if (tweaks.length > 0) console.log(`DIAGNOSTIC run: ${tweaks.join(', ')}`);
   for (const [title, lat] of [
     ['ARP', r.latency],
