@@ -1,14 +1,21 @@
 // `berth speaker --node-name NAME` without --manifests: the speaker against the Kubernetes API server
-// (src/k8s/speaker.ts) driving the same engines as the manifest mode. SIGTERM/SIGINT: BGP sessions end
-// with Cease / Administrative Shutdown, ARP/NDP answers stop, exit 0. Exit 2 on bad usage.
+// (src/k8s/speaker.ts) driving the same engines as the manifest mode. Stopping is as in the manifest mode
+// (src/cli/speaker.ts, RFC 4724 graceful restart through src/bgp/restart-state.ts):
+//   SIGTERM / SIGINT  drain: BGP sessions end with Cease / Administrative Shutdown, ARP/NDP answers stop,
+//                     the restart state file is removed; exit 0.
+//   SIGUSR2           planned restart: connections close without NOTIFICATION, peers with graceful
+//                     restart keep the routes as stale; the next start in this boot sets the R bit.
+// The state file is $BERTH_RESTART_STATE (deploy/speaker.yaml puts it on an emptyDir, so it survives a
+// container restart), else the manifest mode's default. Exit 2 on bad usage.
 import type { Level } from 'pino';
 import { createLogger } from '../log.ts';
 import { Speaker } from '../bgp/speaker.ts';
 import { sysTransport } from '../bgp/transport.ts';
+import { beginRun, defaultRestartStatePath, fileRestartStateIo } from '../bgp/restart-state.ts';
 import { createLayer2Engine } from '../l2/engine.ts';
 import { afPacketTransportFactory, scanInterfaces } from '../l2/af-packet-transport.ts';
 import type { LinkInfo } from '../l2/transport.ts';
-import { routeTo, tcpTransport } from '../sys/index.ts';
+import { routeTo, setSocketTtl, tcpTransport } from '../sys/index.ts';
 import { createAgent } from '../speaker/agent.ts';
 import { createKubeSpeaker } from '../k8s/speaker.ts';
 import { startHealthServer, type HealthServer } from '../k8s/health.ts';
@@ -31,6 +38,8 @@ export const KUBE_SPEAKER_USAGE = `usage: berth speaker --node-name NAME [option
   --listen-port N      also accept BGP connections on TCP port N (passive peers); default: the OpenELB
                        BgpConf "default" spec.listenPort when it has one (read at start), else never listen
 
+env BERTH_RESTART_STATE: the graceful-restart state file (RFC 4724 R bit after a restart in this boot).
+SIGTERM/SIGINT: drain (BGP Cease, peers withdraw at once). SIGUSR2: planned restart (peers keep the routes).
 The Pod (env BERTH_POD_NAME, BERTH_POD_UID) owns the ServiceL2Status / ServiceBGPStatus objects it writes.
 exit status: 0 stopped by a signal, 1 could not start, 2 bad usage
 `;
@@ -62,9 +71,16 @@ export async function runKubeSpeaker(argv: readonly string[]): Promise<number> {
   if (listenPort !== undefined) log.info({ node: nodeName, port: listenPort }, 'accepting BGP connections');
   let links: ReadonlyMap<string, LinkInfo> = new Map();
   const l2 = createLayer2Engine({ openTransport: afPacketTransportFactory({ link: (iface) => links.get(iface) }), logger: log });
+  // BERTH_RESTART_STATE names the state file (deploy/speaker.yaml: on an emptyDir); else the default.
+  const statePath = process.env['BERTH_RESTART_STATE'];
+  const restart = beginRun(statePath !== undefined && statePath !== '' ? statePath : defaultRestartStatePath(), fileRestartStateIo);
+  if (restart.problem !== undefined) log.warn({ reason: restart.problem }, `cannot record the restart state in ${restart.path}: this start counts as fresh`);
+  else if (restart.restarting) log.info({ node: nodeName, reason: restart.path }, 'restarted in this boot: graceful restart R bit set (RFC 4724 §4.1)');
   const bgp = new Speaker({
-    transport: sysTransport(tcpTransport),
+    // With setSocketTtl, accepted single-hop eBGP sessions get TTL 1 like dialled ones.
+    transport: sysTransport(tcpTransport, setSocketTtl),
     logger: log,
+    ...(restart.restarting ? { restarting: true } : {}),
     ...(listenPort === undefined ? {} : { listen: { port: listenPort } }),
   });
   try {
@@ -100,14 +116,15 @@ export async function runKubeSpeaker(argv: readonly string[]): Promise<number> {
   return new Promise<number>((resolveExit) => {
     let stopping = false;
     let health: HealthServer | undefined;
-    const stop = (signal: string): void => {
+    const stop = (signal: string, preserveRoutes = false): void => {
       if (stopping) return;
       stopping = true;
-      log.info({ node: nodeName, reason: signal }, 'stopping');
+      log.info({ node: nodeName, reason: signal }, preserveRoutes ? 'stopping for a restart: peers keep the routes (graceful restart)' : 'stopping: draining');
       source.stop();
       void health?.close();
+      if (!preserveRoutes) restart.drained();
       void agent
-        .close('berth speaker shutting down')
+        .close(preserveRoutes ? { preserveRoutes: true } : { communication: 'berth speaker shutting down' })
         .then(() => new Promise((r) => setTimeout(r, 300)))
         .catch((e: unknown) => log.error({ reason: e instanceof Error ? e.message : String(e) }, 'error while stopping'))
         .finally(() => {
@@ -118,6 +135,7 @@ export async function runKubeSpeaker(argv: readonly string[]): Promise<number> {
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGUSR2', () => stop('SIGUSR2', true));
     if (flags.healthPort > 0) {
       startHealthServer({ port: flags.healthPort, ready: () => source.ready() })
         .then((h) => (health = h))

@@ -169,6 +169,11 @@ describe('workloads', () => {
     assert.deepEqual(field(c, 'securityContext', 'capabilities'), { drop: ['ALL'], add: ['NET_RAW', 'NET_ADMIN'] } as Json);
     const env = (c['env'] as readonly JsonObject[]).map((e) => e['name']);
     assert.ok(env.includes('BERTH_NODE_NAME'), env.join(','));
+    // Graceful-restart state on an emptyDir: a restarted container knows it restarted (RFC 4724 R bit).
+    const stateEnv = (c['env'] as readonly JsonObject[]).find((e) => e['name'] === 'BERTH_RESTART_STATE');
+    assert.equal(stateEnv?.['value'], '/run/berth/speaker-restart.json');
+    assert.deepEqual(c['volumeMounts'], [{ name: 'run', mountPath: '/run/berth' }] as Json);
+    assert.deepEqual(field(pod, 'volumes'), [{ name: 'run', emptyDir: {} }] as Json);
     // src/cli/speaker-k8s.ts --health-port default.
     assert.deepEqual(field(c, 'livenessProbe', 'httpGet'), { path: '/healthz', port: 17473, scheme: 'HTTP' } as Json);
     assert.deepEqual(field(c, 'readinessProbe', 'httpGet'), { path: '/readyz', port: 17473, scheme: 'HTTP' } as Json);

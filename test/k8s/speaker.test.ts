@@ -127,7 +127,7 @@ test('berth speaker (Kubernetes mode) in a node namespace: BGP to FRR, ARP, stat
       relay = await unixToApi(sock, k.port);
       let nsRelay = spawnNsRelay(lab, node1, k.port, sock);
       await waitRelay(lab, node1, k.port);
-      const speaker = lab.spawn(node1, [process.execPath, join(repoRoot, 'bin/berth.mjs'), 'speaker', '--node-name', 'node1', '--kubeconfig', k.kubeconfigPath, '--namespace', 'berth-system', '--health-port', '0', '--log-level', 'debug'], { cwd: repoRoot });
+      const speaker = lab.spawn(node1, ['/usr/bin/env', `BERTH_RESTART_STATE=${join(lab.workDir, 'node1-restart.json')}`, process.execPath, join(repoRoot, 'bin/berth.mjs'), 'speaker', '--node-name', 'node1', '--kubeconfig', k.kubeconfigPath, '--namespace', 'berth-system', '--health-port', '0', '--log-level', 'debug'], { cwd: repoRoot });
       const log = (): string => speaker.output().stderr.slice(-4000);
       try {
         // BGP: FRR learns the VIP with node1 as next hop.

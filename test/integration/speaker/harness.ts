@@ -24,7 +24,9 @@ export class SpeakerProcess {
 
   constructor(lab: Lab, node: LabHost, manifests: string, extraArgs: readonly string[] = []) {
     this.node = node;
-    this.#proc = lab.spawn(node, [process.execPath, BERTH, 'speaker', '--node', node.name, '--manifests', manifests, '--log-level', 'debug', ...extraArgs], { cwd: ROOT });
+    // Each process gets its own graceful-restart state file in the lab (never the host's /run/berth).
+    const state = extraArgs.includes('--graceful-restart-state') ? [] : ['--graceful-restart-state', join(lab.workDir, `${node.name}-restart.json`)];
+    this.#proc = lab.spawn(node, [process.execPath, BERTH, 'speaker', '--node', node.name, '--manifests', manifests, '--log-level', 'debug', ...state, ...extraArgs], { cwd: ROOT });
     const child = this.#proc.child;
     this.#exit = new Promise((res) => child.once('exit', (code) => res(code)));
     const take = (l: string): void => {
