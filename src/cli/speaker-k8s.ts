@@ -1,22 +1,12 @@
 // `berth speaker --node-name NAME` without --manifests: the speaker against the Kubernetes API server
-// (src/k8s/speaker.ts) driving the same engines as the manifest mode. Stopping is as in the manifest mode
-// (src/cli/speaker.ts, RFC 4724 graceful restart through src/bgp/restart-state.ts):
-//   SIGTERM / SIGINT  drain: BGP sessions end with Cease / Administrative Shutdown, ARP/NDP answers stop,
-//                     the restart state file is removed; exit 0.
-//   SIGUSR2           planned restart: connections close without NOTIFICATION, peers with graceful
-//                     restart keep the routes as stale; the next start in this boot sets the R bit.
-// The state file is $BERTH_RESTART_STATE (deploy/speaker.yaml puts it on an emptyDir, so it survives a
-// container restart), else the manifest mode's default. Exit 2 on bad usage.
+// (src/k8s/speaker.ts) driving the same engines, with the same graceful restart and stopping, as the
+// manifest mode (src/cli/node-runtime.ts: SIGTERM/SIGINT drain, SIGUSR2 planned restart). The state
+// file is $BERTH_RESTART_STATE (deploy/speaker.yaml puts it on an emptyDir, so it survives a container
+// restart), else the manifest mode's default. Exit 2 on bad usage.
 import type { Level } from 'pino';
 import { createLogger } from '../log.ts';
-import { Speaker } from '../bgp/speaker.ts';
-import { sysTransport } from '../bgp/transport.ts';
-import { beginRun, defaultRestartStatePath, fileRestartStateIo } from '../bgp/restart-state.ts';
-import { createLayer2Engine } from '../l2/engine.ts';
-import { afPacketTransportFactory, scanInterfaces } from '../l2/af-packet-transport.ts';
-import type { LinkInfo } from '../l2/transport.ts';
-import { routeTo, setSocketTtl, tcpTransport } from '../sys/index.ts';
-import { createAgent } from '../speaker/agent.ts';
+import { defaultRestartStatePath } from '../bgp/restart-state.ts';
+import { startNodeRuntime } from './node-runtime.ts';
 import { createKubeSpeaker } from '../k8s/speaker.ts';
 import { startHealthServer, type HealthServer } from '../k8s/health.ts';
 import { createRest, isNotFound, loadConnection, type Rest } from '../k8s/rest.ts';
@@ -67,40 +57,18 @@ export async function runKubeSpeaker(argv: readonly string[]): Promise<number> {
     log.fatal({ reason: e instanceof Error ? e.message : String(e) }, 'cannot load the kubeconfig');
     return 1;
   }
-  const listenPort = flags.listenPort ?? (await bgpConfListenPort(rest, log));
-  if (listenPort !== undefined) log.info({ node: nodeName, port: listenPort }, 'accepting BGP connections');
-  let links: ReadonlyMap<string, LinkInfo> = new Map();
-  const l2 = createLayer2Engine({ openTransport: afPacketTransportFactory({ link: (iface) => links.get(iface) }), logger: log });
   // BERTH_RESTART_STATE names the state file (deploy/speaker.yaml: on an emptyDir); else the default.
   const statePath = process.env['BERTH_RESTART_STATE'];
-  const restart = beginRun(statePath !== undefined && statePath !== '' ? statePath : defaultRestartStatePath(), fileRestartStateIo);
-  if (restart.problem !== undefined) log.warn({ reason: restart.problem }, `cannot record the restart state in ${restart.path}: this start counts as fresh`);
-  else if (restart.restarting) log.info({ node: nodeName, reason: restart.path }, 'restarted in this boot: graceful restart R bit set (RFC 4724 §4.1)');
-  const bgp = new Speaker({
-    // With setSocketTtl, accepted single-hop eBGP sessions get TTL 1 like dialled ones.
-    transport: sysTransport(tcpTransport, setSocketTtl),
-    logger: log,
-    ...(restart.restarting ? { restarting: true } : {}),
-    ...(listenPort === undefined ? {} : { listen: { port: listenPort } }),
+  const runtime = await startNodeRuntime({
+    log,
+    nodeName,
+    listenPort: flags.listenPort ?? (await bgpConfListenPort(rest, log)),
+    restartStatePath: statePath !== undefined && statePath !== '' ? statePath : defaultRestartStatePath(),
   });
-  try {
-    await bgp.start();
-  } catch (e) {
-    log.fatal({ reason: e instanceof Error ? e.message : String(e) }, 'cannot start the BGP listener');
-    l2.close();
+  if (runtime === undefined) {
+    rest.close();
     return 1;
   }
-  const agent = createAgent({
-    l2,
-    bgp,
-    logger: log,
-    interfaces: async () => {
-      const scan = await scanInterfaces();
-      links = scan.links;
-      return scan.facts;
-    },
-    routeTo: async (ip) => (await routeTo(ip))?.ifname,
-  });
   const podName = process.env['BERTH_POD_NAME'];
   const podUid = process.env['BERTH_POD_UID'];
   const source = createKubeSpeaker({
@@ -108,49 +76,30 @@ export async function runKubeSpeaker(argv: readonly string[]): Promise<number> {
     logger: log,
     nodeName,
     namespace: flags.namespace,
-    agent,
+    agent: runtime.agent,
     ...(flags.lbClass === undefined ? {} : { serviceOptions: { loadBalancerClass: flags.lbClass } }),
     ...(podName !== undefined && podName !== '' && podUid !== undefined && podUid !== '' ? { pod: { name: podName, uid: podUid } } : {}),
   });
-
-  return new Promise<number>((resolveExit) => {
-    let stopping = false;
-    let health: HealthServer | undefined;
-    const stop = (signal: string, preserveRoutes = false): void => {
-      if (stopping) return;
-      stopping = true;
-      log.info({ node: nodeName, reason: signal }, preserveRoutes ? 'stopping for a restart: peers keep the routes (graceful restart)' : 'stopping: draining');
+  let health: HealthServer | undefined;
+  return runtime.untilStopped({
+    start: async () => {
+      await source.start();
+      log.info({ node: nodeName, namespace: flags.namespace }, 'speaker running');
+    },
+    beforeClose: () => {
       source.stop();
       void health?.close();
-      if (!preserveRoutes) restart.drained();
-      void agent
-        .close(preserveRoutes ? { preserveRoutes: true } : { communication: 'berth speaker shutting down' })
-        .then(() => new Promise((r) => setTimeout(r, 300)))
-        .catch((e: unknown) => log.error({ reason: e instanceof Error ? e.message : String(e) }, 'error while stopping'))
-        .finally(() => {
-          rest.close();
-          setTimeout(() => process.exit(0), 1000).unref();
-          resolveExit(0);
-        });
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGUSR2', () => stop('SIGUSR2', true));
-    if (flags.healthPort > 0) {
+    },
+    afterClose: () => rest.close(),
+    register: (stop) => {
+      if (flags.healthPort <= 0) return;
       startHealthServer({ port: flags.healthPort, ready: () => source.ready() })
         .then((h) => (health = h))
         .catch((e: unknown) => {
           log.fatal({ reason: e instanceof Error ? e.message : String(e) }, 'cannot serve /healthz');
           stop('health port');
         });
-    }
-    source
-      .start()
-      .then(() => log.info({ node: nodeName, namespace: flags.namespace }, 'speaker running'))
-      .catch((e: unknown) => {
-        log.fatal({ reason: e instanceof Error ? e.message : String(e) }, 'speaker failed to start');
-        stop('start failure');
-      });
+    },
   });
 }
 

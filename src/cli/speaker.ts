@@ -2,25 +2,14 @@
 // without Kubernetes. The cluster snapshot comes from YAML manifests (a file or a folder): the Nodes
 // listed there are the candidates (all alive; a Node marked NotReady or removed drops out), Services
 // get their IPs as `berth check` shows them. Re-reads on change.
-// Stopping (RFC 4724 graceful restart, src/bgp/restart-state.ts):
-//   SIGTERM / SIGINT  drain: BGP sessions end with Cease / Administrative Shutdown (peers withdraw our
-//                     routes at once), ARP/NDP answers stop, the restart state file is removed.
-//   SIGUSR2           planned restart: connections close without NOTIFICATION (stop({ preserveRoutes })),
-//                     so peers that negotiated graceful restart keep our routes as stale; the state file
-//                     stays, and the next start in this boot sets the R bit in its OPENs.
-// A crash also leaves the state file: the next start counts as a restart too (the peers' view).
+// Engines, graceful restart and stopping (SIGTERM/SIGINT drain, SIGUSR2 planned restart) are shared with
+// the Kubernetes mode: src/cli/node-runtime.ts.
 // Exit 2 on bad usage; 1 when the engines cannot start.
 import { statSync } from 'node:fs';
 import type { Level } from 'pino';
 import { createLogger } from '../log.ts';
-import { Speaker } from '../bgp/speaker.ts';
-import { sysTransport } from '../bgp/transport.ts';
-import { beginRun, defaultRestartStatePath, fileRestartStateIo } from '../bgp/restart-state.ts';
-import { createLayer2Engine } from '../l2/engine.ts';
-import { afPacketTransportFactory, scanInterfaces } from '../l2/af-packet-transport.ts';
-import type { LinkInfo } from '../l2/transport.ts';
-import { routeTo, setSocketTtl, tcpTransport } from '../sys/index.ts';
-import { createAgent } from '../speaker/agent.ts';
+import { defaultRestartStatePath } from '../bgp/restart-state.ts';
+import { startNodeRuntime } from './node-runtime.ts';
 import { createManifestSpeaker } from '../speaker/manifest-source.ts';
 import { compile } from '../config/compile.ts';
 import { loadManifests } from '../config/manifests.ts';
@@ -132,76 +121,26 @@ export async function runSpeaker(argv: readonly string[]): Promise<number> {
   }
 
   const log = createLogger({ level: args.logLevel as Level | 'silent', name: 'speaker' });
-  const listenPort = args.listenPort ?? configuredListenPort(args.manifests);
-  if (listenPort !== undefined) log.info({ node: args.node, port: listenPort }, 'accepting BGP connections');
-  // Interface facts, refreshed before each apply; the AF_PACKET factory looks links up here.
-  let links: ReadonlyMap<string, LinkInfo> = new Map();
-  const l2 = createLayer2Engine({ openTransport: afPacketTransportFactory({ link: (iface) => links.get(iface) }), logger: log });
-  const restart = beginRun(args.restartStatePath ?? defaultRestartStatePath(), fileRestartStateIo);
-  if (restart.problem !== undefined) log.warn({ reason: restart.problem }, `cannot record the restart state in ${restart.path}: this start counts as fresh`);
-  else if (restart.restarting) log.info({ node: args.node, reason: restart.path }, 'restarted in this boot: graceful restart R bit set (RFC 4724 §4.1)');
-  const bgp = new Speaker({
-    // With setSocketTtl, accepted single-hop eBGP sessions get TTL 1 like dialled ones.
-    transport: sysTransport(tcpTransport, setSocketTtl),
-    logger: log,
-    ...(restart.restarting ? { restarting: true } : {}),
-    ...(listenPort === undefined ? {} : { listen: { port: listenPort } }),
+  const runtime = await startNodeRuntime({
+    log,
+    nodeName: args.node,
+    listenPort: args.listenPort ?? configuredListenPort(args.manifests),
+    restartStatePath: args.restartStatePath ?? defaultRestartStatePath(),
   });
-  try {
-    await bgp.start();
-  } catch (e) {
-    log.fatal({ reason: e instanceof Error ? e.message : String(e) }, 'cannot start the BGP listener');
-    l2.close();
-    return 1;
-  }
-  const agent = createAgent({
-    l2,
-    bgp,
-    logger: log,
-    interfaces: async () => {
-      const scan = await scanInterfaces();
-      links = scan.links;
-      return scan.facts;
-    },
-    routeTo: async (ip) => (await routeTo(ip))?.ifname,
-  });
+  if (runtime === undefined) return 1;
   const source = createManifestSpeaker({
     path: args.manifests,
     nodeName: args.node,
-    agent,
+    agent: runtime.agent,
     logger: log,
     ...(args.lbClass === undefined ? {} : { serviceOptions: { loadBalancerClass: args.lbClass } }),
   });
-
-  return new Promise<number>((resolveExit) => {
-    let stopping = false;
-    const stop = (signal: string, preserveRoutes = false): void => {
-      if (stopping) return;
-      stopping = true;
-      log.info({ node: args.node, reason: signal }, preserveRoutes ? 'stopping for a restart: peers keep the routes (graceful restart)' : 'stopping: draining');
-      source.stop();
-      if (!preserveRoutes) restart.drained();
-      void agent
-        .close(preserveRoutes ? { preserveRoutes: true } : { communication: 'berth speaker shutting down' })
-        // Let the NOTIFICATIONs leave before the process ends.
-        .then(() => new Promise((r) => setTimeout(r, 300)))
-        .catch((e: unknown) => log.error({ reason: e instanceof Error ? e.message : String(e) }, 'error while stopping'))
-        .finally(() => {
-          // Exit even if some handle lingers (unref'd: a clean loop ends first).
-          setTimeout(() => process.exit(0), 1000).unref();
-          resolveExit(0);
-        });
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGUSR2', () => stop('SIGUSR2', true));
-    source
-      .start()
-      .then(() => log.info({ node: args.node, manifests: args.manifests }, 'speaker running'))
-      .catch((e: unknown) => {
-        log.fatal({ reason: e instanceof Error ? e.message : String(e) }, 'speaker failed to start');
-        stop('start failure');
-      });
+  return runtime.untilStopped({
+    start: async () => {
+      await source.start();
+      log.info({ node: args.node, manifests: args.manifests }, 'speaker running');
+    },
+    beforeClose: () => source.stop(),
   });
 }
 

@@ -1,0 +1,117 @@
+// What both `berth speaker` modes (manifests: src/cli/speaker.ts; Kubernetes: src/cli/speaker-k8s.ts)
+// run on a node: the engines, the agent that drives them, and how the process stops. The two modes differ
+// only in where the cluster snapshot comes from.
+//
+// Engines: the Layer 2 engine over AF_PACKET (interface facts rescanned before each apply) and the BGP
+// speaker over src/sys TCP, with TTL set on accepted sessions too (single-hop eBGP = 1).
+// Graceful restart (RFC 4724, src/bgp/restart-state.ts): a start that finds the state file of an earlier
+// run in this boot sets the R bit in its OPENs.
+// Stopping:
+//   SIGTERM / SIGINT  drain: BGP sessions end with Cease / Administrative Shutdown (peers withdraw our
+//                     routes at once), ARP/NDP answers stop, the restart state file is removed.
+//   SIGUSR2           planned restart: connections close without NOTIFICATION, so peers that negotiated
+//                     graceful restart keep our routes as stale; the state file stays.
+// A crash also leaves the state file: the next start counts as a restart too (the peers' view).
+import type { Logger } from '../log.ts';
+import { Speaker } from '../bgp/speaker.ts';
+import { sysTransport } from '../bgp/transport.ts';
+import { beginRun, fileRestartStateIo } from '../bgp/restart-state.ts';
+import { createLayer2Engine } from '../l2/engine.ts';
+import { afPacketTransportFactory, scanInterfaces } from '../l2/af-packet-transport.ts';
+import type { LinkInfo } from '../l2/transport.ts';
+import { routeTo, setSocketTtl, tcpTransport } from '../sys/index.ts';
+import { createAgent, type Agent } from '../speaker/agent.ts';
+
+export interface NodeRuntimeOptions {
+  readonly log: Logger;
+  readonly nodeName: string;
+  /** Also accept BGP connections on this port (passive peers); undefined = only connect out. */
+  readonly listenPort: number | undefined;
+  readonly restartStatePath: string;
+}
+
+export interface NodeRuntime {
+  readonly agent: Agent;
+  /** Runs until SIGTERM/SIGINT (drain) or SIGUSR2 (restart), or until `stop` is called; resolves 0. */
+  untilStopped(hooks: StopHooks): Promise<number>;
+}
+
+export interface StopHooks {
+  /** Starts the snapshot source; a rejection stops the node ("start failure"). */
+  readonly start: () => Promise<void>;
+  /** Stops the snapshot source (and anything else of the mode) before the engines close. */
+  readonly beforeClose: () => void;
+  /** After the engines closed, before the process exits. */
+  readonly afterClose?: () => void;
+  /** Lets the mode stop the node itself (e.g. its health port failed). */
+  readonly register?: (stop: (reason: string) => void) => void;
+}
+
+/** Starts the engines; undefined when the BGP listener cannot be opened (logged, engines closed). */
+export async function startNodeRuntime(opts: NodeRuntimeOptions): Promise<NodeRuntime | undefined> {
+  const { log, nodeName } = opts;
+  if (opts.listenPort !== undefined) log.info({ node: nodeName, port: opts.listenPort }, 'accepting BGP connections');
+  // Interface facts, refreshed before each apply; the AF_PACKET factory looks links up here.
+  let links: ReadonlyMap<string, LinkInfo> = new Map();
+  const l2 = createLayer2Engine({ openTransport: afPacketTransportFactory({ link: (iface) => links.get(iface) }), logger: log });
+  const restart = beginRun(opts.restartStatePath, fileRestartStateIo);
+  if (restart.problem !== undefined) log.warn({ reason: restart.problem }, `cannot record the restart state in ${restart.path}: this start counts as fresh`);
+  else if (restart.restarting) log.info({ node: nodeName, reason: restart.path }, 'restarted in this boot: graceful restart R bit set (RFC 4724 §4.1)');
+  const bgp = new Speaker({
+    transport: sysTransport(tcpTransport, setSocketTtl),
+    logger: log,
+    ...(restart.restarting ? { restarting: true } : {}),
+    ...(opts.listenPort === undefined ? {} : { listen: { port: opts.listenPort } }),
+  });
+  try {
+    await bgp.start();
+  } catch (e) {
+    log.fatal({ reason: e instanceof Error ? e.message : String(e) }, 'cannot start the BGP listener');
+    l2.close();
+    return undefined;
+  }
+  const agent = createAgent({
+    l2,
+    bgp,
+    logger: log,
+    interfaces: async () => {
+      const scan = await scanInterfaces();
+      links = scan.links;
+      return scan.facts;
+    },
+    routeTo: async (ip) => (await routeTo(ip))?.ifname,
+  });
+
+  const untilStopped = (hooks: StopHooks): Promise<number> =>
+    new Promise<number>((resolveExit) => {
+      let stopping = false;
+      const stop = (reason: string, preserveRoutes = false): void => {
+        if (stopping) return;
+        stopping = true;
+        log.info({ node: nodeName, reason }, preserveRoutes ? 'stopping for a restart: peers keep the routes (graceful restart)' : 'stopping: draining');
+        hooks.beforeClose();
+        if (!preserveRoutes) restart.drained();
+        void agent
+          .close(preserveRoutes ? { preserveRoutes: true } : { communication: 'berth speaker shutting down' })
+          // Let the NOTIFICATIONs leave before the process ends.
+          .then(() => new Promise((r) => setTimeout(r, 300)))
+          .catch((e: unknown) => log.error({ reason: e instanceof Error ? e.message : String(e) }, 'error while stopping'))
+          .finally(() => {
+            hooks.afterClose?.();
+            // Exit even if some handle lingers (unref'd: a clean loop ends first).
+            setTimeout(() => process.exit(0), 1000).unref();
+            resolveExit(0);
+          });
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGUSR2', () => stop('SIGUSR2', true));
+      hooks.register?.((reason) => stop(reason));
+      hooks.start().catch((e: unknown) => {
+        log.fatal({ reason: e instanceof Error ? e.message : String(e) }, 'speaker failed to start');
+        stop('start failure');
+      });
+    });
+
+  return { agent, untilStopped };
+}
