@@ -126,6 +126,8 @@ describe('berth speaker <-> FRR, iBGP with MD5, graceful restart, passive', { ti
     const nb = await lab.vtyshJson<Record<string, { gracefulRestartInfo?: { remoteGrMode?: string } }>>(`show bgp neighbors ${lab.nodes[0]?.ipv4 ?? ''} json`);
     assert.equal(nb[lab.nodes[0]?.ipv4 ?? '']?.gracefulRestartInfo?.remoteGrMode, 'Restart', 'FRR saw our GR capability');
 
+    // bgpd shows the path a moment before zebra has it in the kernel: start watching once it is there.
+    await poll('GR VIP in the router FIB', async () => ((await lab.routes('router')).some((r) => r.dst === GR_VIP) ? true : undefined));
     // Watch the router's FIB all along: the route must never disappear.
     let missing = 0;
     let watching = true;
@@ -146,8 +148,11 @@ describe('berth speaker <-> FRR, iBGP with MD5, graceful restart, passive', { ti
       assert.equal(stale[0]?.stale, true);
       const s2 = await start(0, { restarting: true });
       grSpeaker = s2;
-      s2.peers([peer({ enableGracefulRestart: true, gracefulRestartTimeSec: 60 })]);
+      // The table first, then the peers: the two commands reach the speaker process separately, and a
+      // session that came up between them would rightly send End-of-RIB with an empty table, which
+      // flushes the stale route (RFC 4724 §4.2). src/speaker/agent.ts sets both in one synchronous step.
       s2.ads([{ prefix: `${GR_VIP}/32` }]);
+      s2.peers([peer({ enableGracefulRestart: true, gracefulRestartTimeSec: 60 })]);
       await s2.waitEvent('Established again', (e) => e.event === 'established');
       await poll('stale flag cleared by End-of-RIB', async () => {
         const p = await paths(`${GR_VIP}/32`);
