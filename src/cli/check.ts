@@ -6,6 +6,7 @@ import { checkSnapshot, type CheckReport } from '../config/check.ts';
 import type { AnnouncementLine } from '../config/describe.ts';
 import { loadManifests, type ManifestResult } from '../config/manifests.ts';
 import { objectKey, type Problem } from '../config/problems.ts';
+import { flagTokens } from './args.ts';
 
 export const CHECK_USAGE = `usage: berth check --manifests PATH [--output table|json] [--lb-class NAME] [--namespace NAME]
 
@@ -29,16 +30,7 @@ function parseArgs(argv: readonly string[]): CheckArgs | string {
   let output: string = 'table';
   let lbClass: string | undefined;
   let namespace: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    const eq = arg.indexOf('=');
-    const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = arg.startsWith('--') && eq > 0 ? arg.slice(eq + 1) : undefined;
-    const value = (): string | undefined => {
-      if (inline !== undefined) return inline;
-      i++;
-      return argv[i];
-    };
+  for (const { arg, flag, value } of flagTokens(argv)) {
     switch (flag) {
       case '--manifests':
       case '-m':

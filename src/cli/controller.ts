@@ -10,6 +10,7 @@ import { createLogger } from '../log.ts';
 import { createController } from '../k8s/controller.ts';
 import { startHealthServer, type HealthServer } from '../k8s/health.ts';
 import { createRest, loadConnection } from '../k8s/rest.ts';
+import { flagTokens } from './args.ts';
 
 export const CONTROLLER_USAGE = `usage: berth controller [options]
 
@@ -80,13 +81,9 @@ export function parseKubeFlags(argv: readonly string[], po: ParseOptions): KubeF
     if (v === undefined || !/^\d+(\.\d+)?$/.test(v) || n < min || n > max) return `${flag} must be a number ${String(min)}..${String(max)}, got "${v ?? ''}"`;
     return n;
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    const eq = arg.indexOf('=');
-    const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = arg.startsWith('--') && eq > 0 ? arg.slice(eq + 1) : undefined;
+  for (const { arg, flag, value } of flagTokens(argv)) {
     if (!COMMON.has(flag) && !po.allow.has(flag)) return `unknown argument "${arg}"`;
-    const v = inline ?? argv[++i];
+    const v = value();
     if (v === undefined || v === '') return `${flag} needs a value`;
     let n: number | string;
     switch (flag) {

@@ -13,6 +13,7 @@ import { startNodeRuntime } from './node-runtime.ts';
 import { createManifestSpeaker } from '../speaker/manifest-source.ts';
 import { compile } from '../config/compile.ts';
 import { loadManifests } from '../config/manifests.ts';
+import { flagTokens } from './args.ts';
 
 export const SPEAKER_USAGE = `usage: berth speaker --node NAME --manifests PATH [--log-level LEVEL] [--listen-port N]
 
@@ -52,16 +53,7 @@ export function parseSpeakerArgs(argv: readonly string[]): SpeakerArgs | string 
   let listenPort: number | undefined;
   let lbClass: string | undefined;
   let restartStatePath: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    const eq = arg.indexOf('=');
-    const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = arg.startsWith('--') && eq > 0 ? arg.slice(eq + 1) : undefined;
-    const value = (): string | undefined => {
-      if (inline !== undefined) return inline;
-      i++;
-      return argv[i];
-    };
+  for (const { arg, flag, value } of flagTokens(argv)) {
     switch (flag) {
       case '--node':
       case '--node-name':
