@@ -1,7 +1,7 @@
 // The real FrameTransport: an AF_PACKET socket from src/sys bound to one interface and one EtherType,
 // plus the conversions from src/sys interface facts to the plain data interfaces.ts and the engine use.
 // This is the only file of src/l2 that touches src/sys.
-import { EtherType as SysEtherType, PacketFilter, listInterfaces, openPacketSocket, type InterfaceInfo, type OpenPacketTransport } from '../sys/index.ts';
+import { EtherType as SysEtherType, PacketFilter, listInterfaces, openPacketSocket, openSendSocket, type InterfaceInfo, type OpenPacketTransport } from '../sys/index.ts';
 import { macToBytes } from './addresses.ts';
 import type { InterfaceFacts } from './interfaces.ts';
 import type { FrameTransport, LinkInfo, TransportFactory } from './transport.ts';
@@ -38,9 +38,20 @@ export interface AfPacketFactoryOptions {
 /** A TransportFactory over AF_PACKET sockets. Throws when the interface is unknown or the socket fails. */
 export function afPacketTransportFactory(opts: AfPacketFactoryOptions): TransportFactory {
   const open = opts.open ?? openPacketSocket;
-  return ({ iface, etherType }) => {
+  return ({ iface, etherType, receive }) => {
     const link = opts.link(iface);
     if (link === undefined) throw new Error(`interface ${iface} does not exist or has no MAC address`);
+    if (receive === false) {
+      const s = openSendSocket(iface);
+      return {
+        link,
+        send: (frame) => s.send(frame),
+        onFrame: () => undefined,
+        joinMulticast: (mac) => s.addMembership(macToBytes(mac)),
+        leaveMulticast: (mac) => s.dropMembership(macToBytes(mac)),
+        close: () => s.close(),
+      };
+    }
     let receiver: ((frame: Buffer) => void) | undefined;
     // In-kernel filters: the IPv6 socket would otherwise wake us for every IPv6 frame the node gets.
     const filter = etherType === SysEtherType.ARP ? PacketFilter.arpRequest : etherType === SysEtherType.IPv6 ? PacketFilter.neighborSolicitation : undefined;

@@ -6,19 +6,25 @@
 // starts/stops announcement bursts, and from that moment answers or ignores. A VIP that is removed is
 // not answered for from the next frame on: ownership is a lookup done per frame.
 //
-// Receive path: transport.onFrame -> respondArp/respondNdp (pure) -> send the reply, or count the
-// drop reason and log it at debug. Send path for takeovers: announcementFrames() on a burst schedule
+// Receive path: transport.onFrame -> answerFrame (answer.ts: respondArp/respondNdp, pure) -> send the
+// reply, or count the drop reason and log it at debug. With `threads` (cpu-answerers.ts) the receive
+// path runs instead on one thread per CPU, each answering what arrives on its CPU; this thread then
+// keeps a send-only socket per port (announcements, multicast membership) and pushes each port's VIP
+// list to the threads, announcing a new VIP once they all have it. Send path for takeovers:
+// announcementFrames() on a burst schedule
 // (immediately, then every burstIntervalMs, burstCount bursts in all), then optionally one burst every
 // refreshIntervalMs while the VIP stays owned (switch FDB ageing; metallb#2910).
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
 import { EtherType } from './constants.ts';
 import { canonicalIp, ipFamily, ipv6MulticastMac, solicitedNodeMulticast, type MacAddress } from './addresses.ts';
-import { respondArp, type ArpDropReason } from './arp-responder.ts';
-import { respondNdp, type NdpDropReason } from './ndp-responder.ts';
 import { announcementFrames } from './announcements.ts';
 import type { FrameTransport, TransportFactory } from './transport.ts';
-import { createReplyScratch, type ReplyScratch } from './frame-bytes.ts';
+import { createReplyScratch } from './frame-bytes.ts';
+import { answerFrame, countSendError, COUNTER_SLOTS, sumCounters, type AnswerPort, type Family } from './answer.ts';
+import type { AnsweringThreads } from './cpu-answerers.ts';
+
+export type { DropReason } from './answer.ts';
 
 
 export interface OwnedVip {
@@ -62,9 +68,12 @@ export interface Layer2EngineOptions {
   readonly timers?: Timers;
   readonly logger?: Logger;
   readonly announce?: Partial<AnnounceOptions>;
+  /**
+   * Answer on these threads (createCpuAnswerers) instead of this one. The engine owns them from here:
+   * close() stops them. Default: answer on this thread.
+   */
+  readonly threads?: AnsweringThreads;
 }
-
-export type DropReason = ArpDropReason | NdpDropReason;
 
 export interface Layer2Stats {
   readonly arpReplies: number;
@@ -88,18 +97,21 @@ export interface Layer2Engine {
   /** Current ownership: vip -> interfaces it is answered on. */
   owned(): ReadonlyMap<string, ReadonlySet<string>>;
   stats(): Layer2Stats;
+  /**
+   * Resolves when the answer threads (if any) answer exactly as the last setOwned said. Without
+   * threads, setOwned takes effect before it returns and this resolves at once.
+   */
+  settled(): Promise<void>;
   close(): void;
 }
 
-type Family = 4 | 6;
-
-interface Port {
+interface Port extends AnswerPort {
   readonly transport: FrameTransport;
-  /** Responder context and reply buffer, made once per port: nothing is allocated for them per frame. */
-  readonly ctx: { readonly mac: MacAddress; readonly owns: (ip: string) => boolean };
-  readonly scratch: ReplyScratch;
   /** Multicast MAC -> number of owned VIPs needing it (several groups can share one MAC). */
   readonly groups: Map<MacAddress, number>;
+  /** The VIP list last pushed to the answer threads (joined), and when they all had it. */
+  pushed: string;
+  applied: Promise<void>;
 }
 
 interface Announcing {
@@ -108,18 +120,6 @@ interface Announcing {
 }
 
 const portKey = (iface: string, family: Family): string => `${family}|${iface}`;
-
-// "arp:<reason>" / "ndp:<reason>" made once per reason, not per dropped frame.
-const dropKeys: Readonly<Record<Family, Map<DropReason, string>>> = { 4: new Map(), 6: new Map() };
-function dropKey(family: Family, reason: DropReason): string {
-  const keys = dropKeys[family];
-  let v = keys.get(reason);
-  if (v === undefined) {
-    v = `${family === 4 ? 'arp' : 'ndp'}:${reason}`;
-    keys.set(reason, v);
-  }
-  return v;
-}
 const annKey = (vip: string, iface: string): string => `${vip}|${iface}`;
 
 export function createLayer2Engine(opts: Layer2EngineOptions): Layer2Engine {
@@ -130,11 +130,10 @@ export function createLayer2Engine(opts: Layer2EngineOptions): Layer2Engine {
   const owned = new Map<string, Set<string>>(); // vip -> interfaces
   const ports = new Map<string, Port>();
   const announcing = new Map<string, Announcing>();
-  const drops: Record<string, number> = {};
-  let arpReplies = 0;
-  let ndpReplies = 0;
+  const threads = opts.threads;
+  /** This thread's answer counters (answer.ts), plus send errors of announcements. */
+  const counters = new Float64Array(COUNTER_SLOTS);
   let announcementsSent = 0;
-  let sendErrors = 0;
   let closed = false;
 
   const ownsOn = (iface: string) => (ip: string) => owned.get(ip)?.has(iface) === true;
@@ -144,26 +143,9 @@ export function createLayer2Engine(opts: Layer2EngineOptions): Layer2Engine {
       port.transport.send(frame);
       return true;
     } catch (e) {
-      sendErrors++;
+      countSendError(counters);
       log.warn({ vip, iface: port.transport.link.name, err: String(e) }, `l2: sending ${what} failed`);
       return false;
-    }
-  }
-
-  function onFrame(port: Port, iface: string, family: Family, frame: Buffer): void {
-    // A transport that was closed (or replaced) may still deliver a queued frame: ignore it.
-    if (closed || ports.get(portKey(iface, family)) !== port) return;
-    const verdict = family === 4 ? respondArp(frame, port.ctx, port.scratch) : respondNdp(frame, port.ctx, port.scratch);
-    if (verdict.kind === 'drop') {
-      const key = dropKey(family, verdict.reason);
-      drops[key] = (drops[key] ?? 0) + 1;
-      if (log.isLevelEnabled('debug')) log.debug({ iface, reason: verdict.reason, detail: verdict.detail }, `l2: ${family === 4 ? 'arp' : 'ndp'} frame dropped`);
-      return;
-    }
-    const proto = family === 4 ? 'arp' : 'ndp';
-    if (send(port, verdict.frame, `${proto} reply`, verdict.vip)) {
-      if (family === 4) arpReplies++;
-      else ndpReplies++;
     }
   }
 
@@ -171,18 +153,52 @@ export function createLayer2Engine(opts: Layer2EngineOptions): Layer2Engine {
     const key = portKey(iface, family);
     const existing = ports.get(key);
     if (existing !== undefined) return existing;
-    const transport = opts.openTransport({ iface, etherType: family === 4 ? EtherType.arp : EtherType.ipv6 });
-    const port: Port = { transport, groups: new Map(), ctx: { mac: transport.link.mac, owns: ownsOn(iface) }, scratch: createReplyScratch() };
+    const transport = opts.openTransport({ iface, etherType: family === 4 ? EtherType.arp : EtherType.ipv6, receive: threads === undefined });
+    if (threads !== undefined) {
+      try {
+        threads.openPort(key, iface, family, transport.link.mac);
+      } catch (e) {
+        transport.close();
+        throw e;
+      }
+    }
+    const port: Port = {
+      iface,
+      family,
+      transport,
+      groups: new Map(),
+      ctx: { mac: transport.link.mac, owns: ownsOn(iface) },
+      scratch: createReplyScratch(),
+      send: (frame) => transport.send(frame),
+      pushed: '',
+      applied: Promise.resolve(),
+    };
     ports.set(key, port);
-    transport.onFrame((f) => onFrame(port, iface, family, f));
-    log.info({ iface, mac: transport.link.mac, family }, 'l2: responder listening');
+    transport.onFrame((f) => {
+      // A transport that was closed (or replaced) may still deliver a queued frame: ignore it.
+      if (!closed && ports.get(key) === port) answerFrame(port, f, counters, log);
+    });
+    log.info({ iface, mac: transport.link.mac, family, ...(threads === undefined ? {} : { threads: 'per-CPU' }) }, 'l2: responder listening');
     return port;
+  }
+
+  /** Pushes each port's VIP list to the answer threads when it changed. */
+  function pushToThreads(): void {
+    if (threads === undefined) return;
+    for (const [key, port] of ports) {
+      const vips = [...owned].filter(([vip, ifaces]) => ifaces.has(port.iface) && ipFamily(vip) === port.family).map(([vip]) => vip);
+      const text = vips.join(' ');
+      if (text === port.pushed) continue;
+      port.pushed = text;
+      port.applied = threads.setVips(key, vips);
+    }
   }
 
   function closePort(key: string): void {
     const port = ports.get(key);
     if (port === undefined) return;
     ports.delete(key);
+    threads?.closePort(key);
     try {
       port.transport.close();
     } catch (e) {
@@ -217,8 +233,18 @@ export function createLayer2Engine(opts: Layer2EngineOptions): Layer2Engine {
 
   function startAnnouncing(vip: string, iface: string): void {
     const a: Announcing = { handle: undefined, sent: 0 };
-    announcing.set(annKey(vip, iface), a);
-    if (ann.burstCount > 0) burst(vip, iface);
+    const key = annKey(vip, iface);
+    announcing.set(key, a);
+    if (ann.burstCount <= 0) return;
+    const port = ports.get(portKey(iface, ipFamily(vip)));
+    if (threads === undefined || port === undefined) {
+      burst(vip, iface);
+      return;
+    }
+    // Announce once every answer thread answers for the VIP (unless it was given up meanwhile).
+    void port.applied.then(() => {
+      if (!closed && announcing.get(key) === a && a.sent === 0) burst(vip, iface);
+    });
   }
 
   function stopAnnouncing(vip: string, iface: string): void {
@@ -261,7 +287,8 @@ export function createLayer2Engine(opts: Layer2EngineOptions): Layer2Engine {
     }
 
     // 2. Additions: open the port, join the group, then own (so the first NS after this is answered),
-    //    then announce.
+    //    then announce (with answer threads: once they all have the VIP).
+    const added: [string, string][] = [];
     for (const [vip, ifaces] of wanted) {
       const family = ipFamily(vip);
       for (const iface of ifaces) {
@@ -279,9 +306,11 @@ export function createLayer2Engine(opts: Layer2EngineOptions): Layer2Engine {
         set.add(iface);
         owned.set(vip, set);
         log.info({ vip, iface }, 'l2: answering and announcing');
-        startAnnouncing(vip, iface);
+        added.push([vip, iface]);
       }
     }
+    pushToThreads();
+    for (const [vip, iface] of added) startAnnouncing(vip, iface);
 
     // 3. Close ports nobody needs any more.
     const needed = new Set<string>();
@@ -293,11 +322,22 @@ export function createLayer2Engine(opts: Layer2EngineOptions): Layer2Engine {
   return {
     setOwned,
     owned: () => new Map([...owned].map(([vip, s]) => [vip, new Set(s)])),
-    stats: () => ({ arpReplies, ndpReplies, announcementsSent, sendErrors, drops: { ...drops } }),
+    stats: () => {
+      const own = sumCounters([counters]);
+      if (threads === undefined) return { ...own, announcementsSent };
+      const t = threads.totals();
+      const drops: Record<string, number> = { ...own.drops };
+      for (const [k, v] of Object.entries(t.drops)) drops[k] = (drops[k] ?? 0) + v;
+      return { arpReplies: own.arpReplies + t.arpReplies, ndpReplies: own.ndpReplies + t.ndpReplies, announcementsSent, sendErrors: own.sendErrors + t.sendErrors, drops };
+    },
+    settled: async () => {
+      await Promise.all([...ports.values()].map((p) => p.applied));
+    },
     close: () => {
       if (closed) return;
       setOwned([]);
       closed = true;
+      void threads?.close();
     },
   };
 }

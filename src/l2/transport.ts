@@ -24,6 +24,8 @@ export interface FrameTransport {
 export interface TransportRequest {
   readonly iface: string;
   readonly etherType: number;
+  /** false: send only (frames are received elsewhere, e.g. on per-CPU sockets); onFrame never fires. Default true. */
+  readonly receive?: boolean;
 }
 
 /** Opens a transport; throws when the interface does not exist or the socket cannot be opened. */

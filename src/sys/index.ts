@@ -21,6 +21,11 @@
 //   PacketTransport / OpenPacketTransport: the interfaces responders take (inject openPacketSocket in
 //       production, createFakeLan().open or createFakePacketTransport in unit tests).
 //   interfaceIndex(ifname): number
+//   Per-CPU receive: openFanoutSockets({ ifname, etherType, filter?, members }) -> fds of one
+//       PACKET_FANOUT_CPU group (fds[i] receives what the kernel handles on CPU i); a worker thread
+//       pins itself (pinCurrentThread(cpu)) and adopts its fd (openPacketSocket({ ..., fd })).
+//       openSendSocket(ifname): send + multicast membership, receives nothing. closeFd,
+//       threadAffinity(), currentCpu().
 //
 // BGP (TCP with options node lacks)
 //   connectTcp({ host, port, localAddress?, localPort?, md5Key?, ttl?, minTtl?, device?, timeoutMs? })
@@ -46,7 +51,15 @@ export {
   EtherType,
   PacketType,
   openPacketSocket,
+  openSendSocket,
+  openFanoutSockets,
+  closeFd,
+  pinCurrentThread,
+  threadAffinity,
+  currentCpu,
   interfaceIndex,
+  type SendSocket,
+  type FanoutOptions,
   type ReceivedFrame,
   type FrameHandler,
   type PacketTransport,

@@ -53,7 +53,16 @@ export interface NativeAddon {
     meta: Int32Array,
     /** struct sock_filter[] bytes (bpf.ts), attached with SO_ATTACH_FILTER before bind. */
     filter: Buffer | undefined,
+    /** Adopt this bound socket (from openFanout) instead of opening one; -1: open one. */
+    fd: number,
   ) => NativePacketSocket;
+  /** `count` sockets of one new PACKET_FANOUT_CPU group, in join order (fds[i] gets CPU i's frames). */
+  openFanout(ifindex: number, etherType: number, filter: Buffer | undefined, receiveBufferBytes: number, count: number): number[];
+  closeFd(fd: number): void;
+  /** sched_setaffinity of the calling thread only. */
+  pinThread(cpu: number): void;
+  threadAffinity(): number[];
+  currentCpu(): number;
   tcp: NativeTcp;
 }
 

@@ -82,6 +82,11 @@ export interface PacketSocketOptions {
   readonly filter?: PacketFilter;
   /** false: the socket does not keep the process alive (uv_unref). Default true. */
   readonly keepAlive?: boolean;
+  /**
+   * Adopt one socket of a fanout group (openFanoutSockets) instead of opening a new one; `etherType`
+   * and `filter` must be the group's (the filter is already attached). The socket owns the fd from here.
+   */
+  readonly fd?: number;
 }
 
 /** Opens a real AF_PACKET socket. The same signature fits a fake in tests (see fake.ts). */
@@ -151,7 +156,7 @@ export const openPacketSocket = (opts: PacketSocketOptions): PacketSocket => {
   let native: NativePacketSocket;
   try {
     const filter = opts.filter === undefined ? undefined : encodeProgram(filterProgram(opts.filter));
-    native = new addon.PacketSocket(ifindex, opts.etherType, onFrames, opts.receiveBufferBytes ?? DEFAULT_RECEIVE_BUFFER, area, meta, filter);
+    native = new addon.PacketSocket(ifindex, opts.etherType, onFrames, opts.receiveBufferBytes ?? DEFAULT_RECEIVE_BUFFER, area, meta, filter, opts.fd ?? -1);
   } catch (err) {
     throw toSysError(err, `AF_PACKET socket on ${opts.ifname}`);
   }
@@ -207,3 +212,82 @@ export const openPacketSocket = (opts: PacketSocketOptions): PacketSocket => {
     },
   };
 };
+
+export interface SendSocket {
+  readonly ifname: string;
+  readonly ifindex: number;
+  /** Sends one whole Ethernet frame (its EtherType is in the frame). Throws SysError. */
+  send(frame: Buffer): void;
+  addMembership(mac: Buffer): void;
+  dropMembership(mac: Buffer): void;
+  close(): void;
+  readonly closed: boolean;
+}
+
+/**
+ * A send-only AF_PACKET socket on one interface: bound with protocol 0, so the kernel never queues a
+ * frame for it. For announcements and multicast membership when receiving is done elsewhere (per-CPU
+ * sockets, openFanoutSockets).
+ */
+export function openSendSocket(ifname: string): SendSocket {
+  const s = openPacketSocket({
+    ifname,
+    etherType: 0,
+    keepAlive: false,
+    receiveBufferBytes: 0,
+    onFrame: () => {
+      throw new SysError(SysErrorKind.invalid, `send-only socket on ${ifname} received a frame`);
+    },
+  });
+  return s;
+}
+
+export interface FanoutOptions {
+  readonly ifname: string;
+  readonly etherType: number;
+  readonly filter?: PacketFilter;
+  readonly receiveBufferBytes?: number;
+  /** Members; member i receives the frames the kernel handles on CPU i (CPU c: member c % members). */
+  readonly members: number;
+}
+
+/**
+ * Opens the sockets of one new fanout group (packet(7) PACKET_FANOUT, mode PACKET_FANOUT_CPU, kernel-chosen
+ * group id, rollover when a member's buffer is nearly full), bound and filtered like openPacketSocket.
+ * Returns their fds in member order; hand fds[i] to openPacketSocket({ fd }) on the thread pinned to
+ * CPU i (fds are process-wide, so any worker thread can adopt one), or closeFd() it.
+ */
+export function openFanoutSockets(opts: FanoutOptions): number[] {
+  const addon = loadAddon();
+  const ifindex = interfaceIndex(opts.ifname);
+  try {
+    const filter = opts.filter === undefined ? undefined : encodeProgram(filterProgram(opts.filter));
+    return addon.openFanout(ifindex, opts.etherType, filter, opts.receiveBufferBytes ?? DEFAULT_RECEIVE_BUFFER, opts.members);
+  } catch (err) {
+    throw toSysError(err, `AF_PACKET fanout group on ${opts.ifname}`);
+  }
+}
+
+/** Closes an fd from openFanoutSockets that was never adopted. */
+export function closeFd(fd: number): void {
+  loadAddon().closeFd(fd);
+}
+
+/** Pins the calling thread (only it: a worker thread pins itself) to one CPU. Throws SysError. */
+export function pinCurrentThread(cpu: number): void {
+  try {
+    loadAddon().pinThread(cpu);
+  } catch (err) {
+    throw toSysError(err, `pin thread to CPU ${cpu}`);
+  }
+}
+
+/** CPUs the calling thread may run on (its affinity mask, e.g. narrowed by a cgroup cpuset). */
+export function threadAffinity(): number[] {
+  return loadAddon().threadAffinity();
+}
+
+/** The CPU the calling thread is running on right now. */
+export function currentCpu(): number {
+  return loadAddon().currentCpu();
+}

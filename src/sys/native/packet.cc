@@ -13,11 +13,17 @@
 // (PACKET_IGNORE_OUTGOING, Linux 4.20). Send path: send(2) on the bound socket, non-blocking.
 // Multicast: PACKET_ADD_MEMBERSHIP / PACKET_DROP_MEMBERSHIP with PACKET_MR_MULTICAST, used for the
 // solicited-node groups of NDP (33:33:ff:xx:xx:xx, RFC 4291 §2.7.1 / RFC 2464 §7).
+// Per-CPU receive (openFanout): N sockets of one fanout group in PACKET_FANOUT_CPU mode, created in
+// order so that socket i gets the frames the kernel receives on CPU i (the kernel picks member
+// `cpu % N`, members indexed in join order). A thread pinned to CPU i (pinThread) that owns socket i
+// (new PacketSocket(..., fd)) is woken on the CPU the request arrived on: no cross-CPU wake-up.
+// A socket with EtherType 0 is send-only: bound to the interface, it never receives.
 #include "common.h"
 
 #include <arpa/inet.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
@@ -38,6 +44,66 @@ constexpr size_t kMaxFrame = 16384;
 constexpr int kMaxFramesPerWakeup = 1024;
 constexpr int kMetaPerFrame = 4;  // offset, length, ifindex, pkttype
 
+// Reads an optional classic BPF program argument (struct sock_filter[] bytes, host byte order).
+std::vector<sock_filter> FilterArg(const Napi::CallbackInfo& info, size_t i) {
+  std::vector<sock_filter> program;
+  if (info.Length() > i && info[i].IsBuffer()) {
+    auto f = info[i].As<Napi::Buffer<uint8_t>>();
+    if (f.Length() == 0 || f.Length() % sizeof(sock_filter) != 0 || f.Length() / sizeof(sock_filter) > BPF_MAXINSNS) {
+      throw Napi::RangeError::New(info.Env(), "filter must be 1..4096 instructions of 8 bytes");
+    }
+    program.resize(f.Length() / sizeof(sock_filter));
+    std::memcpy(program.data(), f.Data(), f.Length());
+  }
+  return program;
+}
+
+// socket(2) + options + filter + bind(2). Returns the fd, or -1 with errno set and *failed naming
+// the call that failed. EtherType 0: bound to the interface but no protocol, so nothing is queued
+// (a send-only socket; see packet(7), "protocol 0").
+int OpenBound(int ifindex, int etherType, int rcvbuf, const std::vector<sock_filter>& program, const char** failed) {
+  // Protocol 0 at socket(2): nothing is queued until bind(2) names the interface and EtherType, so
+  // no frame from another interface slips in between.
+  int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    *failed = "socket";
+    return -1;
+  }
+  int one = 1;
+  // A burst (a LAN-wide ARP storm, a 10k req/s benchmark) must queue while JavaScript is busy.
+  // SO_RCVBUFFORCE passes net.core.rmem_max with CAP_NET_ADMIN; without it, SO_RCVBUF (capped).
+  if (rcvbuf > 0 && etherType != 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0) {
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  }
+  // Best effort: older kernels lack it, the receive loop filters PACKET_OUTGOING anyway.
+  (void)setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
+  // The filter goes on before bind(2), so no frame is ever queued unfiltered.
+  if (!program.empty()) {
+    sock_fprog prog{};
+    prog.len = static_cast<unsigned short>(program.size());
+    prog.filter = const_cast<sock_filter*>(program.data());
+    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0) {
+      int err = errno;
+      ::close(fd);
+      errno = err;
+      *failed = "setsockopt(SO_ATTACH_FILTER)";
+      return -1;
+    }
+  }
+  sockaddr_ll sll{};
+  sll.sll_family = AF_PACKET;
+  sll.sll_protocol = htons(static_cast<uint16_t>(etherType));
+  sll.sll_ifindex = ifindex;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&sll), sizeof sll) < 0) {
+    int err = errno;
+    ::close(fd);
+    errno = err;
+    *failed = "bind";
+    return -1;
+  }
+  return fd;
+}
+
 class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -54,10 +120,13 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
                        });
   }
 
-  // new PacketSocket(ifindex, etherType, onFrames, receiveBufferBytes, area, meta, filter)
+  // new PacketSocket(ifindex, etherType, onFrames, receiveBufferBytes, area, meta, filter, fd)
+  //   etherType: 0 for a send-only socket (never receives; no event-loop watch)
   //   area: Buffer (at least kMaxFrame bytes) the frames are received into
   //   meta: Int32Array of at least 4 entries; its length / 4 bounds the frames per callback
   //   filter: Buffer of struct sock_filter (8 bytes each, host byte order), or undefined
+  //   fd: optional; adopt this already bound socket (from openFanout) instead of opening one. The
+  //       PacketSocket owns it from then on (closes it on close()).
   explicit PacketSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PacketSocket>(info) {
     Napi::Env env = info.Env();
     ifindex_ = IntArg(info, 0, "ifindex");
@@ -66,7 +135,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
       throw Napi::TypeError::New(env, "onFrames must be a function");
     }
     if (ifindex_ <= 0) throw Napi::RangeError::New(env, "ifindex must be positive");
-    if (etherType_ <= 0 || etherType_ > 0xffff) throw Napi::RangeError::New(env, "etherType out of range");
+    if (etherType_ < 0 || etherType_ > 0xffff) throw Napi::RangeError::New(env, "etherType out of range");
     onFrames_ = Napi::Persistent(info[2].As<Napi::Function>());
     if (info.Length() < 6 || !info[4].IsBuffer() || !info[5].IsTypedArray()) {
       throw Napi::TypeError::New(env, "receive area (Buffer) and meta (Int32Array) are required");
@@ -86,64 +155,32 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     meta_ = metaArr.Data();
     maxFrames_ = static_cast<int>(metaArr.ElementLength() / kMetaPerFrame);
     if (maxFrames_ > kMaxFramesPerWakeup) maxFrames_ = kMaxFramesPerWakeup;
-    std::vector<sock_filter> program;
-    if (info.Length() > 6 && info[6].IsBuffer()) {
-      auto f = info[6].As<Napi::Buffer<uint8_t>>();
-      if (f.Length() == 0 || f.Length() % sizeof(sock_filter) != 0 || f.Length() / sizeof(sock_filter) > BPF_MAXINSNS) {
-        throw Napi::RangeError::New(env, "filter must be 1..4096 instructions of 8 bytes");
-      }
-      program.resize(f.Length() / sizeof(sock_filter));
-      std::memcpy(program.data(), f.Data(), f.Length());
-    }
+    std::vector<sock_filter> program = FilterArg(info, 6);
+    int adopt = info.Length() > 7 && info[7].IsNumber() ? info[7].As<Napi::Number>().Int32Value() : -1;
     asyncContext_ = new Napi::AsyncContext(env, "berth.PacketSocket");
 
-    // Protocol 0 at socket(2): nothing is queued until bind(2) names the interface and EtherType, so
-    // no frame from another interface slips in between.
-    fd_ = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) throw ErrnoError(env, errno, "socket");
-    int one = 1;
-    // A burst (a LAN-wide ARP storm, a 10k req/s benchmark) must queue while JavaScript is busy.
-    // SO_RCVBUFFORCE passes net.core.rmem_max with CAP_NET_ADMIN; without it, SO_RCVBUF (capped).
-    int rcvbuf = info.Length() > 3 && info[3].IsNumber() ? info[3].As<Napi::Number>().Int32Value() : 0;
-    if (rcvbuf > 0 && setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0) {
-      (void)setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    if (adopt >= 0) {
+      fd_ = adopt;
+    } else {
+      int rcvbuf = info.Length() > 3 && info[3].IsNumber() ? info[3].As<Napi::Number>().Int32Value() : 0;
+      const char* failed = "socket";
+      fd_ = OpenBound(ifindex_, etherType_, rcvbuf, program, &failed);
+      if (fd_ < 0) throw ErrnoError(env, errno, failed);
     }
-    // Best effort: older kernels lack it, the receive loop filters PACKET_OUTGOING anyway.
-    (void)setsockopt(fd_, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
-    // The filter goes on before bind(2), so no frame is ever queued unfiltered.
-    if (!program.empty()) {
-      sock_fprog prog{};
-      prog.len = static_cast<unsigned short>(program.size());
-      prog.filter = program.data();
-      if (setsockopt(fd_, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) < 0) {
-        int err = errno;
+    if (etherType_ != 0) {
+      uv_loop_t* loop = nullptr;
+      napi_get_uv_event_loop(env, &loop);
+      poll_ = new uv_poll_t;
+      poll_->data = this;
+      int rc = uv_poll_init_socket(loop, poll_, fd_);
+      if (rc == 0) rc = uv_poll_start(poll_, UV_READABLE, &PacketSocket::OnReadable);
+      if (rc != 0) {
+        delete poll_;
+        poll_ = nullptr;
         ::close(fd_);
         fd_ = -1;
-        throw ErrnoError(env, err, "setsockopt(SO_ATTACH_FILTER)");
+        throw Napi::Error::New(env, std::string("uv_poll: ") + uv_strerror(rc));
       }
-    }
-    sockaddr_ll sll{};
-    sll.sll_family = AF_PACKET;
-    sll.sll_protocol = htons(static_cast<uint16_t>(etherType_));
-    sll.sll_ifindex = ifindex_;
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&sll), sizeof sll) < 0) {
-      int err = errno;
-      ::close(fd_);
-      fd_ = -1;
-      throw ErrnoError(env, err, "bind");
-    }
-    uv_loop_t* loop = nullptr;
-    napi_get_uv_event_loop(env, &loop);
-    poll_ = new uv_poll_t;
-    poll_->data = this;
-    int rc = uv_poll_init_socket(loop, poll_, fd_);
-    if (rc == 0) rc = uv_poll_start(poll_, UV_READABLE, &PacketSocket::OnReadable);
-    if (rc != 0) {
-      delete poll_;
-      poll_ = nullptr;
-      ::close(fd_);
-      fd_ = -1;
-      throw Napi::Error::New(env, std::string("uv_poll: ") + uv_strerror(rc));
     }
     Ref();  // an open socket stays alive while JavaScript holds no reference but the loop does
   }
@@ -300,10 +337,96 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
   Napi::AsyncContext* asyncContext_ = nullptr;
 };
 
+// openFanout(ifindex, etherType, filter, receiveBufferBytes, count) -> fds[count]: sockets of one new
+// fanout group (packet(7) PACKET_FANOUT), mode PACKET_FANOUT_CPU, in join order: fds[i] receives the
+// frames the kernel handles on CPU i (for i < count; CPU c goes to member c % count). The group id
+// is chosen by the kernel (PACKET_FANOUT_FLAG_UNIQUEID, Linux 4.2), so two berth processes in one
+// network namespace never share a group. PACKET_FANOUT_FLAG_ROLLOVER: when one member's receive
+// buffer is nearly full (its thread is stalled), frames go to another member rather than being dropped.
+// The fds are non-blocking and close-on-exec; the caller hands each to a PacketSocket (or closes it).
+Napi::Value OpenFanout(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int ifindex = IntArg(info, 0, "ifindex");
+  int etherType = IntArg(info, 1, "etherType");
+  if (ifindex <= 0) throw Napi::RangeError::New(env, "ifindex must be positive");
+  if (etherType <= 0 || etherType > 0xffff) throw Napi::RangeError::New(env, "etherType out of range");
+  std::vector<sock_filter> program = FilterArg(info, 2);
+  int rcvbuf = info.Length() > 3 && info[3].IsNumber() ? info[3].As<Napi::Number>().Int32Value() : 0;
+  int count = IntArg(info, 4, "count");
+  if (count < 1 || count > 1024) throw Napi::RangeError::New(env, "count must be 1..1024");
+  std::vector<int> fds;
+  auto fail = [&](int err, const char* what) {
+    for (int fd : fds) ::close(fd);
+    return ErrnoError(env, err, what);
+  };
+  int group = 0;
+  for (int i = 0; i < count; i++) {
+    const char* failed = "socket";
+    int fd = OpenBound(ifindex, etherType, rcvbuf, program, &failed);
+    if (fd < 0) throw fail(errno, failed);
+    fds.push_back(fd);
+    int flags = PACKET_FANOUT_FLAG_ROLLOVER | (i == 0 ? PACKET_FANOUT_FLAG_UNIQUEID : 0);
+    int arg = group | ((PACKET_FANOUT_CPU | flags) << 16);
+    if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) < 0) throw fail(errno, "setsockopt(PACKET_FANOUT)");
+    if (i == 0) {
+      int got = 0;
+      socklen_t len = sizeof got;
+      if (getsockopt(fd, SOL_PACKET, PACKET_FANOUT, &got, &len) < 0) throw fail(errno, "getsockopt(PACKET_FANOUT)");
+      group = got & 0xffff;
+    }
+  }
+  Napi::Array out = Napi::Array::New(env, fds.size());
+  for (size_t i = 0; i < fds.size(); i++) out.Set(static_cast<uint32_t>(i), Napi::Number::New(env, fds[i]));
+  return out;
+}
+
+// closeFd(fd): for fds from openFanout that never reached a PacketSocket.
+Napi::Value CloseFd(const Napi::CallbackInfo& info) {
+  int fd = IntArg(info, 0, "fd");
+  if (fd >= 0) ::close(fd);
+  return info.Env().Undefined();
+}
+
+// pinThread(cpu): sched_setaffinity(2) of the calling thread only (pid 0 = the caller's thread id).
+Napi::Value PinThread(const Napi::CallbackInfo& info) {
+  int cpu = IntArg(info, 0, "cpu");
+  if (cpu < 0 || cpu >= CPU_SETSIZE) throw Napi::RangeError::New(info.Env(), "cpu out of range");
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (sched_setaffinity(0, sizeof set, &set) < 0) throw ErrnoError(info.Env(), errno, "sched_setaffinity");
+  return info.Env().Undefined();
+}
+
+// threadAffinity() -> the CPUs the calling thread may run on (sched_getaffinity(2)), ascending.
+Napi::Value ThreadAffinity(const Napi::CallbackInfo& info) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) < 0) throw ErrnoError(info.Env(), errno, "sched_getaffinity");
+  Napi::Array out = Napi::Array::New(info.Env());
+  uint32_t n = 0;
+  for (int c = 0; c < CPU_SETSIZE; c++) {
+    if (CPU_ISSET(c, &set)) out.Set(n++, Napi::Number::New(info.Env(), c));
+  }
+  return out;
+}
+
+// currentCpu() -> the CPU the calling thread runs on now (sched_getcpu(3)); for tests and diagnostics.
+Napi::Value CurrentCpu(const Napi::CallbackInfo& info) {
+  int c = sched_getcpu();
+  if (c < 0) throw ErrnoError(info.Env(), errno, "sched_getcpu");
+  return Napi::Number::New(info.Env(), c);
+}
+
 }  // namespace
 
 void InitPacket(Napi::Env env, Napi::Object exports) {
   exports.Set("PacketSocket", PacketSocket::Define(env));
+  exports.Set("openFanout", Napi::Function::New(env, OpenFanout, "openFanout"));
+  exports.Set("closeFd", Napi::Function::New(env, CloseFd, "closeFd"));
+  exports.Set("pinThread", Napi::Function::New(env, PinThread, "pinThread"));
+  exports.Set("threadAffinity", Napi::Function::New(env, ThreadAffinity, "threadAffinity"));
+  exports.Set("currentCpu", Napi::Function::New(env, CurrentCpu, "currentCpu"));
 }
 
 }  // namespace berth

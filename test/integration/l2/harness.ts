@@ -43,7 +43,7 @@ export class Responder {
   }
 
   /** `nodeArgs`: extra node flags for the driver process (e.g. ['--trace-gc'] in bench/l2). */
-  static async start(lab: Lab, host: LabHost, announce: { burst?: number; interval?: number; refresh?: number } = {}, nodeArgs: readonly string[] = []): Promise<Responder> {
+  static async start(lab: Lab, host: LabHost, announce: { burst?: number; interval?: number; refresh?: number; threads?: number } = {}, nodeArgs: readonly string[] = []): Promise<Responder> {
     const argv = ['node', ...nodeArgs, '--import', 'tsx', DRIVER];
     for (const [k, v] of Object.entries(announce)) argv.push(`--${k}`, String(v));
     const proc = lab.spawn(host, argv, { stdio: ['pipe', 'pipe', 'pipe'], cwd: fileURLToPath(new URL('../../../', import.meta.url)) });

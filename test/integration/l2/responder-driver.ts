@@ -6,10 +6,13 @@
 //    "exclude":["^lo$"], "node":{"internalIPs":["192.0.2.11"],"annotations":{}}}
 //        -> {"ok":true,"owned":{"203.0.113.10":["eth1"]},"problems":[...]}
 //   {"cmd":"stats"} -> {"ok":true,"stats":{...}}
-// Announce options come from argv: --burst N --interval MS --refresh MS. Prints {"ready":true} first.
+// Announce options come from argv: --burst N --interval MS --refresh MS. --threads N: answer on N
+// per-CPU threads at most (default 8, as in berth speaker); 0: on the main thread. The answer to "own"
+// comes once the threads answer as told. Prints {"ready":true} first.
 // SIGTERM closes the engine (stops answering) and exits 0.
 import { createInterface } from 'node:readline';
 import { createLayer2Engine } from '../../../src/l2/engine.ts';
+import { createCpuAnswerers } from '../../../src/l2/cpu-answerers.ts';
 import { afPacketTransportFactory, scanInterfaces } from '../../../src/l2/af-packet-transport.ts';
 import { selectInterfaces, type InterfaceRequest, type NodeAddressing } from '../../../src/l2/interfaces.ts';
 import { createLogger } from '../../../src/log.ts';
@@ -34,16 +37,20 @@ const out = (o: unknown): void => {
 };
 
 let links: ReadonlyMap<string, LinkInfo> = new Map();
+const logger = createLogger({ level: process.env['BERTH_L2_LOG'] === 'debug' ? 'debug' : 'warn', name: 'l2-driver' });
+const maxThreads = arg('threads', 8);
+const threads = maxThreads > 0 ? createCpuAnswerers({ maxThreads, logger }) : undefined;
 const engine = createLayer2Engine({
   openTransport: afPacketTransportFactory({ link: (iface) => links.get(iface) }),
-  logger: createLogger({ level: process.env['BERTH_L2_LOG'] === 'debug' ? 'debug' : 'warn', name: 'l2-driver' }),
+  logger,
+  ...(threads === undefined ? {} : { threads }),
   announce: { burstCount: arg('burst', 5), burstIntervalMs: arg('interval', 1100), refreshIntervalMs: arg('refresh', 0) },
 });
 
 async function handle(c: Command): Promise<unknown> {
   switch (c.cmd) {
     case 'stats':
-      return { ok: true, stats: engine.stats() };
+      return { ok: true, stats: engine.stats(), ...(threads === undefined ? {} : { threads: await threads.ready(), perThread: threads.perThread() }) };
     case 'own': {
       const scan = await scanInterfaces();
       links = scan.links;
@@ -55,6 +62,7 @@ async function handle(c: Command): Promise<unknown> {
       }));
       const problems: unknown[] = selections.filter((s) => s.sel.problem !== undefined).map((s) => ({ vip: s.vip, ...s.sel.problem }));
       problems.push(...engine.setOwned(selections.map((s) => ({ vip: s.vip, interfaces: s.sel.interfaces }))));
+      await engine.settled();
       const owned = Object.fromEntries([...engine.owned()].map(([vip, s]) => [vip, [...s]]));
       return { ok: true, owned, problems };
     }
@@ -85,4 +93,5 @@ process.on('SIGTERM', () => {
   engine.close();
   process.exit(0);
 });
+if (threads !== undefined) await threads.ready();
 out({ ready: true });
