@@ -26,3 +26,6 @@ export function* flagTokens(argv: readonly string[]): Generator<FlagToken> {
     };
   }
 }
+
+/** Default of `berth speaker --l2-threads`: one ARP/NDP answer thread per CPU, at most this many. */
+export const DEFAULT_L2_THREADS = 8;

@@ -10,7 +10,7 @@ import { createLogger } from '../log.ts';
 import { createController } from '../k8s/controller.ts';
 import { startHealthServer, type HealthServer } from '../k8s/health.ts';
 import { createRest, loadConnection } from '../k8s/rest.ts';
-import { flagTokens } from './args.ts';
+import { DEFAULT_L2_THREADS, flagTokens } from './args.ts';
 
 export const CONTROLLER_USAGE = `usage: berth controller [options]
 
@@ -48,6 +48,8 @@ export interface KubeFlags {
   readonly retryPeriodS: number;
   readonly workers: number;
   readonly listenPort: number | undefined;
+  /** Speaker: per-CPU ARP/NDP answer threads at most (0: answer on the main thread). */
+  readonly l2Threads: number;
 }
 
 export interface ParseOptions {
@@ -75,6 +77,7 @@ export function parseKubeFlags(argv: readonly string[], po: ParseOptions): KubeF
     retryPeriodS: 2,
     workers: 16,
     listenPort: undefined as number | undefined,
+    l2Threads: DEFAULT_L2_THREADS,
   };
   const num = (flag: string, v: string | undefined, min: number, max: number): number | string => {
     const n = Number(v);
@@ -109,6 +112,11 @@ export function parseKubeFlags(argv: readonly string[], po: ParseOptions): KubeF
         break;
       case '--lease-name':
         f.leaseName = v;
+        break;
+      case '--l2-threads':
+        n = num(flag, v, 0, 1024);
+        if (typeof n === 'string') return n;
+        f.l2Threads = Math.floor(n);
         break;
       case '--health-port':
       case '--lease-duration':

@@ -2,7 +2,8 @@
 // run on a node: the engines, the agent that drives them, and how the process stops. The two modes differ
 // only in where the cluster snapshot comes from.
 //
-// Engines: the Layer 2 engine over AF_PACKET (interface facts rescanned before each apply) and the BGP
+// Engines: the Layer 2 engine over AF_PACKET (interface facts rescanned before each apply; ARP/NDP
+// answered on per-CPU threads, src/l2/cpu-answerers.ts, unless l2Threads is 0) and the BGP
 // speaker over src/sys TCP, with TTL set on accepted sessions too (single-hop eBGP = 1).
 // Graceful restart (RFC 4724, src/bgp/restart-state.ts): a start that finds the state file of an earlier
 // run in this boot sets the R bit in its OPENs.
@@ -17,6 +18,7 @@ import { Speaker } from '../bgp/speaker.ts';
 import { sysTransport } from '../bgp/transport.ts';
 import { beginRun, fileRestartStateIo } from '../bgp/restart-state.ts';
 import { createLayer2Engine } from '../l2/engine.ts';
+import { createCpuAnswerers, type CpuAnswerers } from '../l2/cpu-answerers.ts';
 import { afPacketTransportFactory, scanInterfaces } from '../l2/af-packet-transport.ts';
 import type { LinkInfo } from '../l2/transport.ts';
 import { routeTo, setSocketTtl, tcpTransport } from '../sys/index.ts';
@@ -28,6 +30,8 @@ export interface NodeRuntimeOptions {
   /** Also accept BGP connections on this port (passive peers); undefined = only connect out. */
   readonly listenPort: number | undefined;
   readonly restartStatePath: string;
+  /** Per-CPU ARP/NDP answer threads at most; 0: answer on the main thread. */
+  readonly l2Threads: number;
 }
 
 export interface NodeRuntime {
@@ -53,7 +57,20 @@ export async function startNodeRuntime(opts: NodeRuntimeOptions): Promise<NodeRu
   if (opts.listenPort !== undefined) log.info({ node: nodeName, port: opts.listenPort }, 'accepting BGP connections');
   // Interface facts, refreshed before each apply; the AF_PACKET factory looks links up here.
   let links: ReadonlyMap<string, LinkInfo> = new Map();
-  const l2 = createLayer2Engine({ openTransport: afPacketTransportFactory({ link: (iface) => links.get(iface) }), logger: log });
+  let threads: CpuAnswerers | undefined;
+  if (opts.l2Threads > 0) {
+    try {
+      threads = createCpuAnswerers({ maxThreads: opts.l2Threads, logger: log });
+      log.info({ node: nodeName, threads: threads.threads }, 'l2: answering ARP/NDP on per-CPU threads');
+    } catch (e) {
+      log.warn({ reason: e instanceof Error ? e.message : String(e) }, 'l2: cannot start per-CPU answer threads; answering on the main thread');
+    }
+  }
+  const l2 = createLayer2Engine({
+    openTransport: afPacketTransportFactory({ link: (iface) => links.get(iface) }),
+    logger: log,
+    ...(threads === undefined ? {} : { threads }),
+  });
   const restart = beginRun(opts.restartStatePath, fileRestartStateIo);
   if (restart.problem !== undefined) log.warn({ reason: restart.problem }, `cannot record the restart state in ${restart.path}: this start counts as fresh`);
   else if (restart.restarting) log.info({ node: nodeName, reason: restart.path }, 'restarted in this boot: graceful restart R bit set (RFC 4724 §4.1)');

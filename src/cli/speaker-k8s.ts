@@ -27,6 +27,7 @@ export const KUBE_SPEAKER_USAGE = `usage: berth speaker --node-name NAME [option
   --health-port N      serve /healthz and /readyz on this TCP port (default 17473; 0 = off)
   --listen-port N      also accept BGP connections on TCP port N (passive peers); default: the OpenELB
                        BgpConf "default" spec.listenPort when it has one (read at start), else never listen
+  --l2-threads N       answer ARP/NDP on one thread per CPU, at most N (default 8); 0 = on the main thread
 
 env BERTH_RESTART_STATE: the graceful-restart state file (RFC 4724 R bit after a restart in this boot).
 SIGTERM/SIGINT: drain (BGP Cease, peers withdraw at once). SIGUSR2: planned restart (peers keep the routes).
@@ -39,7 +40,7 @@ export async function runKubeSpeaker(argv: readonly string[]): Promise<number> {
     process.stdout.write(KUBE_SPEAKER_USAGE);
     return 0;
   }
-  const flags = parseKubeFlags(argv, { env: process.env, defaultHealthPort: 17473, allow: new Set(['--node-name', '--node', '--listen-port']) });
+  const flags = parseKubeFlags(argv, { env: process.env, defaultHealthPort: 17473, allow: new Set(['--node-name', '--node', '--listen-port', '--l2-threads']) });
   if (typeof flags === 'string') {
     process.stderr.write(`berth speaker: ${flags}\n\n${KUBE_SPEAKER_USAGE}`);
     return 2;
@@ -63,6 +64,7 @@ export async function runKubeSpeaker(argv: readonly string[]): Promise<number> {
     log,
     nodeName,
     listenPort: flags.listenPort ?? (await bgpConfListenPort(rest, log)),
+    l2Threads: flags.l2Threads,
     restartStatePath: statePath !== undefined && statePath !== '' ? statePath : defaultRestartStatePath(),
   });
   if (runtime === undefined) {

@@ -13,7 +13,7 @@ import { startNodeRuntime } from './node-runtime.ts';
 import { createManifestSpeaker } from '../speaker/manifest-source.ts';
 import { compile } from '../config/compile.ts';
 import { loadManifests } from '../config/manifests.ts';
-import { flagTokens } from './args.ts';
+import { DEFAULT_L2_THREADS, flagTokens } from './args.ts';
 
 export const SPEAKER_USAGE = `usage: berth speaker --node NAME --manifests PATH [--log-level LEVEL] [--listen-port N]
 
@@ -23,6 +23,8 @@ export const SPEAKER_USAGE = `usage: berth speaker --node NAME --manifests PATH 
   --listen-port N    also accept BGP connections on TCP port N (passive peers); default: the OpenELB
                      BgpConf listenPort when the manifests have one (read at start), else never listen
   --lb-class NAME    berth's loadBalancerClass (default: Services without a class)
+  --l2-threads N     answer ARP/NDP on one thread per CPU, at most N (default 8); 0 = on the main
+                     thread (docs/layer2.md "Per-CPU answering")
   --graceful-restart-state PATH
                      the file telling a restart from a fresh start (RFC 4724 R bit); default
                      /run/berth/speaker-restart.json (root), else $XDG_RUNTIME_DIR/berth/...
@@ -44,6 +46,7 @@ export interface SpeakerArgs {
   readonly listenPort: number | undefined;
   readonly lbClass: string | undefined;
   readonly restartStatePath: string | undefined;
+  readonly l2Threads: number;
 }
 
 export function parseSpeakerArgs(argv: readonly string[]): SpeakerArgs | string {
@@ -53,6 +56,7 @@ export function parseSpeakerArgs(argv: readonly string[]): SpeakerArgs | string 
   let listenPort: number | undefined;
   let lbClass: string | undefined;
   let restartStatePath: string | undefined;
+  let l2Threads = DEFAULT_L2_THREADS;
   for (const { arg, flag, value } of flagTokens(argv)) {
     switch (flag) {
       case '--node':
@@ -84,13 +88,20 @@ export function parseSpeakerArgs(argv: readonly string[]): SpeakerArgs | string 
         restartStatePath = value();
         if (restartStatePath === undefined || restartStatePath === '') return '--graceful-restart-state needs a file path';
         break;
+      case '--l2-threads': {
+        const v = value() ?? '';
+        const n = Number(v);
+        if (!/^\d+$/.test(v) || n > 1024) return `--l2-threads must be a number 0..1024, got "${v}"`;
+        l2Threads = n;
+        break;
+      }
       default:
         return `unknown argument "${arg}"`;
     }
   }
   if (manifests === undefined) return '--manifests PATH is required';
   if (node === undefined) return '--node NAME is required';
-  return { node, manifests, logLevel: logLevel as LogLevel, listenPort, lbClass, restartStatePath };
+  return { node, manifests, logLevel: logLevel as LogLevel, listenPort, lbClass, restartStatePath, l2Threads };
 }
 
 export async function runSpeaker(argv: readonly string[]): Promise<number> {
@@ -118,6 +129,7 @@ export async function runSpeaker(argv: readonly string[]): Promise<number> {
     nodeName: args.node,
     listenPort: args.listenPort ?? configuredListenPort(args.manifests),
     restartStatePath: args.restartStatePath ?? defaultRestartStatePath(),
+    l2Threads: args.l2Threads,
   });
   if (runtime === undefined) return 1;
   const source = createManifestSpeaker({

@@ -4,6 +4,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Lab, LabHost, SpawnedProcess } from '../../../frr-lab/lab.ts';
 import type { InterfaceRequest, NodeAddressing } from '../../../src/l2/interfaces.ts';
+import type { AnswerTotals } from '../../../src/l2/answer.ts';
+import type { ThreadState } from '../../../src/l2/cpu-answerers.ts';
 import type { Layer2Stats } from '../../../src/l2/engine.ts';
 
 export { arpingReplies, ndisc6Replies, sleep, waitFor } from '../common.ts';
@@ -84,6 +86,12 @@ export class Responder {
 
   async stats(): Promise<Layer2Stats> {
     return (await this.call<{ stats: Layer2Stats }>({ cmd: 'stats' })).stats;
+  }
+
+  /** The answer threads (empty when the driver answers on its main thread) and their own totals. */
+  async threads(): Promise<{ threads: readonly ThreadState[]; perThread: readonly AnswerTotals[] }> {
+    const r = await this.call<{ threads?: readonly ThreadState[]; perThread?: readonly AnswerTotals[] }>({ cmd: 'stats' });
+    return { threads: r.threads ?? [], perThread: r.perThread ?? [] };
   }
 
   /** SIGKILL: a crashed node, no goodbye. */

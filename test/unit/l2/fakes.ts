@@ -5,6 +5,8 @@ import type { Timers } from '../../../src/l2/engine.ts';
 export class FakeTransport implements FrameTransport {
   readonly link: LinkInfo;
   readonly etherType: number;
+  /** false when the engine asked for a send-only transport (answering happens on threads). */
+  readonly receive: boolean;
   readonly sent: Buffer[] = [];
   readonly groups = new Set<string>();
   readonly groupLog: string[] = [];
@@ -12,9 +14,10 @@ export class FakeTransport implements FrameTransport {
   failSend = false;
   private receiver: ((f: Buffer) => void) | undefined;
 
-  constructor(link: LinkInfo, etherType: number) {
+  constructor(link: LinkInfo, etherType: number, receive = true) {
     this.link = link;
     this.etherType = etherType;
+    this.receive = receive;
   }
   send(frame: Buffer): void {
     if (this.closed) throw new Error('send on closed transport');
@@ -50,7 +53,7 @@ export class FakeLinks {
   readonly factory: TransportFactory = (req: TransportRequest) => {
     const link = this.links.get(req.iface);
     if (link === undefined) throw new Error(`no such interface ${req.iface}`);
-    const t = new FakeTransport(link, req.etherType);
+    const t = new FakeTransport(link, req.etherType, req.receive !== false);
     this.opened.push(t);
     return t;
   };
