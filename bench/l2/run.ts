@@ -20,7 +20,7 @@
 //   with taskset, run them SCHED_FIFO 10 with chrt, pin the client; these say how much of the
 //   latency is waiting for a CPU or waking one up) [--responder-flags '--no-memory-reducer'] (node
 //   flags for the responder, diagnostics too) [--threads N] (answer threads at most, as
-//   `berth speaker --l2-threads`; default 8 = one per CPU; 0 answers on the responder's main thread)
+//   `berth speaker --l2-threads`; default 4 = one per CPU up to 4; 0 answers on the responder's main thread)
 // The load average is printed before and after the run: the machine is shared.
 import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
@@ -75,7 +75,7 @@ const pin = opt('pin', '');
 const rt = process.argv.includes('--rt');
 const pinClient = opt('pin-client', '');
 const rtClient = process.argv.includes('--rt-client');
-const threads = Number(opt('threads', '8'));
+const threads = Number(opt('threads', '4'));
 const responderFlags = opt('responder-flags', '').split(' ').filter((x) => x !== '');
 const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
 const loadBefore = load();

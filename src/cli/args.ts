@@ -28,4 +28,4 @@ export function* flagTokens(argv: readonly string[]): Generator<FlagToken> {
 }
 
 /** Default of `berth speaker --l2-threads`: one ARP/NDP answer thread per CPU, at most this many. */
-export const DEFAULT_L2_THREADS = 8;
+export { DEFAULT_MAX_ANSWER_THREADS as DEFAULT_L2_THREADS } from '../l2/cpu-answerers.ts';

@@ -23,7 +23,7 @@ export const SPEAKER_USAGE = `usage: berth speaker --node NAME --manifests PATH 
   --listen-port N    also accept BGP connections on TCP port N (passive peers); default: the OpenELB
                      BgpConf listenPort when the manifests have one (read at start), else never listen
   --lb-class NAME    berth's loadBalancerClass (default: Services without a class)
-  --l2-threads N     answer ARP/NDP on one thread per CPU, at most N (default 8); 0 = on the main
+  --l2-threads N     answer ARP/NDP on one thread per CPU, at most N (default 4); 0 = on the main
                      thread (docs/layer2.md "Per-CPU answering")
   --graceful-restart-state PATH
                      the file telling a restart from a fresh start (RFC 4724 R bit); default

@@ -4,7 +4,6 @@
 //
 // Counters live in a Float64Array (one block per thread; a block of a SharedArrayBuffer for the
 // per-CPU threads, read by the engine without a message round trip): each slot has one writer.
-import type { Logger } from '../log.ts';
 import type { MacAddress } from './addresses.ts';
 import { ArpDropReason, respondArp } from './arp-responder.ts';
 import { NdpDropReason, respondNdp } from './ndp-responder.ts';
@@ -12,6 +11,13 @@ import type { ReplyScratch } from './frame-bytes.ts';
 
 export type Family = 4 | 6;
 export type DropReason = ArpDropReason | NdpDropReason;
+
+/** What answering logs (a pino Logger is one; the answer threads use a smaller one). */
+export interface AnswerLog {
+  isLevelEnabled(level: 'debug'): boolean;
+  debug(obj: Record<string, unknown>, msg: string): void;
+  warn(obj: Record<string, unknown>, msg: string): void;
+}
 
 /** What answering needs of one (interface, family) port. */
 export interface AnswerPort {
@@ -59,7 +65,7 @@ export function sumCounters(blocks: readonly Float64Array[]): AnswerTotals {
 }
 
 /** The responder's verdict on `frame`, acted on: reply sent, or drop counted (and logged at debug). */
-export function answerFrame(port: AnswerPort, frame: Buffer, counters: Float64Array, log: Logger): void {
+export function answerFrame(port: AnswerPort, frame: Buffer, counters: Float64Array, log: AnswerLog): void {
   const family = port.family;
   const verdict = family === 4 ? respondArp(frame, port.ctx, port.scratch) : respondNdp(frame, port.ctx, port.scratch);
   if (verdict.kind === 'drop') {

@@ -10,9 +10,11 @@
 // threads have applied it (the engine announces a VIP only after that, so the first request a
 // gratuitous ARP provokes is answered). Counters are read from shared memory, without a round trip.
 //
-// Threads: one per online CPU, at most `threads` (default 8). With fewer threads than CPUs a request
-// from CPU c goes to member c % threads, so no thread is pinned then (pinning would only move the
-// wake-up). A thread whose CPU is outside the process's affinity mask runs unpinned too.
+// Threads: one per online CPU, at most `maxThreads` (default 4: a thread costs about 11 MiB of RSS,
+// docs/layer2.md). With fewer threads than CPUs a request from CPU c goes to member c % threads, so no
+// thread is pinned then (pinning would only move the wake-up; the threads still keep answering off the
+// main thread, away from BGP and Kubernetes work). A thread whose CPU is outside the process's
+// affinity mask runs unpinned too.
 import { Worker } from 'node:worker_threads';
 import { cpus } from 'node:os';
 import type { Logger } from '../log.ts';
@@ -69,8 +71,11 @@ export interface CpuAnswerers extends AnsweringThreads {
   perThread(): readonly AnswerTotals[];
 }
 
+/** Default of maxThreads (and of `berth speaker --l2-threads`). */
+export const DEFAULT_MAX_ANSWER_THREADS = 4;
+
 export interface CpuAnswerersOptions {
-  /** At most this many threads (default 8); the count is min(online CPUs, this). */
+  /** At most this many threads (default DEFAULT_MAX_ANSWER_THREADS); the count is min(online CPUs, this). */
   readonly maxThreads?: number;
   readonly logger?: Logger;
 }
@@ -89,7 +94,7 @@ function startThread(data: AnswerThreadData, name: string): Worker {
 export function createCpuAnswerers(opts: CpuAnswerersOptions = {}): CpuAnswerers {
   const log = opts.logger ?? silentLogger();
   const online = cpus().length;
-  const n = Math.max(1, Math.min(online, opts.maxThreads ?? 8));
+  const n = Math.max(1, Math.min(online, opts.maxThreads ?? DEFAULT_MAX_ANSWER_THREADS));
   const allowed = new Set(threadAffinity());
   const shared = new SharedArrayBuffer(n * COUNTER_SLOTS * Float64Array.BYTES_PER_ELEMENT);
   const blocks = Array.from({ length: n }, (_, i) => new Float64Array(shared, i * COUNTER_SLOTS * 8, COUNTER_SLOTS));

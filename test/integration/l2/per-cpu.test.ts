@@ -32,18 +32,19 @@ test('per-CPU answer threads: a request is answered by the thread of the CPU it 
       const { threads } = await threaded.threads();
       assert.deepEqual(
         threads.map((s) => ({ cpu: s.cpu, pinned: s.pinned })),
-        Array.from({ length: Math.min(online, 8) }, (_, cpu) => ({ cpu, pinned: online <= 8 })),
+        Array.from({ length: Math.min(online, 4) }, (_, cpu) => ({ cpu, pinned: online <= 4 })),
       );
     });
 
-    await t.test('requests sent on CPU c are answered by thread c alone', async () => {
+    await t.test('requests sent on CPU c are answered by thread c alone (c mod threads)', async () => {
       for (let cpu = 0; cpu < online; cpu++) {
         const before = (await threaded.threads()).perThread.map((x) => x.arpReplies);
         const macs = await arpingFrom(lab, cpu, VIP4, 4);
         assert.deepEqual(macs, [node1.mac, node1.mac, node1.mac, node1.mac], `replies to requests sent on CPU ${cpu}`);
         const after = (await threaded.threads()).perThread.map((x) => x.arpReplies);
         const delta = after.map((n, i) => n - (before[i] ?? 0));
-        assert.deepEqual(delta, delta.map((_, i) => (i === cpu ? 4 : 0)), `replies per thread for CPU ${cpu}`);
+        // Member c % threads (PACKET_FANOUT_CPU); on a machine with at most 4 CPUs, thread c itself.
+        assert.deepEqual(delta, delta.map((_, i) => (i === cpu % delta.length ? 4 : 0)), `replies per thread for CPU ${cpu}`);
       }
       // The engine's totals include the threads' (what `stats` reports to users).
       const s = await threaded.stats();

@@ -7,12 +7,12 @@
 //        -> {"ok":true,"owned":{"203.0.113.10":["eth1"]},"problems":[...]}
 //   {"cmd":"stats"} -> {"ok":true,"stats":{...}}
 // Announce options come from argv: --burst N --interval MS --refresh MS. --threads N: answer on N
-// per-CPU threads at most (default 8, as in berth speaker); 0: on the main thread. The answer to "own"
+// per-CPU threads at most (default 4, as in berth speaker); 0: on the main thread. The answer to "own"
 // comes once the threads answer as told. Prints {"ready":true} first.
 // SIGTERM closes the engine (stops answering) and exits 0.
 import { createInterface } from 'node:readline';
 import { createLayer2Engine } from '../../../src/l2/engine.ts';
-import { createCpuAnswerers } from '../../../src/l2/cpu-answerers.ts';
+import { createCpuAnswerers, DEFAULT_MAX_ANSWER_THREADS } from '../../../src/l2/cpu-answerers.ts';
 import { afPacketTransportFactory, scanInterfaces } from '../../../src/l2/af-packet-transport.ts';
 import { selectInterfaces, type InterfaceRequest, type NodeAddressing } from '../../../src/l2/interfaces.ts';
 import { createLogger } from '../../../src/log.ts';
@@ -38,7 +38,7 @@ const out = (o: unknown): void => {
 
 let links: ReadonlyMap<string, LinkInfo> = new Map();
 const logger = createLogger({ level: process.env['BERTH_L2_LOG'] === 'debug' ? 'debug' : 'warn', name: 'l2-driver' });
-const maxThreads = arg('threads', 8);
+const maxThreads = arg('threads', DEFAULT_MAX_ANSWER_THREADS);
 const threads = maxThreads > 0 ? createCpuAnswerers({ maxThreads, logger }) : undefined;
 const engine = createLayer2Engine({
   openTransport: afPacketTransportFactory({ link: (iface) => links.get(iface) }),
