@@ -109,7 +109,10 @@ test('berth speaker arguments', () => {
     listenPort: 1790,
     lbClass: undefined,
     restartStatePath: undefined,
+    l2Threads: 4,
   });
+  const t0 = parseSpeakerArgs(['--node', 'n1', '--manifests', '/m', '--l2-threads', '0']);
+  assert.equal(typeof t0 === 'string' ? t0 : t0.l2Threads, 0);
   const gr = parseSpeakerArgs(['--node', 'n1', '--manifests', '/m', '--graceful-restart-state', '/tmp/gr.json']);
   assert.equal(typeof gr === 'string' ? gr : gr.restartStatePath, '/tmp/gr.json');
   for (const [argv, msg] of [
@@ -118,6 +121,8 @@ test('berth speaker arguments', () => {
     [['--node', 'n1'], /--manifests PATH is required/],
     [['--node', 'n1', '--manifests', '/m', '--listen-port', '0'], /--listen-port/],
     [['--node', 'n1', '--manifests', '/m', '--log-level', 'loud'], /--log-level/],
+    [['--node', 'n1', '--manifests', '/m', '--l2-threads', 'many'], /--l2-threads must be a number 0\.\.1024/],
+    [['--node', 'n1', '--manifests', '/m', '--l2-threads', '2000'], /--l2-threads/],
     [['--node', 'n1', '--manifests', '/m', '--bogus'], /unknown argument/],
   ] as const) {
     const r = parseSpeakerArgs(argv);
