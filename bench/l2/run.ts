@@ -20,7 +20,7 @@
 //   with taskset, run them SCHED_FIFO 10 with chrt, pin the client; these say how much of the
 //   latency is waiting for a CPU or waking one up) [--responder-flags '--no-memory-reducer'] (node
 //   flags for the responder, diagnostics too) [--threads N] (answer threads at most, as
-//   `berth speaker --l2-threads`; default 4 = one per CPU up to 4; 0 answers on the responder's main thread)
+//   `berth speaker --l2-threads`; default 8; 0 answers on the responder's main thread)
 // The load average is printed before and after the run: the machine is shared.
 import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
@@ -75,7 +75,7 @@ const pin = opt('pin', '');
 const rt = process.argv.includes('--rt');
 const pinClient = opt('pin-client', '');
 const rtClient = process.argv.includes('--rt-client');
-const threads = Number(opt('threads', '4'));
+const threads = Number(opt('threads', '8'));
 const responderFlags = opt('responder-flags', '').split(' ').filter((x) => x !== '');
 const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
 const loadBefore = load();
@@ -114,7 +114,7 @@ await withLab({ prefix: 'bl2b', nodes: 1, client: true }, async (lab) => {
   console.log(`berth layer 2 benchmark (${new Date().toISOString()}, node ${process.version}, ${count} requests each, interleaved, after ${warmup} unmeasured pairs${warmupKernelOnly ? ' to the kernel only' : ''})`);
   console.log(`load average before: ${loadBefore}; after: ${load()}`);
   if (settleMs > 0) console.log(`client started ${settleMs} ms after the responder was ready`);
-  console.log(threads > 0 ? `berth answers on per-CPU threads (at most ${threads}; --threads 0: main thread)` : 'berth answers on its main thread (--threads 0)');
+  console.log(threads > 0 ? `berth answers per CPU (threads at most ${threads}, started for the CPUs requests arrive on; --threads 0: main thread)` : 'berth answers on its main thread (--threads 0)');
   if (responderFlags.length > 0) tweaks.push(`responder node flags ${responderFlags.join(' ')}`);
   if (pinClient !== '') tweaks.push(`client under taskset -c ${pinClient}`);
   if (rtClient) tweaks.push('client under chrt -f 10');

@@ -1,8 +1,8 @@
 // One per-CPU answer thread: the body of a worker_thread that cpu-answerers.ts starts for CPU `cpu`.
 //
 // It pins itself to its CPU, adopts member `cpu` of each port's fanout group (the socket the kernel
-// hands the frames it receives on that CPU) and answers them with answerFrame, the code the engine
-// runs on its own thread. So a request is answered on the CPU it arrived on: no wake-up of another
+// hands the frames it receives on that CPU; until then the main thread held it) and answers them with
+// answerFrame, the code the engine runs on its own thread. So a request is answered on the CPU it arrived on: no wake-up of another
 // CPU, which costs more than everything else a reply takes (docs/layer2.md, "Per-CPU answering").
 // Ownership comes as messages (whole VIP lists per port, acknowledged with their sequence number);
 // counters go to this thread's block of a shared array; logs go to stderr as JSON lines shaped like the
@@ -48,9 +48,10 @@ if (data.pin) {
 
 interface ThreadPort extends AnswerPort {
   readonly socket: PacketSocket;
-  owned: ReadonlySet<string>;
 }
 const ports = new Map<string, ThreadPort>();
+/** VIPs per port key; may arrive before the port's socket (a thread started late gets them first). */
+const owned = new Map<string, ReadonlySet<string>>();
 
 function open(m: Extract<ToAnswerThread, { op: 'open' }>): void {
   const socket = openPacketSocket({
@@ -61,13 +62,12 @@ function open(m: Extract<ToAnswerThread, { op: 'open' }>): void {
     // Frames arrive from the event loop only, after `self` below exists.
     onFrame: (f) => answerFrame(self, f.frame, counters, log),
   });
-  const owned: ReadonlySet<string> = new Set();
+  const key = m.key;
   const self: ThreadPort = {
     iface: m.iface,
     family: m.family,
     socket,
-    owned,
-    ctx: { mac: m.mac, owns: (ip) => self.owned.has(ip) },
+    ctx: { mac: m.mac, owns: (ip) => owned.get(key)?.has(ip) === true },
     scratch: createReplyScratch(),
     send: (frame) => socket.send(frame),
   };
@@ -83,15 +83,14 @@ port.on('message', (m: ToAnswerThread) => {
         log.warn({ iface: m.iface, err: String(e) }, 'l2: answer thread cannot adopt its socket');
       }
       return;
-    case 'vips': {
-      const p = ports.get(m.key);
-      if (p !== undefined) p.owned = new Set(m.vips);
+    case 'vips':
+      owned.set(m.key, new Set(m.vips));
       post({ op: 'applied', seq: m.seq });
       return;
-    }
     case 'close': {
       const p = ports.get(m.key);
       ports.delete(m.key);
+      owned.delete(m.key);
       p?.socket.close();
       return;
     }

@@ -64,25 +64,29 @@ export function sumCounters(blocks: readonly Float64Array[]): AnswerTotals {
   return { arpReplies: at(ARP_REPLIES), ndpReplies: at(NDP_REPLIES), sendErrors: at(SEND_ERRORS), drops };
 }
 
-/** The responder's verdict on `frame`, acted on: reply sent, or drop counted (and logged at debug). */
-export function answerFrame(port: AnswerPort, frame: Buffer, counters: Float64Array, log: AnswerLog): void {
+/**
+ * The responder's verdict on `frame`, acted on: reply sent, or drop counted (and logged at debug).
+ * True when a reply went out.
+ */
+export function answerFrame(port: AnswerPort, frame: Buffer, counters: Float64Array, log: AnswerLog): boolean {
   const family = port.family;
   const verdict = family === 4 ? respondArp(frame, port.ctx, port.scratch) : respondNdp(frame, port.ctx, port.scratch);
   if (verdict.kind === 'drop') {
     const slot = dropSlot[family].get(verdict.reason) ?? FIRST_DROP;
     counters[slot] = (counters[slot] ?? 0) + 1;
     if (log.isLevelEnabled('debug')) log.debug({ iface: port.iface, reason: verdict.reason, detail: verdict.detail }, `l2: ${family === 4 ? 'arp' : 'ndp'} frame dropped`);
-    return;
+    return false;
   }
   try {
     port.send(verdict.frame);
   } catch (e) {
     counters[SEND_ERRORS] = (counters[SEND_ERRORS] ?? 0) + 1;
     log.warn({ vip: verdict.vip, iface: port.iface, err: String(e) }, `l2: sending ${family === 4 ? 'arp' : 'ndp'} reply failed`);
-    return;
+    return false;
   }
   const slot = family === 4 ? ARP_REPLIES : NDP_REPLIES;
   counters[slot] = (counters[slot] ?? 0) + 1;
+  return true;
 }
 
 /** Counts a failed send of our own (announcements) in a block. */

@@ -3,25 +3,30 @@
 // Why: the kernel answers for its own addresses in softirq, on the CPU that received the request. A
 // responder thread that sleeps on another CPU has to be woken there first (an inter-processor wake-up,
 // 30 µs on the 2-vCPU test VM, more than the whole rest of the round trip; docs/layer2.md). So, per
-// (interface, family) port, a fanout group of AF_PACKET sockets in PACKET_FANOUT_CPU mode
-// (src/sys openFanoutSockets: member i gets the frames received on CPU i), and one worker thread per
-// member (answer-thread.ts), pinned to its CPU, answering with the same answerFrame as the engine's own
-// thread. Ownership is pushed to every thread as whole VIP lists per port; setVips resolves when all
-// threads have applied it (the engine announces a VIP only after that, so the first request a
-// gratuitous ARP provokes is answered). Counters are read from shared memory, without a round trip.
+// (interface, family) port, a fanout group of AF_PACKET sockets in PACKET_FANOUT_CPU mode with one
+// member per CPU (src/sys openFanoutSockets: member c gets the frames received on CPU c), and a worker
+// thread per CPU (answer-thread.ts), pinned to it, answering that CPU's members with the same
+// answerFrame as the engine's own thread.
 //
-// Threads: one per online CPU, at most `maxThreads` (default 4: a thread costs about 11 MiB of RSS,
-// docs/layer2.md). With fewer threads than CPUs a request from CPU c goes to member c % threads, so no
-// thread is pinned then (pinning would only move the wake-up; the threads still keep answering off the
-// main thread, away from BGP and Kubernetes work). A thread whose CPU is outside the process's
-// affinity mask runs unpinned too.
-import { Worker } from 'node:worker_threads';
+// Threads start on demand. At first this thread holds every member (one shared receive area) and
+// answers what arrives itself; the first request a CPU delivers that gets an answer starts that CPU's
+// thread, which gets the current VIP lists and then adopts the CPU's members of every port. So a node pays for threads (about
+// 11 MiB each) only on the CPUs its NIC delivers ARP/NDP to (on real hardware often one or two, since
+// these frames carry no flow hash), however many CPUs it has. `maxThreads` caps them; past the cap,
+// members stay here.
+//
+// Ownership is pushed to the threads as whole VIP lists per port; setVips resolves when every started
+// thread has applied it (the engine announces a VIP only after that). Members held here answer from the
+// engine's own ownership lookup, so they follow setOwned at once. Counters are read from shared memory.
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
-import { EtherType as SysEtherType, PacketFilter, closeFd, openFanoutSockets, threadAffinity } from '../sys/index.ts';
+import { EtherType as SysEtherType, PacketFilter, closeFd, createReceiveArea, openFanoutSockets, openPacketSocket, threadAffinity, type PacketSocket } from '../sys/index.ts';
 import type { MacAddress } from './addresses.ts';
-import { COUNTER_SLOTS, sumCounters, type AnswerTotals, type Family } from './answer.ts';
+import { answerFrame, COUNTER_SLOTS, sumCounters, type AnswerPort, type AnswerTotals, type Family } from './answer.ts';
+import { createReplyScratch } from './frame-bytes.ts';
 
 /** workerData of an answer thread. */
 export interface AnswerThreadData {
@@ -47,13 +52,16 @@ export type FromAnswerThread =
 
 /** What the engine needs from answering off its own thread (a fake in unit tests). */
 export interface AnsweringThreads {
-  /** Starts answering frames of (iface, family) on the threads. Throws when the sockets cannot be opened. */
-  openPort(key: string, iface: string, family: Family, mac: MacAddress): void;
-  /** The VIPs answered on a port from now on; resolves when every thread has them. */
+  /**
+   * Starts answering frames of (iface, family) per CPU. `owns` is the engine's own lookup, used while
+   * a CPU has no thread yet. Throws when the sockets cannot be opened.
+   */
+  openPort(key: string, iface: string, family: Family, mac: MacAddress, owns: (ip: string) => boolean): void;
+  /** The VIPs answered on a port from now on; resolves when every started thread has them. */
   setVips(key: string, vips: readonly string[]): Promise<void>;
   closePort(key: string): void;
   totals(): AnswerTotals;
-  /** Stops the threads (their sockets close with them). */
+  /** Stops the threads and closes every socket. */
   close(): Promise<void>;
 }
 
@@ -64,50 +72,91 @@ export interface ThreadState {
 }
 
 export interface CpuAnswerers extends AnsweringThreads {
-  readonly threads: number;
-  /** Resolves when every thread has started, with whether it could pin itself. */
-  ready(): Promise<readonly ThreadState[]>;
-  /** Totals of each thread, in CPU order (tests, diagnostics). */
-  perThread(): readonly AnswerTotals[];
+  /** Fanout members per port: CPU ids 0..cpuSlots-1. */
+  readonly cpuSlots: number;
+  /** The threads started so far (each once it has reported whether it could pin itself), by CPU. */
+  threads(): Promise<readonly ThreadState[]>;
+  /** Totals of what this thread answered (CPUs without a thread) and of each CPU's thread. */
+  perThread(): { readonly main: AnswerTotals; readonly cpus: readonly AnswerTotals[] };
 }
 
-/** Default of maxThreads (and of `berth speaker --l2-threads`). */
-export const DEFAULT_MAX_ANSWER_THREADS = 4;
+/** Default cap on answer threads (and of `berth speaker --l2-threads`). */
+export const DEFAULT_MAX_ANSWER_THREADS = 8;
 
 export interface CpuAnswerersOptions {
-  /** At most this many threads (default DEFAULT_MAX_ANSWER_THREADS); the count is min(online CPUs, this). */
+  /** At most this many threads (default DEFAULT_MAX_ANSWER_THREADS); 0 is not allowed here (no pool). */
   readonly maxThreads?: number;
   readonly logger?: Logger;
+}
+
+/** Highest online CPU id + 1 (PACKET_FANOUT_CPU picks member `cpu % members`). */
+export function cpuSlotCount(online = readOnline()): number {
+  let max = -1;
+  for (const part of online.trim().split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (m === null) continue;
+    max = Math.max(max, Number(m[2] ?? m[1]));
+  }
+  return max >= 0 ? max + 1 : Math.max(1, cpus().length);
+}
+
+function readOnline(): string {
+  try {
+    return readFileSync('/sys/devices/system/cpu/online', 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 // Compiled (dist/): the thread's .js file. From source (tsx): Node 20 does not apply the parent's
 // --import loader hooks to worker threads, so the thread registers tsx itself, then loads the .ts file.
 const fromSource = import.meta.url.endsWith('.ts');
 const threadUrl = new URL(`./answer-thread${fromSource ? '.ts' : '.js'}`, import.meta.url);
-function startThread(data: AnswerThreadData, name: string): Worker {
+function startWorker(data: AnswerThreadData, name: string): Worker {
   if (!fromSource) return new Worker(threadUrl, { workerData: data, name });
   const tsx = import.meta.resolve('tsx/esm/api');
   const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(threadUrl.href)}); });`;
   return new Worker(boot, { eval: true, workerData: data, name });
 }
 
+interface Thread {
+  readonly worker: Worker;
+  applied: number;
+  state: ThreadState | undefined;
+  readonly ready: Promise<void>;
+}
+
+interface Port {
+  readonly key: string;
+  readonly iface: string;
+  readonly family: Family;
+  readonly mac: MacAddress;
+  vips: readonly string[];
+  /** Members this thread still holds, by CPU (the rest were handed to that CPU's thread). */
+  readonly held: Map<number, PacketSocket>;
+}
+
 export function createCpuAnswerers(opts: CpuAnswerersOptions = {}): CpuAnswerers {
   const log = opts.logger ?? silentLogger();
-  const online = cpus().length;
-  const n = Math.max(1, Math.min(online, opts.maxThreads ?? DEFAULT_MAX_ANSWER_THREADS));
+  const slots = cpuSlotCount();
+  const maxThreads = Math.max(1, opts.maxThreads ?? DEFAULT_MAX_ANSWER_THREADS);
   const allowed = new Set(threadAffinity());
-  const shared = new SharedArrayBuffer(n * COUNTER_SLOTS * Float64Array.BYTES_PER_ELEMENT);
-  const blocks = Array.from({ length: n }, (_, i) => new Float64Array(shared, i * COUNTER_SLOTS * 8, COUNTER_SLOTS));
+  // Blocks 0..slots-1: the CPUs' threads; block `slots`: this thread.
+  const shared = new SharedArrayBuffer((slots + 1) * COUNTER_SLOTS * Float64Array.BYTES_PER_ELEMENT);
+  const blocks = Array.from({ length: slots + 1 }, (_, i) => new Float64Array(shared, i * COUNTER_SLOTS * 8, COUNTER_SLOTS));
+  const mainBlock = blocks[slots] ?? new Float64Array(COUNTER_SLOTS);
+  const area = createReceiveArea();
+  const threads = new Map<number, Thread>();
+  const ports = new Map<string, Port>();
+  const waiters: { seq: number; resolve: () => void }[] = [];
   let seq = 0;
   let closing = false;
-  const applied = new Array<number>(n).fill(0);
-  const waiters: { seq: number; resolve: () => void }[] = [];
-  const states: (ThreadState | undefined)[] = new Array<ThreadState | undefined>(n).fill(undefined);
-  let readyResolve: (s: readonly ThreadState[]) => void = () => undefined;
-  const readyPromise = new Promise<readonly ThreadState[]>((r) => (readyResolve = r));
+  /** CPUs whose hand-over is scheduled or waiting for their thread to boot. */
+  const pendingHandOver = new Set<number>();
 
   const settle = (): void => {
-    const done = Math.min(...applied);
+    let done = seq;
+    for (const t of threads.values()) done = Math.min(done, t.applied);
     for (let i = waiters.length - 1; i >= 0; i--) {
       const w = waiters[i];
       if (w !== undefined && w.seq <= done) {
@@ -117,89 +166,169 @@ export function createCpuAnswerers(opts: CpuAnswerersOptions = {}): CpuAnswerers
     }
   };
 
-  const workers = blocks.map((_, cpu) => {
+  function startThread(cpu: number): Thread {
     const data: AnswerThreadData = {
       cpu,
-      pin: n === online && allowed.has(cpu),
+      pin: allowed.has(cpu),
       logLevel: log.level,
       logBindings: log.bindings(),
       counters: shared,
       counterOffset: cpu * COUNTER_SLOTS * 8,
       counterSlots: COUNTER_SLOTS,
     };
-    const w = startThread(data, `berth-l2-cpu${cpu}`);
-    w.unref();
-    w.on('message', (m: FromAnswerThread) => {
+    const worker = startWorker(data, `berth-l2-cpu${cpu}`);
+    worker.unref();
+    let readyResolve: () => void = () => undefined;
+    const t: Thread = { worker, applied: 0, state: undefined, ready: new Promise((r) => (readyResolve = r)) };
+    worker.on('message', (m: FromAnswerThread) => {
       if (m.op === 'ready') {
-        const s: ThreadState = m.error === undefined ? { cpu: m.cpu, pinned: m.pinned } : { cpu: m.cpu, pinned: m.pinned, error: m.error };
-        states[cpu] = s;
-        if (s.error !== undefined) log.warn({ cpu, err: s.error }, 'l2: answer thread runs unpinned');
-        if (states.every((x) => x !== undefined)) readyResolve(states as ThreadState[]);
+        t.state = m.error === undefined ? { cpu: m.cpu, pinned: m.pinned } : { cpu: m.cpu, pinned: m.pinned, error: m.error };
+        if (m.error !== undefined) log.warn({ cpu, err: m.error }, 'l2: answer thread runs unpinned');
+        readyResolve();
       } else {
-        applied[cpu] = Math.max(applied[cpu] ?? 0, m.seq);
+        t.applied = Math.max(t.applied, m.seq);
         settle();
       }
     });
     // A responder bug must not pass silently (like a throwing handler on the engine's own thread).
-    w.on('error', (err) => {
+    worker.on('error', (err) => {
       log.error({ cpu, err: String(err) }, 'l2: answer thread failed');
       process.nextTick(() => {
         throw err;
       });
     });
-    w.on('exit', (code) => {
+    worker.on('exit', (code) => {
       if (!closing) log.error({ cpu, code }, 'l2: answer thread exited');
     });
-    return w;
-  });
-  const send = (m: ToAnswerThread): void => {
-    for (const w of workers) w.postMessage(m);
+    threads.set(cpu, t);
+    log.info({ cpu, pinned: data.pin }, 'l2: answer thread started for requests arriving on this CPU');
+    return t;
+  }
+
+  /** Gives CPU `cpu`'s members of every port to its thread (started now if it is not running). */
+  function handOver(cpu: number): void {
+    if (closing) return;
+    let t = threads.get(cpu);
+    if (t === undefined) {
+      if (threads.size >= maxThreads) return;
+      t = startThread(cpu);
+      // The current lists first: a frame must never meet a port the thread has no list for.
+      t.applied = seq;
+      for (const p of ports.values()) t.worker.postMessage({ op: 'vips', key: p.key, vips: p.vips, seq } satisfies ToAnswerThread);
+    }
+    if (t.state === undefined) {
+      // Keep answering here while the thread boots (tens of ms); hand the members over once it runs.
+      pendingHandOver.add(cpu);
+      void t.ready.then(() => {
+        pendingHandOver.delete(cpu);
+        handOver(cpu);
+      });
+      return;
+    }
+    for (const p of ports.values()) {
+      const s = p.held.get(cpu);
+      if (s === undefined) continue;
+      p.held.delete(cpu);
+      const fd = s.detach();
+      t.worker.postMessage({ op: 'open', key: p.key, fd, iface: p.iface, family: p.family, mac: p.mac } satisfies ToAnswerThread);
+    }
+  }
+
+  function hold(p: Port, cpu: number, fd: number, owns: (ip: string) => boolean): void {
+    let answer: AnswerPort | undefined;
+    const socket = openPacketSocket({
+      ifname: p.iface,
+      etherType: p.family === 4 ? SysEtherType.ARP : SysEtherType.IPv6,
+      fd,
+      keepAlive: false,
+      receiveArea: area,
+      onFrame: (f) => {
+        answer ??= { iface: p.iface, family: p.family, ctx: { mac: p.mac, owns }, scratch: createReplyScratch(), send: (frame) => socket.send(frame) };
+        // A CPU gets its thread when it delivers a request we answer (the LAN's other ARP/NDP traffic,
+        // dropped, stays here), after this wakeup's frames (they are in the shared area).
+        if (answerFrame(answer, f.frame, mainBlock, log) && !pendingHandOver.has(cpu) && (threads.has(cpu) || threads.size < maxThreads)) {
+          pendingHandOver.add(cpu);
+          setImmediate(() => {
+            pendingHandOver.delete(cpu);
+            handOver(cpu);
+          });
+        }
+      },
+    });
+    p.held.set(cpu, socket);
+  }
+
+  const broadcast = (m: ToAnswerThread): void => {
+    for (const t of threads.values()) t.worker.postMessage(m);
   };
 
   return {
-    threads: n,
-    ready: () => readyPromise,
-    openPort(key, iface, family, mac) {
+    cpuSlots: slots,
+    threads: async () => {
+      const all = [...threads.entries()].sort(([a], [b]) => a - b);
+      await Promise.all(all.map(([, t]) => t.ready));
+      return all.map(([cpu, t]) => t.state ?? { cpu, pinned: false });
+    },
+    openPort(key, iface, family, mac, owns) {
       const fds = openFanoutSockets({
         ifname: iface,
         etherType: family === 4 ? SysEtherType.ARP : SysEtherType.IPv6,
-        // In-kernel filters: the IPv6 sockets would otherwise wake a thread for every IPv6 frame.
+        // In-kernel filters: the IPv6 sockets would otherwise wake us for every IPv6 frame.
         filter: family === 4 ? PacketFilter.arpRequest : PacketFilter.neighborSolicitation,
-        members: n,
+        members: slots,
       });
-      fds.forEach((fd, i) => {
-        const w = workers[i];
-        if (w === undefined) closeFd(fd);
-        else w.postMessage({ op: 'open', key, fd, iface, family, mac } satisfies ToAnswerThread);
-      });
+      const p: Port = { key, iface, family, mac, vips: [], held: new Map() };
+      ports.set(key, p);
+      let next = 0;
+      try {
+        for (; next < fds.length; next++) {
+          const fd = fds[next] ?? -1;
+          const t = threads.get(next);
+          if (t === undefined) hold(p, next, fd, owns);
+          else t.worker.postMessage({ op: 'open', key, fd, iface, family, mac } satisfies ToAnswerThread);
+        }
+      } catch (e) {
+        for (const fd of fds.slice(next)) closeFd(fd);
+        for (const s of p.held.values()) s.close();
+        ports.delete(key);
+        broadcast({ op: 'close', key });
+        throw e;
+      }
     },
     setVips(key, vips) {
+      const p = ports.get(key);
+      if (p !== undefined) p.vips = vips;
       seq++;
       const mine = seq;
-      send({ op: 'vips', key, vips, seq: mine });
+      broadcast({ op: 'vips', key, vips, seq: mine });
       return new Promise<void>((resolve) => {
         waiters.push({ seq: mine, resolve });
         settle();
       });
     },
     closePort(key) {
-      send({ op: 'close', key });
+      const p = ports.get(key);
+      ports.delete(key);
+      if (p !== undefined) for (const s of p.held.values()) s.close();
+      broadcast({ op: 'close', key });
     },
     totals: () => sumCounters(blocks),
-    perThread: () => blocks.map((b) => sumCounters([b])),
+    perThread: () => ({ main: sumCounters([mainBlock]), cpus: blocks.slice(0, slots).map((b) => sumCounters([b])) }),
     async close() {
       if (closing) return;
       closing = true;
+      for (const p of ports.values()) for (const s of p.held.values()) s.close();
+      ports.clear();
       await Promise.all(
-        workers.map(
-          (w) =>
+        [...threads.values()].map(
+          ({ worker }) =>
             new Promise<void>((resolve) => {
-              const t = setTimeout(() => void w.terminate().then(() => resolve()), 1000);
-              w.once('exit', () => {
-                clearTimeout(t);
+              const timer = setTimeout(() => void worker.terminate().then(() => resolve()), 1000);
+              worker.once('exit', () => {
+                clearTimeout(timer);
                 resolve();
               });
-              w.postMessage({ op: 'stop' } satisfies ToAnswerThread);
+              worker.postMessage({ op: 'stop' } satisfies ToAnswerThread);
             }),
         ),
       );

@@ -156,7 +156,7 @@ export function createLayer2Engine(opts: Layer2EngineOptions): Layer2Engine {
     const transport = opts.openTransport({ iface, etherType: family === 4 ? EtherType.arp : EtherType.ipv6, receive: threads === undefined });
     if (threads !== undefined) {
       try {
-        threads.openPort(key, iface, family, transport.link.mac);
+        threads.openPort(key, iface, family, transport.link.mac, ownsOn(iface));
       } catch (e) {
         transport.close();
         throw e;

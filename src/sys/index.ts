@@ -58,6 +58,8 @@ export {
   threadAffinity,
   currentCpu,
   interfaceIndex,
+  createReceiveArea,
+  type ReceiveArea,
   type SendSocket,
   type FanoutOptions,
   type ReceivedFrame,

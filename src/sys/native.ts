@@ -16,6 +16,8 @@ export interface NativePacketSocket {
   ref(): void;
   unref(): void;
   close(): void;
+  /** Stops watching and returns the fd without closing it (-1 if closed). */
+  detach(): number;
 }
 
 export interface NativeFdWatch {

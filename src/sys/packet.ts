@@ -87,6 +87,21 @@ export interface PacketSocketOptions {
    * and `filter` must be the group's (the filter is already attached). The socket owns the fd from here.
    */
   readonly fd?: number;
+  /**
+   * Receive into this area instead of one of the socket's own (256 KiB). Sockets whose handlers run
+   * on the same thread may share one: a wakeup's frames are handled before the next wakeup starts.
+   */
+  readonly receiveArea?: ReceiveArea;
+}
+
+/** Where a socket's frames of one wakeup are received (see openPacketSocket). */
+export interface ReceiveArea {
+  readonly area: Buffer;
+  readonly meta: Int32Array;
+}
+
+export function createReceiveArea(): ReceiveArea {
+  return { area: Buffer.allocUnsafeSlow(RECEIVE_AREA_BYTES), meta: new Int32Array(FRAMES_PER_WAKEUP * 4) };
 }
 
 /** Opens a real AF_PACKET socket. The same signature fits a fake in tests (see fake.ts). */
@@ -102,6 +117,11 @@ export interface PacketSocketStats {
 export interface PacketSocket extends PacketTransport {
   /** Kernel counters since the previous call (they reset on read). */
   stats(): PacketSocketStats;
+  /**
+   * Stops receiving and gives the fd up without closing it, for another thread to adopt
+   * (openPacketSocket({ fd })); the socket counts as closed from here. Frames not yet read stay queued.
+   */
+  detach(): number;
 }
 
 /** Index of an interface in the caller's network namespace (if_nametoindex). */
@@ -124,8 +144,7 @@ export const openPacketSocket = (opts: PacketSocketOptions): PacketSocket => {
       });
     });
   let closed = false;
-  const area = Buffer.allocUnsafeSlow(RECEIVE_AREA_BYTES);
-  const meta = new Int32Array(FRAMES_PER_WAKEUP * 4);
+  const { area, meta } = opts.receiveArea ?? createReceiveArea();
   // Views of the area by (offset, length), made once: a responder that sees one 60-octet request per
   // wakeup gets the same Buffer object every time. Bounded; past the bound a view is made per frame.
   const views = new Map<number, Buffer>();
@@ -209,6 +228,11 @@ export const openPacketSocket = (opts: PacketSocketOptions): PacketSocket => {
       if (closed) return;
       closed = true;
       native.close();
+    },
+    detach() {
+      guard('detach');
+      closed = true;
+      return native.detach();
     },
   };
 };

@@ -116,6 +116,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
                            InstanceMethod("ref", &PacketSocket::RefLoop),
                            InstanceMethod("unref", &PacketSocket::UnrefLoop),
                            InstanceMethod("close", &PacketSocket::Close),
+                           InstanceMethod("detach", &PacketSocket::Detach),
                            InstanceAccessor("fd", &PacketSocket::GetFd, nullptr),
                        });
   }
@@ -307,6 +308,16 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     Shutdown();
     if (wasOpen) Unref();
     return info.Env().Undefined();
+  }
+
+  // detach() -> fd: stops watching the socket and gives its fd up without closing it (to hand it to
+  // another thread's PacketSocket). Frames that arrive meanwhile wait in the kernel's queue.
+  Napi::Value Detach(const Napi::CallbackInfo& info) {
+    int fd = fd_;
+    fd_ = -1;  // Shutdown() must not close it
+    Shutdown();
+    if (fd >= 0) Unref();
+    return Napi::Number::New(info.Env(), fd);
   }
 
   void Shutdown() {

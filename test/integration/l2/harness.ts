@@ -88,10 +88,13 @@ export class Responder {
     return (await this.call<{ stats: Layer2Stats }>({ cmd: 'stats' })).stats;
   }
 
-  /** The answer threads (empty when the driver answers on its main thread) and their own totals. */
-  async threads(): Promise<{ threads: readonly ThreadState[]; perThread: readonly AnswerTotals[] }> {
-    const r = await this.call<{ threads?: readonly ThreadState[]; perThread?: readonly AnswerTotals[] }>({ cmd: 'stats' });
-    return { threads: r.threads ?? [], perThread: r.perThread ?? [] };
+  /**
+   * The answer threads started so far (none when the driver answers on its main thread) and the totals
+   * of what the main thread answered for CPUs without a thread and of each CPU's thread.
+   */
+  async threads(): Promise<{ threads: readonly ThreadState[]; perThread: { main: AnswerTotals; cpus: readonly AnswerTotals[] } | undefined }> {
+    const r = await this.call<{ threads?: readonly ThreadState[]; perThread?: { main: AnswerTotals; cpus: readonly AnswerTotals[] } }>({ cmd: 'stats' });
+    return { threads: r.threads ?? [], perThread: r.perThread };
   }
 
   /** SIGKILL: a crashed node, no goodbye. */

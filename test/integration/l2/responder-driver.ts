@@ -6,9 +6,9 @@
 //    "exclude":["^lo$"], "node":{"internalIPs":["192.0.2.11"],"annotations":{}}}
 //        -> {"ok":true,"owned":{"203.0.113.10":["eth1"]},"problems":[...]}
 //   {"cmd":"stats"} -> {"ok":true,"stats":{...}}
-// Announce options come from argv: --burst N --interval MS --refresh MS. --threads N: answer on N
-// per-CPU threads at most (default 4, as in berth speaker); 0: on the main thread. The answer to "own"
-// comes once the threads answer as told. Prints {"ready":true} first.
+// Announce options come from argv: --burst N --interval MS --refresh MS. --threads N: answer on
+// per-CPU threads, at most N (default as in berth speaker), started for the CPUs requests arrive on; 0:
+// on the main thread. The answer to "own" comes once the threads answer as told. Prints {"ready":true} first.
 // SIGTERM closes the engine (stops answering) and exits 0.
 import { createInterface } from 'node:readline';
 import { createLayer2Engine } from '../../../src/l2/engine.ts';
@@ -50,7 +50,7 @@ const engine = createLayer2Engine({
 async function handle(c: Command): Promise<unknown> {
   switch (c.cmd) {
     case 'stats':
-      return { ok: true, stats: engine.stats(), ...(threads === undefined ? {} : { threads: await threads.ready(), perThread: threads.perThread() }) };
+      return { ok: true, stats: engine.stats(), ...(threads === undefined ? {} : { threads: await threads.threads(), perThread: threads.perThread() }) };
     case 'own': {
       const scan = await scanInterfaces();
       links = scan.links;
@@ -93,5 +93,4 @@ process.on('SIGTERM', () => {
   engine.close();
   process.exit(0);
 });
-if (threads !== undefined) await threads.ready();
 out({ ready: true });

@@ -19,9 +19,11 @@ class FakeThreads implements AnsweringThreads {
   totalsNow: AnswerTotals = { arpReplies: 0, ndpReplies: 0, sendErrors: 0, drops: {} };
   closed = false;
   failOpen = false;
-  openPort(key: string, iface: string, family: Family, mac: string): void {
+  owns = new Map<string, (ip: string) => boolean>();
+  openPort(key: string, iface: string, family: Family, mac: string, owns: (ip: string) => boolean): void {
     if (this.failOpen) throw new Error('EPERM');
     this.calls.push(`open ${key} ${iface} ${family} ${mac}`);
+    this.owns.set(key, owns);
   }
   setVips(key: string, vips: readonly string[]): Promise<void> {
     this.calls.push(`vips ${key} [${vips.join(',')}]`);
@@ -58,12 +60,17 @@ test('with threads: send-only transport, ports opened on the threads, VIP lists 
   assert.equal(links.port('eth0', EtherType.arp).receive, false);
   assert.equal(links.port('eth0', EtherType.ipv6).receive, false);
   assert.deepEqual(threads.calls, [`open 4|eth0 eth0 4 ${MAC_B}`, `open 6|eth0 eth0 6 ${MAC_B}`, `vips 4|eth0 [${V4},${V4B}]`, `vips 6|eth0 [${V6}]`]);
+  // CPUs without a thread answer from the engine's own lookup: it follows setOwned at once.
+  const owns = threads.owns.get('4|eth0');
+  assert.ok(owns !== undefined);
+  assert.deepEqual([owns(V4), owns(V4B), owns('192.0.2.99')], [true, true, false]);
   // Solicited-node membership stays with the engine's own (send-only) socket: it is per device.
   assert.equal(links.port('eth0', EtherType.ipv6).groups.size, 1);
   threads.calls.length = 0;
   // Unchanged lists are not pushed again; a shrunk list is; an emptied port gets its empty list, then closes.
   engine.setOwned([{ vip: V4, interfaces: ['eth0'] }, { vip: V6, interfaces: ['eth0'] }]);
   assert.deepEqual(threads.calls, [`vips 4|eth0 [${V4}]`]);
+  assert.equal(owns(V4B), false, 'a removed VIP is not answered by the lookup from the next frame on');
   threads.calls.length = 0;
   engine.setOwned([{ vip: V4, interfaces: ['eth0'] }]);
   assert.deepEqual(threads.calls, ['vips 6|eth0 []', 'close 6|eth0']);
