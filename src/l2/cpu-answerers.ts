@@ -8,12 +8,14 @@
 // thread per CPU (answer-thread.ts), pinned to it, answering that CPU's members with the same
 // answerFrame as the engine's own thread.
 //
-// Threads start on demand. At first this thread holds every member (one shared receive area) and
-// answers what arrives itself; the first request a CPU delivers that gets an answer starts that CPU's
-// thread, which gets the current VIP lists and then adopts the CPU's members of every port. So a node pays for threads (about
-// 11 MiB each) only on the CPUs its NIC delivers ARP/NDP to (on real hardware often one or two, since
-// these frames carry no flow hash), however many CPUs it has. `maxThreads` caps them; past the cap,
-// members stay here.
+// When threads start: on a machine with at most `maxThreads` CPUs, every CPU's thread starts with the
+// first port (the node's first layer 2 VIP; a BGP-only node never starts one). On a bigger machine they
+// start on demand: this thread holds every member (one shared receive area) and answers what arrives
+// itself, and the first request a CPU delivers that gets an answer starts that CPU's thread. Either
+// way a new thread gets the current VIP lists, then adopts the CPU's members of every port once it
+// runs (until then this thread answers). So a big node pays for threads (about 11 MiB each) only on the
+// CPUs its NIC delivers ARP/NDP to (on real hardware often one or two, since these frames carry no
+// flow hash). Past the cap, members stay here.
 //
 // Ownership is pushed to the threads as whole VIP lists per port; setVips resolves when every started
 // thread has applied it (the engine announces a VIP only after that). Members held here answer from the
@@ -123,7 +125,10 @@ interface Thread {
   readonly worker: Worker;
   applied: number;
   state: ThreadState | undefined;
+  /** Resolves when it runs, or when it failed to start. */
   readonly ready: Promise<void>;
+  /** It could not start: it holds nothing and never will. */
+  failed: boolean;
 }
 
 interface Port {
@@ -179,8 +184,9 @@ export function createCpuAnswerers(opts: CpuAnswerersOptions = {}): CpuAnswerers
     const worker = startWorker(data, `berth-l2-cpu${cpu}`);
     worker.unref();
     let readyResolve: () => void = () => undefined;
-    const t: Thread = { worker, applied: 0, state: undefined, ready: new Promise((r) => (readyResolve = r)) };
+    const t: Thread = { worker, applied: 0, state: undefined, ready: new Promise((r) => (readyResolve = r)), failed: false };
     worker.on('message', (m: FromAnswerThread) => {
+      if (t.failed) return;
       if (m.op === 'ready') {
         t.state = m.error === undefined ? { cpu: m.cpu, pinned: m.pinned } : { cpu: m.cpu, pinned: m.pinned, error: m.error };
         if (m.error !== undefined) log.warn({ cpu, err: m.error }, 'l2: answer thread runs unpinned');
@@ -190,8 +196,19 @@ export function createCpuAnswerers(opts: CpuAnswerersOptions = {}): CpuAnswerers
         settle();
       }
     });
-    // A responder bug must not pass silently (like a throwing handler on the engine's own thread).
     worker.on('error', (err) => {
+      if (t.state === undefined) {
+        // It never ran, so it holds no member: this CPU's requests stay with the main thread (which
+        // never hands them over now: the failed thread stays in the map, and counts as up to date).
+        t.failed = true;
+        t.applied = Number.POSITIVE_INFINITY;
+        t.state = { cpu, pinned: false, error: `could not start: ${String(err)}` };
+        log.error({ cpu, err: String(err) }, 'l2: answer thread could not start; this CPU\'s requests are answered on the main thread');
+        readyResolve();
+        settle();
+        return;
+      }
+      // A responder bug must not pass silently (like a throwing handler on the engine's own thread).
       log.error({ cpu, err: String(err) }, 'l2: answer thread failed');
       process.nextTick(() => {
         throw err;
@@ -209,10 +226,12 @@ export function createCpuAnswerers(opts: CpuAnswerersOptions = {}): CpuAnswerers
   function handOver(cpu: number): void {
     if (closing) return;
     let t = threads.get(cpu);
+    if (t?.failed === true) return;
     if (t === undefined) {
       if (threads.size >= maxThreads) return;
       t = startThread(cpu);
-      // The current lists first: a frame must never meet a port the thread has no list for.
+      // The current lists first: a frame must never meet a port the thread has no list for. (It holds
+      // no member before it has them, so it is up to date until the next setVips.)
       t.applied = seq;
       for (const p of ports.values()) t.worker.postMessage({ op: 'vips', key: p.key, vips: p.vips, seq } satisfies ToAnswerThread);
     }
@@ -246,7 +265,7 @@ export function createCpuAnswerers(opts: CpuAnswerersOptions = {}): CpuAnswerers
         answer ??= { iface: p.iface, family: p.family, ctx: { mac: p.mac, owns }, scratch: createReplyScratch(), send: (frame) => socket.send(frame) };
         // A CPU gets its thread when it delivers a request we answer (the LAN's other ARP/NDP traffic,
         // dropped, stays here), after this wakeup's frames (they are in the shared area).
-        if (answerFrame(answer, f.frame, mainBlock, log) && !pendingHandOver.has(cpu) && (threads.has(cpu) || threads.size < maxThreads)) {
+        if (answerFrame(answer, f.frame, mainBlock, log) && !pendingHandOver.has(cpu) && threads.get(cpu)?.failed !== true && (threads.has(cpu) || threads.size < maxThreads)) {
           pendingHandOver.add(cpu);
           setImmediate(() => {
             pendingHandOver.delete(cpu);
@@ -284,7 +303,7 @@ export function createCpuAnswerers(opts: CpuAnswerersOptions = {}): CpuAnswerers
         for (; next < fds.length; next++) {
           const fd = fds[next] ?? -1;
           const t = threads.get(next);
-          if (t === undefined) hold(p, next, fd, owns);
+          if (t === undefined || t.failed) hold(p, next, fd, owns);
           else t.worker.postMessage({ op: 'open', key, fd, iface, family, mac } satisfies ToAnswerThread);
         }
       } catch (e) {
@@ -294,6 +313,10 @@ export function createCpuAnswerers(opts: CpuAnswerersOptions = {}): CpuAnswerers
         broadcast({ op: 'close', key });
         throw e;
       }
+      // A machine with no more CPUs than the cap gets every CPU's thread now, with its first port:
+      // booting one takes tens of milliseconds of CPU (more through tsx), better spent before the
+      // first request than during it. Bigger machines start them on demand (see above).
+      if (slots <= maxThreads) for (let cpu = 0; cpu < slots; cpu++) if (!threads.has(cpu)) handOver(cpu);
     },
     setVips(key, vips) {
       const p = ports.get(key);

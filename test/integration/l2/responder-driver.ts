@@ -63,6 +63,8 @@ async function handle(c: Command): Promise<unknown> {
       const problems: unknown[] = selections.filter((s) => s.sel.problem !== undefined).map((s) => ({ vip: s.vip, ...s.sel.problem }));
       problems.push(...engine.setOwned(selections.map((s) => ({ vip: s.vip, interfaces: s.sel.interfaces }))));
       await engine.settled();
+      // Threads started with this VIP have taken their CPUs' requests over once they all run.
+      if (threads !== undefined) await threads.threads();
       const owned = Object.fromEntries([...engine.owned()].map(([vip, s]) => [vip, [...s]]));
       return { ok: true, owned, problems };
     }
