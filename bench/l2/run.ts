@@ -114,7 +114,7 @@ await withLab({ prefix: 'bl2b', nodes: 1, client: true }, async (lab) => {
   console.log(`berth layer 2 benchmark (${new Date().toISOString()}, node ${process.version}, ${count} requests each, interleaved, after ${warmup} unmeasured pairs${warmupKernelOnly ? ' to the kernel only' : ''})`);
   console.log(`load average before: ${loadBefore}; after: ${load()}`);
   if (settleMs > 0) console.log(`client started ${settleMs} ms after the responder was ready`);
-  console.log(threads > 0 ? `berth answers per CPU (threads at most ${threads}, started for the CPUs requests arrive on; --threads 0: main thread)` : 'berth answers on its main thread (--threads 0)');
+  console.log(threads > 0 ? `berth answers per CPU (at most ${threads} threads; --threads 0: main thread)` : 'berth answers on its main thread (--threads 0)');
   if (responderFlags.length > 0) tweaks.push(`responder node flags ${responderFlags.join(' ')}`);
   if (pinClient !== '') tweaks.push(`client under taskset -c ${pinClient}`);
   if (rtClient) tweaks.push('client under chrt -f 10');

@@ -27,8 +27,8 @@ export const KUBE_SPEAKER_USAGE = `usage: berth speaker --node-name NAME [option
   --health-port N      serve /healthz and /readyz on this TCP port (default 17473; 0 = off)
   --listen-port N      also accept BGP connections on TCP port N (passive peers); default: the OpenELB
                        BgpConf "default" spec.listenPort when it has one (read at start), else never listen
-  --l2-threads N       answer ARP/NDP on the CPU each request arrived on: a thread per CPU that gets
-                       requests, at most N (default 8); 0 = on the main thread
+  --l2-threads N       answer ARP/NDP on the CPU each request arrived on, one thread per CPU, at most
+                       N (default 8); 0 = on the main thread
 
 env BERTH_RESTART_STATE: the graceful-restart state file (RFC 4724 R bit after a restart in this boot).
 SIGTERM/SIGINT: drain (BGP Cease, peers withdraw at once). SIGUSR2: planned restart (peers keep the routes).

@@ -23,8 +23,8 @@ export const SPEAKER_USAGE = `usage: berth speaker --node NAME --manifests PATH 
   --listen-port N    also accept BGP connections on TCP port N (passive peers); default: the OpenELB
                      BgpConf listenPort when the manifests have one (read at start), else never listen
   --lb-class NAME    berth's loadBalancerClass (default: Services without a class)
-  --l2-threads N     answer ARP/NDP on the CPU each request arrived on: a thread per CPU that gets
-                     requests, at most N (default 8); 0 = on the main thread (docs/layer2.md)
+  --l2-threads N     answer ARP/NDP on the CPU each request arrived on, one thread per CPU, at most
+                     N (default 8); 0 = on the main thread (docs/layer2.md "Per-CPU answering")
   --graceful-restart-state PATH
                      the file telling a restart from a fresh start (RFC 4724 R bit); default
                      /run/berth/speaker-restart.json (root), else $XDG_RUNTIME_DIR/berth/...
