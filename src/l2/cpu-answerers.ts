@@ -89,6 +89,8 @@ export interface CpuAnswerersOptions {
   /** At most this many threads (default DEFAULT_MAX_ANSWER_THREADS); 0 is not allowed here (no pool). */
   readonly maxThreads?: number;
   readonly logger?: Logger;
+  /** The thread's entry module; default answer-thread. Tests point it at one that fails to start. */
+  readonly threadEntry?: URL;
 }
 
 /** Highest online CPU id + 1 (PACKET_FANOUT_CPU picks member `cpu % members`). */
@@ -114,10 +116,10 @@ function readOnline(): string {
 // --import loader hooks to worker threads, so the thread registers tsx itself, then loads the .ts file.
 const fromSource = import.meta.url.endsWith('.ts');
 const threadUrl = new URL(`./answer-thread${fromSource ? '.ts' : '.js'}`, import.meta.url);
-function startWorker(data: AnswerThreadData, name: string): Worker {
-  if (!fromSource) return new Worker(threadUrl, { workerData: data, name });
+function startWorker(data: AnswerThreadData, name: string, entry = threadUrl): Worker {
+  if (!fromSource) return new Worker(entry, { workerData: data, name });
   const tsx = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(threadUrl.href)}); });`;
+  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`;
   return new Worker(boot, { eval: true, workerData: data, name });
 }
 
@@ -181,7 +183,7 @@ export function createCpuAnswerers(opts: CpuAnswerersOptions = {}): CpuAnswerers
       counterOffset: cpu * COUNTER_SLOTS * 8,
       counterSlots: COUNTER_SLOTS,
     };
-    const worker = startWorker(data, `berth-l2-cpu${cpu}`);
+    const worker = startWorker(data, `berth-l2-cpu${cpu}`, opts.threadEntry);
     worker.unref();
     let readyResolve: () => void = () => undefined;
     const t: Thread = { worker, applied: 0, state: undefined, ready: new Promise((r) => (readyResolve = r)), failed: false };

@@ -9,10 +9,10 @@ const speaker = (argv: readonly string[], env: NodeJS.ProcessEnv = {}) =>
 const controller = (argv: readonly string[]) =>
   parseKubeFlags(argv, { env: {}, defaultHealthPort: 17472, allow: new Set(['--identity', '--workers']) });
 
-test('speaker flags: node from the environment, --l2-threads default 4, 0 allowed, bounds named', () => {
+test('speaker flags: node from the environment, --l2-threads default 8, 0 allowed, bounds named', () => {
   const d = speaker([], { BERTH_NODE_NAME: 'n1', BERTH_NAMESPACE: 'lb' });
   assert.ok(typeof d !== 'string');
-  assert.deepEqual([d.nodeName, d.namespace, d.l2Threads, d.healthPort], ['n1', 'lb', 4, 17473]);
+  assert.deepEqual([d.nodeName, d.namespace, d.l2Threads, d.healthPort], ['n1', 'lb', 8, 17473]);
   const z = speaker(['--l2-threads', '0', '--listen-port=1790']);
   assert.ok(typeof z !== 'string');
   assert.deepEqual([z.l2Threads, z.listenPort], [0, 1790]);

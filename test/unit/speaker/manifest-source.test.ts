@@ -109,7 +109,7 @@ test('berth speaker arguments', () => {
     listenPort: 1790,
     lbClass: undefined,
     restartStatePath: undefined,
-    l2Threads: 4,
+    l2Threads: 8,
   });
   const t0 = parseSpeakerArgs(['--node', 'n1', '--manifests', '/m', '--l2-threads', '0']);
   assert.equal(typeof t0 === 'string' ? t0 : t0.l2Threads, 0);
