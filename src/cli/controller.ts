@@ -1,5 +1,5 @@
 // `berth controller`: allocation and status against the Kubernetes API server (src/k8s/controller.ts),
-// leader-elected on a Lease; /healthz and /readyz on --health-port. SIGTERM/SIGINT: finish the running
+// leader-elected on a Lease; /healthz, /readyz and /metrics on --health-port. SIGTERM/SIGINT: finish the running
 // reconciles, release the Lease (a standby takes over at once), exit 0. Losing the Lease stops all writes
 // at once; the controller campaigns again and a new term rebuilds its allocator from Service status.
 // Exit 2 on bad usage.
@@ -9,6 +9,8 @@ import type { Level } from 'pino';
 import { createLogger } from '../log.ts';
 import { createController } from '../k8s/controller.ts';
 import { startHealthServer, type HealthServer } from '../k8s/health.ts';
+import { renderExposition } from '../metrics/exposition.ts';
+import { controllerFamilies } from '../metrics/families.ts';
 import { createRest, loadConnection } from '../k8s/rest.ts';
 import { DEFAULT_L2_THREADS, flagTokens } from './args.ts';
 
@@ -18,7 +20,8 @@ export const CONTROLLER_USAGE = `usage: berth controller [options]
   --kubeconfig PATH     kubeconfig file (default: in-cluster service account, else KUBECONFIG / ~/.kube/config)
   --lb-class NAME       berth's loadBalancerClass (default: Services without a class)
   --log-level LEVEL     trace, debug, info (default), warn, error, fatal, silent
-  --health-port N       serve /healthz and /readyz on this TCP port (default 17472; 0 = off)
+  --health-port N       serve /healthz, /readyz and /metrics (Prometheus) on this TCP port (default
+                        17472; 0 = off)
   --identity ID         Lease holder identity (env BERTH_POD_NAME; default host name + random suffix)
   --lease-name NAME     Lease name (env BERTH_LEASE_NAME; default berth-controller)
   --lease-duration S    seconds a Lease lasts without renewal (default 15)
@@ -202,7 +205,7 @@ export async function runController(argv: readonly string[]): Promise<number> {
     controller.start();
     log.info({ identity, namespace: flags.namespace }, 'controller running');
     if (flags.healthPort > 0) {
-      startHealthServer({ port: flags.healthPort, ready: () => controller.ready() })
+      startHealthServer({ port: flags.healthPort, ready: () => controller.ready(), metrics: () => renderExposition(controllerFamilies(controller)) })
         .then((h) => (health = h))
         .catch((e: unknown) => {
           log.fatal({ reason: e instanceof Error ? e.message : String(e) }, 'cannot serve /healthz');

@@ -23,6 +23,8 @@ import { afPacketTransportFactory, scanInterfaces } from '../l2/af-packet-transp
 import type { LinkInfo } from '../l2/transport.ts';
 import { routeTo, setSocketTtl, tcpTransport } from '../sys/index.ts';
 import { createAgent, type Agent } from '../speaker/agent.ts';
+import { renderExposition } from '../metrics/exposition.ts';
+import { speakerFamilies } from '../metrics/families.ts';
 
 export interface NodeRuntimeOptions {
   readonly log: Logger;
@@ -36,6 +38,8 @@ export interface NodeRuntimeOptions {
 
 export interface NodeRuntime {
   readonly agent: Agent;
+  /** The Prometheus text for /metrics (src/metrics/families.ts). */
+  metrics(): string;
   /** Runs until SIGTERM/SIGINT (drain) or SIGUSR2 (restart), or until `stop` is called; resolves 0. */
   untilStopped(hooks: StopHooks): Promise<number>;
 }
@@ -130,5 +134,6 @@ export async function startNodeRuntime(opts: NodeRuntimeOptions): Promise<NodeRu
       });
     });
 
-  return { agent, untilStopped };
+  const metrics = (): string => renderExposition(speakerFamilies({ l2, bgp, answerThreads: () => threads?.running() ?? 0 }));
+  return { agent, untilStopped, metrics };
 }

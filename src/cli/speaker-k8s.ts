@@ -24,7 +24,8 @@ export const KUBE_SPEAKER_USAGE = `usage: berth speaker --node-name NAME [option
   --kubeconfig PATH    kubeconfig file (default: in-cluster service account, else KUBECONFIG / ~/.kube/config)
   --lb-class NAME      berth's loadBalancerClass (default: Services without a class)
   --log-level LEVEL    trace, debug, info (default), warn, error, fatal, silent
-  --health-port N      serve /healthz and /readyz on this TCP port (default 17473; 0 = off)
+  --health-port N      serve /healthz, /readyz and /metrics (Prometheus) on this TCP port (default 17473;
+                       0 = off)
   --listen-port N      also accept BGP connections on TCP port N (passive peers); default: the OpenELB
                        BgpConf "default" spec.listenPort when it has one (read at start), else never listen
   --l2-threads N       answer ARP/NDP on the CPU each request arrived on, one thread per CPU, at most
@@ -96,7 +97,7 @@ export async function runKubeSpeaker(argv: readonly string[]): Promise<number> {
     afterClose: () => rest.close(),
     register: (stop) => {
       if (flags.healthPort <= 0) return;
-      startHealthServer({ port: flags.healthPort, ready: () => source.ready() })
+      startHealthServer({ port: flags.healthPort, ready: () => source.ready(), metrics: () => runtime.metrics() })
         .then((h) => (health = h))
         .catch((e: unknown) => {
           log.fatal({ reason: e instanceof Error ? e.message : String(e) }, 'cannot serve /healthz');

@@ -14,6 +14,7 @@ import { createManifestSpeaker } from '../speaker/manifest-source.ts';
 import { compile } from '../config/compile.ts';
 import { loadManifests } from '../config/manifests.ts';
 import { DEFAULT_L2_THREADS, flagTokens } from './args.ts';
+import { startHealthServer, type HealthServer } from '../k8s/health.ts';
 
 export const SPEAKER_USAGE = `usage: berth speaker --node NAME --manifests PATH [--log-level LEVEL] [--listen-port N]
 
@@ -23,6 +24,8 @@ export const SPEAKER_USAGE = `usage: berth speaker --node NAME --manifests PATH 
   --listen-port N    also accept BGP connections on TCP port N (passive peers); default: the OpenELB
                      BgpConf listenPort when the manifests have one (read at start), else never listen
   --lb-class NAME    berth's loadBalancerClass (default: Services without a class)
+  --health-port N    serve /healthz, /readyz (the first plan applied) and /metrics (Prometheus) on
+                     this TCP port; default 0 = off
   --l2-threads N     answer ARP/NDP on the CPU each request arrived on, one thread per CPU, at most
                      N (default 8); 0 = on the main thread (docs/layer2.md "Per-CPU answering")
   --graceful-restart-state PATH
@@ -47,6 +50,8 @@ export interface SpeakerArgs {
   readonly lbClass: string | undefined;
   readonly restartStatePath: string | undefined;
   readonly l2Threads: number;
+  /** 0: no health/metrics server. */
+  readonly healthPort: number;
 }
 
 export function parseSpeakerArgs(argv: readonly string[]): SpeakerArgs | string {
@@ -57,6 +62,7 @@ export function parseSpeakerArgs(argv: readonly string[]): SpeakerArgs | string 
   let lbClass: string | undefined;
   let restartStatePath: string | undefined;
   let l2Threads = DEFAULT_L2_THREADS;
+  let healthPort = 0;
   for (const { arg, flag, value } of flagTokens(argv)) {
     switch (flag) {
       case '--node':
@@ -88,6 +94,13 @@ export function parseSpeakerArgs(argv: readonly string[]): SpeakerArgs | string 
         restartStatePath = value();
         if (restartStatePath === undefined || restartStatePath === '') return '--graceful-restart-state needs a file path';
         break;
+      case '--health-port': {
+        const v = value() ?? '';
+        const n = Number(v);
+        if (!/^\d+$/.test(v) || n > 65535) return `--health-port must be a TCP port 0..65535, got "${v}"`;
+        healthPort = n;
+        break;
+      }
       case '--l2-threads': {
         const v = value() ?? '';
         const n = Number(v);
@@ -101,7 +114,7 @@ export function parseSpeakerArgs(argv: readonly string[]): SpeakerArgs | string 
   }
   if (manifests === undefined) return '--manifests PATH is required';
   if (node === undefined) return '--node NAME is required';
-  return { node, manifests, logLevel: logLevel as LogLevel, listenPort, lbClass, restartStatePath, l2Threads };
+  return { node, manifests, logLevel: logLevel as LogLevel, listenPort, lbClass, restartStatePath, l2Threads, healthPort };
 }
 
 export async function runSpeaker(argv: readonly string[]): Promise<number> {
@@ -139,12 +152,17 @@ export async function runSpeaker(argv: readonly string[]): Promise<number> {
     logger: log,
     ...(args.lbClass === undefined ? {} : { serviceOptions: { loadBalancerClass: args.lbClass } }),
   });
+  let ready = false;
+  let health: HealthServer | undefined;
   return runtime.untilStopped({
     start: async () => {
+      if (args.healthPort > 0) health = await startHealthServer({ port: args.healthPort, ready: () => ready, metrics: () => runtime.metrics() });
       await source.start();
-      log.info({ node: args.node, manifests: args.manifests }, 'speaker running');
+      ready = true;
+      log.info({ node: args.node, manifests: args.manifests, ...(health === undefined ? {} : { port: health.port }) }, 'speaker running');
     },
     beforeClose: () => source.stop(),
+    afterClose: () => void health?.close(),
   });
 }
 

@@ -78,6 +78,8 @@ export interface CpuAnswerers extends AnsweringThreads {
   readonly cpuSlots: number;
   /** The threads started so far (each once it has reported whether it could pin itself), by CPU. */
   threads(): Promise<readonly ThreadState[]>;
+  /** Threads running now (started, not failed). */
+  running(): number;
   /** Totals of what this thread answered (CPUs without a thread) and of each CPU's thread. */
   perThread(): { readonly main: AnswerTotals; readonly cpus: readonly AnswerTotals[] };
 }
@@ -338,6 +340,7 @@ export function createCpuAnswerers(opts: CpuAnswerersOptions = {}): CpuAnswerers
       broadcast({ op: 'close', key });
     },
     totals: () => sumCounters(blocks),
+    running: () => [...threads.values()].filter((t) => t.state !== undefined && !t.failed).length,
     perThread: () => ({ main: sumCounters([mainBlock]), cpus: blocks.slice(0, slots).map((b) => sumCounters([b])) }),
     async close() {
       if (closing) return;

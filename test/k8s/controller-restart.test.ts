@@ -146,6 +146,17 @@ test('two controllers: only the Lease holder writes; SIGTERM hands over at once'
   await eventually('C /readyz 200', async () => ((await probe('/readyz').catch(() => 0)) === 200 ? true : undefined));
   assert.equal(await probe('/healthz'), 200);
   assert.equal(await probe('/nope'), 404);
+  const metrics = async (): Promise<string> => {
+    const r = await fetch(`http://127.0.0.1:${String(healthPort)}/metrics`);
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+    return r.text();
+  };
+  // /metrics of a standby: ready, not leading, nothing written.
+  const standby = await metrics();
+  for (const line of ['berth_controller_leader 0', 'berth_controller_ready 1', 'berth_controller_allocations_total 0', 'berth_controller_service_status_writes_total 0']) {
+    assert.ok(standby.split('\n').includes(line), `standby /metrics has "${line}":\n${standby}`);
+  }
   await new Promise((r) => setTimeout(r, 2_000));
   await k8s.kubectlOk(['create', '-f', '-'], { stdin: services('two', 0, 10) });
   await allAssigned(N + LATE + 10);
@@ -165,4 +176,8 @@ test('two controllers: only the Lease holder writes; SIGTERM hands over at once'
   await k8s.kubectlOk(['create', '-f', '-'], { stdin: services('after', 0, 1) });
   await allAssigned(N + LATE + 11);
   assert.equal(assigned(c).length, 1, 'the new leader assigned the new Service, and only it');
+  // /metrics of the new leader: leading, and its allocations counted (at least the new Service's).
+  const leader = await metrics();
+  assert.ok(leader.split('\n').includes('berth_controller_leader 1'), leader);
+  assert.match(leader, /^berth_controller_allocations_total [1-9]\d*$/m, leader);
 });

@@ -53,6 +53,8 @@ async function neighMac(lab: Lab, ip: string): Promise<string | undefined> {
   return entries.find((e) => e.dst === ip)?.lladdr?.toLowerCase();
 }
 
+const HEALTH_PORT = 17480;
+
 test('berth speaker from manifests: BGP with ECMP to FRR, L2 election, failover, withdrawal, IPv6, seeds', { timeout: 300_000 }, async (t) => {
   const dir = new ManifestDir();
   try {
@@ -80,7 +82,8 @@ test('berth speaker from manifests: BGP with ECMP to FRR, L2 election, failover,
       assert.ok(![BGP_A, BGP_LOCAL].includes(BGP_B));
 
       const speakers = new Map<string, SpeakerProcess>();
-      for (const n of lab.nodes) speakers.set(n.name, new SpeakerProcess(lab, n, dir.path));
+      // --health-port: /healthz, /readyz and /metrics, each node in its own namespace on the same port.
+      for (const n of lab.nodes) speakers.set(n.name, new SpeakerProcess(lab, n, dir.path, ['--health-port', String(HEALTH_PORT)]));
       const speaker = (name: string): SpeakerProcess => {
         const s = speakers.get(name);
         assert.ok(s, name);
@@ -153,6 +156,26 @@ test('berth speaker from manifests: BGP with ECMP to FRR, L2 election, failover,
           // advertisement the client sees must come from the owner, and at least one does.
           assert.deepEqual([...new Set(macs)], [macOf(owner)]);
           assert.deepEqual([...new Set(await ndisc6(lab, L2_V6))], [macOf(owner)]);
+        });
+
+        await t.test('/metrics and /readyz on --health-port: sessions up, prefixes sent, the L2 owner counts its answers', async () => {
+          const get = async (node: string, path: string): Promise<{ code: string; body: string }> => {
+            const r = await lab.exec(node, ['curl', '-s', '-w', '\n%{http_code}', `http://127.0.0.1:${String(HEALTH_PORT)}${path}`], { check: false });
+            const i = r.stdout.lastIndexOf('\n');
+            return { body: r.stdout.slice(0, i), code: r.stdout.slice(i + 1) };
+          };
+          for (const n of names) {
+            assert.equal((await get(n, '/readyz')).code, '200', `${n} ready`);
+            const m = await get(n, '/metrics');
+            assert.equal(m.code, '200');
+            assert.match(m.body, /^berth_bgp_session_up\{peer="[^"]+"\} 1$/m, `${n}: a session up`);
+            assert.match(m.body, /^berth_bgp_announced_prefixes\{peer="[^"]+"\} [1-9]\d*$/m, `${n}: prefixes sent`);
+          }
+          const owner = (await get(l2Owner, '/metrics')).body;
+          const replies = Number(/^berth_l2_replies_total\{protocol="arp"\} (\d+)$/m.exec(owner)?.[1] ?? 'NaN');
+          assert.ok(replies >= 3, `the owner counted its ARP replies: ${String(replies)}`);
+          assert.ok(owner.includes(`berth_l2_vip_owned{vip="${L2_A}",interface="${byName(l2Owner).iface}"} 1`), owner);
+          for (const n of names.filter((x) => x !== l2Owner)) assert.ok(!(await get(n, '/metrics')).body.includes(`vip="${L2_A}"`), `${n} does not own ${L2_A}`);
         });
 
         await t.test('Porter seed: layer2 Eip + annotated Service, answered by the elected node only', async () => {

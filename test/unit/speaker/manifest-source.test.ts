@@ -110,7 +110,10 @@ test('berth speaker arguments', () => {
     lbClass: undefined,
     restartStatePath: undefined,
     l2Threads: 8,
+    healthPort: 0,
   });
+  const hp = parseSpeakerArgs(['--node', 'n1', '--manifests', '/m', '--health-port', '17480']);
+  assert.equal(typeof hp === 'string' ? hp : hp.healthPort, 17480);
   const t0 = parseSpeakerArgs(['--node', 'n1', '--manifests', '/m', '--l2-threads', '0']);
   assert.equal(typeof t0 === 'string' ? t0 : t0.l2Threads, 0);
   const gr = parseSpeakerArgs(['--node', 'n1', '--manifests', '/m', '--graceful-restart-state', '/tmp/gr.json']);
@@ -123,6 +126,7 @@ test('berth speaker arguments', () => {
     [['--node', 'n1', '--manifests', '/m', '--log-level', 'loud'], /--log-level/],
     [['--node', 'n1', '--manifests', '/m', '--l2-threads', 'many'], /--l2-threads must be a number 0\.\.1024/],
     [['--node', 'n1', '--manifests', '/m', '--l2-threads', '2000'], /--l2-threads/],
+    [['--node', 'n1', '--manifests', '/m', '--health-port', '70000'], /--health-port must be a TCP port 0\.\.65535/],
     [['--node', 'n1', '--manifests', '/m', '--bogus'], /unknown argument/],
   ] as const) {
     const r = parseSpeakerArgs(argv);
