@@ -154,6 +154,8 @@ describe('workloads', () => {
     // The probes hit the ports `berth controller` serves by default (src/cli/controller.ts --health-port).
     assert.deepEqual(field(c, 'livenessProbe', 'httpGet'), { path: '/healthz', port: 17472, scheme: 'HTTP' } as Json);
     assert.deepEqual(field(c, 'readinessProbe', 'httpGet'), { path: '/readyz', port: 17472, scheme: 'HTTP' } as Json);
+    // Prometheus scrape hints point at /metrics on that same port.
+    assert.deepEqual(field(d, 'spec', 'template', 'metadata', 'annotations'), { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '17472', 'prometheus.io/path': '/metrics' } as Json);
   });
 
   test('speaker: DaemonSet on the host network with NET_RAW and NET_ADMIN only, not privileged, non-root', async () => {
@@ -177,6 +179,7 @@ describe('workloads', () => {
     // src/cli/speaker-k8s.ts --health-port default.
     assert.deepEqual(field(c, 'livenessProbe', 'httpGet'), { path: '/healthz', port: 17473, scheme: 'HTTP' } as Json);
     assert.deepEqual(field(c, 'readinessProbe', 'httpGet'), { path: '/readyz', port: 17473, scheme: 'HTTP' } as Json);
+    assert.deepEqual(field(d, 'spec', 'template', 'metadata', 'annotations'), { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '17473', 'prometheus.io/path': '/metrics' } as Json);
   });
 
   test('a speaker Pod is admitted in berth-system and refused by Pod Security in a baseline namespace', async () => {
