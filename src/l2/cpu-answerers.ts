@@ -306,8 +306,10 @@ export function createCpuAnswerers(opts: CpuAnswerersOptions = {}): CpuAnswerers
       try {
         for (; next < fds.length; next++) {
           const fd = fds[next] ?? -1;
+          // Only a running thread gets the fd at once; for a booting one this thread holds it until
+          // the hand-over that follows the boot (a thread that then fails to start never had it).
           const t = threads.get(next);
-          if (t === undefined || t.failed) hold(p, next, fd, owns);
+          if (t === undefined || t.failed || t.state === undefined) hold(p, next, fd, owns);
           else t.worker.postMessage({ op: 'open', key, fd, iface, family, mac } satisfies ToAnswerThread);
         }
       } catch (e) {
