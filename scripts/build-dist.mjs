@@ -6,7 +6,7 @@
 // leaves no dist/, and bin/berth.mjs runs the sources through tsx as before. Tests always run the
 // sources. dist/.stamp records the sources it was built from; bin/berth.mjs uses dist/ only while
 // every src/ file is as old as then (same files, none newer), so an edited tree never runs stale code.
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,7 @@ import { createRequire } from 'node:module';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 
-/** Newest mtime and number of the .ts files under src/ (bin/berth.mjs computes the same). */
+/** Newest mtime and number of the .ts files under src/ (what dist/.stamp records). */
 export function sourceStamp(dir = join(root, 'src')) {
   let newest = 0;
   let files = 0;
@@ -31,6 +31,17 @@ export function sourceStamp(dir = join(root, 'src')) {
   };
   walk(dir);
   return { newest, files };
+}
+
+/** dist/ was built from exactly the src/ .ts files there are now (none added, removed or newer). */
+export function distIsFresh() {
+  try {
+    const stamp = JSON.parse(readFileSync(join(dist, '.stamp'), 'utf8'));
+    const now = sourceStamp();
+    return now.files === stamp.files && now.newest <= stamp.newest;
+  } catch {
+    return false;
+  }
 }
 
 function main() {

@@ -21,7 +21,8 @@
 //   (--cpu-prof: berth's sender writes V8 CPU profiles to /tmp/bben-profiles; read them with profile-summary.ts)
 //   (root; FRR, bird2, gobgpd/gobgp: scripts/deps.sh)
 import { writeFile, readFile, mkdir } from 'node:fs/promises';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { distIsFresh } from '../../scripts/build-dist.mjs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { dirname, resolve } from 'node:path';
@@ -114,25 +115,11 @@ async function until(what: string, fn: () => Promise<boolean>, timeoutMs: number
 
 /** dist/ holds berth-node and the sources compiled from the files there are now (bin/berth.mjs's test,
  * plus berth-node.ts and table.ts not newer than their JavaScript). */
-function distIsFresh(): boolean {
+function benchDistIsFresh(): boolean {
   try {
-    const stamp = JSON.parse(readFileSync(join(ROOT, 'dist', '.stamp'), 'utf8')) as { newest: number; files: number };
-    let newest = 0;
-    let files = 0;
-    const walk = (d: string): void => {
-      for (const e of readdirSync(d, { withFileTypes: true })) {
-        const p = join(d, e.name);
-        if (e.isDirectory()) walk(p);
-        else if (e.name.endsWith('.ts')) {
-          files += 1;
-          newest = Math.max(newest, statSync(p).mtimeMs);
-        }
-      }
-    };
-    walk(join(ROOT, 'src'));
     const js = statSync(join(ROOT, 'dist/bench/bgp/berth-node.js')).mtimeMs;
     const benchNewest = Math.max(statSync(join(ROOT, 'bench/bgp/berth-node.ts')).mtimeMs, statSync(join(ROOT, 'bench/bgp/table.ts')).mtimeMs);
-    return files === stamp.files && newest <= stamp.newest && benchNewest <= js;
+    return distIsFresh() && benchNewest <= js;
   } catch {
     return false;
   }
@@ -493,7 +480,7 @@ async function main(): Promise<void> {
       `senders ${a.senders.join(', ')}; ${a.runs} run(s); receiver polled every ${a.pollMs} ms`,
   );
   if (a.cpuProf) await mkdir(PROFILE_DIR, { recursive: true });
-  if (!a.fromSource && distIsFresh()) berthEntry = ['dist/bench/bgp/berth-node.js'];
+  if (!a.fromSource && benchDistIsFresh()) berthEntry = ['dist/bench/bgp/berth-node.js'];
   console.log(`berth sender: node ${berthEntry.join(' ')}${berthEntry.length === 1 ? ' (compiled, as bin/berth.mjs runs with a fresh dist/)' : ' (sources through the tsx loader)'}`);
   const lab = await createLab({ prefix: 'bben', nodes: 1, router: { asn: ROUTER.asn, nodeAsn: NODE_ASN } });
   const results: Result[] = [];

@@ -26,6 +26,7 @@ import { PatchType, isNotFound, type Rest } from './rest.ts';
 import { Resources, collectionPath, objectPath, type Resource } from './resources.ts';
 import { ConditionType, configurationStateStatus, sameStatus } from './status.ts';
 import { createReflector, type KubeObject, type Reflector } from './watch.ts';
+import { serialRunner } from '../speaker/serial.ts';
 
 export const SPEAKER_COMPONENT = 'berth-speaker';
 const FIELD_MANAGER = 'berth-speaker';
@@ -94,8 +95,6 @@ export function createKubeSpeaker(opts: KubeSpeakerOptions): KubeSpeaker {
   const node = opts.nodeName;
   let store: LastGoodStore = emptyStore;
   let plan: NodePlan | undefined;
-  let running: Promise<void> | undefined;
-  let again = false;
   let stopped = false;
   let debounce: NodeJS.Timeout | undefined;
   let resync: NodeJS.Timeout | undefined;
@@ -127,28 +126,10 @@ export function createKubeSpeaker(opts: KubeSpeakerOptions): KubeSpeaker {
     }, opts.debounceMs ?? 100);
   }
 
-  function reconcile(): Promise<void> {
-    if (stopped) return Promise.resolve();
-    if (running !== undefined) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      try {
-        do {
-          again = false;
-          try {
-            await once();
-          } catch (e) {
-            log.error({ node, reason: reasonOf(e) }, 'reconcile failed; retrying on the next change or resync');
-          }
-        } while (again && !stopped);
-      } finally {
-        running = undefined;
-      }
-    })();
-    return running;
-  }
+  const reconcile = serialRunner(once, {
+    stopped: () => stopped,
+    onError: (e) => log.error({ node, reason: reasonOf(e) }, 'reconcile failed; retrying on the next change or resync'),
+  });
 
   async function once(): Promise<void> {
     const snapshot = cache.snapshot();

@@ -17,6 +17,7 @@ import type { Problem } from '../config/problems.ts';
 import type { ServiceOptions } from '../config/services.ts';
 import type { Agent } from './agent.ts';
 import { planSnapshot } from './snapshot-plan.ts';
+import { serialRunner } from './serial.ts';
 
 export const DEFAULT_DEBOUNCE_MS = 200;
 export const DEFAULT_RESYNC_MS = 10_000;
@@ -49,8 +50,6 @@ export function createManifestSpeaker(opts: ManifestSpeakerOptions): ManifestSpe
   const load = opts.load ?? loadManifests;
   let store: LastGoodStore | undefined;
   let lastProblems = '';
-  let running: Promise<void> | undefined;
-  let again = false;
   let stopped = false;
   let debounce: NodeJS.Timeout | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -89,28 +88,10 @@ export function createManifestSpeaker(opts: ManifestSpeakerOptions): ManifestSpe
     await opts.agent.apply(result.plan);
   }
 
-  function reconcile(): Promise<void> {
-    if (stopped) return Promise.resolve();
-    if (running !== undefined) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      try {
-        do {
-          again = false;
-          try {
-            await once();
-          } catch (e) {
-            log.error({ node: opts.nodeName, reason: e instanceof Error ? e.message : String(e) }, 'reconcile failed; retrying on the next change or resync');
-          }
-        } while (again && !stopped);
-      } finally {
-        running = undefined;
-      }
-    })();
-    return running;
-  }
+  const reconcile = serialRunner(once, {
+    stopped: () => stopped,
+    onError: (e) => log.error({ node: opts.nodeName, reason: e instanceof Error ? e.message : String(e) }, 'reconcile failed; retrying on the next change or resync'),
+  });
 
   function onChange(): void {
     if (stopped) return;
