@@ -6,12 +6,12 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Level } from 'pino';
-import { createLogger } from '../log.ts';
+import { createLogger, type Logger } from '../log.ts';
 import { createController } from '../k8s/controller.ts';
 import { startHealthServer, type HealthServer } from '../k8s/health.ts';
 import { renderExposition } from '../metrics/exposition.ts';
 import { controllerFamilies } from '../metrics/families.ts';
-import { createRest, loadConnection } from '../k8s/rest.ts';
+import { createRest, loadConnection, type Rest } from '../k8s/rest.ts';
 import { DEFAULT_L2_THREADS, flagTokens } from './args.ts';
 
 export const CONTROLLER_USAGE = `usage: berth controller [options]
@@ -144,6 +144,16 @@ export function parseKubeFlags(argv: readonly string[], po: ParseOptions): KubeF
   return f;
 }
 
+/** The API server connection the flags name (kubeconfig, else in-cluster); undefined, logged, when it cannot be loaded. */
+export async function connectKube(flags: KubeFlags, log: Logger): Promise<Rest | undefined> {
+  try {
+    return createRest(await loadConnection({ kubeconfig: flags.kubeconfig }));
+  } catch (e) {
+    log.fatal({ reason: e instanceof Error ? e.message : String(e) }, 'cannot load the kubeconfig');
+    return undefined;
+  }
+}
+
 export async function runController(argv: readonly string[]): Promise<number> {
   if (argv.includes('-h') || argv.includes('--help')) {
     process.stdout.write(CONTROLLER_USAGE);
@@ -159,13 +169,8 @@ export async function runController(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const log = createLogger({ level: flags.logLevel as Level | 'silent', name: 'controller' });
-  let rest;
-  try {
-    rest = createRest(await loadConnection({ kubeconfig: flags.kubeconfig }));
-  } catch (e) {
-    log.fatal({ reason: e instanceof Error ? e.message : String(e) }, 'cannot load the kubeconfig');
-    return 1;
-  }
+  const rest = await connectKube(flags, log);
+  if (rest === undefined) return 1;
   const identity = flags.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`;
   return new Promise<number>((resolveExit) => {
     let health: HealthServer | undefined;

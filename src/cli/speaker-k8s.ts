@@ -9,13 +9,13 @@ import { defaultRestartStatePath } from '../bgp/restart-state.ts';
 import { startNodeRuntime } from './node-runtime.ts';
 import { createKubeSpeaker } from '../k8s/speaker.ts';
 import { startHealthServer, type HealthServer } from '../k8s/health.ts';
-import { createRest, isNotFound, loadConnection, type Rest } from '../k8s/rest.ts';
+import { isNotFound, type Rest } from '../k8s/rest.ts';
 import { Resources, objectPath } from '../k8s/resources.ts';
 import { compile } from '../config/compile.ts';
 import { emptySnapshot, type BgpConf } from '../config/snapshot.ts';
 import { BGPCONF_NAME } from '../config/openelb/bgpconf.ts';
 import type { Logger } from '../log.ts';
-import { parseKubeFlags } from './controller.ts';
+import { connectKube, parseKubeFlags } from './controller.ts';
 
 export const KUBE_SPEAKER_USAGE = `usage: berth speaker --node-name NAME [options]     (Kubernetes mode)
 
@@ -53,13 +53,8 @@ export async function runKubeSpeaker(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const log = createLogger({ level: flags.logLevel as Level | 'silent', name: 'speaker' });
-  let rest;
-  try {
-    rest = createRest(await loadConnection({ kubeconfig: flags.kubeconfig }));
-  } catch (e) {
-    log.fatal({ reason: e instanceof Error ? e.message : String(e) }, 'cannot load the kubeconfig');
-    return 1;
-  }
+  const rest = await connectKube(flags, log);
+  if (rest === undefined) return 1;
   // BERTH_RESTART_STATE names the state file (deploy/speaker.yaml: on an emptyDir); else the default.
   const statePath = process.env['BERTH_RESTART_STATE'];
   const runtime = await startNodeRuntime({

@@ -4,7 +4,7 @@
 import { EtherType as SysEtherType, PacketFilter, listInterfaces, openPacketSocket, openSendSocket, type InterfaceInfo, type OpenPacketTransport } from '../sys/index.ts';
 import { macToBytes } from './addresses.ts';
 import type { InterfaceFacts } from './interfaces.ts';
-import type { FrameTransport, LinkInfo, TransportFactory } from './transport.ts';
+import type { LinkInfo, TransportFactory } from './transport.ts';
 
 /** LinkInfo of an interface; undefined when it has no Ethernet address. */
 export function linkInfoFromSys(info: InterfaceInfo): LinkInfo | undefined {
@@ -41,28 +41,14 @@ export function afPacketTransportFactory(opts: AfPacketFactoryOptions): Transpor
   return ({ iface, etherType, receive }) => {
     const link = opts.link(iface);
     if (link === undefined) throw new Error(`interface ${iface} does not exist or has no MAC address`);
-    if (receive === false) {
-      const s = openSendSocket(iface);
-      return {
-        link,
-        send: (frame) => s.send(frame),
-        onFrame: () => undefined,
-        joinMulticast: (mac) => s.addMembership(macToBytes(mac)),
-        leaveMulticast: (mac) => s.dropMembership(macToBytes(mac)),
-        close: () => s.close(),
-      };
-    }
     let receiver: ((frame: Buffer) => void) | undefined;
-    // In-kernel filters: the IPv6 socket would otherwise wake us for every IPv6 frame the node gets.
-    const filter = etherType === SysEtherType.ARP ? PacketFilter.arpRequest : etherType === SysEtherType.IPv6 ? PacketFilter.neighborSolicitation : undefined;
-    const socket = open({
-      ifname: iface,
-      etherType,
-      keepAlive: true,
-      ...(filter === undefined ? {} : { filter }),
-      onFrame: (f) => receiver?.(f.frame),
-    });
-    const transport: FrameTransport = {
+    const filter = responderFilter(etherType);
+    // Send-only (the frames are received on per-CPU sockets): bound with protocol 0, nothing is queued.
+    const socket =
+      receive === false
+        ? openSendSocket(iface)
+        : open({ ifname: iface, etherType, keepAlive: true, ...(filter === undefined ? {} : { filter }), onFrame: (f) => receiver?.(f.frame) });
+    return {
       link,
       send: (frame) => socket.send(frame),
       onFrame: (cb) => {
@@ -72,8 +58,15 @@ export function afPacketTransportFactory(opts: AfPacketFactoryOptions): Transpor
       leaveMulticast: (mac) => socket.dropMembership(macToBytes(mac)),
       close: () => socket.close(),
     };
-    return transport;
   };
+}
+
+/**
+ * The in-kernel filter of a responder socket: only ARP requests, only Neighbor Solicitations (the IPv6
+ * socket would otherwise wake us for every IPv6 frame the node gets).
+ */
+export function responderFilter(etherType: number): PacketFilter | undefined {
+  return etherType === SysEtherType.ARP ? PacketFilter.arpRequest : etherType === SysEtherType.IPv6 ? PacketFilter.neighborSolicitation : undefined;
 }
 
 /** Reads this namespace's interfaces once: facts for interfaces.ts and LinkInfo for the factory. */

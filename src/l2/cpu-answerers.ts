@@ -25,10 +25,11 @@ import { cpus } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
-import { EtherType as SysEtherType, PacketFilter, closeFd, createReceiveArea, openFanoutSockets, openPacketSocket, threadAffinity, type PacketSocket } from '../sys/index.ts';
+import { EtherType as SysEtherType, closeFd, createReceiveArea, openFanoutSockets, openPacketSocket, threadAffinity, type PacketSocket } from '../sys/index.ts';
 import type { MacAddress } from './addresses.ts';
 import { answerFrame, COUNTER_SLOTS, sumCounters, type AnswerPort, type AnswerTotals, type Family } from './answer.ts';
 import { createReplyScratch } from './frame-bytes.ts';
+import { responderFilter } from './af-packet-transport.ts';
 
 /** workerData of an answer thread. */
 export interface AnswerThreadData {
@@ -74,8 +75,6 @@ export interface ThreadState {
 }
 
 export interface CpuAnswerers extends AnsweringThreads {
-  /** Fanout members per port: CPU ids 0..cpuSlots-1. */
-  readonly cpuSlots: number;
   /** The threads started so far (each once it has reported whether it could pin itself), by CPU. */
   threads(): Promise<readonly ThreadState[]>;
   /** Threads running now (started, not failed). */
@@ -257,19 +256,25 @@ export function createCpuAnswerers(opts: CpuAnswerersOptions = {}): CpuAnswerers
     }
   }
 
+  /** Not yet scheduled, and the CPU has a thread that did not fail or may still get one (the cap). */
+  const mayHandOver = (cpu: number): boolean => {
+    if (pendingHandOver.has(cpu)) return false;
+    const t = threads.get(cpu);
+    return t === undefined ? threads.size < maxThreads : !t.failed;
+  };
+
   function hold(p: Port, cpu: number, fd: number, owns: (ip: string) => boolean): void {
-    let answer: AnswerPort | undefined;
     const socket = openPacketSocket({
       ifname: p.iface,
       etherType: p.family === 4 ? SysEtherType.ARP : SysEtherType.IPv6,
       fd,
       keepAlive: false,
       receiveArea: area,
+      // Frames arrive from the event loop only, after `answer` below exists.
       onFrame: (f) => {
-        answer ??= { iface: p.iface, family: p.family, ctx: { mac: p.mac, owns }, scratch: createReplyScratch(), send: (frame) => socket.send(frame) };
         // A CPU gets its thread when it delivers a request we answer (the LAN's other ARP/NDP traffic,
         // dropped, stays here), after this wakeup's frames (they are in the shared area).
-        if (answerFrame(answer, f.frame, mainBlock, log) && !pendingHandOver.has(cpu) && threads.get(cpu)?.failed !== true && (threads.has(cpu) || threads.size < maxThreads)) {
+        if (answerFrame(answer, f.frame, mainBlock, log) && mayHandOver(cpu)) {
           pendingHandOver.add(cpu);
           setImmediate(() => {
             pendingHandOver.delete(cpu);
@@ -278,6 +283,7 @@ export function createCpuAnswerers(opts: CpuAnswerersOptions = {}): CpuAnswerers
         }
       },
     });
+    const answer: AnswerPort = { iface: p.iface, family: p.family, ctx: { mac: p.mac, owns }, scratch: createReplyScratch(), send: (frame) => socket.send(frame) };
     p.held.set(cpu, socket);
   }
 
@@ -286,20 +292,15 @@ export function createCpuAnswerers(opts: CpuAnswerersOptions = {}): CpuAnswerers
   };
 
   return {
-    cpuSlots: slots,
     threads: async () => {
       const all = [...threads.entries()].sort(([a], [b]) => a - b);
       await Promise.all(all.map(([, t]) => t.ready));
       return all.map(([cpu, t]) => t.state ?? { cpu, pinned: false });
     },
     openPort(key, iface, family, mac, owns) {
-      const fds = openFanoutSockets({
-        ifname: iface,
-        etherType: family === 4 ? SysEtherType.ARP : SysEtherType.IPv6,
-        // In-kernel filters: the IPv6 sockets would otherwise wake us for every IPv6 frame.
-        filter: family === 4 ? PacketFilter.arpRequest : PacketFilter.neighborSolicitation,
-        members: slots,
-      });
+      const etherType = family === 4 ? SysEtherType.ARP : SysEtherType.IPv6;
+      const filter = responderFilter(etherType);
+      const fds = openFanoutSockets({ ifname: iface, etherType, ...(filter === undefined ? {} : { filter }), members: slots });
       const p: Port = { key, iface, family, mac, vips: [], held: new Map() };
       ports.set(key, p);
       let next = 0;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { repoRoot, type Json, type JsonObject } from './helpers.ts';
 import type { ApiServer } from './harness/index.ts';
+import { waitFor } from '../integration/common.ts';
 
 export interface BerthProcess {
   readonly pid: number;
@@ -81,20 +82,7 @@ export function startController(k: ApiServer, extra: readonly string[] = []): Be
   ]);
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `probe` until it returns a value other than undefined; fails with `what` and the last value. */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000, everyMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastErr: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      lastErr = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${String(timeoutMs)} ms waiting for ${what}${lastErr === undefined ? '' : `: ${String(lastErr)}`}`);
-    await sleep(everyMs);
-  }
+/** Polls `probe` until it returns a value other than undefined; fails with `what` and the last error (waitFor of test/integration/common.ts). */
+export function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000, everyMs = 250): Promise<T> {
+  return waitFor(what, timeoutMs, probe, { everyMs });
 }

@@ -2,27 +2,18 @@
 // (kubectl must fail and print the rule's message), plus the valid variants each rule must let through.
 // Objects are sent with `kubectl create --dry-run=server`, so cases are independent; the transition rules
 // (immutable fields) create the object for real and then change it.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startApiServer, type ApiServer } from './harness/index.ts';
-import { installCrds } from './helpers.ts';
+import { apiServerForFile, installCrds } from './helpers.ts';
 
 const ns = 'cel';
-let k: ApiServer | undefined;
-
-before(async () => {
-  k = await startApiServer();
-  await installCrds(k);
-  await k.kubectlOk(['create', 'namespace', ns]);
-});
-after(async () => {
-  await k?.stop();
+const api = apiServerForFile({
+  setup: async (k) => {
+    await installCrds(k);
+    await k.kubectlOk(['create', 'namespace', ns]);
+  },
 });
 
-const api = (): ApiServer => {
-  if (k === undefined) throw new Error('API server did not start (see the before hook)');
-  return k;
-};
 
 type Obj = Record<string, unknown>;
 

@@ -8,10 +8,10 @@
 // The harness's /24 of IPv4 cluster IPs cannot hold 1,000 Services, so this API server is dual-stack with
 // an IPv6 documentation /112 for cluster IPs, the Services are IPv6 single-stack, and the pool is an IPv6
 // documentation range too (RFC 3849).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serviceClusterIpRange, startApiServer, type ApiServer } from './harness/index.ts';
-import { field, getJson, installCrds, isObject, type Json, type JsonObject } from './helpers.ts';
+import { serviceClusterIpRange } from './harness/index.ts';
+import { apiServerForFile, field, getJson, installCrds, isObject, type Json, type JsonObject } from './helpers.ts';
 import { createServer } from 'node:net';
 import { eventually, startController, type BerthProcess } from './berth-process.ts';
 
@@ -29,31 +29,26 @@ function freePort(): Promise<number> {
 
 const N = 1000;
 const LATE = 20;
-let k: ApiServer | undefined;
 const procs: BerthProcess[] = [];
 let leaderB: BerthProcess | undefined;
-const api = (): ApiServer => {
-  if (k === undefined) throw new Error('API server did not start (see the before hook)');
-  return k;
-};
-
-before(async () => {
-  k = await startApiServer({ extraApiserverArgs: [`--service-cluster-ip-range=${serviceClusterIpRange},2001:db8:1::/112`] });
-  await installCrds(k);
-  await k.kubectlOk(['create', 'namespace', 'berth-system']);
-  await k.kubectlOk(['create', 'namespace', 'metallb-system']);
-  await k.kubectlOk(['create', 'namespace', 'many']);
-  await k.kubectlOk(['apply', '-f', '-'], {
-    stdin: `apiVersion: metallb.io/v1beta1
+const api = apiServerForFile({
+  start: { extraApiserverArgs: [`--service-cluster-ip-range=${serviceClusterIpRange},2001:db8:1::/112`] },
+  setup: async (k) => {
+    await installCrds(k);
+    await k.kubectlOk(['create', 'namespace', 'berth-system']);
+    await k.kubectlOk(['create', 'namespace', 'metallb-system']);
+    await k.kubectlOk(['create', 'namespace', 'many']);
+    await k.kubectlOk(['apply', '-f', '-'], {
+      stdin: `apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
 metadata: {name: bench, namespace: metallb-system}
 spec: {addresses: ['2001:db8:2::/116']}
 `,
-  });
-});
-after(async () => {
-  for (const p of procs) await p.kill();
-  await k?.stop();
+    });
+  },
+  beforeStop: async () => {
+    for (const p of procs) await p.kill();
+  },
 });
 
 function services(prefix: string, from: number, count: number): string {

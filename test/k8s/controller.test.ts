@@ -3,32 +3,28 @@
 // IPAddressPool / Eip status and ConfigurationState; bad input the API server cannot judge (overlapping
 // pools, an invalid edit of a pool in use) is reported while everything else keeps working; Services
 // that stop being berth's are released and their status cleared.
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startApiServer, type ApiServer } from './harness/index.ts';
-import { field, getJson, installCrds, isObject, repoRoot, fixture, type Json, type JsonObject } from './helpers.ts';
+import { apiServerForFile, field, getJson, installCrds, isObject, repoRoot, fixture, type Json, type JsonObject } from './helpers.ts';
 import { eventually, startController, type BerthProcess } from './berth-process.ts';
 
-let k: ApiServer | undefined;
 let ctl: BerthProcess | undefined;
-const api = (): ApiServer => {
-  if (k === undefined) throw new Error('API server did not start (see the before hook)');
-  return k;
-};
-const example = (...p: string[]): string => join(repoRoot, 'examples', ...p);
-
-before(async () => {
-  k = await startApiServer();
-  await installCrds(k);
-  await k.kubectlOk(['create', 'namespace', 'berth-system']);
-  await k.kubectlOk(['create', 'namespace', 'metallb-system']);
-  ctl = startController(k);
+let exitCode: number | null | undefined;
+const api = apiServerForFile({
+  setup: async (k) => {
+    await installCrds(k);
+    await k.kubectlOk(['create', 'namespace', 'berth-system']);
+    await k.kubectlOk(['create', 'namespace', 'metallb-system']);
+    ctl = startController(k);
+  },
+  beforeStop: async () => {
+    exitCode = await ctl?.stop();
+  },
 });
-after(async () => {
-  const code = await ctl?.stop();
-  await k?.stop();
-  assert.equal(code, 0, `controller exit code (stderr tail: ${ctl?.stderr().slice(-2000) ?? ''})`);
+const example = (...p: string[]): string => join(repoRoot, 'examples', ...p);
+after(() => {
+  assert.equal(exitCode, 0, `controller exit code (stderr tail: ${ctl?.stderr().slice(-2000) ?? ''})`);
 });
 
 function ingressIPs(svc: JsonObject): string[] {

@@ -2,27 +2,18 @@
 // manifests and the documentation-shaped examples apply unchanged and come back with every field they
 // sent (nothing pruned), defaults are filled in, printer columns show, and the None conversion between
 // BGPPeer v1beta1/v1beta2 and Eip v1alpha1/v1alpha2 behaves as deploy/crds documents it.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { startApiServer, type ApiServer } from './harness/index.ts';
-import {
+import { apiServerForFile,
   assertSubset, crdDir, field, fixture, getJson, installCrds, isObject, loadYamlFile, type Json, type JsonObject,
 } from './helpers.ts';
 
-let k: ApiServer | undefined;
-const api = (): ApiServer => {
-  if (k === undefined) throw new Error('API server did not start (see the before hook)');
-  return k;
-};
-
-before(async () => {
-  k = await startApiServer();
-  await installCrds(k);
-  for (const ns of ['metallb-system', 'seed-002']) await k.kubectlOk(['create', 'namespace', ns]);
-});
-after(async () => {
-  await k?.stop();
+const api = apiServerForFile({
+  setup: async (k) => {
+    await installCrds(k);
+    for (const ns of ['metallb-system', 'seed-002']) await k.kubectlOk(['create', 'namespace', ns]);
+  },
 });
 
 /**

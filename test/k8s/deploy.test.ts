@@ -2,26 +2,13 @@
 // process exactly what it needs (checked with `kubectl auth can-i` impersonating the service accounts,
 // both ways: what must be allowed and what must not); the workloads carry the promised security settings;
 // and the speaker Pod passes Pod Security admission in berth-system but would not in a baseline namespace.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startApiServer, type ApiServer } from './harness/index.ts';
-import { field, getJson, repoRoot, type Json, type JsonObject } from './helpers.ts';
+import { apiServerForFile, field, getJson, repoRoot, type Json, type JsonObject } from './helpers.ts';
 
-let k: ApiServer | undefined;
-const api = (): ApiServer => {
-  if (k === undefined) throw new Error('API server did not start (see the before hook)');
-  return k;
-};
-
-before(async () => {
-  k = await startApiServer();
-  await k.kubectlOk(['apply', '-k', join(repoRoot, 'deploy')]);
-});
-after(async () => {
-  await k?.stop();
-});
+const api = apiServerForFile({ setup: (k) => k.kubectlOk(['apply', '-k', join(repoRoot, 'deploy')]).then(() => undefined) });
 
 const controller = 'system:serviceaccount:berth-system:berth-controller';
 const speaker = 'system:serviceaccount:berth-system:berth-speaker';

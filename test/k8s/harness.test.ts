@@ -1,29 +1,19 @@
 // The harness itself: a real API server the code under test can reach through the kubeconfig (with
 // @kubernetes/client-node, as src/k8s will), two identities for RBAC tests, restart() on the same etcd
 // and port, stop() leaving nothing behind, and a failed start cleaning up after itself.
-import { after, before, describe, test } from 'node:test';
+import { apiServerForFile } from './helpers.ts';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { ApiServerStartError, serviceClusterIpRange, startApiServer, users, type ApiServer } from './harness/index.ts';
+import { ApiServerStartError, serviceClusterIpRange, startApiServer, users } from './harness/index.ts';
 import { AssetsError, resolveAssets } from './harness/assets.ts';
 import { sweepStale } from './harness/process.ts';
 
-let k: ApiServer | undefined;
-const api = (): ApiServer => {
-  if (k === undefined) throw new Error('API server did not start (see the before hook)');
-  return k;
-};
-
-before(async () => {
-  k = await startApiServer();
-});
-after(async () => {
-  await k?.stop();
-});
+const api = apiServerForFile();
 
 function alive(pid: number): boolean {
   try {

@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { parseAllDocuments } from 'yaml';
-import type { ApiServer } from './harness/index.ts';
+import { after, before } from 'node:test';
+import { startApiServer, type ApiServer, type StartApiServerOptions } from './harness/index.ts';
 
 export const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 export const crdDir = join(repoRoot, 'deploy/crds');
@@ -73,4 +74,35 @@ export async function getJson(k: ApiServer, args: readonly string[]): Promise<Js
   const v = JSON.parse(out) as Json;
   if (!isObject(v)) throw new Error(`kubectl get ${args.join(' ')}: not an object`);
   return v;
+}
+
+export interface FileApiServerOptions {
+  readonly start?: StartApiServerOptions;
+  /** After the server is up: CRDs, namespaces, the processes the file's tests talk to. */
+  readonly setup?: (k: ApiServer) => Promise<void>;
+  /** Before the server stops: stop what uses it. */
+  readonly beforeStop?: () => Promise<void>;
+}
+
+/**
+ * One API server for a test file: started (then `setup`) in a `before` hook, stopped in an `after`
+ * hook. Returns the accessor the tests use; it throws when the server never started.
+ */
+export function apiServerForFile(opts: FileApiServerOptions = {}): () => ApiServer {
+  let k: ApiServer | undefined;
+  before(async () => {
+    k = await startApiServer(opts.start);
+    await opts.setup?.(k);
+  });
+  after(async () => {
+    try {
+      await opts.beforeStop?.();
+    } finally {
+      await k?.stop();
+    }
+  });
+  return () => {
+    if (k === undefined) throw new Error('API server did not start (see the before hook)');
+    return k;
+  };
 }

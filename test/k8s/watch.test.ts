@@ -5,7 +5,7 @@
 //   javascript #1933) is cut after its timeout plus a grace, and the reflector resumes;
 // - the controller process survives the restart and catches up: a Service created while its watches
 //   were down gets an IP, a Service deleted while they were down has its IP released.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect, type Socket } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -14,27 +14,20 @@ import { silentLogger } from '../../src/log.ts';
 import { createRest, loadConnection } from '../../src/k8s/rest.ts';
 import { Resources } from '../../src/k8s/resources.ts';
 import { createReflector, type KubeObject } from '../../src/k8s/watch.ts';
-import { startApiServer, type ApiServer } from './harness/index.ts';
-import { field, getJson, installCrds } from './helpers.ts';
+import { apiServerForFile, field, getJson, installCrds } from './helpers.ts';
 import { eventually, startController, type BerthProcess } from './berth-process.ts';
 
-let k: ApiServer | undefined;
 let ctl: BerthProcess | undefined;
-const api = (): ApiServer => {
-  if (k === undefined) throw new Error('API server did not start (see the before hook)');
-  return k;
-};
-
-before(async () => {
-  k = await startApiServer();
-  await installCrds(k);
-  await k.kubectlOk(['create', 'namespace', 'berth-system']);
-  await k.kubectlOk(['create', 'namespace', 'metallb-system']);
-  await k.kubectlOk(['create', 'namespace', 'w']);
-});
-after(async () => {
-  await ctl?.kill();
-  await k?.stop();
+const api = apiServerForFile({
+  setup: async (k) => {
+    await installCrds(k);
+    await k.kubectlOk(['create', 'namespace', 'berth-system']);
+    await k.kubectlOk(['create', 'namespace', 'metallb-system']);
+    await k.kubectlOk(['create', 'namespace', 'w']);
+  },
+  beforeStop: async () => {
+    await ctl?.kill();
+  },
 });
 
 const svcYaml = (name: string, extra = ''): string => `apiVersion: v1

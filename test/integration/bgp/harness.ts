@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Lab, LabTarget, SpawnedProcess } from '../../../frr-lab/lab.ts';
 import type { Advertisement, PeerSpec } from '../../../src/bgp/speaker.ts';
+import { waitFor } from '../common.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(here, '../../..');
@@ -96,17 +97,7 @@ export class SpeakerProc {
   }
 }
 
-export async function poll<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000, everyMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last !== undefined ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+/** waitFor (test/integration/common.ts) with the BGP tests' argument order and pace. */
+export function poll<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000, everyMs = 250): Promise<T> {
+  return waitFor(what, timeoutMs, fn, { everyMs });
 }
