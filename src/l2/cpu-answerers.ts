@@ -321,7 +321,7 @@ export function createCpuAnswerers(opts: CpuAnswerersOptions = {}): CpuAnswerers
         throw e;
       }
       // A machine with no more CPUs than the cap gets every CPU's thread now, with its first port:
-      // booting one takes tens of milliseconds of CPU (more through tsx), better spent before the
+      // booting one takes about 43 ms of CPU (210 ms through tsx; docs/layer2.md), better spent before the
       // first request than during it. Bigger machines start them on demand (see above).
       if (slots <= maxThreads) for (let cpu = 0; cpu < slots; cpu++) if (!threads.has(cpu)) handOver(cpu);
     },
