@@ -10,9 +10,7 @@ import type { Level } from 'pino';
 import { createLogger } from '../log.ts';
 import { defaultRestartStatePath } from '../bgp/restart-state.ts';
 import { startNodeRuntime } from './node-runtime.ts';
-import { createManifestSpeaker } from '../speaker/manifest-source.ts';
-import { compile } from '../config/compile.ts';
-import { loadManifests } from '../config/manifests.ts';
+import { startPlanThread } from '../speaker/plan-thread.ts';
 import { DEFAULT_L2_THREADS, flagTokens } from './args.ts';
 import { startHealthServer, type HealthServer } from '../k8s/health.ts';
 
@@ -137,44 +135,57 @@ export async function runSpeaker(argv: readonly string[]): Promise<number> {
   }
 
   const log = createLogger({ level: args.logLevel as Level | 'silent', name: 'speaker' });
+  // Reading and planning run on the planner thread (src/speaker/plan-thread.ts); this thread keeps the
+  // engines and their timers. A planner that fails stops the node.
+  let fatal: string | undefined;
+  let stopNode: ((reason: string) => void) | undefined;
+  const stall = Number(process.env['BERTH_PLAN_STALL_MS'] ?? '0');
+  const planner = startPlanThread({
+    data: {
+      kind: 'manifests',
+      path: args.manifests,
+      nodeName: args.node,
+      logLevel: args.logLevel,
+      ...(args.lbClass === undefined ? {} : { serviceOptions: { loadBalancerClass: args.lbClass } }),
+      ...(Number.isFinite(stall) && stall > 0 ? { stallMs: stall } : {}),
+    },
+    logger: log,
+    onFatal: (reason) => {
+      fatal = reason;
+      log.fatal({ node: args.node, reason }, 'the planner thread stopped: stopping the speaker');
+      stopNode?.(reason);
+    },
+  });
+  // OpenELB BgpConf `default` spec.listenPort (openelb-and-peers.md §1.2), from the first read: the
+  // listener cannot move while sessions run, so a later change needs a restart.
+  const configured = await planner.hello;
+  if (fatal !== undefined) return 1;
   const runtime = await startNodeRuntime({
     log,
     nodeName: args.node,
-    listenPort: args.listenPort ?? configuredListenPort(args.manifests),
+    listenPort: args.listenPort ?? configured,
     restartStatePath: args.restartStatePath ?? defaultRestartStatePath(),
     l2Threads: args.l2Threads,
   });
-  if (runtime === undefined) return 1;
-  const source = createManifestSpeaker({
-    path: args.manifests,
-    nodeName: args.node,
-    agent: runtime.agent,
-    logger: log,
-    ...(args.lbClass === undefined ? {} : { serviceOptions: { loadBalancerClass: args.lbClass } }),
-  });
+  if (runtime === undefined) {
+    await planner.stop();
+    return 1;
+  }
+  planner.attach(runtime.agent);
   let ready = false;
   let health: HealthServer | undefined;
   return runtime.untilStopped({
     start: async () => {
       if (args.healthPort > 0) health = await startHealthServer({ port: args.healthPort, ready: () => ready, metrics: () => runtime.metrics() });
-      await source.start();
+      await planner.started;
       ready = true;
       log.info({ node: args.node, manifests: args.manifests, ...(health === undefined ? {} : { port: health.port }) }, 'speaker running');
     },
-    beforeClose: () => source.stop(),
+    beforeClose: () => void planner.stop(),
     afterClose: () => void health?.close(),
+    register: (stop) => {
+      stopNode = stop;
+      if (fatal !== undefined) stop(fatal);
+    },
   });
-}
-
-/**
- * OpenELB BgpConf `default` spec.listenPort (openelb-and-peers.md §1.2), read once at start: the
- * listener cannot move while sessions run, so a later change needs a restart. -1 or absent: no listener.
- */
-function configuredListenPort(path: string): number | undefined {
-  try {
-    const port = compile(loadManifests(path).snapshot).config.bgpSpeaker?.listenPort;
-    return port !== undefined && port > 0 ? port : undefined;
-  } catch {
-    return undefined;
-  }
 }

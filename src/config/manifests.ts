@@ -6,7 +6,7 @@
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { LineCounter, parseAllDocuments } from 'yaml';
+import { readDocuments, type ChunkCache } from './yaml-documents.ts';
 import { emptySnapshot, SnapshotKinds, type Snapshot, type SnapshotKindKey } from './snapshot.ts';
 import { makeProblem, objectKey, type ObjectKey, type ObjectRef, type Problem } from './problems.ts';
 import { isRecord } from './read.ts';
@@ -86,9 +86,63 @@ export function loadManifests(path: string): ManifestResult {
   return parseManifests(files);
 }
 
+/** What a re-read found: the same files unchanged since the last read, or a new result. */
+export type ReadResult = { readonly changed: false } | { readonly changed: true; readonly result: ManifestResult };
+
+export interface ManifestReader {
+  /**
+   * Reads `path` again. When every file has the same identity, size and modification time as at the
+   * last read, nothing is read or parsed ({ changed: false }); otherwise only documents whose text
+   * changed are parsed. Throws only when `path` itself cannot be read.
+   */
+  read(): ReadResult;
+}
+
+/** A reader for the standalone speaker's loop: unchanged files cost a stat each. */
+export function createManifestReader(path: string): ManifestReader {
+  let signature: string | undefined;
+  let previous = new Map<string, ChunkCache>();
+  return {
+    read() {
+      const paths = listManifestFiles(path);
+      const sig = paths
+        .map((p) => {
+          const st = statSync(p, { bigint: true });
+          return `${p}\u0000${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+        })
+        .join('\n');
+      if (sig === signature) return { changed: false };
+      const files = paths.map((p) => ({ path: p, text: readFileSync(p, 'utf8') }));
+      const cache: ParseCache = { previous, next: new Map() };
+      const result = parseManifests(files, cache);
+      previous = cache.next;
+      signature = sig;
+      return { changed: true, result };
+    },
+  };
+}
+
 type MutableSnapshot = { -readonly [K in keyof Snapshot]: unknown[] };
 
-export function parseManifests(files: readonly ManifestFile[]): ManifestResult {
+/**
+ * Parsed documents carried from one read to the next (createManifestReader): a document whose text did
+ * not change is not parsed again.
+ */
+export interface ParseCache {
+  /** file path -> that file's chunks at the previous read. */
+  previous: Map<string, ChunkCache>;
+  /** Filled by this read; becomes `previous` for the next. */
+  next: Map<string, ChunkCache>;
+}
+
+function nextChunks(cache: ParseCache | undefined, path: string): ChunkCache | undefined {
+  if (cache === undefined) return undefined;
+  const c: ChunkCache = new Map();
+  cache.next.set(path, c);
+  return c;
+}
+
+export function parseManifests(files: readonly ManifestFile[], cache?: ParseCache): ManifestResult {
   const snap: MutableSnapshot = Object.fromEntries(Object.keys(emptySnapshot).map((k) => [k, []])) as unknown as MutableSnapshot;
   const problems: Problem[] = [];
   const origins = new Map<ObjectKey, Origin>();
@@ -172,36 +226,9 @@ export function parseManifests(files: readonly ManifestFile[]): ManifestResult {
   };
 
   for (const file of files) {
-    const lineCounter = new LineCounter();
-    let docs;
-    try {
-      docs = parseAllDocuments(file.text, { lineCounter, prettyErrors: true, uniqueKeys: true });
-    } catch (err: unknown) {
-      problems.push(makeProblem({ kind: 'File', name: file.path }, undefined, `cannot parse: ${err instanceof Error ? err.message : String(err)}`));
-      continue;
-    }
-    const list = Array.isArray(docs) ? docs : [docs];
-    for (const doc of list) {
-      // The first content line (not the `---` marker or leading comments).
-      const line = lineCounter.linePos(doc.contents?.range?.[0] ?? doc.range[0]).line;
-      if (doc.errors.length > 0) {
-        for (const e of doc.errors) {
-          const at = e.linePos?.[0];
-          const firstLine = e.message.split('\n')[0] ?? e.message;
-          problems.push(
-            makeProblem({ kind: 'File', name: file.path }, undefined, `line ${at?.line ?? line}${at === undefined ? '' : `, column ${at.col}`}: YAML error: ${firstLine.replace(/ at line \d+, column \d+:?$/, '')}`),
-          );
-        }
-        continue;
-      }
-      let value: unknown;
-      try {
-        value = doc.toJS({ maxAliasCount: 100 });
-      } catch (err: unknown) {
-        problems.push(makeProblem({ kind: 'File', name: file.path }, undefined, `line ${line}: ${err instanceof Error ? err.message : String(err)}`));
-        continue;
-      }
-      add(value, { file: file.path, line });
+    for (const doc of readDocuments(file.text, cache?.previous.get(file.path), nextChunks(cache, file.path))) {
+      if (doc.ok) add(doc.value, { file: file.path, line: doc.line });
+      else problems.push(makeProblem({ kind: 'File', name: file.path }, undefined, `line ${doc.line}${doc.column === undefined ? '' : `, column ${doc.column}`}: ${doc.message}`));
     }
   }
   return { snapshot: snap as unknown as Snapshot, problems, origins, ignored };

@@ -22,7 +22,8 @@
 // engine's own ownership lookup, so they follow setOwned at once. Counters are read from shared memory.
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { siblingModule, startModuleWorker } from '../threads.ts';
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
 import { EtherType as SysEtherType, closeFd, createReceiveArea, openFanoutSockets, openPacketSocket, threadAffinity, type PacketSocket } from '../sys/index.ts';
@@ -113,15 +114,9 @@ function readOnline(): string {
   }
 }
 
-// Compiled (dist/): the thread's .js file. From source (tsx): Node 20 does not apply the parent's
-// --import loader hooks to worker threads, so the thread registers tsx itself, then loads the .ts file.
-const fromSource = import.meta.url.endsWith('.ts');
-const threadUrl = new URL(`./answer-thread${fromSource ? '.ts' : '.js'}`, import.meta.url);
+const threadUrl = siblingModule(import.meta.url, 'answer-thread');
 function startWorker(data: AnswerThreadData, name: string, entry = threadUrl): Worker {
-  if (!fromSource) return new Worker(entry, { workerData: data, name });
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`;
-  return new Worker(boot, { eval: true, workerData: data, name });
+  return startModuleWorker(entry, data, name);
 }
 
 interface Thread {

@@ -1,7 +1,10 @@
 // The standalone speaker's loop: read the manifests (file or folder), plan, apply; again on every
 // change (fs.watch, debounced) and periodically as a fallback for changes a watch misses (network
 // file systems, editors that replace folders). Reconciles never overlap: a change during one runs
-// another right after it.
+// another right after it. A re-read of files whose identity, size and times did not change costs a
+// stat each and plans nothing; a changed file re-parses only its changed documents
+// (config/manifests.ts createManifestReader). In `berth speaker` this loop runs on the planner thread
+// (plan-thread.ts), away from the engines' timers.
 //
 // Unreadable snapshots keep the previous plan in force (agent.keep): the path is gone or unreadable,
 // no manifest file is left, or some file does not parse as YAML (a half-written file must not
@@ -12,7 +15,8 @@ import { basename, dirname } from 'node:path';
 import { statSync } from 'node:fs';
 import type { Logger } from '../log.ts';
 import type { LastGoodStore } from '../config/compile.ts';
-import { loadManifests, type ManifestResult } from '../config/manifests.ts';
+import type { Config } from '../config/model.ts';
+import { createManifestReader, type ManifestReader, type ManifestResult, type ReadResult } from '../config/manifests.ts';
 import type { Problem } from '../config/problems.ts';
 import type { ServiceOptions } from '../config/services.ts';
 import type { Agent } from './agent.ts';
@@ -31,9 +35,12 @@ export interface ManifestSpeakerOptions {
   readonly debounceMs?: number;
   /** Periodic re-read; 0 turns it off. */
   readonly resyncMs?: number;
+  /** Called with each newly compiled configuration, before its plan is applied. */
+  readonly onConfig?: (config: Config) => void;
   /** Watch the path for changes (default true). */
   readonly watch?: boolean;
-  /** Injected for tests; default loadManifests. */
+  /** Injected for tests (every call counts as a change); default: a reader that skips unchanged files
+   * and re-parses only changed documents (createManifestReader). */
   readonly load?: (path: string) => ManifestResult;
 }
 
@@ -47,7 +54,8 @@ export interface ManifestSpeaker {
 
 export function createManifestSpeaker(opts: ManifestSpeakerOptions): ManifestSpeaker {
   const log = opts.logger;
-  const load = opts.load ?? loadManifests;
+  const load = opts.load;
+  const reader: ManifestReader = load === undefined ? createManifestReader(opts.path) : { read: () => ({ changed: true, result: load(opts.path) }) };
   let store: LastGoodStore | undefined;
   let lastProblems = '';
   let stopped = false;
@@ -70,13 +78,16 @@ export function createManifestSpeaker(opts: ManifestSpeakerOptions): ManifestSpe
   }
 
   async function once(): Promise<void> {
-    let loaded: ManifestResult;
+    let read: ReadResult;
     try {
-      loaded = load(opts.path);
+      read = reader.read();
     } catch (e) {
       opts.agent.keep(`cannot read ${opts.path}: ${e instanceof Error ? e.message : String(e)}`);
       return;
     }
+    // Files unchanged since the last read: the plan in force stands (resync costs a stat per file).
+    if (!read.changed) return;
+    const loaded = read.result;
     const bad = unreadable(loaded);
     if (bad !== undefined) {
       opts.agent.keep(bad);
@@ -84,6 +95,7 @@ export function createManifestSpeaker(opts: ManifestSpeakerOptions): ManifestSpe
     }
     const result = planSnapshot({ snapshot: loaded.snapshot, nodeName: opts.nodeName, ...(store === undefined ? {} : { store }), ...(opts.serviceOptions === undefined ? {} : { serviceOptions: opts.serviceOptions }) });
     store = result.store;
+    opts.onConfig?.(result.config);
     logProblems([...loaded.problems, ...result.problems]);
     await opts.agent.apply(result.plan);
   }

@@ -2,6 +2,7 @@
 // store (invalid objects keep their last valid version, src/config/settle.ts), allocate as `berth check`
 // does (services.ts), plan (plan.ts). Pure.
 import { compile, emptyStore, type LastGoodStore } from '../config/compile.ts';
+import type { Config } from '../config/model.ts';
 import type { Problem } from '../config/problems.ts';
 import type { ServiceOptions } from '../config/services.ts';
 import type { Snapshot } from '../config/snapshot.ts';
@@ -23,6 +24,8 @@ export interface SnapshotPlan {
   readonly plan: NodePlan;
   /** Pass to the next planSnapshot. */
   readonly store: LastGoodStore;
+  /** The compiled configuration the plan was made from. */
+  readonly config: Config;
   /** Config and Service problems (the objects concerned keep their last valid version or are skipped). */
   readonly problems: readonly Problem[];
 }
@@ -39,5 +42,5 @@ export function planSnapshot(input: SnapshotPlanInput): SnapshotPlan {
     ...(input.aliveNodes === undefined ? {} : { aliveNodes: input.aliveNodes }),
     options: { withoutEndpointSlices: 'servedEverywhere', ...input.planOptions },
   });
-  return { plan, store: compiled.store, problems: [...compiled.problems, ...svcs.problems] };
+  return { plan, store: compiled.store, config: compiled.config, problems: [...compiled.problems, ...svcs.problems] };
 }

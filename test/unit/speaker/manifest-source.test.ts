@@ -19,6 +19,7 @@ function recordingAgent(): { agent: Agent; applied: NodePlan[]; kept: string[] }
       applied.push(p);
       return { owned: [], unresolved: [], l2Problems: [] };
     },
+    applyDelta: () => Promise.reject(new Error('the manifest source applies whole plans')),
     keep: (r) => {
       kept.push(r);
     },

@@ -1,0 +1,110 @@
+// The planner thread's entry (plan-thread.ts): runs the manifest loop (manifest-source.ts) with an
+// agent that sends each plan's change to the main thread and waits for the engines' answer.
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Level } from 'pino';
+import { createLogger } from '../log.ts';
+import { createManifestSpeaker } from './manifest-source.ts';
+import { createPlanDiffer } from './plan-delta.ts';
+import { logServiceChanges, type Agent, type ApplyResult } from './agent.ts';
+import type { NodePlan } from './plan.ts';
+import type { PlanThreadData, ToMain, ToPlanner } from './plan-thread.ts';
+
+const port = parentPort;
+if (port === null) throw new Error('plan-worker.ts runs as a worker thread (src/speaker/plan-thread.ts)');
+const data = workerData as PlanThreadData;
+const log = createLogger({ level: data.logLevel as Level | 'silent', name: 'speaker' });
+const post = (m: ToMain): void => port.postMessage(m);
+
+let helloSent = false;
+function hello(listenPort: number | undefined): void {
+  if (helloSent) return;
+  helloSent = true;
+  post({ op: 'hello', listenPort });
+}
+
+const pending = new Map<number, { resolve: (r: ApplyResult) => void; reject: (e: Error) => void }>();
+let nextId = 1;
+let differ = createPlanDiffer();
+let current: NodePlan | undefined;
+
+const agent: Agent = {
+  get current() {
+    return current;
+  },
+  apply(plan) {
+    const delta = differ.diff(plan);
+    logServiceChanges(log, current, plan);
+    current = plan;
+    return send(delta);
+  },
+  applyDelta: (delta) => send(delta),
+  keep(reason) {
+    hello(undefined);
+    post({ op: 'keep', reason });
+  },
+  close: () => Promise.resolve(),
+};
+
+function send(delta: Parameters<Agent['applyDelta']>[0]): Promise<ApplyResult> {
+  const id = nextId++;
+  return new Promise<ApplyResult>((resolve, reject) => {
+    pending.set(id, { resolve, reject });
+    post({ op: 'apply', id, delta });
+  }).catch((e: unknown) => {
+    // The engines did not take it: start over with a whole plan next time.
+    differ = createPlanDiffer();
+    current = undefined;
+    throw e;
+  });
+}
+
+let reconciles = 0;
+function stall(): void {
+  if (data.stallMs === undefined || data.stallMs <= 0 || reconciles++ === 0) return;
+  post({ op: 'stall', phase: 'begin' });
+  const until = performance.now() + data.stallMs;
+  while (performance.now() < until) {
+    // A stand-in for a slow synchronous plan.
+  }
+  post({ op: 'stall', phase: 'end' });
+}
+
+const source = createManifestSpeaker({
+  path: data.path,
+  nodeName: data.nodeName,
+  agent,
+  logger: log,
+  ...(data.serviceOptions === undefined ? {} : { serviceOptions: data.serviceOptions }),
+  ...(data.debounceMs === undefined ? {} : { debounceMs: data.debounceMs }),
+  ...(data.resyncMs === undefined ? {} : { resyncMs: data.resyncMs }),
+  onConfig: (config) => {
+    const listen = config.bgpSpeaker?.listenPort;
+    hello(listen !== undefined && listen > 0 ? listen : undefined);
+    stall();
+  },
+});
+
+port.on('message', (m: ToPlanner) => {
+  switch (m.op) {
+    case 'applied':
+      pending.get(m.id)?.resolve(m.result);
+      pending.delete(m.id);
+      return;
+    case 'failed':
+      pending.get(m.id)?.reject(new Error(m.reason));
+      pending.delete(m.id);
+      return;
+    case 'reconcile':
+      void source.reconcile();
+      return;
+    case 'stop':
+      source.stop();
+      port.close();
+      return;
+  }
+});
+
+source.start().then(
+  () => post({ op: 'started' }),
+  (e: unknown) => post({ op: 'fatal', reason: e instanceof Error ? e.message : String(e) }),
+);
