@@ -11,6 +11,7 @@ import { createController } from '../k8s/controller.ts';
 import { startHealthServer, type HealthServer } from '../k8s/health.ts';
 import { renderExposition } from '../metrics/exposition.ts';
 import { controllerFamilies } from '../metrics/families.ts';
+import { startLoopMonitor } from '../metrics/loop.ts';
 import { createRest, loadConnection, type Rest } from '../k8s/rest.ts';
 import { DEFAULT_L2_THREADS, flagTokens } from './args.ts';
 
@@ -208,9 +209,10 @@ export async function runController(argv: readonly string[]): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
     controller.start();
+    const loop = startLoopMonitor();
     log.info({ identity, namespace: flags.namespace }, 'controller running');
     if (flags.healthPort > 0) {
-      startHealthServer({ port: flags.healthPort, ready: () => controller.ready(), metrics: () => renderExposition(controllerFamilies(controller)) })
+      startHealthServer({ port: flags.healthPort, ready: () => controller.ready(), metrics: () => renderExposition([...controllerFamilies(controller), ...loop.families()]) })
         .then((h) => (health = h))
         .catch((e: unknown) => {
           log.fatal({ reason: e instanceof Error ? e.message : String(e) }, 'cannot serve /healthz');

@@ -25,6 +25,7 @@ import { routeTo, setSocketTtl, tcpTransport } from '../sys/index.ts';
 import { createAgent, type Agent } from '../speaker/agent.ts';
 import { renderExposition } from '../metrics/exposition.ts';
 import { speakerFamilies } from '../metrics/families.ts';
+import { startLoopMonitor } from '../metrics/loop.ts';
 
 export interface NodeRuntimeOptions {
   readonly log: Logger;
@@ -134,6 +135,7 @@ export async function startNodeRuntime(opts: NodeRuntimeOptions): Promise<NodeRu
       });
     });
 
-  const metrics = (): string => renderExposition(speakerFamilies({ l2, bgp, answerThreads: () => threads?.running() ?? 0 }));
+  const loop = startLoopMonitor();
+  const metrics = (): string => renderExposition([...speakerFamilies({ l2, bgp, answerThreads: () => threads?.running() ?? 0 }), ...loop.families()]);
   return { agent, untilStopped, metrics };
 }
