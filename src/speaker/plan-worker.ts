@@ -4,7 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Level } from 'pino';
 import { createLogger } from '../log.ts';
 import { createManifestSpeaker } from './manifest-source.ts';
-import { createPlanDiffer } from './plan-delta.ts';
+import { createPlanDiffer, emptyDelta } from './plan-delta.ts';
 import { logServiceChanges, type Agent, type ApplyResult } from './agent.ts';
 import type { NodePlan } from './plan.ts';
 import type { PlanThreadData, ToMain, ToPlanner } from './plan-thread.ts';
@@ -26,6 +26,7 @@ const pending = new Map<number, { resolve: (r: ApplyResult) => void; reject: (e:
 let nextId = 1;
 let differ = createPlanDiffer();
 let current: NodePlan | undefined;
+let lastResult: ApplyResult | undefined;
 
 const agent: Agent = {
   get current() {
@@ -35,6 +36,8 @@ const agent: Agent = {
     const delta = differ.diff(plan);
     logServiceChanges(log, current, plan);
     current = plan;
+    // Nothing changed for the engines: nothing to send.
+    if (emptyDelta(delta) && lastResult !== undefined) return Promise.resolve(lastResult);
     return send(delta);
   },
   applyDelta: (delta) => send(delta),
@@ -50,6 +53,9 @@ function send(delta: Parameters<Agent['applyDelta']>[0]): Promise<ApplyResult> {
   return new Promise<ApplyResult>((resolve, reject) => {
     pending.set(id, { resolve, reject });
     post({ op: 'apply', id, delta });
+  }).then((r) => (lastResult = r), (e: unknown) => {
+    lastResult = undefined;
+    throw e;
   }).catch((e: unknown) => {
     // The engines did not take it: start over with a whole plan next time.
     differ = createPlanDiffer();
@@ -62,11 +68,13 @@ let reconciles = 0;
 function stall(): void {
   if (data.stallMs === undefined || data.stallMs <= 0 || reconciles++ === 0) return;
   post({ op: 'stall', phase: 'begin' });
+  log.warn({ node: data.nodeName, reason: `BERTH_PLAN_STALL_MS=${data.stallMs}` }, 'planner: stalling on purpose before this plan');
   const until = performance.now() + data.stallMs;
   while (performance.now() < until) {
     // A stand-in for a slow synchronous plan.
   }
   post({ op: 'stall', phase: 'end' });
+  log.warn({ node: data.nodeName }, 'planner: stall over');
 }
 
 const source = createManifestSpeaker({

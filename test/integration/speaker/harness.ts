@@ -22,11 +22,11 @@ export class SpeakerProcess {
   readonly #proc: SpawnedProcess;
   readonly #exit: Promise<number | null>;
 
-  constructor(lab: Lab, node: LabHost, manifests: string, extraArgs: readonly string[] = []) {
+  constructor(lab: Lab, node: LabHost, manifests: string, extraArgs: readonly string[] = [], env: Readonly<Record<string, string>> = {}) {
     this.node = node;
     // Each process gets its own graceful-restart state file in the lab (never the host's /run/berth).
     const state = extraArgs.includes('--graceful-restart-state') ? [] : ['--graceful-restart-state', join(lab.workDir, `${node.name}-restart.json`)];
-    this.#proc = lab.spawn(node, [process.execPath, BERTH, 'speaker', '--node', node.name, '--manifests', manifests, '--log-level', 'debug', ...state, ...extraArgs], { cwd: ROOT });
+    this.#proc = lab.spawn(node, [process.execPath, BERTH, 'speaker', '--node', node.name, '--manifests', manifests, '--log-level', 'debug', ...state, ...extraArgs], { cwd: ROOT, env: { ...process.env, ...env } });
     const child = this.#proc.child;
     this.#exit = new Promise((res) => child.once('exit', (code) => res(code)));
     const take = (l: string): void => {
