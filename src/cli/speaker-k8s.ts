@@ -7,15 +7,9 @@ import type { Level } from 'pino';
 import { createLogger } from '../log.ts';
 import { defaultRestartStatePath } from '../bgp/restart-state.ts';
 import { startNodeRuntime } from './node-runtime.ts';
-import { createKubeSpeaker } from '../k8s/speaker.ts';
 import { startHealthServer, type HealthServer } from '../k8s/health.ts';
-import { isNotFound, type Rest } from '../k8s/rest.ts';
-import { Resources, objectPath } from '../k8s/resources.ts';
-import { compile } from '../config/compile.ts';
-import { emptySnapshot, type BgpConf } from '../config/snapshot.ts';
-import { BGPCONF_NAME } from '../config/openelb/bgpconf.ts';
-import type { Logger } from '../log.ts';
-import { connectKube, parseKubeFlags } from './controller.ts';
+import { startPlanThread } from '../speaker/plan-thread.ts';
+import { parseKubeFlags } from './controller.ts';
 
 export const KUBE_SPEAKER_USAGE = `usage: berth speaker --node-name NAME [options]     (Kubernetes mode)
 
@@ -53,46 +47,65 @@ export async function runKubeSpeaker(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const log = createLogger({ level: flags.logLevel as Level | 'silent', name: 'speaker' });
-  const rest = await connectKube(flags, log);
-  if (rest === undefined) return 1;
+  // Watching, planning and status writes run on the planner thread (src/speaker/plan-thread.ts); this
+  // thread keeps the engines and their timers. A planner that fails stops the node.
+  let fatal: string | undefined;
+  let stopNode: ((reason: string) => void) | undefined;
+  const podName = process.env['BERTH_POD_NAME'];
+  const podUid = process.env['BERTH_POD_UID'];
+  const planner = startPlanThread({
+    data: {
+      kind: 'kubernetes',
+      nodeName,
+      namespace: flags.namespace,
+      logLevel: flags.logLevel,
+      ...(flags.kubeconfig === undefined ? {} : { kubeconfig: flags.kubeconfig }),
+      ...(flags.listenPort === undefined ? {} : { listenPort: flags.listenPort }),
+      ...(flags.lbClass === undefined ? {} : { serviceOptions: { loadBalancerClass: flags.lbClass } }),
+      ...(podName !== undefined && podName !== '' && podUid !== undefined && podUid !== '' ? { pod: { name: podName, uid: podUid } } : {}),
+    },
+    logger: log,
+    onFatal: (reason) => {
+      fatal = reason;
+      log.fatal({ node: nodeName, reason }, 'the planner thread stopped: stopping the speaker');
+      stopNode?.(reason);
+    },
+  });
+  // The BGP listener's port: --listen-port, else the OpenELB BgpConf "default" (read by the planner).
+  const listenPort = await planner.hello;
+  if (fatal !== undefined) {
+    await planner.stop();
+    return 1;
+  }
   // BERTH_RESTART_STATE names the state file (deploy/speaker.yaml: on an emptyDir); else the default.
   const statePath = process.env['BERTH_RESTART_STATE'];
   const runtime = await startNodeRuntime({
     log,
     nodeName,
-    listenPort: flags.listenPort ?? (await bgpConfListenPort(rest, log)),
+    listenPort,
     l2Threads: flags.l2Threads,
     restartStatePath: statePath !== undefined && statePath !== '' ? statePath : defaultRestartStatePath(),
   });
   if (runtime === undefined) {
-    rest.close();
+    await planner.stop();
     return 1;
   }
-  const podName = process.env['BERTH_POD_NAME'];
-  const podUid = process.env['BERTH_POD_UID'];
-  const source = createKubeSpeaker({
-    rest,
-    logger: log,
-    nodeName,
-    namespace: flags.namespace,
-    agent: runtime.agent,
-    ...(flags.lbClass === undefined ? {} : { serviceOptions: { loadBalancerClass: flags.lbClass } }),
-    ...(podName !== undefined && podName !== '' && podUid !== undefined && podUid !== '' ? { pod: { name: podName, uid: podUid } } : {}),
-  });
+  planner.attach(runtime.agent);
   let health: HealthServer | undefined;
   return runtime.untilStopped({
     start: async () => {
-      await source.start();
+      await planner.started;
       log.info({ node: nodeName, namespace: flags.namespace }, 'speaker running');
     },
     beforeClose: () => {
-      source.stop();
+      void planner.stop();
       void health?.close();
     },
-    afterClose: () => rest.close(),
     register: (stop) => {
+      stopNode = stop;
+      if (fatal !== undefined) stop(fatal);
       if (flags.healthPort <= 0) return;
-      startHealthServer({ port: flags.healthPort, ready: () => source.ready(), metrics: () => runtime.metrics() })
+      startHealthServer({ port: flags.healthPort, ready: () => planner.ready(), metrics: () => runtime.metrics() })
         .then((h) => (health = h))
         .catch((e: unknown) => {
           log.fatal({ reason: e instanceof Error ? e.message : String(e) }, 'cannot serve /healthz');
@@ -100,19 +113,4 @@ export async function runKubeSpeaker(argv: readonly string[]): Promise<number> {
         });
     },
   });
-}
-
-/**
- * OpenELB BgpConf `default` spec.listenPort (openelb-and-peers.md §1.2), read once at start as in the
- * manifest mode: the listener cannot move while sessions run. Unreadable or absent: no listener.
- */
-async function bgpConfListenPort(rest: Rest, log: Logger): Promise<number | undefined> {
-  try {
-    const obj = await rest.request<BgpConf>('GET', objectPath(Resources.bgpConfs, undefined, BGPCONF_NAME), { timeoutMs: 10_000 });
-    const port = compile({ ...emptySnapshot, bgpConfs: [obj] }).config.bgpSpeaker?.listenPort;
-    return port !== undefined && port > 0 ? port : undefined;
-  } catch (e) {
-    if (!isNotFound(e)) log.warn({ reason: e instanceof Error ? e.message : String(e) }, 'cannot read BgpConf default; not listening for BGP connections');
-    return undefined;
-  }
 }

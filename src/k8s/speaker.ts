@@ -23,6 +23,8 @@ import { servicesWithStatusIPs } from '../speaker/services.ts';
 import { createCache, type Cache, type SnapshotField } from './cache.ts';
 import { createEventRecorder, EventReason, EventType, type EventRecorder } from './events.ts';
 import { PatchType, isNotFound, type Rest } from './rest.ts';
+import { emptySnapshot, type BgpConf } from '../config/snapshot.ts';
+import { BGPCONF_NAME } from '../config/openelb/bgpconf.ts';
 import { Resources, collectionPath, objectPath, type Resource } from './resources.ts';
 import { ConditionType, configurationStateStatus, sameStatus } from './status.ts';
 import { createReflector, type KubeObject, type Reflector } from './watch.ts';
@@ -319,4 +321,19 @@ export function createKubeSpeaker(opts: KubeSpeakerOptions): KubeSpeaker {
       return plan;
     },
   };
+}
+
+/**
+ * OpenELB BgpConf `default` spec.listenPort (openelb-and-peers.md §1.2), read once at start as in the
+ * manifest mode: the listener cannot move while sessions run. Unreadable or absent: no listener.
+ */
+export async function bgpConfListenPort(rest: Rest, log: Logger): Promise<number | undefined> {
+  try {
+    const obj = await rest.request<BgpConf>('GET', objectPath(Resources.bgpConfs, undefined, BGPCONF_NAME), { timeoutMs: 10_000 });
+    const port = compile({ ...emptySnapshot, bgpConfs: [obj] }).config.bgpSpeaker?.listenPort;
+    return port !== undefined && port > 0 ? port : undefined;
+  } catch (e) {
+    if (!isNotFound(e)) log.warn({ reason: e instanceof Error ? e.message : String(e) }, 'cannot read BgpConf default; not listening for BGP connections');
+    return undefined;
+  }
 }

@@ -1,18 +1,21 @@
-// The planner thread: where `berth speaker --manifests` reads, compiles and plans, so that nothing it
-// does can delay the engines' timers (docs/scale.md "Timers are never starved").
+// The planner thread: where `berth speaker` reads (manifests, or the API server's watches), compiles,
+// plans and writes status, so that nothing it does can delay the engines' timers (docs/scale.md
+// "Timers are never starved").
 //
 //   main thread     BGP sessions (keepalives, hold timers), the L2 engine (announcement refresh), the
 //                   health / metrics server, signals. Applies plan *changes* (plan-delta.ts): work
 //                   proportional to what changed.
 //   planner thread  the manifest loop (manifest-source.ts: stat, parse changed documents, compile,
-//                   allocate, plan), the per-Service logs. A full plan of 100,000 Services takes
-//                   seconds of CPU here and none on the main thread.
+//                   allocate, plan) or the Kubernetes speaker (src/k8s/speaker.ts: informers, plan,
+//                   ServiceL2Status/ServiceBGPStatus, Events), the per-Service logs. A full plan of
+//                   100,000 Services takes seconds of CPU here and none on the main thread.
 //
 // Messages (structured clone over the worker's port):
 //   planner -> main   hello {listenPort}      once, after the first read (the BGP listener's port)
 //                     apply {id, delta}       main answers applied {id, result} or failed {id, reason}
 //                     keep {reason}           the snapshot is unusable: the plan in force stays
-//                     started                 the first reconcile is done (readiness)
+//                     started                 the first reconcile is done
+//                     ready {ready}           readiness changed (Kubernetes: caches synced)
 //                     fatal {reason}          the loop cannot run; the process stops
 //   main -> planner   applied / failed, reconcile, stop
 import type { Worker } from 'node:worker_threads';
@@ -23,7 +26,9 @@ import type { Agent, ApplyResult } from './agent.ts';
 import type { PlanDelta } from './plan-delta.ts';
 
 /** What the planner thread runs (its workerData). */
-export interface PlanThreadData {
+export type PlanThreadData = ManifestPlanData | KubePlanData;
+
+export interface ManifestPlanData {
   readonly kind: 'manifests';
   readonly path: string;
   readonly nodeName: string;
@@ -31,8 +36,21 @@ export interface PlanThreadData {
   readonly serviceOptions?: ServiceOptions;
   readonly debounceMs?: number;
   readonly resyncMs?: number;
-  /** Diagnostics and tests: each reconcile first spins for this long (a stand-in for a slow plan). */
+  /** Diagnostics and tests: each plan after the first spins this long first (a stand-in for a slow plan). */
   readonly stallMs?: number;
+}
+
+/** The Kubernetes mode (src/k8s/speaker.ts): informers, plan and status writes all run on the planner. */
+export interface KubePlanData {
+  readonly kind: 'kubernetes';
+  readonly nodeName: string;
+  readonly namespace: string;
+  readonly kubeconfig?: string;
+  readonly logLevel: string;
+  readonly serviceOptions?: ServiceOptions;
+  readonly pod?: { readonly name: string; readonly uid: string };
+  /** --listen-port; else the OpenELB BgpConf's, read at start. */
+  readonly listenPort?: number;
 }
 
 export type ToMain =
@@ -40,6 +58,7 @@ export type ToMain =
   | { readonly op: 'apply'; readonly id: number; readonly delta: PlanDelta }
   | { readonly op: 'keep'; readonly reason: string }
   | { readonly op: 'started' }
+  | { readonly op: 'ready'; readonly ready: boolean }
   | { readonly op: 'stall'; readonly phase: 'begin' | 'end' }
   | { readonly op: 'fatal'; readonly reason: string };
 
@@ -67,6 +86,9 @@ export interface PlanThread {
   attach(agent: Agent): void;
   /** Resolves after the first reconcile was applied. */
   readonly started: Promise<void>;
+  /** The planner's readiness (manifests: the first plan applied; Kubernetes: the caches synced and a
+   * plan applied). */
+  ready(): boolean;
   /** Asks for one reconcile now. */
   reconcile(): void;
   /** Stops the planner (no more plan changes are applied). */
@@ -84,6 +106,7 @@ export function startPlanThread(opts: PlanThreadOptions): PlanThread {
   const started = new Promise<void>((r) => (startedDone = r));
   let stopping = false;
   let failed = false;
+  let ready = false;
   const post = (m: ToPlanner): void => {
     if (!stopping) worker.postMessage(m);
   };
@@ -114,6 +137,9 @@ export function startPlanThread(opts: PlanThreadOptions): PlanThread {
       case 'started':
         startedDone();
         return;
+      case 'ready':
+        ready = m.ready;
+        return;
       case 'stall':
         return;
       case 'fatal':
@@ -137,6 +163,7 @@ export function startPlanThread(opts: PlanThreadOptions): PlanThread {
     hello,
     started,
     attach: (a) => agentReady(a),
+    ready: () => ready,
     reconcile: () => post({ op: 'reconcile' }),
     async stop() {
       if (stopping) return;

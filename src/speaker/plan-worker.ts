@@ -1,5 +1,6 @@
-// The planner thread's entry (plan-thread.ts): runs the manifest loop (manifest-source.ts) with an
-// agent that sends each plan's change to the main thread and waits for the engines' answer.
+// The planner thread's entry (plan-thread.ts): runs the manifest loop (manifest-source.ts) or the
+// Kubernetes speaker (src/k8s/speaker.ts) with an agent that sends each plan's change to the main
+// thread and waits for the engines' answer.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Level } from 'pino';
 import { createLogger } from '../log.ts';
@@ -7,7 +8,10 @@ import { createManifestSpeaker } from './manifest-source.ts';
 import { createPlanDiffer, emptyDelta } from './plan-delta.ts';
 import { logServiceChanges, type Agent, type ApplyResult } from './agent.ts';
 import type { NodePlan } from './plan.ts';
-import type { PlanThreadData, ToMain, ToPlanner } from './plan-thread.ts';
+import type { KubePlanData, ManifestPlanData, PlanThreadData, ToMain, ToPlanner } from './plan-thread.ts';
+import { bgpConfListenPort, createKubeSpeaker } from '../k8s/speaker.ts';
+import { createRest } from '../k8s/rest.ts';
+import { loadConnection } from '../k8s/kubeconfig.ts';
 
 const port = parentPort;
 if (port === null) throw new Error('plan-worker.ts runs as a worker thread (src/speaker/plan-thread.ts)');
@@ -65,11 +69,11 @@ function send(delta: Parameters<Agent['applyDelta']>[0]): Promise<ApplyResult> {
 }
 
 let reconciles = 0;
-function stall(): void {
-  if (data.stallMs === undefined || data.stallMs <= 0 || reconciles++ === 0) return;
+function stall(ms: number | undefined): void {
+  if (ms === undefined || ms <= 0 || reconciles++ === 0) return;
   post({ op: 'stall', phase: 'begin' });
-  log.warn({ node: data.nodeName, reason: `BERTH_PLAN_STALL_MS=${data.stallMs}` }, 'planner: stalling on purpose before this plan');
-  const until = performance.now() + data.stallMs;
+  log.warn({ node: data.nodeName, reason: `BERTH_PLAN_STALL_MS=${ms}` }, 'planner: stalling on purpose before this plan');
+  const until = performance.now() + ms;
   while (performance.now() < until) {
     // A stand-in for a slow synchronous plan.
   }
@@ -77,20 +81,63 @@ function stall(): void {
   log.warn({ node: data.nodeName }, 'planner: stall over');
 }
 
-const source = createManifestSpeaker({
-  path: data.path,
-  nodeName: data.nodeName,
-  agent,
-  logger: log,
-  ...(data.serviceOptions === undefined ? {} : { serviceOptions: data.serviceOptions }),
-  ...(data.debounceMs === undefined ? {} : { debounceMs: data.debounceMs }),
-  ...(data.resyncMs === undefined ? {} : { resyncMs: data.resyncMs }),
-  onConfig: (config) => {
-    const listen = config.bgpSpeaker?.listenPort;
-    hello(listen !== undefined && listen > 0 ? listen : undefined);
-    stall();
-  },
-});
+interface Source {
+  start(): Promise<void>;
+  reconcile(): Promise<void>;
+  stop(): void;
+}
+
+async function manifestSource(d: ManifestPlanData): Promise<Source> {
+  return createManifestSpeaker({
+    path: d.path,
+    nodeName: d.nodeName,
+    agent,
+    logger: log,
+    ...(d.serviceOptions === undefined ? {} : { serviceOptions: d.serviceOptions }),
+    ...(d.debounceMs === undefined ? {} : { debounceMs: d.debounceMs }),
+    ...(d.resyncMs === undefined ? {} : { resyncMs: d.resyncMs }),
+    onConfig: (config) => {
+      const listen = config.bgpSpeaker?.listenPort;
+      hello(listen !== undefined && listen > 0 ? listen : undefined);
+      stall(d.stallMs);
+    },
+  });
+}
+
+async function kubeSource(d: KubePlanData): Promise<Source> {
+  const rest = createRest(await loadConnection({ kubeconfig: d.kubeconfig }));
+  hello(d.listenPort ?? (await bgpConfListenPort(rest, log)));
+  const speaker = createKubeSpeaker({
+    rest,
+    logger: log,
+    nodeName: d.nodeName,
+    namespace: d.namespace,
+    agent,
+    ...(d.serviceOptions === undefined ? {} : { serviceOptions: d.serviceOptions }),
+    ...(d.pod === undefined ? {} : { pod: d.pod }),
+  });
+  // Readiness travels to the main thread's health server when it changes.
+  let ready = false;
+  const readiness = setInterval(() => {
+    if (speaker.ready() === ready) return;
+    ready = speaker.ready();
+    post({ op: 'ready', ready });
+  }, READY_POLL_MS);
+  return {
+    start: () => speaker.start(),
+    reconcile: () => speaker.reconcile(),
+    stop() {
+      clearInterval(readiness);
+      speaker.stop();
+      rest.close();
+    },
+  };
+}
+
+const READY_POLL_MS = 250;
+
+let source: Source | undefined;
+let stopped = false;
 
 port.on('message', (m: ToPlanner) => {
   switch (m.op) {
@@ -103,16 +150,25 @@ port.on('message', (m: ToPlanner) => {
       pending.delete(m.id);
       return;
     case 'reconcile':
-      void source.reconcile();
+      void source?.reconcile();
       return;
     case 'stop':
-      source.stop();
+      stopped = true;
+      source?.stop();
       port.close();
       return;
   }
 });
 
-source.start().then(
-  () => post({ op: 'started' }),
-  (e: unknown) => post({ op: 'fatal', reason: e instanceof Error ? e.message : String(e) }),
-);
+(data.kind === 'manifests' ? manifestSource(data) : kubeSource(data))
+  .then(async (s) => {
+    source = s;
+    if (stopped) {
+      s.stop();
+      return;
+    }
+    await s.start();
+    post({ op: 'started' });
+    if (data.kind === 'manifests') post({ op: 'ready', ready: true });
+  })
+  .catch((e: unknown) => post({ op: 'fatal', reason: e instanceof Error ? e.message : String(e) }));
