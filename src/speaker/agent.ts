@@ -79,6 +79,7 @@ export function createAgent(opts: AgentOptions): Agent {
   const mirror = createPlanMirror();
   const differ = createPlanDiffer();
   let current: NodePlan | undefined;
+  let serviceStates: ServiceStates | undefined;
   let lastOwned: readonly OwnedVip[] = [];
   let lastKeepReason: string | undefined;
   let closed = false;
@@ -132,7 +133,7 @@ export function createAgent(opts: AgentOptions): Agent {
     async apply(plan) {
       if (closed) throw new Error('speaker agent is closed');
       const result = await applyDelta(differ.diff(plan));
-      logServiceChanges(log, current, plan);
+      serviceStates = logServiceChanges(log, serviceStates, plan);
       current = plan;
       return result;
     },
@@ -222,23 +223,33 @@ function logChanges(
   }
 }
 
-/** Per-Service announcement states that changed between two plans (the planner's side logs these). */
-export function logServiceChanges(log: Logger, before: NodePlan | undefined, after: NodePlan): void {
+/** Each Service's announcement state (what logServiceChanges compares), compact: one string each. */
+export type ServiceStates = ReadonlyMap<string, string>;
+
+/**
+ * Logs the per-Service announcement states that changed since `before` (the planner's side logs
+ * these); returns the states of `after` for the next call.
+ */
+export function logServiceChanges(log: Logger, before: ServiceStates | undefined, after: NodePlan): ServiceStates {
   const node = after.node;
-  const sb = new Map((before?.services ?? []).map((s) => [s.service, serviceState(s)]));
+  const states = new Map<string, string>();
   const changed: ServicePlan[] = [];
-  for (const s of after.services) if (sb.get(s.service) !== serviceState(s)) changed.push(s);
-  const sa = new Set(after.services.map((s) => s.service));
-  const gone = [...sb.keys()].filter((k) => !sa.has(k));
+  for (const s of after.services) {
+    const state = serviceState(s);
+    states.set(s.service, state);
+    if (before?.get(s.service) !== state) changed.push(s);
+  }
+  const gone = [...(before?.keys() ?? [])].filter((k) => !states.has(k));
   const each = changed.length + gone.length <= SERVICE_LOG_LIMIT;
   if (!each) log.info({ node, changed: changed.length, gone: gone.length }, 'service announcement states changed');
-  if (!each && !log.isLevelEnabled('debug')) return;
+  if (!each && !log.isLevelEnabled('debug')) return states;
   const level = each ? 'info' : 'debug';
   for (const s of changed) {
     const why = s.reason ?? (s.l2 !== undefined && !s.l2.announced ? s.l2.reason : undefined) ?? (s.bgp !== undefined && !s.bgp.announced ? s.bgp.reason : undefined);
     log[level]({ node, service: s.service, vip: s.ips.join(','), l2: outcomeText(s.l2), bgp: outcomeText(s.bgp), reason: why?.message }, 'service announcement state');
   }
   for (const k of gone) log[level]({ node, service: k }, 'service gone');
+  return states;
 }
 
 /** Above this many Service state changes in one plan, one summary line (per-Service lines at debug). */

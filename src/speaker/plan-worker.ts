@@ -6,8 +6,7 @@ import type { Level } from 'pino';
 import { createLogger } from '../log.ts';
 import { createManifestSpeaker } from './manifest-source.ts';
 import { createPlanDiffer, emptyDelta } from './plan-delta.ts';
-import { logServiceChanges, type Agent, type ApplyResult } from './agent.ts';
-import type { NodePlan } from './plan.ts';
+import { logServiceChanges, type Agent, type ApplyResult, type ServiceStates } from './agent.ts';
 import type { KubePlanData, ManifestPlanData, PlanThreadData, ToMain, ToPlanner } from './plan-thread.ts';
 import { bgpConfListenPort, createKubeSpeaker } from '../k8s/speaker.ts';
 import { createRest } from '../k8s/rest.ts';
@@ -29,17 +28,16 @@ function hello(listenPort: number | undefined): void {
 const pending = new Map<number, { resolve: (r: ApplyResult) => void; reject: (e: Error) => void }>();
 let nextId = 1;
 let differ = createPlanDiffer();
-let current: NodePlan | undefined;
+// Not the last plan (100,000 Service plans): one state string per Service, for the change logs.
+let serviceStates: ServiceStates | undefined;
 let lastResult: ApplyResult | undefined;
 
 const agent: Agent = {
-  get current() {
-    return current;
-  },
+  // The plan stays with the manifest source only while it is applied.
+  current: undefined,
   apply(plan) {
     const delta = differ.diff(plan);
-    logServiceChanges(log, current, plan);
-    current = plan;
+    serviceStates = logServiceChanges(log, serviceStates, plan);
     // Nothing changed for the engines: nothing to send.
     if (emptyDelta(delta) && lastResult !== undefined) return Promise.resolve(lastResult);
     return send(delta);
@@ -63,7 +61,7 @@ function send(delta: Parameters<Agent['applyDelta']>[0]): Promise<ApplyResult> {
   }).catch((e: unknown) => {
     // The engines did not take it: start over with a whole plan next time.
     differ = createPlanDiffer();
-    current = undefined;
+    serviceStates = undefined;
     throw e;
   });
 }
