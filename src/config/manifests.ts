@@ -102,6 +102,7 @@ export interface ManifestReader {
 export function createManifestReader(path: string): ManifestReader {
   let signature: string | undefined;
   let previous = new Map<string, ChunkCache>();
+  const routed = new WeakMap<object, unknown>();
   return {
     read() {
       const paths = listManifestFiles(path);
@@ -113,7 +114,7 @@ export function createManifestReader(path: string): ManifestReader {
         .join('\n');
       if (sig === signature) return { changed: false };
       const files = paths.map((p) => ({ path: p, text: readFileSync(p, 'utf8') }));
-      const cache: ParseCache = { previous, next: new Map() };
+      const cache: ParseCache = { previous, next: new Map(), routed };
       const result = parseManifests(files, cache);
       previous = cache.next;
       signature = sig;
@@ -133,6 +134,9 @@ export interface ParseCache {
   previous: Map<string, ChunkCache>;
   /** Filled by this read; becomes `previous` for the next. */
   next: Map<string, ChunkCache>;
+  /** Parsed value -> the object routed into the snapshot, so an unchanged document yields the same
+   * object on every read (planners reuse their work for objects they have seen). */
+  readonly routed: WeakMap<object, unknown>;
 }
 
 function nextChunks(cache: ParseCache | undefined, path: string): ChunkCache | undefined {
@@ -205,9 +209,14 @@ export function parseManifests(files: readonly ManifestFile[], cache?: ParseCach
       problems.push(makeProblem(ref, 'metadata.name', `the object has no metadata.name (${at}): give it a name`));
       return;
     }
-    const normalised = { ...obj, metadata: { ...metadata, name, ...(namespace === undefined ? {} : { namespace }) } };
-    if (namespace === undefined && metadata !== undefined && 'namespace' in metadata) {
-      delete (normalised.metadata as Record<string, unknown>)['namespace'];
+    let normalised = cache?.routed.get(obj);
+    if (normalised === undefined) {
+      const fresh = { ...obj, metadata: { ...metadata, name, ...(namespace === undefined ? {} : { namespace }) } };
+      if (namespace === undefined && metadata !== undefined && 'namespace' in metadata) {
+        delete (fresh.metadata as Record<string, unknown>)['namespace'];
+      }
+      normalised = fresh;
+      cache?.routed.set(obj, fresh);
     }
     const key = objectKey(ref);
     const list = snap[routed];

@@ -20,6 +20,7 @@ import type { ServiceOptions } from '../config/services.ts';
 import type { Agent, ApplyResult } from '../speaker/agent.ts';
 import { planNode, type NodePlan } from '../speaker/plan.ts';
 import { servicesWithStatusIPs } from '../speaker/services.ts';
+import { createSnapshotPlanMemo } from '../speaker/snapshot-plan.ts';
 import { createCache, type Cache, type SnapshotField } from './cache.ts';
 import { createEventRecorder, EventReason, EventType, type EventRecorder } from './events.ts';
 import { PatchType, isNotFound, type Rest } from './rest.ts';
@@ -96,6 +97,8 @@ export function createKubeSpeaker(opts: KubeSpeakerOptions): KubeSpeaker {
   const rest = opts.rest;
   const node = opts.nodeName;
   let store: LastGoodStore = emptyStore;
+  // Unchanged Services (the informers keep unchanged objects) are not translated or planned again.
+  const memo = createSnapshotPlanMemo();
   let plan: NodePlan | undefined;
   let stopped = false;
   let debounce: NodeJS.Timeout | undefined;
@@ -135,10 +138,11 @@ export function createKubeSpeaker(opts: KubeSpeakerOptions): KubeSpeaker {
 
   async function once(): Promise<void> {
     const snapshot = cache.snapshot();
-    const compiled = compile(snapshot, store);
+    const compiled = memo.compile(snapshot, store);
     store = compiled.store;
-    const svcs = servicesWithStatusIPs(snapshot.services, snapshot.namespaces, opts.serviceOptions ?? {});
+    const svcs = servicesWithStatusIPs(snapshot.services, snapshot.namespaces, opts.serviceOptions ?? {}, memo.translations);
     const next = planNode({
+      memo: memo.plans,
       config: compiled.config,
       services: svcs.services,
       nodes: snapshot.nodes as readonly V1Node[],

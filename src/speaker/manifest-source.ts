@@ -20,7 +20,7 @@ import { createManifestReader, type ManifestReader, type ManifestResult, type Re
 import type { Problem } from '../config/problems.ts';
 import type { ServiceOptions } from '../config/services.ts';
 import type { Agent } from './agent.ts';
-import { planSnapshot } from './snapshot-plan.ts';
+import { createSnapshotPlanMemo, planSnapshot } from './snapshot-plan.ts';
 import { serialRunner } from './serial.ts';
 
 export const DEFAULT_DEBOUNCE_MS = 200;
@@ -57,6 +57,8 @@ export function createManifestSpeaker(opts: ManifestSpeakerOptions): ManifestSpe
   const load = opts.load;
   const reader: ManifestReader = load === undefined ? createManifestReader(opts.path) : { read: () => ({ changed: true, result: load(opts.path) }) };
   let store: LastGoodStore | undefined;
+  // Unchanged Services and config are not translated, compiled or planned again.
+  const memo = createSnapshotPlanMemo();
   let lastProblems = '';
   let stopped = false;
   let debounce: NodeJS.Timeout | undefined;
@@ -93,7 +95,7 @@ export function createManifestSpeaker(opts: ManifestSpeakerOptions): ManifestSpe
       opts.agent.keep(bad);
       return;
     }
-    const result = planSnapshot({ snapshot: loaded.snapshot, nodeName: opts.nodeName, ...(store === undefined ? {} : { store }), ...(opts.serviceOptions === undefined ? {} : { serviceOptions: opts.serviceOptions }) });
+    const result = planSnapshot({ snapshot: loaded.snapshot, nodeName: opts.nodeName, ...(store === undefined ? {} : { store }), ...(opts.serviceOptions === undefined ? {} : { serviceOptions: opts.serviceOptions }) }, memo);
     store = result.store;
     opts.onConfig?.(result.config);
     logProblems([...loaded.problems, ...result.problems]);

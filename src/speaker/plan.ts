@@ -67,6 +67,8 @@ export interface PlanInput {
   /** Nodes whose speaker is alive; undefined = all. This node always counts as alive. */
   readonly aliveNodes?: ReadonlySet<string>;
   readonly options?: PlanOptions;
+  /** Results of the previous planNode to reuse for unchanged Services (createPlanMemo). */
+  readonly memo?: PlanMemo;
 }
 
 /** One VIP this node answers ARP/NDP for. */
@@ -161,52 +163,26 @@ export function planNode(input: PlanInput): NodePlan {
     },
   };
 
+  const memo = input.memo?.begin(input, endpoints);
   const l2 = new Map<string, { services: Set<string>; requests: Map<string, InterfaceRequest> }>();
   const ads: Advertisement[] = [];
   const plans: ServicePlan[] = [];
   for (const s of services) {
     const key = s.intent.request.service;
-    const base = { service: key, ips: s.ips };
-    if (s.ips.length === 0) {
-      plans.push({ ...base, pool: s.pool, modes: [], reason: reason(NotAnnounced.noIP, s.pendingReason ?? 'the Service has no IP yet') });
-      continue;
-    }
-    const pool = s.pool ?? poolOfIPs(input.config.pools, s.ips)?.spec.name;
-    if (pool === undefined) {
-      plans.push({ ...base, pool, modes: [], reason: reason(NotAnnounced.noPool, `${s.ips.join(', ')} is in no configured pool`) });
-      continue;
-    }
-    const d = dispatch(input.config, { pool, serviceProtocol: s.intent.protocol, serviceLabels: s.intent.labels });
-    if (d.modes.length === 0) {
-      plans.push({ ...base, pool, modes: [], reason: reason(NotAnnounced.noAdvertisement, d.reason ?? `nothing announces pool "${pool}"`) });
-      continue;
-    }
-    let l2Outcome: L2Outcome | undefined;
-    let bgpOutcome: BgpOutcome | undefined;
-    if (d.modes.includes('l2')) {
-      l2Outcome = planL2(ctx, s, d.l2Rules);
-      if (l2Outcome.announced) {
-        for (const ip of s.ips) {
-          const entry = l2.get(ip) ?? { services: new Set<string>(), requests: new Map<string, InterfaceRequest>() };
-          entry.services.add(key);
-          for (const r of l2Outcome.interfaces) entry.requests.set(JSON.stringify(r), r);
-          l2.set(ip, entry);
-        }
+    const out = memo?.get(s) ?? planService(ctx, s);
+    memo?.set(s, out);
+    plans.push(out.plan);
+    if (out.l2 !== undefined) {
+      for (const ip of s.ips) {
+        const entry = l2.get(ip) ?? { services: new Set<string>(), requests: new Map<string, InterfaceRequest>() };
+        entry.services.add(key);
+        for (const r of out.l2) entry.requests.set(JSON.stringify(r), r);
+        l2.set(ip, entry);
       }
     }
-    if (d.modes.includes('bgp')) {
-      const r = planBgp(ctx, s, d.bgpRules);
-      bgpOutcome = r.outcome;
-      ads.push(...r.ads);
-    }
-    plans.push({
-      ...base,
-      pool,
-      modes: d.modes,
-      ...(l2Outcome === undefined ? {} : { l2: l2Outcome }),
-      ...(bgpOutcome === undefined ? {} : { bgp: bgpOutcome }),
-    });
+    for (const ad of out.ads) ads.push(ad);
   }
+  memo?.end();
 
   return {
     node: me.name,
@@ -230,6 +206,109 @@ interface Ctx {
   readonly peers: readonly PlannedPeer[];
   readonly opts: PlanOptions;
   readonly endpoints: (service: string) => ServiceEndpoints;
+}
+
+/** What one Service contributes to the node's plan. */
+interface ServiceOut {
+  readonly plan: ServicePlan;
+  /** Interface requests when this node answers ARP/NDP for the Service's IPs. */
+  readonly l2?: readonly InterfaceRequest[];
+  readonly ads: readonly Advertisement[];
+}
+
+function planService(ctx: Ctx, s: PlanService): ServiceOut {
+  const key = s.intent.request.service;
+  const base = { service: key, ips: s.ips };
+  const none = (plan: ServicePlan): ServiceOut => ({ plan, ads: [] });
+  if (s.ips.length === 0) return none({ ...base, pool: s.pool, modes: [], reason: reason(NotAnnounced.noIP, s.pendingReason ?? 'the Service has no IP yet') });
+  const pool = s.pool ?? poolOfIPs(ctx.config.pools, s.ips)?.spec.name;
+  if (pool === undefined) return none({ ...base, pool, modes: [], reason: reason(NotAnnounced.noPool, `${s.ips.join(', ')} is in no configured pool`) });
+  const d = dispatch(ctx.config, { pool, serviceProtocol: s.intent.protocol, serviceLabels: s.intent.labels });
+  if (d.modes.length === 0) return none({ ...base, pool, modes: [], reason: reason(NotAnnounced.noAdvertisement, d.reason ?? `nothing announces pool "${pool}"`) });
+  let l2Outcome: L2Outcome | undefined;
+  let bgpOutcome: BgpOutcome | undefined;
+  let ads: readonly Advertisement[] = [];
+  if (d.modes.includes('l2')) l2Outcome = planL2(ctx, s, d.l2Rules);
+  if (d.modes.includes('bgp')) {
+    const r = planBgp(ctx, s, d.bgpRules);
+    bgpOutcome = r.outcome;
+    ads = r.ads;
+  }
+  return {
+    plan: {
+      ...base,
+      pool,
+      modes: d.modes,
+      ...(l2Outcome === undefined ? {} : { l2: l2Outcome }),
+      ...(bgpOutcome === undefined ? {} : { bgp: bgpOutcome }),
+    },
+    ...(l2Outcome?.announced === true ? { l2: l2Outcome.interfaces } : {}),
+    ads,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------- memo
+
+/**
+ * Per-Service results carried from one planNode to the next (the Scale issue: a change to one Service
+ * re-plans that Service, not the world). A Service's result is reused while its inputs are the same
+ * objects and values: its intent (the same object: callers keep translations of unchanged Services,
+ * src/speaker/services.ts), IPs, pool and pending reason, its endpoints; and the node-wide inputs: the
+ * compiled config (the same object: snapshot-plan.ts keeps it while no config object changed), the
+ * Node objects, the alive set, this node's name and the options. Any node-wide change drops it all.
+ */
+export interface PlanMemo {
+  /** Called by planNode: starts a pass (checks the node-wide inputs). */
+  begin(input: PlanInput, endpoints: ReadonlyMap<string, ServiceEndpoints>): PlanMemoPass;
+}
+
+interface PlanMemoPass {
+  get(s: PlanService): ServiceOut | undefined;
+  set(s: PlanService, out: ServiceOut): void;
+  end(): void;
+}
+
+interface MemoEntry {
+  readonly intent: PlanService['intent'];
+  readonly inputs: string;
+  readonly out: ServiceOut;
+}
+
+export function createPlanMemo(): PlanMemo {
+  let env: { config: Config; nodes: readonly V1Node[]; rest: string } | undefined;
+  let entries = new Map<string, MemoEntry>();
+  return {
+    begin(input, endpoints) {
+      const rest = JSON.stringify([input.nodeName, input.options ?? {}, input.aliveNodes === undefined ? null : [...input.aliveNodes].sort()]);
+      const same = env !== undefined && env.config === input.config && env.rest === rest && sameElements(env.nodes, input.nodes);
+      if (!same) entries = new Map();
+      env = { config: input.config, nodes: input.nodes, rest };
+      const next = new Map<string, MemoEntry>();
+      const inputsOf = (s: PlanService): string => {
+        const ep = endpoints.get(s.intent.request.service);
+        return JSON.stringify([s.ips, s.pool ?? null, s.pendingReason ?? null, ep === undefined ? null : [ep.slices, ep.anyServing, [...ep.servingNodes].sort()]]);
+      };
+      let last: { s: PlanService; inputs: string } | undefined;
+      return {
+        get(s) {
+          const inputs = inputsOf(s);
+          last = { s, inputs };
+          const e = entries.get(s.intent.request.service);
+          return e !== undefined && e.intent === s.intent && e.inputs === inputs ? e.out : undefined;
+        },
+        set(s, out) {
+          next.set(s.intent.request.service, { intent: s.intent, inputs: last?.s === s ? last.inputs : inputsOf(s), out });
+        },
+        end() {
+          entries = next;
+        },
+      };
+    },
+  };
+}
+
+function sameElements<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 function cmp(a: string, b: string): number {

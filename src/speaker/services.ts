@@ -12,7 +12,7 @@
 import type { V1Namespace, V1Service } from '@kubernetes/client-node';
 import { allocateWithPorterFallback } from '../config/porter.ts';
 import type { Config } from '../config/model.ts';
-import { translateService, type ServiceIntent, type ServiceOptions } from '../config/services.ts';
+import { translateService, type ServiceIntent, type ServiceOptions, type ServiceTranslation } from '../config/services.ts';
 import type { Problem } from '../config/problems.ts';
 import { Allocator } from '../pool/allocator.ts';
 import { formatIP, type AllocationResult, type ExistingAssignment } from '../pool/types.ts';
@@ -24,11 +24,39 @@ export interface SpeakerServices {
   readonly problems: readonly Problem[];
 }
 
-function ours(services: readonly V1Service[], namespaces: readonly V1Namespace[], opts: ServiceOptions): { intents: ServiceIntent[]; problems: Problem[] } {
+/**
+ * Translations of Service objects kept from one plan to the next: an unchanged Service (the same
+ * object: the manifest reader and the informers keep unchanged objects) keeps its intent object, so
+ * the planner can reuse its plan (plan.ts createPlanMemo). Dropped when the Namespaces or options
+ * change (a translation reads the Service's Namespace labels).
+ */
+export interface TranslationMemo {
+  namespaces: readonly V1Namespace[];
+  options: string;
+  byService: WeakMap<V1Service, ServiceTranslation>;
+}
+
+export function createTranslationMemo(): TranslationMemo {
+  return { namespaces: [], options: '', byService: new WeakMap() };
+}
+
+function ours(services: readonly V1Service[], namespaces: readonly V1Namespace[], opts: ServiceOptions, memo?: TranslationMemo): { intents: ServiceIntent[]; problems: Problem[] } {
   const intents: ServiceIntent[] = [];
   const problems: Problem[] = [];
+  if (memo !== undefined) {
+    const options = JSON.stringify(opts);
+    if (options !== memo.options || memo.namespaces.length !== namespaces.length || memo.namespaces.some((n, i) => n !== namespaces[i])) {
+      memo.byService = new WeakMap();
+      memo.options = options;
+      memo.namespaces = namespaces;
+    }
+  }
   for (const s of services) {
-    const t = translateService(s, namespaces, opts);
+    let t = memo?.byService.get(s);
+    if (t === undefined) {
+      t = translateService(s, namespaces, opts);
+      memo?.byService.set(s, t);
+    }
     if (t.kind === 'ours') intents.push(t.intent);
     else if (t.kind === 'invalid') problems.push(...t.problems);
   }
@@ -36,8 +64,8 @@ function ours(services: readonly V1Service[], namespaces: readonly V1Namespace[]
 }
 
 /** Manifest mode: replay status IPs, allocate the rest (see the file header). */
-export function allocateServices(config: Config, services: readonly V1Service[], namespaces: readonly V1Namespace[], opts: ServiceOptions = {}): SpeakerServices {
-  const { intents, problems } = ours(services, namespaces, opts);
+export function allocateServices(config: Config, services: readonly V1Service[], namespaces: readonly V1Namespace[], opts: ServiceOptions = {}, memo?: TranslationMemo): SpeakerServices {
+  const { intents, problems } = ours(services, namespaces, opts, memo);
   const allocator = new Allocator(config.pools.map((p) => p.spec));
   const existing: ExistingAssignment[] = intents.filter((i) => i.currentIPs.length > 0).map((i) => ({ request: i.request, ips: i.currentIPs }));
   allocator.restoreAll(existing);
@@ -54,8 +82,8 @@ export function allocateServices(config: Config, services: readonly V1Service[],
 }
 
 /** Kubernetes mode: the IPs the controller wrote to status; the pool is looked up by the planner. */
-export function servicesWithStatusIPs(services: readonly V1Service[], namespaces: readonly V1Namespace[], opts: ServiceOptions = {}): SpeakerServices {
-  const { intents, problems } = ours(services, namespaces, opts);
+export function servicesWithStatusIPs(services: readonly V1Service[], namespaces: readonly V1Namespace[], opts: ServiceOptions = {}, memo?: TranslationMemo): SpeakerServices {
+  const { intents, problems } = ours(services, namespaces, opts, memo);
   return {
     services: intents.map((intent) => ({
       intent,
