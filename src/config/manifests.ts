@@ -57,6 +57,12 @@ const IGNORED_KINDS: ReadonlySet<string> = new Set([
   'metallb.io/ServiceL2Status', 'metallb.io/ServiceBGPStatus', 'metallb.io/ConfigurationState',
 ]);
 
+/** Groups of other projects' objects that come with MetalLB / OpenELB setups: what to do instead. */
+const FOREIGN_GROUPS: Readonly<Record<string, string>> = {
+  'frrk8s.metallb.io':
+    "berth has no equivalent of frr-k8s objects (FRRConfiguration, FRRNodeState): it announces Service IPs with BGPPeer and BGPAdvertisement, does not receive or install routes, and takes no raw FRR configuration; keep frr-k8s (or another routing daemon) for those, and leave its objects out of berth's manifests",
+};
+
 /** Built-in API groups (apps, batch, *.k8s.io ...): their objects are skipped without a problem. */
 function isBuiltInGroup(group: string): boolean {
   return ['apps', 'batch', 'autoscaling', 'policy', 'extensions'].includes(group) || group.endsWith('.k8s.io');
@@ -137,6 +143,11 @@ export function parseManifests(files: readonly ManifestFile[]): ManifestResult {
         ignored.push({ ...ref, apiVersion, origin });
         return;
       }
+      const foreign = FOREIGN_GROUPS[group];
+      if (foreign !== undefined) {
+        problems.push(makeProblem(ref, 'apiVersion', `${foreign} (${at})`));
+        return;
+      }
       const known = group in VERSIONS ? `berth reads no kind "${kind}" in ${group === '' ? 'the core API' : group}` : `berth does not read ${apiVersion} objects`;
       problems.push(makeProblem(ref, 'kind', `${known} (${at}): check the kind's spelling or remove the object`));
       return;
@@ -172,6 +183,7 @@ export function parseManifests(files: readonly ManifestFile[]): ManifestResult {
   };
 
   for (const file of files) {
+    problems.push(...nonBreakingIndentation(file));
     const lineCounter = new LineCounter();
     let docs;
     try {
@@ -205,6 +217,21 @@ export function parseManifests(files: readonly ManifestFile[]): ManifestResult {
     }
   }
   return { snapshot: snap as unknown as Snapshot, problems, origins, ignored };
+}
+
+/**
+ * Lines whose indentation holds a non-breaking space (U+00A0), a common copy-paste trap from web pages:
+ * YAML does not count it as indentation, so the parser's own error would point elsewhere.
+ */
+function nonBreakingIndentation(file: ManifestFile): Problem[] {
+  const out: Problem[] = [];
+  file.text.split('\n').forEach((text, i) => {
+    const indent = /^[ \t\u00a0]*/.exec(text)?.[0] ?? '';
+    if (indent.includes('\u00a0')) {
+      out.push(makeProblem({ kind: 'File', name: file.path }, undefined, `line ${i + 1}: the indentation holds a non-breaking space (U+00A0), often pasted from a web page: replace it with ordinary spaces`));
+    }
+  });
+  return out;
 }
 
 /** The snapshot routing key of an apiVersion/kind pair, when berth reads that kind. */

@@ -155,21 +155,21 @@ export function attemptBGPPeer(p: BGPPeer, previous: BGPPeer | undefined, ctx: P
   const nodeSelectors = readSelectorList(v1beta1 ? upgradeLegacySelectors(s['nodeSelectors']) : s['nodeSelectors'], 'spec.nodeSelectors', report);
 
   const inline = readString(s['password'], 'spec.password', report);
+  // MetalLB reads only passwordSecret.name: an empty reference (`passwordSecret: {}`, written on every
+  // peer by its ConfigMap-to-CR converter) is no reference.
   const secretRef = readRecord(s['passwordSecret'], 'spec.passwordSecret', report);
+  const secretName = secretRef === undefined ? undefined : readString(secretRef['name'], 'spec.passwordSecret.name', report);
   let password: PeerPassword = { kind: 'none' };
-  if (inline !== undefined && inline !== '' && secretRef !== undefined) {
+  if (inline !== undefined && inline !== '' && secretName !== undefined && secretName !== '') {
     report('spec.passwordSecret', 'set either password or passwordSecret, not both');
   } else if (inline !== undefined && inline !== '') {
     password = { kind: 'inline', password: inline };
-  } else if (secretRef !== undefined) {
-    const name = readString(secretRef['name'], 'spec.passwordSecret.name', report);
+  } else if (secretRef !== undefined && secretName !== undefined && secretName !== '') {
+    const name = secretName;
     const namespace = readString(secretRef['namespace'], 'spec.passwordSecret.namespace', report) ?? sink.ref.namespace ?? 'default';
-    if (name === undefined || name === '') report('spec.passwordSecret.name', 'name the Secret that holds the password');
-    else {
-      const secret = ctx.secrets.find((x) => x.metadata?.name === name && (x.metadata.namespace ?? 'default') === namespace);
-      const pw = resolveSecretPassword(secret, { namespace, name }, 'spec.passwordSecret', report);
-      if (pw !== undefined) password = { kind: 'secret', namespace, name, password: pw };
-    }
+    const secret = ctx.secrets.find((x) => x.metadata?.name === name && (x.metadata.namespace ?? 'default') === namespace);
+    const pw = resolveSecretPassword(secret, { namespace, name }, 'spec.passwordSecret', report);
+    if (pw !== undefined) password = { kind: 'secret', namespace, name, password: pw };
   }
   const bfd = readString(s['bfdProfile'], 'spec.bfdProfile', report);
   const bfdProfile = bfd === undefined || bfd === '' ? undefined : bfd;

@@ -41,7 +41,7 @@ function json(r: Run): { services: ServiceJSON[]; problems: ProblemJSON[] } {
     for (const k of Object.keys(s)) assert.ok(['namespace', 'name', 'ips', 'pool', 'modes', 'reason'].includes(k), `unexpected key ${k}`);
   }
   for (const p of parsed.problems) {
-    for (const k of Object.keys(p)) assert.ok(['kind', 'namespace', 'name', 'field', 'message'].includes(k), `unexpected key ${k}`);
+    for (const k of Object.keys(p)) assert.ok(['kind', 'namespace', 'name', 'field', 'message', 'severity'].includes(k), `unexpected key ${k}`);
   }
   return parsed;
 }
@@ -136,6 +136,7 @@ test('berth check table output: aligned columns with a header, problems listed',
   assert.equal(bad.status, 1);
   assert.match(bad.stdout, /6 problems:\nKIND\s+OBJECT\s+FIELD\s+PROBLEM\n/);
   assert.match(bad.stdout, /BgpConf\s+main\s+metadata\.name\s+only the BgpConf named "default" is used/);
+  assert.match(bad.stdout, /Eip\s+misspelt-field\s+spec\.protocl\s+unknown field "protocl" .*did you mean protocol\?/);
 });
 
 test('berth check --namespace refuses metallb.io objects elsewhere', () => {
