@@ -74,6 +74,7 @@ const accepted: readonly (readonly [string, Obj])[] = [
   ['BGPPeer v1beta2: unnumbered with dynamicASN', withSpec(peer, { peerASN: undefined, peerAddress: undefined, dynamicASN: 'internal', interface: 'eth1' })],
   ['BGPPeer v1beta2: eBGP multihop', withSpec(peer, { ebgpMultiHop: true, routerID: '192.0.2.10', sourceAddress: '2001:db8::5' })],
   ['BGPPeer v1beta2: passwordSecret alone', withSpec(peer, { passwordSecret: { name: 's', namespace: ns } })],
+  ['BGPPeer v1beta2: password with an empty passwordSecret (MetalLB converter output)', withSpec(peer, { password: 'x', passwordSecret: {} })],
   ['BGPPeer v1beta1 base', peerV1],
   ['BGPPeer v1beta1: port 0 and timers', withSpec(peerV1, { peerPort: 0, holdTime: '90s', keepaliveTime: '30s' })],
   ['Community base', community],
