@@ -63,6 +63,16 @@ const FOREIGN_GROUPS: Readonly<Record<string, string>> = {
     "berth has no equivalent of frr-k8s objects (FRRConfiguration, FRRNodeState): it announces Service IPs with BGPPeer and BGPAdvertisement, does not receive or install routes, and takes no raw FRR configuration; keep frr-k8s (or another routing daemon) for those, and leave its objects out of berth's manifests",
 };
 
+const LEGACY_METALLB_CONFIG =
+  "MetalLB's ConfigMap configuration (MetalLB before v0.13) is not read by berth: convert it to custom resources with MetalLB's configmaptocrs tool and give berth the output unchanged";
+
+/** A ConfigMap holding MetalLB's pre-CRD configuration: `data.config` with address-pools or peers. */
+function isLegacyMetalLBConfig(obj: Readonly<Record<string, unknown>>): boolean {
+  const data = obj['data'];
+  const config = isRecord(data) ? data['config'] : undefined;
+  return typeof config === 'string' && /^\s*(address-pools|peers|bgp-communities)\s*:/m.test(config);
+}
+
 /** Built-in API groups (apps, batch, *.k8s.io ...): their objects are skipped without a problem. */
 function isBuiltInGroup(group: string): boolean {
   return ['apps', 'batch', 'autoscaling', 'policy', 'extensions'].includes(group) || group.endsWith('.k8s.io');
@@ -139,6 +149,10 @@ export function parseManifests(files: readonly ManifestFile[]): ManifestResult {
     const ref: ObjectRef = { kind, ...(namespace === undefined ? {} : { namespace }), name: name === '' ? `(unnamed at ${at})` : name };
 
     if (routed === undefined) {
+      if (gk === '/ConfigMap' && isLegacyMetalLBConfig(obj)) {
+        problems.push(makeProblem(ref, 'data.config', `${LEGACY_METALLB_CONFIG} (${at})`));
+        return;
+      }
       if (IGNORED_KINDS.has(gk) || (isBuiltInGroup(group) && !(group in VERSIONS))) {
         ignored.push({ ...ref, apiVersion, origin });
         return;

@@ -41,6 +41,8 @@ function openelbWording(res: AllocationResult, request: AllocationRequest): Allo
   switch (res.failure.reason) {
     case FailureReason.IPNotInPool:
       return { ...res, failure: { ...res.failure, message: request.requestedPool === undefined ? `no Eip contains ${ips}` : `Eip ${request.requestedPool} does not contain ${ips}` } };
+    case FailureReason.NoPools:
+      return { ...res, failure: { ...res.failure, message: 'no Eip exists: create one (spec.address)' } };
     case FailureReason.PoolNotFound:
       return { ...res, failure: { ...res.failure, message: `no Eip named ${request.requestedPool ?? ''}` } };
     case FailureReason.NoAvailableIPs:

@@ -18,10 +18,32 @@ import { isRecord } from './read.ts';
 /** Top-level keys every object may carry besides what its schema lists. */
 const OBJECT_KEYS: readonly string[] = ['apiVersion', 'kind', 'metadata', 'spec', 'status'];
 
+/**
+ * Porter v1alpha1 BgpConf and BgpPeer, which deploy/crds does not serve (reference/openelb-and-peers.md
+ * §1.2, §1.3) but `berth check` and the manifest speaker read: the v1alpha2 fields (berth reads those
+ * spellings too) plus v1alpha1's own.
+ */
+function porterV1alpha1(kind: string, extra: Readonly<Record<string, FieldSchema>>): FieldSchema | undefined {
+  const v2 = CRD_SCHEMAS[`network.kubesphere.io/v1alpha2/${kind}`];
+  const spec = v2?.properties?.['spec'];
+  if (v2 === undefined || spec === undefined) return undefined;
+  return { properties: { ...v2.properties, spec: { properties: { ...spec.properties, ...extra } } } };
+}
+
+const PORTER_V1ALPHA1: Readonly<Record<string, FieldSchema | undefined>> = {
+  'network.kubesphere.io/v1alpha1/BgpConf': porterV1alpha1('BgpConf', { routerID: {}, port: {} }),
+  'network.kubesphere.io/v1alpha1/BgpPeer': porterV1alpha1('BgpPeer', {
+    config: { properties: { peerAs: {}, neighborAddress: {} } },
+    addPaths: { open: true },
+    usingPortForward: {},
+  }),
+};
+
 /** Unknown fields of `raw` (a custom resource), each with the nearest known name when there is one. */
 export function unknownFieldProblems(raw: unknown, ref: ObjectRef): Problem[] {
   if (!isRecord(raw) || typeof raw['apiVersion'] !== 'string') return [];
-  const schema = CRD_SCHEMAS[`${raw['apiVersion']}/${String(raw['kind'])}`];
+  const key = `${raw['apiVersion']}/${String(raw['kind'])}`;
+  const schema = CRD_SCHEMAS[key] ?? PORTER_V1ALPHA1[key];
   if (schema === undefined) return [];
   const out: Problem[] = [];
   for (const key of Object.keys(raw)) {
