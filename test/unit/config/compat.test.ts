@@ -93,6 +93,11 @@ test('3: a v1alpha1 layer2 Eip is valid and implies an L2 rule with no fixed NIC
   assert.deepEqual(rule?.interfaces, []);
 });
 
+test('3: berth check says which NIC a layer2 Eip without interface uses', () => {
+  const r = checkSnapshot(snap(EIP('porter', 'v1alpha1', '{address: 192.0.2.0/28, protocol: layer2}') + SVC('web', '{lb.kubesphere.io/v1alpha1: porter, protocol.porter.kubesphere.io/v1alpha1: layer2}')));
+  assert.deepEqual(r.announcements.get('default/web')?.map((a) => a.how), ['nodes all; interfaces per node: the NIC with an address in the subnet of 192.0.2.0, else the NIC of the node InternalIP']);
+});
+
 test('3: a v1alpha2 layer2 Eip without interface is valid too', () => {
   const r = compileYaml(EIP('porter', 'v1alpha2', '{address: 192.0.2.0/28, protocol: layer2}'));
   assert.deepEqual(r.problems, []);
