@@ -61,6 +61,21 @@ test('1: a named passwordSecret next to an inline password is still refused', ()
   assertProblems(r.problems, [{ kind: 'BGPPeer', name: 'both', field: 'spec.passwordSecret', includes: 'not both' }]);
 });
 
+test('1 (config_test.go rows): a password with a line break is refused, inline or from a Secret, as MetalLB does', () => {
+  const secret = `
+apiVersion: v1
+kind: Secret
+metadata: {name: s, namespace: metallb-system}
+type: kubernetes.io/basic-auth
+data: {password: bm9wYXNzCg==}
+---`;
+  const r = compileYaml(secret + PEER('inline', '  {myASN: 64500, peerASN: 64501, peerAddress: 192.0.2.1, password: "pw\\r"}') + PEER('fromsecret', '  {myASN: 64500, peerASN: 64501, peerAddress: 192.0.2.2, passwordSecret: {name: s}}'));
+  assertProblems(r.problems, [
+    { kind: 'BGPPeer', name: 'inline', field: 'spec.password', includes: 'line break' },
+    { kind: 'BGPPeer', name: 'fromsecret', field: 'spec.passwordSecret', includes: 'echo pw | base64' },
+  ]);
+});
+
 // ---- 2. advertisements naming pools that do not exist
 
 test('2: an L2Advertisement naming a missing pool applies to the pools that exist, with a warning', () => {
