@@ -117,6 +117,14 @@ export interface UnimplementedField {
   readonly message: string;
   /** A warning leaves the object in force (the field changes nothing on the wire). */
   readonly warning?: true;
+  /** Values that ask for what berth does anyway (not reported). */
+  readonly matchesBerth?: (value: unknown) => boolean;
+}
+
+/** GoBGP's IPv4/IPv6 unicast, enabled: the families berth negotiates (RFC 4760) for the pools it announces. */
+function unicastFamily(v: unknown): boolean {
+  const family = isRecord(v) && isRecord(v['family']) ? v['family'] : undefined;
+  return isRecord(v) && v['enabled'] !== false && (family?.['afi'] === 'AFI_IP' || family?.['afi'] === 'AFI_IP6') && family['safi'] === 'SAFI_UNICAST';
 }
 
 /** Every field the CRDs (or the older served shapes) accept that berth does not act on. */
@@ -133,19 +141,32 @@ export const UNIMPLEMENTED_FIELDS: readonly UnimplementedField[] = [
   { kind: 'network.kubesphere.io/BgpPeer', path: 'spec.conf.neighborInterface', message: 'unnumbered BGP (neighborInterface) is not implemented yet: set conf.neighborAddress instead' },
   { kind: 'network.kubesphere.io/BgpPeer', path: 'spec.conf.removePrivateAs', message: 'removePrivateAs is not implemented: the AS_PATH berth sends is only its own ASN; remove it' },
   { kind: 'network.kubesphere.io/BgpPeer', path: 'spec.conf.replacePeerAs', message: 'replacePeerAs is not implemented: remove it' },
-  { kind: 'network.kubesphere.io/BgpPeer', path: 'spec.afiSafis[].addPaths', message: 'ADD-PATH (RFC 7911) is not implemented: remove addPaths' },
   { kind: 'network.kubesphere.io/BgpPeer', path: 'spec.transport.remoteAddress', message: 'transport.remoteAddress is not implemented: the session goes to conf.neighborAddress; remove it' },
   { kind: 'network.kubesphere.io/BgpPeer', path: 'spec.usingPortForward', message: "Porter's port forwarding of 179 (usingPortForward) is not implemented: berth listens on the BgpConf port itself; remove it" },
-  { kind: 'network.kubesphere.io/BgpPeer', path: 'spec.addPaths', message: 'ADD-PATH (RFC 7911) is not implemented: remove addPaths' },
   { kind: 'network.kubesphere.io/BgpConf', path: 'spec.listenAddresses', message: 'listenAddresses is not implemented: berth would listen on every address; remove it' },
   // Warnings: the session and the announcements are what the user asked for; a detail differs.
+  ...['spec.afiSafis[].addPaths', 'spec.addPaths'].map(
+    (path): UnimplementedField => ({
+      kind: 'network.kubesphere.io/BgpPeer',
+      path,
+      message:
+        'ADD-PATH (RFC 7911) is not implemented: each node runs its own session and announces itself as next hop, so the router gets its ECMP paths from the sessions (peer with every node), not from sendMax',
+      warning: true,
+    }),
+  ),
   { kind: 'network.kubesphere.io/BgpPeer', path: 'spec.ebgpMultihop.multihopTtl', message: 'multihopTtl is not implemented: berth sends eBGP multihop sessions with TTL 255', warning: true },
   { kind: 'network.kubesphere.io/BgpPeer', path: 'spec.conf.peerGroup', message: 'GoBGP peer groups do not exist in berth: peerGroup has no effect', warning: true },
   { kind: 'network.kubesphere.io/BgpPeer', path: 'spec.conf.peerType', message: 'peerType has no effect: internal or external follows from the ASNs', warning: true },
   { kind: 'network.kubesphere.io/BgpPeer', path: 'spec.conf.allowOwnAs', message: 'allowOwnAs has no effect: berth does not install received routes', warning: true },
   { kind: 'network.kubesphere.io/BgpPeer', path: 'spec.conf.routeFlapDamping', message: 'routeFlapDamping has no effect: berth does not install received routes', warning: true },
   { kind: 'network.kubesphere.io/BgpPeer', path: 'spec.conf.sendCommunity', message: 'sendCommunity has no effect: berth sends the communities of the BGPAdvertisements', warning: true },
-  { kind: 'network.kubesphere.io/BgpPeer', path: 'spec.afiSafis[].config', message: 'afiSafis families have no effect: berth negotiates IPv4 and IPv6 unicast (RFC 4760) for the pools it announces', warning: true },
+  {
+    kind: 'network.kubesphere.io/BgpPeer',
+    path: 'spec.afiSafis[].config',
+    message: 'only IPv4 and IPv6 unicast exist in berth, negotiated (RFC 4760) for the pools it announces: this family setting has no effect',
+    warning: true,
+    matchesBerth: unicastFamily,
+  },
   { kind: 'network.kubesphere.io/BgpPeer', path: 'spec.afiSafis[].mpGracefulRestart', message: 'per-family graceful restart has no effect: gracefulRestart.enabled covers every family', warning: true },
   { kind: 'network.kubesphere.io/BgpPeer', path: 'spec.transport.mtuDiscovery', message: 'mtuDiscovery has no effect: the kernel default applies', warning: true },
   { kind: 'network.kubesphere.io/BgpPeer', path: 'spec.transport.tcpMss', message: 'tcpMss has no effect: the kernel default applies', warning: true },
@@ -174,7 +195,7 @@ export function unimplementedFieldProblems(raw: unknown, ref: ObjectRef): Proble
   for (const f of UNIMPLEMENTED_FIELDS) {
     if (!kinds.includes(f.kind)) continue;
     for (const { path, value } of valuesAt(raw, f.path)) {
-      if (!isSet(value)) continue;
+      if (!isSet(value) || f.matchesBerth?.(value) === true) continue;
       out.push(f.warning === true ? makeWarning(ref, path, f.message) : makeProblem(ref, path, f.message));
     }
   }
