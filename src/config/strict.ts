@@ -4,11 +4,13 @@
 //                   misspelt `autoassign: false` must not pass silently here either. The known names come
 //                   from deploy/crds (crds/schemas.generated.ts); a typo gets "did you mean ...?".
 //   unimplemented   fields the CRDs accept (MetalLB and OpenELB manifests carry them) but berth does not
-//                   implement yet. Running the object without them would do something else than the user
-//                   asked (a vrf peer in the default VRF), so each one refuses the object, naming the field.
-//                   docs/config.md lists every field of every kind with its state; keep the two together.
+//                   implement. Where running the object without them would do something else than the
+//                   user asked (a vrf peer in the default VRF) the field refuses the object; where only a
+//                   detail differs (a GoBGP timer berth does not use) it is a warning and the object stays.
+//                   docs/config.md lists every field of every kind with its state (fields-doc.test.ts
+//                   keeps the two in step).
 //
-// Both return problems; compile() refuses an object that has any.
+// Both return problems; compile() refuses an object with any error among them.
 
 import { CRD_SCHEMAS } from './crds/schemas.generated.ts';
 import type { FieldSchema } from './crds/schema.ts';
