@@ -5,7 +5,7 @@
 import { checkSnapshot, type CheckReport } from '../config/check.ts';
 import type { AnnouncementLine } from '../config/describe.ts';
 import { loadManifests, type ManifestResult } from '../config/manifests.ts';
-import { objectKey, type Problem } from '../config/problems.ts';
+import { isError, objectKey, type Problem } from '../config/problems.ts';
 import { flagTokens } from './args.ts';
 
 export const CHECK_USAGE = `usage: berth check --manifests PATH [--output table|json] [--lb-class NAME] [--namespace NAME]
@@ -15,7 +15,7 @@ export const CHECK_USAGE = `usage: berth check --manifests PATH [--output table|
   --lb-class NAME    berth's loadBalancerClass (default: Services without a class)
   --namespace NAME   read metallb.io objects from this namespace only (default: any)
 
-exit status: 0 every object is valid, 1 some object is invalid, 2 bad usage
+exit status: 0 every object is valid (warnings allowed), 1 some object is invalid, 2 bad usage
 `;
 
 interface CheckArgs {
@@ -83,7 +83,7 @@ export async function runCheck(argv: readonly string[]): Promise<number> {
   const { report, announcements } = checkSnapshot(loaded.snapshot, opts, loaded.problems);
   const withOrigins: CheckReport = { services: report.services, problems: report.problems.map((p) => locate(p, loaded)) };
   process.stdout.write(args.output === 'json' ? `${JSON.stringify(withOrigins, null, 2)}\n` : renderTable(withOrigins, loaded, announcements));
-  return withOrigins.problems.length > 0 ? 1 : 0;
+  return withOrigins.problems.some(isError) ? 1 : 0;
 }
 
 /** Appends the manifest file and line of the object a problem is about. */
@@ -121,14 +121,17 @@ function renderTable(report: CheckReport, loaded: ManifestResult, announcements:
   if (loaded.ignored.length > 0) {
     out += `\nIgnored (berth does not read these kinds): ${loaded.ignored.map((o) => `${o.kind} ${o.namespace === undefined ? '' : `${o.namespace}/`}${o.name}`).join(', ')}\n`;
   }
-  if (report.problems.length === 0) {
-    out += '\nNo problems.\n';
-  } else {
-    out += `\n${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}:\n`;
-    out += table(
-      ['KIND', 'OBJECT', 'FIELD', 'PROBLEM'],
-      report.problems.map((p) => [p.kind, p.namespace === undefined ? p.name : `${p.namespace}/${p.name}`, p.field ?? '-', p.message]),
-    );
-  }
+  const errors = report.problems.filter(isError);
+  const warnings = report.problems.filter((p) => !isError(p));
+  if (report.problems.length === 0) out += '\nNo problems.\n';
+  if (errors.length > 0) out += problemTable(`${errors.length} problem${errors.length === 1 ? '' : 's'}`, errors);
+  if (warnings.length > 0) out += problemTable(`${warnings.length} warning${warnings.length === 1 ? '' : 's'} (the objects are in force)`, warnings);
   return out;
+}
+
+function problemTable(title: string, problems: readonly Problem[]): string {
+  return `\n${title}:\n${table(
+    ['KIND', 'OBJECT', 'FIELD', 'PROBLEM'],
+    problems.map((p) => [p.kind, p.namespace === undefined ? p.name : `${p.namespace}/${p.name}`, p.field ?? '-', p.message]),
+  )}`;
 }

@@ -18,7 +18,8 @@ import { attemptBgpConf, bgpConfRef, BGPCONF_NAME } from './openelb/bgpconf.ts';
 import { openelbPeerRef, attemptOpenELBBgpPeer } from './openelb/bgppeer.ts';
 import { attemptEip, eipRef } from './openelb/eip.ts';
 import { defaultBgpRule, defaultL2Rule } from './dispatch.ts';
-import { describeRef, makeProblem, objectKey, sortProblems, type Problem } from './problems.ts';
+import { describeRef, isError, makeProblem, objectKey, sortProblems, type ObjectRef, type Problem } from './problems.ts';
+import { unimplementedFieldProblems, unknownFieldProblems } from './strict.ts';
 import { isRecord } from './read.ts';
 import { newSettleState, settle, stableJSON, emptyStore, ObjectState, type Attempt, type LastGoodStore, type ObjectStatus, type SettleState } from './settle.ts';
 import type { Snapshot } from './snapshot.ts';
@@ -51,10 +52,12 @@ export function compile(input: Snapshot, previous: LastGoodStore = emptyStore, o
   const communities = settle<Snapshot['communities'][number], CommunitySet>(
     state,
     snapshot.communities.map((raw) => ({ raw, ref: communityRef(raw) })),
-    (raw, prev, accepted) => attemptCommunity(raw, prev, accepted),
+    fieldChecked(communityRef, (raw, prev, accepted) => attemptCommunity(raw, prev, accepted)),
   );
-  const bfdProfiles = settle(state, [...snapshot.bfdProfiles, ...deletedButUsedBfdProfiles(snapshot, previous, state)].map((raw) => ({ raw, ref: bfdRef(raw) })), (raw) =>
-    attemptBfdProfile(raw),
+  const bfdProfiles = settle(
+    state,
+    [...snapshot.bfdProfiles, ...deletedButUsedBfdProfiles(snapshot, previous, state)].map((raw) => ({ raw, ref: bfdRef(raw) })),
+    fieldChecked(bfdRef, (raw) => attemptBfdProfile(raw)),
   );
 
   type PoolRaw = IPAddressPool | Eip;
@@ -62,17 +65,28 @@ export function compile(input: Snapshot, previous: LastGoodStore = emptyStore, o
     ...snapshot.ipAddressPools.map((raw) => ({ raw: raw as PoolRaw, ref: poolRef(raw) })),
     ...snapshot.eips.map((raw) => ({ raw: raw as PoolRaw, ref: eipRef(raw) })),
   ];
-  const pools = settle<PoolRaw, PoolConfig>(state, poolItems, (raw, prev, accepted) =>
-    raw.kind === 'Eip' ? attemptEip(raw, prev?.kind === 'Eip' ? prev : undefined, accepted) : attemptIPAddressPool(raw, undefined, accepted),
+  const poolRefOf = (raw: PoolRaw): ObjectRef => (raw.kind === 'Eip' ? eipRef(raw) : poolRef(raw));
+  const pools = settle<PoolRaw, PoolConfig>(
+    state,
+    poolItems,
+    fieldChecked(poolRefOf, (raw, prev, accepted) =>
+      raw.kind === 'Eip' ? attemptEip(raw, prev?.kind === 'Eip' ? prev : undefined, accepted) : attemptIPAddressPool(raw, undefined, accepted),
+    ),
   );
   pools.sort(comparePools);
 
-  const speakers = settle<Snapshot['bgpConfs'][number], BgpSpeakerConfig>(state, snapshot.bgpConfs.map((raw) => ({ raw, ref: bgpConfRef(raw) })), (raw) => attemptBgpConf(raw));
+  const speakers = settle<Snapshot['bgpConfs'][number], BgpSpeakerConfig>(state, snapshot.bgpConfs.map((raw) => ({ raw, ref: bgpConfRef(raw) })), fieldChecked(bgpConfRef, (raw) => attemptBgpConf(raw)));
   const bgpSpeaker = speakers.find((s) => s.source.name === BGPCONF_NAME);
 
-  const l2Rules = settle(state, snapshot.l2Advertisements.map((raw) => ({ raw, ref: l2AdvRef(raw) })), (raw) => attemptL2Advertisement(raw, pools));
-  const bgpAdvs = settle<BGPAdvertisement, AcceptedBgpAdv>(state, snapshot.bgpAdvertisements.map((raw) => ({ raw, ref: bgpAdvRef(raw) })), (raw, _prev, accepted) =>
-    attemptBGPAdvertisement(raw, { pools, communities, nodes }, accepted, stableJSON(raw.spec ?? {})),
+  const l2Rules = settle(
+    state,
+    snapshot.l2Advertisements.map((raw) => ({ raw, ref: l2AdvRef(raw) })),
+    fieldChecked(l2AdvRef, (raw) => attemptL2Advertisement(raw, pools)),
+  );
+  const bgpAdvs = settle<BGPAdvertisement, AcceptedBgpAdv>(
+    state,
+    snapshot.bgpAdvertisements.map((raw) => ({ raw, ref: bgpAdvRef(raw) })),
+    fieldChecked(bgpAdvRef, (raw, _prev, accepted) => attemptBGPAdvertisement(raw, { pools, communities, nodes }, accepted, stableJSON(raw.spec ?? {}))),
   );
   const implied = impliedRules(pools, l2Rules, bgpAdvs.map((a) => a.rule));
   const allL2 = [...l2Rules, ...implied.l2];
@@ -83,15 +97,16 @@ export function compile(input: Snapshot, previous: LastGoodStore = emptyStore, o
     ...snapshot.bgpPeers.map((raw) => ({ raw: raw as PeerRaw, ref: bgpPeerRef(raw) })),
     ...snapshot.openelbBgpPeers.map((raw) => ({ raw: raw as PeerRaw, ref: openelbPeerRef(raw) })),
   ];
-  const bgpPeers = settle<PeerRaw, BgpPeerConfig>(state, peerItems, (raw, prev, accepted) => {
+  const peerRefOf = (raw: PeerRaw): ObjectRef => (raw.kind === 'BgpPeer' ? openelbPeerRef(raw) : bgpPeerRef(raw));
+  const bgpPeers = settle<PeerRaw, BgpPeerConfig>(state, peerItems, fieldChecked(peerRefOf, (raw, prev, accepted) => {
     const own: Attempt<BgpPeerConfig> =
       raw.kind === 'BgpPeer'
         ? attemptOpenELBBgpPeer(raw, bgpSpeaker)
         : attemptBGPPeer(raw, prev?.kind === 'BGPPeer' ? prev : undefined, { bfdProfiles, secrets: snapshot.secrets });
     if (own.value === undefined) return own;
     const cross = peerCrossProblems(own.value, accepted, { nodes, bfdProfiles, pools, bgpRules: allBgp });
-    return cross.length > 0 ? { value: undefined, problems: cross } : own;
-  });
+    return cross.length > 0 ? { value: undefined, problems: [...cross, ...own.problems] } : own;
+  }));
 
   const config: Config = {
     pools,
@@ -102,6 +117,24 @@ export function compile(input: Snapshot, previous: LastGoodStore = emptyStore, o
     bgpSpeaker,
   };
   return { config, problems: sortProblems(state.problems), statuses: state.statuses, store: { objects: state.next } };
+}
+
+/**
+ * Runs the checks every custom resource gets before its own validator (strict.ts): unknown fields, as the
+ * API server's strict field validation, and fields berth accepts but does not implement. An error among
+ * them refuses the object; warnings travel with the validator's result.
+ */
+function fieldChecked<R, O>(refOf: (raw: R) => ObjectRef, attempt: (raw: R, prev: R | undefined, accepted: readonly O[]) => Attempt<O>) {
+  return (raw: R, prev: R | undefined, accepted: readonly O[]): Attempt<O> => {
+    const ref = refOf(raw);
+    const own = attempt(raw, prev, accepted);
+    // One problem per field: the validator's own (it knows more, e.g. "use v1beta2") wins.
+    const claimed = new Set(own.problems.map((p) => p.field));
+    const fields = [...unknownFieldProblems(raw, ref), ...unimplementedFieldProblems(raw, ref)].filter((p, i, all) => !claimed.has(p.field) && all.findIndex((q) => q.field === p.field) === i);
+    if (fields.length === 0) return own;
+    const problems = [...fields, ...own.problems];
+    return problems.some(isError) ? { value: undefined, problems } : { value: own.value, problems };
+  };
 }
 
 /**

@@ -48,15 +48,23 @@ function bgpHow(rule: BgpAdvertisementRule, config: Config): string {
   return attrs.join('; ');
 }
 
-function l2How(rule: L2Rule): string {
-  return `nodes ${selectors(rule.nodeSelectors)}; interfaces ${rule.interfaces.length === 0 ? 'all' : rule.interfaces.map(iface).join(',')}`;
+function l2How(rule: L2Rule, config: Config): string {
+  return `nodes ${selectors(rule.nodeSelectors)}; interfaces ${rule.interfaces.length > 0 ? rule.interfaces.map(iface).join(',') : l2DefaultInterfaces(rule, config)}`;
+}
+
+/** No interface named: every NIC for an L2Advertisement; for an Eip, the NIC found per node (src/l2/interfaces.ts). */
+function l2DefaultInterfaces(rule: L2Rule, config: Config): string {
+  const pool = config.pools.find((p) => rule.pools.includes(p.spec.name));
+  const first = pool?.spec.ranges[0];
+  if (rule.source.kind === 'L2Advertisement' || pool?.spec.dialect !== 'openelb' || first === undefined) return 'all';
+  return `per node: the NIC with an address in the subnet of ${formatIP({ family: first.family, value: first.first })}, else the NIC of the node InternalIP`;
 }
 
 export function describeAnnouncements(config: Config, ips: readonly IPAddress[], d: Dispatch): AnnouncementLine[] {
   const out: AnnouncementLine[] = [];
   for (const ip of ips) {
     for (const r of d.bgpRules) out.push({ mode: 'bgp', what: aggregatePrefix(ip, r), how: bgpHow(r, config) });
-    for (const r of d.l2Rules) out.push({ mode: 'l2', what: formatIP(ip), how: l2How(r) });
+    for (const r of d.l2Rules) out.push({ mode: 'l2', what: formatIP(ip), how: l2How(r, config) });
   }
   return out;
 }

@@ -57,6 +57,22 @@ const IGNORED_KINDS: ReadonlySet<string> = new Set([
   'metallb.io/ServiceL2Status', 'metallb.io/ServiceBGPStatus', 'metallb.io/ConfigurationState',
 ]);
 
+/** Groups of other projects' objects that come with MetalLB / OpenELB setups: what to do instead. */
+const FOREIGN_GROUPS: Readonly<Record<string, string>> = {
+  'frrk8s.metallb.io':
+    "berth has no equivalent of frr-k8s objects (FRRConfiguration, FRRNodeState): it announces Service IPs with BGPPeer and BGPAdvertisement, does not receive or install routes, and takes no raw FRR configuration; keep frr-k8s (or another routing daemon) for those, and leave its objects out of berth's manifests",
+};
+
+const LEGACY_METALLB_CONFIG =
+  "MetalLB's ConfigMap configuration (MetalLB before v0.13) is not read by berth: convert it to custom resources with MetalLB's configmaptocrs tool and give berth the output unchanged";
+
+/** A ConfigMap holding MetalLB's pre-CRD configuration: `data.config` with address-pools or peers. */
+function isLegacyMetalLBConfig(obj: Readonly<Record<string, unknown>>): boolean {
+  const data = obj['data'];
+  const config = isRecord(data) ? data['config'] : undefined;
+  return typeof config === 'string' && /^\s*(address-pools|peers|bgp-communities)\s*:/m.test(config);
+}
+
 /** Built-in API groups (apps, batch, *.k8s.io ...): their objects are skipped without a problem. */
 function isBuiltInGroup(group: string): boolean {
   return ['apps', 'batch', 'autoscaling', 'policy', 'extensions'].includes(group) || group.endsWith('.k8s.io');
@@ -191,8 +207,17 @@ export function parseManifests(files: readonly ManifestFile[], cache?: ParseCach
     const ref: ObjectRef = { kind, ...(namespace === undefined ? {} : { namespace }), name: name === '' ? `(unnamed at ${at})` : name };
 
     if (routed === undefined) {
+      if (gk === '/ConfigMap' && isLegacyMetalLBConfig(obj)) {
+        problems.push(makeProblem(ref, 'data.config', `${LEGACY_METALLB_CONFIG} (${at})`));
+        return;
+      }
       if (IGNORED_KINDS.has(gk) || (isBuiltInGroup(group) && !(group in VERSIONS))) {
         ignored.push({ ...ref, apiVersion, origin });
+        return;
+      }
+      const foreign = FOREIGN_GROUPS[group];
+      if (foreign !== undefined) {
+        problems.push(makeProblem(ref, 'apiVersion', `${foreign} (${at})`));
         return;
       }
       const known = group in VERSIONS ? `berth reads no kind "${kind}" in ${group === '' ? 'the core API' : group}` : `berth does not read ${apiVersion} objects`;
@@ -235,12 +260,28 @@ export function parseManifests(files: readonly ManifestFile[], cache?: ParseCach
   };
 
   for (const file of files) {
+    problems.push(...nonBreakingIndentation(file));
     for (const doc of readDocuments(file.text, cache?.previous.get(file.path), nextChunks(cache, file.path))) {
       if (doc.ok) add(doc.value, { file: file.path, line: doc.line });
       else problems.push(makeProblem({ kind: 'File', name: file.path }, undefined, `line ${doc.line}${doc.column === undefined ? '' : `, column ${doc.column}`}: ${doc.message}`));
     }
   }
   return { snapshot: snap as unknown as Snapshot, problems, origins, ignored };
+}
+
+/**
+ * Lines whose indentation holds a non-breaking space (U+00A0), a common copy-paste trap from web pages:
+ * YAML does not count it as indentation, so the parser's own error would point elsewhere.
+ */
+function nonBreakingIndentation(file: ManifestFile): Problem[] {
+  const out: Problem[] = [];
+  file.text.split('\n').forEach((text, i) => {
+    const indent = /^[ \t\u00a0]*/.exec(text)?.[0] ?? '';
+    if (indent.includes('\u00a0')) {
+      out.push(makeProblem({ kind: 'File', name: file.path }, undefined, `line ${i + 1}: the indentation holds a non-breaking space (U+00A0), often pasted from a web page: replace it with ordinary spaces`));
+    }
+  });
+  return out;
 }
 
 /** The snapshot routing key of an apiVersion/kind pair, when berth reads that kind. */

@@ -5,6 +5,7 @@
 // the Porter manifests users were given keep working. The allocator implements 0.6; this wraps it.
 
 import type { Allocator } from '../pool/allocator.ts';
+import { formatIP } from '../pool/address.ts';
 import { FailureReason, type AllocationRequest, type AllocationResult } from '../pool/types.ts';
 import type { Config } from './model.ts';
 
@@ -20,11 +21,33 @@ export function porterFallbackPools(config: Config, request: AllocationRequest):
 /** allocator.allocate(), then the Porter fallback when an OpenELB Service found no namespace-bound or default Eip. */
 export function allocateWithPorterFallback(allocator: Allocator, config: Config, request: AllocationRequest): AllocationResult {
   const first = allocator.allocate(request);
-  if (first.ok || first.failure.reason !== FailureReason.NoDefaultPool || request.dialect !== 'openelb') return first;
-  if (request.requestedPool !== undefined || request.requestedIPs.length > 0) return first;
+  if (request.dialect !== 'openelb') return first;
+  if (first.ok || first.failure.reason !== FailureReason.NoDefaultPool) return openelbWording(first, request);
+  if (request.requestedPool !== undefined || request.requestedIPs.length > 0) return openelbWording(first, request);
   for (const pool of porterFallbackPools(config, request)) {
     const res = allocator.allocate({ ...request, requestedPool: pool });
     if (res.ok) return res;
   }
   return first;
+}
+
+/**
+ * An OpenELB Service's failure in OpenELB's terms (its pools are Eips): the allocator's messages follow
+ * MetalLB's ("is not allowed in config", "pool X does not exist").
+ */
+function openelbWording(res: AllocationResult, request: AllocationRequest): AllocationResult {
+  if (res.ok) return res;
+  const ips = request.requestedIPs.map(formatIP).join(', ');
+  switch (res.failure.reason) {
+    case FailureReason.IPNotInPool:
+      return { ...res, failure: { ...res.failure, message: request.requestedPool === undefined ? `no Eip contains ${ips}` : `Eip ${request.requestedPool} does not contain ${ips}` } };
+    case FailureReason.NoPools:
+      return { ...res, failure: { ...res.failure, message: 'no Eip exists: create one (spec.address)' } };
+    case FailureReason.PoolNotFound:
+      return { ...res, failure: { ...res.failure, message: `no Eip named ${request.requestedPool ?? ''}` } };
+    case FailureReason.NoAvailableIPs:
+      return { ...res, failure: { ...res.failure, message: res.failure.message.replace(/in pool (\S+)$/, 'in Eip $1') } };
+    default:
+      return res;
+  }
 }

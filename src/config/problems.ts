@@ -13,6 +13,18 @@ export interface Problem extends ObjectRef {
   /** JSON-path-like location inside the object, e.g. `spec.addresses[1]`. */
   readonly field?: string;
   readonly message: string;
+  /**
+   * Absent: an error (the object, or this version of it, is refused). `warning`: the object is in force,
+   * but part of what it says has no effect (e.g. an advertisement naming a pool that does not exist).
+   */
+  readonly severity?: typeof Severity.Warning;
+}
+
+export const Severity = { Warning: 'warning' } as const;
+
+/** True for problems that refuse an object (everything but warnings). */
+export function isError(p: Problem): boolean {
+  return p.severity !== Severity.Warning;
 }
 
 /** Stable identity of an object across snapshots: `Kind/namespace/name` (namespace empty if cluster-scoped). */
@@ -26,20 +38,30 @@ export function describeRef(ref: ObjectRef): string {
   return ref.namespace === undefined ? `${ref.kind} ${ref.name}` : `${ref.kind} ${ref.namespace}/${ref.name}`;
 }
 
-/** Builds problems for one object; `report(field, message)` records, `problems` lists them. */
+/**
+ * Builds problems for one object; `report(field, message)` records an error, `warn` a warning;
+ * `problems` lists the errors, `warnings` the warnings.
+ */
 export interface ProblemSink {
   readonly ref: ObjectRef;
   report(field: string | undefined, message: string): void;
+  warn(field: string | undefined, message: string): void;
   readonly problems: readonly Problem[];
+  readonly warnings: readonly Problem[];
 }
 
 export function problemSink(ref: ObjectRef): ProblemSink {
   const problems: Problem[] = [];
+  const warnings: Problem[] = [];
   return {
     ref,
     problems,
+    warnings,
     report(field, message) {
       problems.push(makeProblem(ref, field, message));
+    },
+    warn(field, message) {
+      warnings.push(makeWarning(ref, field, message));
     },
   };
 }
@@ -52,6 +74,10 @@ export function makeProblem(ref: ObjectRef, field: string | undefined, message: 
     ...(field === undefined ? {} : { field }),
     message,
   };
+}
+
+export function makeWarning(ref: ObjectRef, field: string | undefined, message: string): Problem {
+  return { ...makeProblem(ref, field, message), severity: Severity.Warning };
 }
 
 /** Problems sorted for stable output: by kind, namespace, name, field. */

@@ -24,7 +24,8 @@ export function readSelector(v: unknown, field: string, report: Report): LabelSe
     if (e === undefined) return;
     const key = readString(e['key'], `${f}.key`, fail);
     const operator = readString(e['operator'], `${f}.operator`, fail);
-    const values = readStringList(e['values'], `${f}.values`, fail);
+    // The API server's selector validation (and MetalLB's webhook) refuse a value listed twice.
+    const values = readStringList(e['values'], `${f}.values`, fail, { unique: true });
     if (key === undefined || key === '') {
       fail(`${f}.key`, 'a label key is required');
       return;

@@ -96,6 +96,11 @@ export function canonicalLabels(labels: Labels): string {
     .join(',');
 }
 
+/** A value in a message: "missing" for an absent field, else its JSON text. */
+function gotText(v: unknown): string {
+  return v === undefined ? 'nothing (the field is missing)' : (JSON.stringify(v) ?? String(v));
+}
+
 function listOf(v: unknown): readonly unknown[] {
   return Array.isArray(v) ? v : [];
 }
@@ -190,9 +195,16 @@ export function translateService(svc: V1Service, namespaces: readonly V1Namespac
   // (manifests that were never applied have no cluster IP).
   const policyText = spec.ipFamilyPolicy ?? IPFamilyPolicy.SingleStack;
   const policies: readonly string[] = Object.values(IPFamilyPolicy);
-  if (typeof policyText !== 'string' || !policies.includes(policyText)) report('spec.ipFamilyPolicy', `must be one of ${policies.join(', ')}, got ${JSON.stringify(policyText)}`);
+  if (typeof policyText !== 'string' || !policies.includes(policyText)) report('spec.ipFamilyPolicy', `must be one of ${policies.join(', ')}, got ${gotText(policyText)}`);
   const ipFamilyPolicy = policyText as IPFamilyPolicy;
   const clusterIPs = listOf(spec.clusterIPs ?? (spec.clusterIP === undefined ? [] : [spec.clusterIP])).filter((c): c is string => typeof c === 'string' && c !== '' && c !== 'None');
+  // The API server accepts exactly IPv4 and IPv6, each once (MetalLB's docs write `ipv4`, which it refuses).
+  listOf(spec.ipFamilies).forEach((f, i, all) => {
+    if (f !== 'IPv4' && f !== 'IPv6') {
+      const hint = typeof f === 'string' && (f.toLowerCase() === 'ipv4' || f.toLowerCase() === 'ipv6') ? `: write ${f.toLowerCase() === 'ipv4' ? 'IPv4' : 'IPv6'}` : '';
+      report(`spec.ipFamilies[${i}]`, `must be IPv4 or IPv6, got ${gotText(f)}${hint}`);
+    } else if (all.indexOf(f) !== i) report(`spec.ipFamilies[${i}]`, `${f} is listed twice: remove one`);
+  });
   let ipFamilies: Family[] = clusterIPs.map(familyOf).filter((f): f is Family => f !== undefined);
   if (clusterIPs.length === 0) {
     const asked = listOf(spec.ipFamilies).map((f) => (f === 'IPv6' ? 'ipv6' : f === 'IPv4' ? 'ipv4' : undefined)).filter((f): f is Family => f !== undefined);
@@ -206,13 +218,13 @@ export function translateService(svc: V1Service, namespaces: readonly V1Namespac
   listOf(spec.ports).forEach((raw, i) => {
     const p = (typeof raw === 'object' && raw !== null ? raw : {}) as { readonly protocol?: unknown; readonly port?: unknown };
     const proto = p.protocol ?? PortProtocol.TCP;
-    if (typeof proto !== 'string' || !protocols.includes(proto)) report(`spec.ports[${i}].protocol`, `must be TCP, UDP or SCTP, got ${JSON.stringify(proto)}`);
-    else if (typeof p.port !== 'number' || !Number.isInteger(p.port) || p.port < 1 || p.port > 65535) report(`spec.ports[${i}].port`, `must be a port number 1..65535, got ${JSON.stringify(p.port)}`);
+    if (typeof proto !== 'string' || !protocols.includes(proto)) report(`spec.ports[${i}].protocol`, `must be TCP, UDP or SCTP, got ${gotText(proto)}`);
+    else if (typeof p.port !== 'number' || !Number.isInteger(p.port) || p.port < 1 || p.port > 65535) report(`spec.ports[${i}].port`, p.port === undefined ? 'missing: set a port number 1..65535' : `must be a port number 1..65535, got ${gotText(p.port)}`);
     else ports.push({ protocol: proto as PortProtocol, port: p.port });
   });
   const etpText = spec.externalTrafficPolicy ?? TrafficPolicy.Cluster;
   const etp = etpText === 'Local' ? TrafficPolicy.Local : etpText === 'Cluster' ? TrafficPolicy.Cluster : undefined;
-  if (etp === undefined) report('spec.externalTrafficPolicy', `must be Cluster or Local, got ${JSON.stringify(etpText)}`);
+  if (etp === undefined) report('spec.externalTrafficPolicy', `must be Cluster or Local, got ${gotText(etpText)}`);
 
   const selector = stringMap(spec.selector, 'spec.selector', report);
   if (problems.length > 0 || etp === undefined) return { kind: 'invalid', ref, problems };

@@ -6,7 +6,7 @@
 // compile go first: they are in force, and a newcomer that conflicts with them is the one rejected.
 // When the current version of an object fails, its last valid version is tried in the current context.
 
-import { describeRef, makeProblem, objectKey, type ObjectKey, type ObjectRef, type Problem } from './problems.ts';
+import { describeRef, isError, makeProblem, objectKey, type ObjectKey, type ObjectRef, type Problem } from './problems.ts';
 
 /** The raw object versions in force after a compile, keyed by objectKey. Feed it to the next compile. */
 export interface LastGoodStore {
@@ -33,6 +33,7 @@ export interface ObjectStatus {
 export interface Attempt<O> {
   /** undefined when the version is rejected. */
   readonly value: O | undefined;
+  /** With a value: warnings only (the object is in force). Without: at least one error. */
   readonly problems: readonly Problem[];
 }
 
@@ -83,7 +84,7 @@ export function settle<R, O>(
     if (cur.value !== undefined) {
       accepted.push(cur.value);
       state.next.set(it.key, it.raw);
-      state.problems.push(...cur.problems); // non-blocking notes, if any
+      state.problems.push(...cur.problems); // warnings: the object is in force
       state.statuses.push({ ref: it.ref, state: ObjectState.Valid });
       continue;
     }
@@ -92,7 +93,7 @@ export function settle<R, O>(
       if (old.value !== undefined) {
         accepted.push(old.value);
         state.next.set(it.key, it.prev);
-        state.problems.push(...annotate(cur.problems, it.ref, 'the last valid version stays in force'));
+        state.problems.push(...annotate(cur.problems, it.ref, 'the last valid version stays in force'), ...old.problems);
         state.statuses.push({ ref: it.ref, state: ObjectState.Stale });
         continue;
       }
@@ -105,8 +106,8 @@ export function settle<R, O>(
 }
 
 function annotate(problems: readonly Problem[], ref: ObjectRef, consequence: string): Problem[] {
-  const list = problems.length > 0 ? problems : [makeProblem(ref, undefined, `${describeRef(ref)} is invalid`)];
-  return list.map((p) => ({ ...p, message: `${p.message}; ${consequence}` }));
+  const list = problems.some(isError) ? problems : [...problems, makeProblem(ref, undefined, `${describeRef(ref)} is invalid`)];
+  return list.map((p) => (isError(p) ? { ...p, message: `${p.message}; ${consequence}` } : p));
 }
 
 /** metadata.creationTimestamp as sortable text ("" when absent); Date values are accepted too. */

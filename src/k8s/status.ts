@@ -10,7 +10,7 @@
 import type { V1Service } from '@kubernetes/client-node';
 import { Annotations } from '../config/services.ts';
 import type { EipStatus, IPAddressPoolStatus } from '../pool/types.ts';
-import type { Problem } from '../config/problems.ts';
+import { isError, Severity, type Problem } from '../config/problems.ts';
 
 export const EIP_LABEL = 'eip.openelb.kubesphere.io/v1alpha2';
 export const POOL_ANNOTATION = Annotations.allocatedFromPool;
@@ -102,7 +102,7 @@ export interface ConfigurationStateStatus {
 
 export function describeProblem(p: Problem): string {
   const where = p.namespace === undefined ? `${p.kind} ${p.name}` : `${p.kind} ${p.namespace}/${p.name}`;
-  return `${where}${p.field === undefined ? '' : ` ${p.field}`}: ${p.message}`;
+  return `${p.severity === Severity.Warning ? 'warning: ' : ''}${where}${p.field === undefined ? '' : ` ${p.field}`}: ${p.message}`;
 }
 
 /**
@@ -110,7 +110,8 @@ export function describeProblem(p: Problem): string {
  * condition's status did not change (metav1.Condition rule).
  */
 export function configurationStateStatus(type: ConditionType, problems: readonly Problem[], previous: unknown, now: string): ConfigurationStateStatus {
-  const valid = problems.length === 0;
+  // Warnings (severity warning) are listed in the summary but leave the configuration valid.
+  const valid = !problems.some(isError);
   const summary = problems.map(describeProblem).join('\n').slice(0, 32_000);
   const prevCond = prevCondition(previous, type);
   const status = valid ? 'True' : 'False';

@@ -69,7 +69,11 @@ export type InterfaceRequest =
   | { readonly kind: 'all' }
   | { readonly kind: 'names'; readonly names: readonly string[] }
   | { readonly kind: 'eip'; readonly spec: string }
-  | { readonly kind: 'nodeDefault' };
+  /**
+   * An Eip without an interface. Porter 0.3 found the NIC itself: the one holding an address whose subnet
+   * contains `inSubnet` (the Eip's first address), else the NIC of the node InternalIP.
+   */
+  | { readonly kind: 'nodeDefault'; readonly inSubnet?: string };
 
 export interface NodeAddressing {
   readonly internalIPs: readonly string[];
@@ -146,6 +150,14 @@ export function interfaceHolding(facts: readonly InterfaceFacts[], ip: string): 
     return undefined;
   }
   return facts.find((f) => f.addresses.some((a) => safeCanonical(a.ip) === want));
+}
+
+/** The interface holding an address whose subnet contains `ip` (longest prefix first). */
+export function interfaceWithSubnetOf(facts: readonly InterfaceFacts[], ip: string): InterfaceFacts | undefined {
+  if (safeCanonical(ip) === undefined) return undefined;
+  const hits = facts.flatMap((f) => f.addresses.filter((a) => safeCanonical(a.ip) !== undefined && prefixContains(a.ip, a.prefixLength, ip)).map((a) => ({ f, len: a.prefixLength })));
+  hits.sort((a, b) => b.len - a.len);
+  return hits[0]?.f;
 }
 
 function safeCanonical(ip: string): string | undefined {
@@ -226,6 +238,11 @@ export function selectInterfaces(
         break;
       }
       case 'nodeDefault': {
+        const inSubnet = request.inSubnet === undefined ? undefined : interfaceWithSubnetOf(facts, request.inSubnet);
+        if (inSubnet !== undefined) {
+          wanted = [inSubnet.name];
+          break;
+        }
         const f = node.internalIPs.map((ip) => interfaceHolding(facts, ip)).find((x) => x !== undefined);
         if (f === undefined) return fail(SelectProblem.unresolved, `no interface holds the node InternalIP (${node.internalIPs.join(', ')})`);
         wanted = [f.name];

@@ -25,7 +25,7 @@ import { dispatch } from '../config/dispatch.ts';
 import type { AnnounceMode, BgpAdvertisementRule, Config, L2Rule, PoolConfig } from '../config/model.ts';
 import { matchesAny } from '../labels/selector.ts';
 import type { ServiceIntent } from '../config/services.ts';
-import { parseIP } from '../pool/address.ts';
+import { formatIP, parseIP } from '../pool/address.ts';
 import { aggregatePrefix } from '../config/describe.ts';
 import type { Advertisement } from '../bgp/speaker.ts';
 import type { LargeCommunity } from '../bgp/messages/types.ts';
@@ -383,7 +383,9 @@ export function interfaceRequest(config: Config, rule: L2Rule): InterfaceRequest
   const i = rule.interfaces[0];
   if (i !== undefined) return { kind: 'eip', spec: i.kind === 'name' ? i.name : `can_reach:${i.ip}` };
   const pool = config.pools.find((p) => rule.pools.includes(p.spec.name));
-  return pool?.spec.dialect === 'openelb' ? { kind: 'nodeDefault' } : { kind: 'all' };
+  const first = pool?.spec.ranges[0];
+  if (pool?.spec.dialect !== 'openelb') return { kind: 'all' };
+  return first === undefined ? { kind: 'nodeDefault' } : { kind: 'nodeDefault', inSubnet: formatIP({ family: first.family, value: first.first }) };
 }
 
 /** 'all' absorbs every other request; duplicates go. */

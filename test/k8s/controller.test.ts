@@ -336,3 +336,59 @@ spec: {type: LoadBalancer, ports: [{port: 80}]}
     });
   });
 });
+
+describe("issue 11: users' manifests apply unchanged", () => {
+  test('a migrated peer (passwordSecret: {}), docs advertisements naming absent pools and a Porter 0.3 Eip all work; warnings leave the configuration Valid', async () => {
+    const k8s = api();
+    await k8s.kubectlOk(['apply', '-f', '-'], {
+      stdin: `apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: ipv4-pool, namespace: metallb-system}
+spec: {addresses: [192.0.2.128/28]}
+---
+apiVersion: metallb.io/v1beta1
+kind: L2Advertisement
+metadata: {name: docs, namespace: metallb-system}
+spec: {ipAddressPools: [ipv4-pool, ipv6-pool]}
+---
+apiVersion: metallb.io/v1beta2
+kind: BGPPeer
+metadata: {name: migrated, namespace: metallb-system}
+spec: {myASN: 64500, peerASN: 64501, peerAddress: 192.0.2.1, password: pw, passwordSecret: {}}
+---
+apiVersion: network.kubesphere.io/v1alpha1
+kind: Eip
+metadata: {name: porter03}
+spec: {address: 203.0.113.255-203.0.114.1, protocol: layer2}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: docs-svc, annotations: {metallb.io/address-pool: ipv4-pool}}
+spec: {type: LoadBalancer, ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: porter03-svc
+  annotations: {lb.kubesphere.io/v1alpha1: porter, protocol.porter.kubesphere.io/v1alpha1: layer2, eip.porter.kubesphere.io/v1alpha2: porter03}
+spec: {type: LoadBalancer, ports: [{port: 80}]}
+`,
+    });
+    const [docsIP] = ingressIPs(await waitForIPs('docs-svc'));
+    assert.ok(docsIP !== undefined && inRange(docsIP, '192.0.2.128', '192.0.2.143'), String(docsIP));
+    // usingKnownIPs defaults to false in v1alpha1 (Porter 0.3): .255 and .0 are skipped.
+    assert.deepEqual(ingressIPs(await waitForIPs('porter03-svc')), ['203.0.114.1']);
+    const cs = await eventually('ConfigurationState Valid with the warning listed', async () => {
+      const c = await getJson(k8s, ['configurationstate', 'controller', '-n', 'berth-system']);
+      return field(c, 'status', 'result') === 'Valid' && /ipv6-pool/.test(String(field(c, 'status', 'errorSummary'))) ? c : undefined;
+    });
+    const summary = String(field(cs, 'status', 'errorSummary'));
+    assert.match(summary, /^warning: L2Advertisement metallb-system\/docs spec\.ipAddressPools\[1\]: no valid IPAddressPool or Eip named "ipv6-pool"/m);
+    assert.doesNotMatch(summary, /BGPPeer|Eip porter03/, 'the migrated peer and the Porter 0.3 Eip are valid');
+    await k8s.kubectlOk(['delete', 'service', 'docs-svc', 'porter03-svc']);
+    await k8s.kubectlOk(['delete', 'l2advertisement', 'docs', '-n', 'metallb-system']);
+    await k8s.kubectlOk(['delete', 'bgppeer.metallb.io', 'migrated', '-n', 'metallb-system']);
+    await k8s.kubectlOk(['delete', 'ipaddresspool', 'ipv4-pool', '-n', 'metallb-system']);
+    await k8s.kubectlOk(['delete', 'eip', 'porter03']);
+  });
+});

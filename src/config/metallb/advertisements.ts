@@ -1,6 +1,7 @@
 // L2Advertisement -> L2Rule and BGPAdvertisement -> BgpAdvertisementRule (reference/metallb.md §1.2,
-// §1.3, §5.3). Pool selection: ipAddressPools (names; each must exist) ∪ pools matching
-// ipAddressPoolSelectors; both empty = every MetalLB IPAddressPool (an Eip must be named or selected).
+// §1.3, §5.3). Pool selection: ipAddressPools (names) ∪ pools matching ipAddressPoolSelectors; both
+// empty = every MetalLB IPAddressPool (an Eip must be named or selected). A name with no valid pool is a
+// warning, not an error: like MetalLB, the advertisement applies to the pools that exist.
 
 import { familyBits } from '../../pool/address.ts';
 import { formatRange, type AddressRange } from '../../pool/types.ts';
@@ -31,13 +32,16 @@ export function bgpAdvRef(a: BGPAdvertisement): ObjectRef {
   return { kind: 'BGPAdvertisement', namespace: a.metadata?.namespace ?? 'default', name: a.metadata?.name ?? '' };
 }
 
-/** Resolves ipAddressPools + ipAddressPoolSelectors against the accepted pools. */
-export function resolvePools(spec: Readonly<Record<string, unknown>>, pools: readonly PoolConfig[], report: Report): string[] {
+/**
+ * Resolves ipAddressPools + ipAddressPoolSelectors against the accepted pools. A name with no valid pool
+ * is `warn`ed and skipped (MetalLB skips it too; its docs name pools a user may not have).
+ */
+export function resolvePools(spec: Readonly<Record<string, unknown>>, pools: readonly PoolConfig[], report: Report, warn: Report): string[] {
   const names = readStringList(spec['ipAddressPools'], 'spec.ipAddressPools', report, { unique: true });
   const selectors = readSelectorList(spec['ipAddressPoolSelectors'], 'spec.ipAddressPoolSelectors', report);
   names.forEach((n, i) => {
     if (!pools.some((p) => p.spec.name === n)) {
-      report(`spec.ipAddressPools[${i}]`, `no valid IPAddressPool or Eip named "${n}": create it, fix the name, or fix the pool's own problems`);
+      warn(`spec.ipAddressPools[${i}]`, `no valid IPAddressPool or Eip named "${n}": the advertisement applies to the other pools only; create it, fix the name, or fix the pool's own problems`);
     }
   });
   if (names.length === 0 && selectors.length === 0) {
@@ -54,7 +58,7 @@ export function attemptL2Advertisement(a: L2Advertisement, pools: readonly PoolC
   const sink = problemSink(l2AdvRef(a));
   const report = sink.report;
   const spec = isRecord(a.spec) ? a.spec : {};
-  const selected = resolvePools(spec, pools, report);
+  const selected = resolvePools(spec, pools, report, sink.warn);
   const nodeSelectors = readSelectorList(spec['nodeSelectors'], 'spec.nodeSelectors', report);
   const serviceSelectors = readSelectorList(spec['serviceSelectors'], 'spec.serviceSelectors', report);
   const interfaces: L2Interface[] = readStringList(spec['interfaces'], 'spec.interfaces', report, { unique: true }).map((name) => ({ kind: 'name', name }));
@@ -71,8 +75,8 @@ export function attemptL2Advertisement(a: L2Advertisement, pools: readonly PoolC
     const preference = rec['preference'] === undefined ? { matchLabels: {}, matchExpressions: [] } : readSelector(rec['preference'], `${f}.preference`, report);
     if (weight !== undefined && preference !== undefined) preferredNodes.push({ weight, preference });
   });
-  if (sink.problems.length > 0) return { value: undefined, problems: sink.problems };
-  return { value: { source: sink.ref, pools: selected, nodeSelectors, interfaces, serviceSelectors, preferredNodes }, problems: [] };
+  if (sink.problems.length > 0) return { value: undefined, problems: [...sink.problems, ...sink.warnings] };
+  return { value: { source: sink.ref, pools: selected, nodeSelectors, interfaces, serviceSelectors, preferredNodes }, problems: sink.warnings };
 }
 
 /**
@@ -123,7 +127,7 @@ export function attemptBGPAdvertisement(a: BGPAdvertisement, ctx: BgpAdvContext,
   const sink = problemSink(bgpAdvRef(a));
   const report = sink.report;
   const spec = isRecord(a.spec) ? a.spec : {};
-  const selected = resolvePools(spec, ctx.pools, report);
+  const selected = resolvePools(spec, ctx.pools, report, sink.warn);
   const aggregationLength = readInt(spec['aggregationLength'], 'spec.aggregationLength', report, { min: 1, max: 32 }) ?? AggregationDefaults.v4;
   const aggregationLengthV6 = readInt(spec['aggregationLengthV6'], 'spec.aggregationLengthV6', report, { min: 0, max: 128 }) ?? AggregationDefaults.v6;
   const localPref = readInt(spec['localPref'], 'spec.localPref', report, { min: 0, max: U32_MAX });
@@ -156,7 +160,7 @@ export function attemptBGPAdvertisement(a: BGPAdvertisement, ctx: BgpAdvContext,
       }
     }
   }
-  if (sink.problems.length > 0) return { value: undefined, problems: sink.problems };
+  if (sink.problems.length > 0) return { value: undefined, problems: [...sink.problems, ...sink.warnings] };
   communities.sort(compareCommunities);
   const rule: BgpAdvertisementRule = { source: sink.ref, pools: selected, aggregationLength, aggregationLengthV6, localPref, communities, nodeSelectors, peers, serviceSelectors };
   const cross: Problem[] = [];
@@ -172,7 +176,7 @@ export function attemptBGPAdvertisement(a: BGPAdvertisement, ctx: BgpAdvContext,
       );
     }
   }
-  return cross.length > 0 ? { value: undefined, problems: cross } : { value: { rule, specJSON }, problems: [] };
+  return cross.length > 0 ? { value: undefined, problems: [...cross, ...sink.warnings] } : { value: { rule, specJSON }, problems: sink.warnings };
 }
 
 /** §1.3 BGPAdvertisementsHaveCompatibleLocalPref: the pool name on conflict. */

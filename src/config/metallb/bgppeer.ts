@@ -79,6 +79,16 @@ function upgradeLegacySelectors(v: unknown): unknown {
   });
 }
 
+/**
+ * MetalLB refuses a password holding a line break (config_test.go "invalid password with newline"); the
+ * usual cause is a Secret made with `echo pw | base64`, whose value ends in "\n".
+ */
+export function checkPasswordText(pw: string, field: string, report: Report): string | undefined {
+  if (!/[\r\n]/.test(pw)) return pw;
+  report(field, 'the password holds a line break (a Secret made with `echo pw | base64` ends in "\\n"): remove it (echo -n)');
+  return undefined;
+}
+
 export function resolveSecretPassword(secret: V1Secret | undefined, where: { namespace: string; name: string }, field: string, report: Report): string | undefined {
   if (secret === undefined) {
     report(field, `Secret ${where.namespace}/${where.name} not found: create it (type ${BASIC_AUTH_SECRET_TYPE}, key "password")`);
@@ -89,13 +99,13 @@ export function resolveSecretPassword(secret: V1Secret | undefined, where: { nam
     return undefined;
   }
   const fromString = secret.stringData?.['password'];
-  if (fromString !== undefined) return fromString;
+  if (fromString !== undefined) return checkPasswordText(fromString, field, report);
   const encoded = secret.data?.['password'];
   if (encoded === undefined) {
     report(field, `Secret ${where.namespace}/${where.name} has no "password" key: add it`);
     return undefined;
   }
-  return Buffer.from(encoded, 'base64').toString('utf8');
+  return checkPasswordText(Buffer.from(encoded, 'base64').toString('utf8'), field, report);
 }
 
 export function attemptBGPPeer(p: BGPPeer, previous: BGPPeer | undefined, ctx: PeerContext): Attempt<BgpPeerConfig> {
@@ -155,21 +165,22 @@ export function attemptBGPPeer(p: BGPPeer, previous: BGPPeer | undefined, ctx: P
   const nodeSelectors = readSelectorList(v1beta1 ? upgradeLegacySelectors(s['nodeSelectors']) : s['nodeSelectors'], 'spec.nodeSelectors', report);
 
   const inline = readString(s['password'], 'spec.password', report);
+  // MetalLB reads only passwordSecret.name: an empty reference (`passwordSecret: {}`, written on every
+  // peer by its ConfigMap-to-CR converter) is no reference.
   const secretRef = readRecord(s['passwordSecret'], 'spec.passwordSecret', report);
+  const secretName = secretRef === undefined ? undefined : readString(secretRef['name'], 'spec.passwordSecret.name', report);
   let password: PeerPassword = { kind: 'none' };
-  if (inline !== undefined && inline !== '' && secretRef !== undefined) {
+  if (inline !== undefined && inline !== '' && secretName !== undefined && secretName !== '') {
     report('spec.passwordSecret', 'set either password or passwordSecret, not both');
   } else if (inline !== undefined && inline !== '') {
-    password = { kind: 'inline', password: inline };
-  } else if (secretRef !== undefined) {
-    const name = readString(secretRef['name'], 'spec.passwordSecret.name', report);
+    const pw = checkPasswordText(inline, 'spec.password', report);
+    if (pw !== undefined) password = { kind: 'inline', password: pw };
+  } else if (secretRef !== undefined && secretName !== undefined && secretName !== '') {
+    const name = secretName;
     const namespace = readString(secretRef['namespace'], 'spec.passwordSecret.namespace', report) ?? sink.ref.namespace ?? 'default';
-    if (name === undefined || name === '') report('spec.passwordSecret.name', 'name the Secret that holds the password');
-    else {
-      const secret = ctx.secrets.find((x) => x.metadata?.name === name && (x.metadata.namespace ?? 'default') === namespace);
-      const pw = resolveSecretPassword(secret, { namespace, name }, 'spec.passwordSecret', report);
-      if (pw !== undefined) password = { kind: 'secret', namespace, name, password: pw };
-    }
+    const secret = ctx.secrets.find((x) => x.metadata?.name === name && (x.metadata.namespace ?? 'default') === namespace);
+    const pw = resolveSecretPassword(secret, { namespace, name }, 'spec.passwordSecret', report);
+    if (pw !== undefined) password = { kind: 'secret', namespace, name, password: pw };
   }
   const bfd = readString(s['bfdProfile'], 'spec.bfdProfile', report);
   const bfdProfile = bfd === undefined || bfd === '' ? undefined : bfd;

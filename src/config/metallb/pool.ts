@@ -32,6 +32,11 @@ export function checkIPAddressPool(p: IPAddressPool): Attempt<PoolConfig> {
   }
   const ranges: AddressRange[] = [];
   addresses.forEach((a, i) => {
+    // MetalLB parses a CIDR entry with net.ParseCIDR, which refuses surrounding spaces.
+    if (a !== a.trim()) {
+      report(addressField(i), `"${a}" has spaces around it: write "${a.trim()}"`);
+      return;
+    }
     const parsed = parsePoolAddress(a);
     if (!parsed.ok) {
       report(addressField(i), `${parsed.error.message}: write a CIDR (198.51.100.0/24) or a range (198.51.100.10-198.51.100.20)`);

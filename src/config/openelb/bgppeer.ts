@@ -13,7 +13,7 @@ import { isRecord, readBool, readInt, readRecord, readString, type Report } from
 import { readSelector } from '../selectors.ts';
 import type { Attempt } from '../settle.ts';
 import { resolveTimers } from '../timers.ts';
-import { BGP_PORT, readIPField } from '../metallb/bgppeer.ts';
+import { BGP_PORT, checkPasswordText, readIPField } from '../metallb/bgppeer.ts';
 
 const U32_MAX = 0xffff_ffff;
 
@@ -45,7 +45,8 @@ export function attemptOpenELBBgpPeer(p: OpenELBBgpPeer, speaker: BgpSpeakerConf
   const iface = nif === undefined || nif === '' ? undefined : nif;
   if (conf['neighborAddress'] === undefined && iface === undefined) report(`${cf}.neighborAddress`, 'the neighbor address is required');
   if (conf['neighborAddress'] !== undefined && iface !== undefined) report(`${cf}.neighborInterface`, 'set either neighborAddress or neighborInterface, not both');
-  const pw = readString(conf['authPassword'], `${cf}.authPassword`, report);
+  const pwText = readString(conf['authPassword'], `${cf}.authPassword`, report);
+  const pw = pwText === undefined ? undefined : checkPasswordText(pwText, `${cf}.authPassword`, report);
   const vrf = readString(conf['vrf'], `${cf}.vrf`, report);
   if (vrf !== undefined && vrf !== '') report(`${cf}.vrf`, 'GoBGP VRFs are not supported by berth: remove conf.vrf');
   const adminDown = readBool(conf['adminDown'], `${cf}.adminDown`, report) ?? false;

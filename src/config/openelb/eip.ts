@@ -1,11 +1,12 @@
 // OpenELB Eip -> PoolConfig (reference/openelb-and-peers.md §1.1, §2). Rules (webhook + CRD):
 //   spec.address required: one IP, a CIDR or `first-last`; no overlap with any other pool;
 //   spec.address immutable; protocol bgp|layer2 (vip, keepalived mode, is not supported by berth);
-//   interface required for layer2, a NIC name or `can_reach:<IP>` (any other `x:y` is rejected);
+//   interface a NIC name or `can_reach:<IP>` (any other `x:y` is rejected), or absent (found per node);
+//   usingKnownIPs false (v1alpha1: also absent) skips .0 and .255 addresses (Porter 0.3);
 //   at most one Eip annotated eip.openelb.kubesphere.io/is-default-eip: "true".
 
 import { parseIP, parsePoolAddress, type PoolProtocol, type PoolSpec } from '../../pool/types.ts';
-import type { Eip } from '../crds/openelb.ts';
+import { OPENELB_V1ALPHA1, type Eip } from '../crds/openelb.ts';
 import type { L2Interface, PoolConfig } from '../model.ts';
 import { crossPoolProblems } from '../pools.ts';
 import { describeRef, makeProblem, problemSink, type ObjectRef, type Problem } from '../problems.ts';
@@ -74,11 +75,14 @@ export function checkEip(e: Eip, previous: Eip | undefined): Attempt<PoolConfig>
   }
   const ifaceText = readString(spec['interface'], 'spec.interface', report);
   const eipInterface = ifaceText === undefined ? undefined : parseEipInterface(ifaceText, 'spec.interface', report);
-  if (protocol === 'layer2' && ifaceText === undefined) {
-    report('spec.interface', 'a layer2 Eip needs spec.interface: a NIC name (eth0) or can_reach:<IP>');
-  }
+  // No interface (every v1alpha1 Eip: that version has no such field): like Porter 0.3, each node uses
+  // the NIC holding an address in the Eip's subnet, else the NIC of its InternalIP (src/l2/interfaces.ts).
   const disabled = readBool(spec['disable'], 'spec.disable', report) ?? false;
-  readBool(spec['usingKnownIPs'], 'spec.usingKnownIPs', report); // dead since OpenELB v0.4: type-checked, ignored
+  // Porter 0.3 (v0.3.1 pkg/ipam/datastore.go): usingKnownIPs false, its default, skips addresses ending
+  // in .0 and .255. Dead since v0.4, but a v1alpha1 Eip is a Porter 0.3 object, and deploy/crds defaults
+  // it to false for v1alpha1 so objects created through v1alpha1 carry it after conversion.
+  const knownIPs = readBool(spec['usingKnownIPs'], 'spec.usingKnownIPs', report);
+  const avoidBuggyIPs = knownIPs === false || (knownIPs === undefined && e.apiVersion === OPENELB_V1ALPHA1);
   const priority = readInt(spec['priority'], 'spec.priority', report, { min: -(2 ** 31), max: 2 ** 31 - 1 }) ?? 0;
   const namespaces = readStringList(spec['namespaces'], 'spec.namespaces', report, { unique: true });
   const nsSelector = readStringMap(spec['namespaceSelector'], 'spec.namespaceSelector', report);
@@ -91,7 +95,7 @@ export function checkEip(e: Eip, previous: Eip | undefined): Attempt<PoolConfig>
     dialect: 'openelb',
     ranges: [range],
     autoAssign: false,
-    avoidBuggyIPs: false,
+    avoidBuggyIPs,
     priority,
     hasServiceAllocation: false,
     namespaces,

@@ -3,7 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 interface Run {
   readonly status: number | null;
@@ -41,7 +43,7 @@ function json(r: Run): { services: ServiceJSON[]; problems: ProblemJSON[] } {
     for (const k of Object.keys(s)) assert.ok(['namespace', 'name', 'ips', 'pool', 'modes', 'reason'].includes(k), `unexpected key ${k}`);
   }
   for (const p of parsed.problems) {
-    for (const k of Object.keys(p)) assert.ok(['kind', 'namespace', 'name', 'field', 'message'].includes(k), `unexpected key ${k}`);
+    for (const k of Object.keys(p)) assert.ok(['kind', 'namespace', 'name', 'field', 'message', 'severity'].includes(k), `unexpected key ${k}`);
   }
   return parsed;
 }
@@ -136,6 +138,7 @@ test('berth check table output: aligned columns with a header, problems listed',
   assert.equal(bad.status, 1);
   assert.match(bad.stdout, /6 problems:\nKIND\s+OBJECT\s+FIELD\s+PROBLEM\n/);
   assert.match(bad.stdout, /BgpConf\s+main\s+metadata\.name\s+only the BgpConf named "default" is used/);
+  assert.match(bad.stdout, /Eip\s+misspelt-field\s+spec\.protocl\s+unknown field "protocl" .*did you mean protocol\?/);
 });
 
 test('berth check --namespace refuses metallb.io objects elsewhere', () => {
@@ -161,4 +164,27 @@ test('berth check: bad usage exits 2', () => {
   const help = berth('--help');
   assert.equal(help.status, 0);
   assert.match(help.stdout, /usage: berth check/);
+});
+
+test('berth check: warnings alone exit 0 and are listed apart; a misspelt field exits 1 naming it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-check-'));
+  try {
+    const pool = 'apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: ipv4-pool, namespace: metallb-system}\nspec: {addresses: [192.0.2.0/24]}\n---\n';
+    const adv = 'apiVersion: metallb.io/v1beta1\nkind: L2Advertisement\nmetadata: {name: docs, namespace: metallb-system}\nspec: {ipAddressPools: [ipv4-pool, ipv6-pool]}\n';
+    writeFileSync(join(dir, 'a.yaml'), pool + adv);
+    const warned = berth('--manifests', dir);
+    assert.equal(warned.status, 0, warned.stdout);
+    assert.match(warned.stdout, /\n1 warning \(the objects are in force\):\nKIND\s+OBJECT\s+FIELD\s+PROBLEM\nL2Advertisement\s+metallb-system\/docs\s+spec\.ipAddressPools\[1\]\s+no valid IPAddressPool or Eip named "ipv6-pool"/);
+    assert.doesNotMatch(warned.stdout, /No problems|\d+ problems?:/);
+    const j = json(berth('--manifests', dir, '-o', 'json'));
+    assert.deepEqual(j.problems.map((p) => [p.name, (p as { severity?: string }).severity]), [['docs', 'warning']]);
+
+    writeFileSync(join(dir, 'a.yaml'), pool.replace('spec: {', 'spec: {autoassign: false, '));
+    const bad = berth('--manifests', dir, '-o', 'json');
+    assert.equal(bad.status, 1);
+    const p = json(bad).problems[0];
+    assert.deepEqual([p?.field, p?.message.includes('did you mean autoAssign?')], ['spec.autoassign', true]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

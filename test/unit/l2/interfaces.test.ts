@@ -156,6 +156,9 @@ const ROWS: readonly Row[] = [
     interfaces: ['eth0'],
   },
   { name: 'default: the NIC holding the node InternalIP', request: { kind: 'nodeDefault' }, interfaces: ['eth0'] },
+  // Porter 0.3 (an Eip without interface): the NIC with an address in the Eip's subnet first.
+  { name: "Eip without interface: the NIC whose subnet holds the Eip's address", request: { kind: 'nodeDefault', inSubnet: '198.51.100.200' }, interfaces: ['eth1'] },
+  { name: 'Eip without interface, subnet on no NIC: the NIC of the node InternalIP', request: { kind: 'nodeDefault', inSubnet: '10.99.0.1' }, interfaces: ['eth0'] },
   {
     name: 'default, InternalIP in any spelling (IPv6)',
     request: { kind: 'nodeDefault' },
