@@ -13,6 +13,8 @@
 //   SIGUSR2           planned restart: connections close without NOTIFICATION, so peers that negotiated
 //                     graceful restart keep our routes as stale; the state file stays.
 // A crash also leaves the state file: the next start counts as a restart too (the peers' view).
+// BFD (src/bgp/bfd, bfd-runtime.ts): peers with a BFDProfile get a BFD session; the agent drives the BGP
+// speaker through the BFD gate, which tears a session down when its BFD goes Down.
 import type { Logger } from '../log.ts';
 import { Speaker } from '../bgp/speaker.ts';
 import { sysTransport } from '../bgp/transport.ts';
@@ -25,6 +27,7 @@ import { routeTo, setSocketTtl, tcpTransport } from '../sys/index.ts';
 import { createAgent, type Agent } from '../speaker/agent.ts';
 import { renderExposition } from '../metrics/exposition.ts';
 import { speakerFamilies } from '../metrics/families.ts';
+import { createBfdGate } from './bfd-runtime.ts';
 
 export interface NodeRuntimeOptions {
   readonly log: Logger;
@@ -91,9 +94,10 @@ export async function startNodeRuntime(opts: NodeRuntimeOptions): Promise<NodeRu
     l2.close();
     return undefined;
   }
+  const gated = createBfdGate(bgp, log);
   const agent = createAgent({
     l2,
-    bgp,
+    bgp: gated,
     logger: log,
     interfaces: async () => {
       const scan = await scanInterfaces();
@@ -134,6 +138,6 @@ export async function startNodeRuntime(opts: NodeRuntimeOptions): Promise<NodeRu
       });
     });
 
-  const metrics = (): string => renderExposition(speakerFamilies({ l2, bgp, answerThreads: () => threads?.running() ?? 0 }));
+  const metrics = (): string => renderExposition(speakerFamilies({ l2, bgp: gated, bfd: gated, answerThreads: () => threads?.running() ?? 0 }));
   return { agent, untilStopped, metrics };
 }

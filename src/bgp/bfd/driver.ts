@@ -185,10 +185,11 @@ export class BfdDriver {
     return Object.fromEntries(this.#discards);
   }
 
-  /** Every session goes AdminDown (one packet tells the remote, RFC 5880 §6.8.16), sockets close. */
-  close(): void {
+  /** Every session goes AdminDown (one packet tells the remote, RFC 5880 §6.8.16), sockets close.
+   * `silent`: send nothing (a planned restart: the remote finds out by its detection time). */
+  close(opts: { readonly silent?: boolean } = {}): void {
     if (this.#closed) return;
-    for (const e of this.#entries.values()) this.#stopEntry(e);
+    for (const e of this.#entries.values()) this.#stopEntry(e, opts);
     this.#entries.clear();
     this.#closeUnusedListeners();
     this.#closed = true;
@@ -223,8 +224,8 @@ export class BfdDriver {
     this.#feed(entry, { type: 'Start' });
   }
 
-  #stopEntry(e: Entry): void {
-    this.#feed(e, { type: 'Stop' });
+  #stopEntry(e: Entry, opts: { readonly silent?: boolean } = {}): void {
+    if (opts.silent !== true) this.#feed(e, { type: 'Stop' });
     this.#cancelTimers(e);
     e.sender?.close();
     e.sender = undefined;
