@@ -128,7 +128,7 @@ function node(i: number): LabHost {
 describe('BFD: berth speaker <-> FRR bfdd', { timeout: 300_000 }, () => {
   before(async () => {
     // The node addresses are fixed by the plan: FRR gets one neighbour line per node from the start.
-    const plan = planLab({ prefix: 'bbfd', nodes: 2, router: true });
+    const plan = planLab({ prefix: 'bbfd', nodes: 2, router: true, client: false, externalClient: false });
     lab = await createLab({ prefix: 'bbfd', nodes: 2, router: { asn: ROUTER_ASN, nodeAsn: NODE_ASN, bfd: true, frrConfig: routerConf(plan.nodes) } });
   });
 
