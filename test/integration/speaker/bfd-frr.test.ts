@@ -6,6 +6,8 @@
 //   2. UDP 3784 blocked inside node2 (nft): berth's BFD goes Down, berth tears its BGP session down
 //      (the router drops node2's path); the table removed: BFD Up, BGP back, the path back.
 //   3. node1's speaker SIGKILLed: FRR's BFD goes Down and FRR drops node1's path from RIB and FIB.
+//   4. node2's link cut (nothing reaches the router, not even a FIN): FRR's BFD goes Down, the route
+//      leaves RIB and FIB, and FRR names BFD as the reason of the reset.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLab, type Lab, type LabHost } from '../../../frr-lab/lab.ts';
@@ -109,9 +111,11 @@ async function fibNextHops(): Promise<string[]> {
   return route.gateway === undefined ? [] : [route.gateway];
 }
 
+/** Why FRR last reset the session: FRR sends Cease / BFD Down (RFC 9384 subcode 10, "060A") itself. */
 async function resetReason(address: string): Promise<string> {
-  const n = await lab.vtyshJson<Record<string, { lastResetDueTo?: string }>>(`show bgp neighbors ${address} json`);
-  return n[address]?.lastResetDueTo ?? '';
+  const n = await lab.vtyshJson<Record<string, { lastResetDueTo?: string; lastNotificationReason?: string; lastErrorCodeSubcode?: string }>>(`show bgp neighbors ${address} json`);
+  const x = n[address];
+  return [x?.lastResetDueTo, x?.lastNotificationReason, x?.lastErrorCodeSubcode].filter((v) => v !== undefined).join(' / ');
 }
 
 async function metrics(node: LabHost): Promise<string> {
@@ -201,7 +205,17 @@ describe('BFD: berth speaker <-> FRR bfdd', { timeout: 300_000 }, () => {
       const fib = await fibNextHops();
       return !rib.includes(n1.ipv4) && !fib.includes(n1.ipv4) ? { rib, fib } : undefined;
     }, async () => JSON.stringify([await ribNextHops(), await fibNextHops()]));
-    assert.match(await resetReason(n1.ipv4), /BFD/i, 'FRR reset the session because of BFD (not the 180 s hold timer)');
     assert.deepEqual(await fibNextHops(), [node(1).ipv4]);
+  });
+
+  it("node2's link cut: only BFD can tell; FRR drops node2's route from RIB and FIB", async () => {
+    const n2 = node(1);
+    assert.deepEqual(await fibNextHops(), [n2.ipv4], 'node2 in the FIB before');
+    // No FIN, no NOTIFICATION reaches the router: without BFD the route would stay for the 180 s hold time.
+    await lab.exec(n2, ['ip', 'link', 'set', n2.iface, 'down']);
+    await waitFor("FRR: node2's BFD peer down", 30_000, async () => ((await bfdPeer(n2.ipv4))?.status === 'down' ? true : undefined), async () => JSON.stringify(await bfdPeers()));
+    await waitFor("node2's route gone from RIB and FIB", 30_000, async () => ((await ribNextHops()).length === 0 && (await fibNextHops()).length === 0 ? true : undefined), async () => JSON.stringify([await ribNextHops(), await fibNextHops()]));
+    const reason = await resetReason(n2.ipv4);
+    assert.match(reason, /BFD|060A/i, `FRR reset the session because of BFD: ${reason}`);
   });
 });
