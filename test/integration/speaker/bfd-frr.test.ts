@@ -8,6 +8,7 @@
 //   3. node1's speaker SIGKILLed: FRR's BFD goes Down and FRR drops node1's path from RIB and FIB.
 //   4. node2's link cut (nothing reaches the router, not even a FIN): FRR's BFD goes Down, the route
 //      leaves RIB and FIB, and FRR names BFD as the reason of the reset.
+//   5. (prefix bbfdm) an ebgpMultiHop BGPPeer: the BFD session is RFC 5883 multihop (UDP 4784) on both sides.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLab, type Lab, type LabHost } from '../../../frr-lab/lab.ts';
@@ -34,7 +35,7 @@ interface FrrBfdPeer {
   readonly 'detect-multiplier'?: number;
 }
 
-function routerConf(nodes: readonly { readonly ipv4: string }[]): string {
+function routerConf(nodes: readonly { readonly ipv4: string }[], opts: { readonly multihop?: boolean } = {}): string {
   return [
     'frr defaults datacenter',
     'hostname lab-router',
@@ -59,7 +60,12 @@ function routerConf(nodes: readonly { readonly ipv4: string }[]): string {
     ` neighbor NODES remote-as ${NODE_ASN}`,
     ' neighbor NODES timers 60 180',
     // Per neighbour: FRR 8.4 does not pass a peer group's `bfd profile` on to its members' sessions.
-    ...nodes.flatMap((n) => [` neighbor ${n.ipv4} peer-group NODES`, ` neighbor ${n.ipv4} bfd profile lab`]),
+    ...nodes.flatMap((n) => [
+      ` neighbor ${n.ipv4} peer-group NODES`,
+      // ebgp-multihop: FRR runs the session's BFD as RFC 5883 multihop (UDP 4784).
+      ...(opts.multihop === true ? [` neighbor ${n.ipv4} ebgp-multihop 2`] : []),
+      ` neighbor ${n.ipv4} bfd profile lab`,
+    ]),
     ' !',
     ' address-family ipv4 unicast',
     '  neighbor NODES activate',
@@ -71,11 +77,11 @@ function routerConf(nodes: readonly { readonly ipv4: string }[]): string {
   ].join('\n');
 }
 
-function manifests(nodes: readonly LabHost[]): string[] {
+function manifests(nodes: readonly LabHost[], opts: { readonly multihop?: boolean } = {}): string[] {
   return [
     'apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: bgp-pool, namespace: metallb-system}\nspec: {addresses: ["203.0.113.0/26"]}',
     `apiVersion: metallb.io/v1beta1\nkind: BFDProfile\nmetadata: {name: fast, namespace: metallb-system}\nspec: {receiveInterval: ${BERTH.receiveMs}, transmitInterval: ${BERTH.transmitMs}, detectMultiplier: ${BERTH.multiplier}}`,
-    `apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: {name: router, namespace: metallb-system}\nspec: {myASN: ${NODE_ASN}, peerASN: ${ROUTER_ASN}, peerAddress: 192.0.2.1, holdTime: 180s, bfdProfile: fast}`,
+    `apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: {name: router, namespace: metallb-system}\nspec: {myASN: ${NODE_ASN}, peerASN: ${ROUTER_ASN}, peerAddress: 192.0.2.1, holdTime: 180s, bfdProfile: fast${opts.multihop === true ? ', ebgpMultiHop: true' : ''}}`,
     'apiVersion: metallb.io/v1beta1\nkind: BGPAdvertisement\nmetadata: {name: bgp-adv, namespace: metallb-system}\nspec: {ipAddressPools: [bgp-pool]}',
     ...nodes.map((n) => nodeDoc(n)),
     serviceDoc('svc-a', { statusIPs: [VIP] }),
@@ -217,5 +223,36 @@ describe('BFD: berth speaker <-> FRR bfdd', { timeout: 300_000 }, () => {
     await waitFor("node2's route gone from RIB and FIB", 30_000, async () => ((await ribNextHops()).length === 0 && (await fibNextHops()).length === 0 ? true : undefined), async () => JSON.stringify([await ribNextHops(), await fibNextHops()]));
     const reason = await resetReason(n2.ipv4);
     assert.match(reason, /BFD|060A/i, `FRR reset the session because of BFD: ${reason}`);
+  });
+});
+
+describe('BFD multihop (RFC 5883) for an ebgpMultiHop BGPPeer: berth speaker <-> FRR bfdd', { timeout: 180_000 }, () => {
+  let mlab: Lab | undefined;
+  const mdir = new ManifestDir();
+  let speaker: SpeakerProcess | undefined;
+
+  after(async () => {
+    if (speaker?.running === true) await speaker.stop().catch(() => undefined);
+    await mlab?.destroy();
+    mdir.remove();
+  });
+
+  it('comes Up as a multihop session on both sides', async () => {
+    const plan = planLab({ prefix: 'bbfdm', nodes: 1, router: true, client: false, externalClient: false });
+    const m = await createLab({ prefix: 'bbfdm', nodes: 1, router: { asn: ROUTER_ASN, nodeAsn: NODE_ASN, bfd: true, frrConfig: routerConf(plan.nodes, { multihop: true }) } });
+    mlab = m;
+    const n = m.nodes[0];
+    assert.ok(n !== undefined);
+    mdir.write('config.yaml', manifests(m.nodes, { multihop: true }));
+    const s = new SpeakerProcess(m, n, mdir.path);
+    speaker = s;
+    const peer = await waitFor('FRR: multihop BFD peer up', 60_000, async () => {
+      const x = (await m.vtyshJson<FrrBfdPeer[]>('show bfd peers json')).find((y) => y.peer === n.ipv4);
+      return x?.status === 'up' ? x : undefined;
+    }, async () => `${await m.vtysh('show bfd peers')}\n${s.tail()}`);
+    assert.equal((peer as { multihop?: boolean }).multihop, true, JSON.stringify(peer));
+    assert.equal(peer['remote-receive-interval'], BERTH.receiveMs);
+    assert.ok(s.lines.some((l) => l['msg'] === 'BFD session starting' && l['multihop'] === true), 'berth ran the session as multihop');
+    assert.ok(s.lines.some((l) => l['msg'] === 'BFD: listening' && l['port'] === 4784), 'berth listened on 4784');
   });
 });
