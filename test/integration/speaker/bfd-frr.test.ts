@@ -9,6 +9,7 @@
 //   4. node2's link cut (nothing reaches the router, not even a FIN): FRR's BFD goes Down, the route
 //      leaves RIB and FIB, and FRR names BFD as the reason of the reset.
 //   5. (prefix bbfdm) an ebgpMultiHop BGPPeer: the BFD session is RFC 5883 multihop (UDP 4784) on both sides.
+//   6. (prefix bbfd6) an IPv6 BGPPeer: BFD Up over IPv6 (hop limit 255) and BGP Established.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLab, type Lab, type LabHost } from '../../../frr-lab/lab.ts';
@@ -35,7 +36,14 @@ interface FrrBfdPeer {
   readonly 'detect-multiplier'?: number;
 }
 
-function routerConf(nodes: readonly { readonly ipv4: string }[], opts: { readonly multihop?: boolean } = {}): string {
+interface Variant {
+  readonly multihop?: boolean;
+  /** Sessions over IPv6 (hop limit 255, RFC 5881 §5). */
+  readonly ipv6?: boolean;
+}
+
+function routerConf(nodes: readonly { readonly ipv4: string; readonly ipv6: string }[], opts: Variant = {}): string {
+  const addr = (n: { readonly ipv4: string; readonly ipv6: string }): string => (opts.ipv6 === true ? n.ipv6 : n.ipv4);
   return [
     'frr defaults datacenter',
     'hostname lab-router',
@@ -61,13 +69,13 @@ function routerConf(nodes: readonly { readonly ipv4: string }[], opts: { readonl
     ' neighbor NODES timers 60 180',
     // Per neighbour: FRR 8.4 does not pass a peer group's `bfd profile` on to its members' sessions.
     ...nodes.flatMap((n) => [
-      ` neighbor ${n.ipv4} peer-group NODES`,
+      ` neighbor ${addr(n)} peer-group NODES`,
       // ebgp-multihop: FRR runs the session's BFD as RFC 5883 multihop (UDP 4784).
-      ...(opts.multihop === true ? [` neighbor ${n.ipv4} ebgp-multihop 2`] : []),
-      ` neighbor ${n.ipv4} bfd profile lab`,
+      ...(opts.multihop === true ? [` neighbor ${addr(n)} ebgp-multihop 2`] : []),
+      ` neighbor ${addr(n)} bfd profile lab`,
     ]),
     ' !',
-    ' address-family ipv4 unicast',
+    ` address-family ${opts.ipv6 === true ? 'ipv6' : 'ipv4'} unicast`,
     '  neighbor NODES activate',
     '  maximum-paths 64',
     ' exit-address-family',
@@ -77,11 +85,11 @@ function routerConf(nodes: readonly { readonly ipv4: string }[], opts: { readonl
   ].join('\n');
 }
 
-function manifests(nodes: readonly LabHost[], opts: { readonly multihop?: boolean } = {}): string[] {
+function manifests(nodes: readonly LabHost[], opts: Variant = {}): string[] {
   return [
     'apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: bgp-pool, namespace: metallb-system}\nspec: {addresses: ["203.0.113.0/26"]}',
     `apiVersion: metallb.io/v1beta1\nkind: BFDProfile\nmetadata: {name: fast, namespace: metallb-system}\nspec: {receiveInterval: ${BERTH.receiveMs}, transmitInterval: ${BERTH.transmitMs}, detectMultiplier: ${BERTH.multiplier}}`,
-    `apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: {name: router, namespace: metallb-system}\nspec: {myASN: ${NODE_ASN}, peerASN: ${ROUTER_ASN}, peerAddress: 192.0.2.1, holdTime: 180s, bfdProfile: fast${opts.multihop === true ? ', ebgpMultiHop: true' : ''}}`,
+    `apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: {name: router, namespace: metallb-system}\nspec: {myASN: ${NODE_ASN}, peerASN: ${ROUTER_ASN}, peerAddress: ${opts.ipv6 === true ? '"2001:db8:1::1"' : '192.0.2.1'}, holdTime: 180s, bfdProfile: fast${opts.multihop === true ? ', ebgpMultiHop: true' : ''}}`,
     'apiVersion: metallb.io/v1beta1\nkind: BGPAdvertisement\nmetadata: {name: bgp-adv, namespace: metallb-system}\nspec: {ipAddressPools: [bgp-pool]}',
     ...nodes.map((n) => nodeDoc(n)),
     serviceDoc('svc-a', { statusIPs: [VIP] }),
@@ -257,5 +265,38 @@ describe('BFD multihop (RFC 5883) for an ebgpMultiHop BGPPeer: berth speaker <->
     assert.equal(peer['remote-receive-interval'], BERTH.receiveMs);
     assert.ok(s.lines.some((l) => l['msg'] === 'BFD session starting' && l['multihop'] === true), 'berth ran the session as multihop');
     assert.ok(s.lines.some((l) => l['msg'] === 'BFD: listening' && l['port'] === 4784), 'berth listened on 4784');
+  });
+});
+
+describe('BFD over IPv6 (hop limit 255): berth speaker <-> FRR bfdd', { timeout: 180_000 }, () => {
+  let vlab: Lab | undefined;
+  const vdir = new ManifestDir();
+  let speaker: SpeakerProcess | undefined;
+
+  after(async () => {
+    if (speaker?.running === true) await speaker.stop().catch(() => undefined);
+    await vlab?.destroy();
+    vdir.remove();
+  });
+
+  it('comes Up over IPv6 on both sides, BGP Established', async () => {
+    const plan = planLab({ prefix: 'bbfd6', nodes: 1, router: true, client: false, externalClient: false });
+    const v = await createLab({ prefix: 'bbfd6', nodes: 1, router: { asn: ROUTER_ASN, nodeAsn: NODE_ASN, bfd: true, frrConfig: routerConf(plan.nodes, { ipv6: true }) } });
+    vlab = v;
+    const n = v.nodes[0];
+    assert.ok(n !== undefined);
+    vdir.write('config.yaml', manifests(v.nodes, { ipv6: true }));
+    const s = new SpeakerProcess(v, n, vdir.path);
+    speaker = s;
+    const peer = await waitFor('FRR: IPv6 BFD peer up', 60_000, async () => {
+      const x = (await v.vtyshJson<FrrBfdPeer[]>('show bfd peers json')).find((y) => y.peer === n.ipv6);
+      return x?.status === 'up' ? x : undefined;
+    }, async () => `${await v.vtysh('show bfd peers')}\n${s.tail()}`);
+    assert.equal(peer['remote-receive-interval'], BERTH.receiveMs);
+    await waitFor('BGP Established over IPv6', 60_000, async () => {
+      const nb = await v.vtyshJson<Record<string, { bgpState?: string }>>(`show bgp neighbors ${n.ipv6} json`);
+      return nb[n.ipv6]?.bgpState === 'Established' ? true : undefined;
+    }, async () => s.tail());
+    assert.ok(s.lines.some((l) => l['msg'] === 'BFD: listening' && l['port'] === 3784 && l['family'] === 6), 'berth listened on IPv6 3784');
   });
 });
