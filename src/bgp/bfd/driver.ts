@@ -143,7 +143,8 @@ export class BfdDriver {
     const wanted = new Map(all.map((s) => [s.peer, s]));
     for (const [peer, e] of this.#entries) {
       const next = wanted.get(peer);
-      if (next !== undefined && addressKey(next) === e.key) {
+      // A session whose sockets could not be opened is tried again from scratch.
+      if (next !== undefined && addressKey(next) === e.key && e.sender !== undefined) {
         if (JSON.stringify(next.params) !== JSON.stringify(e.spec.params) || next.minimumTtl !== e.spec.minimumTtl) {
           e.spec = next;
           this.#feed(e, { type: 'SetParameters', params: next.params });
@@ -385,8 +386,9 @@ function addressKey(s: BfdSessionSpec): string {
   return JSON.stringify([s.peerAddress, s.localAddress ?? '', s.multihop]);
 }
 
-/** Addresses compared as the kernel reports them (an IPv4-mapped IPv6 source matches the IPv4 peer). */
+/** Addresses compared as the kernel reports them: an IPv4-mapped IPv6 source matches the IPv4 peer, and a
+ * configured link-local peer's zone (fe80::1%eth0) is not part of the source address. */
 function sameAddress(configured: string, received: string): boolean {
   const unmapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(received)?.[1] ?? received;
-  return configured.toLowerCase() === unmapped.toLowerCase();
+  return (configured.split('%')[0] ?? configured).toLowerCase() === unmapped.toLowerCase();
 }

@@ -87,7 +87,8 @@ export class BfdGate {
   /** Called by the BFD driver on every state change. */
   onBfdStateChange(c: BfdStateChange): void {
     if (!this.#peers.some((p) => p.name === c.peer && p.bfd !== undefined)) return;
-    if (c.from === 'Up' && c.to !== 'Up') {
+    // Up -> AdminDown is our own stop (the peer removed or re-created): nothing to hold.
+    if (c.from === 'Up' && c.to === 'Down') {
       const why = `BFD session down (${diagName(c.diag)})`;
       this.#held.set(c.peer, why);
       this.#log.warn({ peer: c.peer, reason: why }, 'BGP session torn down: BFD is down (RFC 5882 §4.3)');

@@ -216,3 +216,41 @@ test('gate: BFD Up -> Down removes the BGP peer with a BFD reason; Up puts it ba
   assert.equal(driver.sessions()[0]?.transmitIntervalUs, 500_000);
   assert.equal(driver.state('router'), 'Up');
 });
+
+test('a session whose sockets cannot be opened stays Down, is logged, and is tried again by the next setSessions', () => {
+  const net = new FakeNet();
+  const clock = new ManualClock();
+  const real = net.transport('192.0.2.11');
+  let fail = true;
+  const flaky: BfdTransport = {
+    listen: (o) => {
+      if (fail) throw Object.assign(new Error('bind: Address already in use'), { code: 'EADDRINUSE' });
+      return real.listen(o);
+    },
+    sender: (o) => real.sender(o),
+  };
+  const a = new BfdDriver({ transport: flaky, clock, random: () => 0.4, logger: log });
+  const b = new BfdDriver({ transport: net.transport('192.0.2.1'), clock, random: () => 0.7, logger: log });
+  b.setSessions([spec('node1', '192.0.2.11')]);
+  a.setSessions([spec('router', '192.0.2.1')]);
+  clock.advance(5000);
+  assert.equal(a.state('router'), 'Down');
+  fail = false;
+  a.setSessions([spec('router', '192.0.2.1')]);
+  clock.advance(5000);
+  assert.equal(a.state('router'), 'Up');
+});
+
+test('gate: our own stop (Up -> AdminDown, e.g. the peer address changed) holds nothing', () => {
+  const speaker = new FakeSpeaker();
+  const bfdStub = { setSessions: (): void => undefined, sessions: () => [], close: (): void => undefined };
+  const gate = new BfdGate({ speaker, bfd: bfdStub, logger: log });
+  const bfd = { profile: 'fast', receiveIntervalMs: 300, transmitIntervalMs: 300, detectMultiplier: 3, passive: false, minimumTtl: 254 };
+  gate.setPeers([{ name: 'router', myAsn: 64513, peerAsn: 64512, peerAddress: '192.0.2.1', bfd }]);
+  gate.onBfdStateChange({ peer: 'router', from: 'Up', to: 'AdminDown', diag: 7 });
+  assert.deepEqual(gate.held(), []);
+  assert.deepEqual(speaker.calls.at(-1)?.peers, ['router']);
+  gate.onBfdStateChange({ peer: 'router', from: 'Up', to: 'Down', diag: 3 });
+  assert.deepEqual(gate.held(), ['router']);
+  assert.match(speaker.calls.at(-1)?.removedBecause ?? '', /neighbor signaled session down/);
+});
