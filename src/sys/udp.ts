@@ -70,8 +70,9 @@ export function openUdp(opts: UdpOpenOptions): UdpSocket {
       try {
         got = udp.recv(fd, buffer);
       } catch {
-        // A queued ICMP error (ECONNREFUSED and the like) surfaces here once; keep reading.
-        continue;
+        // A socket error (an ICMP error queued for the socket) is reported once; stop this round and
+        // read on at the next readiness rather than spin here.
+        break;
       }
       if (got === null) break;
       onDatagram({ payload: Buffer.from(buffer.subarray(0, Math.min(got.length, RECEIVE_BYTES))), address: got.address, port: got.port, ttl: got.ttl });

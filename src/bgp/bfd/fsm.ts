@@ -146,9 +146,13 @@ export function controlPacket(s: BfdSession, opts: { readonly final: boolean }):
  * when bfd.DetectMult is 1. `random` is in [0, 1).
  */
 export function txDelayMs(intervalUs: number, detectMult: number, random: number): number {
-  const span = detectMult === 1 ? 0.15 : 0.25;
-  return (intervalUs * (0.75 + span * random)) / 1000;
+  const span = detectMult === 1 ? JITTER.maxSingle - JITTER.min : JITTER.max - JITTER.min;
+  return (intervalUs * (JITTER.min + span * random)) / US_PER_MS;
 }
+
+/** §6.8.7: "no more than 25% jitter" below the interval, and "no more than 90%" with Detect Mult 1. */
+const JITTER = { min: 0.75, max: 1, maxSingle: 0.9 } as const;
+const US_PER_MS = 1000;
 
 export function step(s: BfdSession, e: BfdEvent): BfdStep {
   switch (e.type) {
