@@ -75,6 +75,8 @@ export interface BfdStateChange {
   readonly from: BfdState;
   readonly to: BfdState;
   readonly diag: BfdDiag;
+  /** The remote signalled AdminDown (not a path failure, RFC 5882 §3.2). */
+  readonly remoteAdminDown?: boolean;
 }
 
 export interface BfdSessionInfo {
@@ -356,7 +358,7 @@ export class BfdDriver {
         const fields = { peer: e.spec.peer, from: a.from, state: a.to, diag: a.diag };
         if (a.from === 'Up') this.#log.warn(fields, 'BFD session down');
         else this.#log.info(fields, a.to === 'Up' ? 'BFD session up' : 'BFD session state');
-        this.#opts.onStateChange?.({ peer: e.spec.peer, from: a.from, to: a.to, diag: a.diag });
+        this.#opts.onStateChange?.({ peer: e.spec.peer, from: a.from, to: a.to, diag: a.diag, ...(a.remoteAdminDown === true ? { remoteAdminDown: true } : {}) });
         return;
       }
       default: {

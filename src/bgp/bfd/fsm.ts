@@ -67,7 +67,9 @@ export type BfdAction =
   | { readonly type: 'transmit'; readonly intervalUs: number }
   /** (Re)arm the detection timer; 0: cancel it. */
   | { readonly type: 'detect'; readonly timeoutUs: number }
-  | { readonly type: 'state'; readonly from: BfdState; readonly to: BfdState; readonly diag: BfdDiag };
+  /** `remoteAdminDown`: Down because the remote signalled AdminDown, which is not a path failure:
+   * RFC 5882 §3.2 forbids clients to act on it as one. */
+  | { readonly type: 'state'; readonly from: BfdState; readonly to: BfdState; readonly diag: BfdDiag; readonly remoteAdminDown?: boolean };
 
 export interface BfdStep {
   readonly session: BfdSession;
@@ -260,7 +262,7 @@ function onReceived(s: BfdSession, p: ControlPacket): BfdStep {
   }
   const actions: BfdAction[] = [];
   const change = (to: BfdState, diag: BfdDiag): void => {
-    actions.push({ type: 'state', from: next.state, to, diag });
+    actions.push({ type: 'state', from: next.state, to, diag, ...(p.state === 'AdminDown' ? { remoteAdminDown: true } : {}) });
     next = { ...next, state: to, localDiag: diag };
   };
   // §6.8.6: "If bfd.SessionState is AdminDown: Discard the packet" (not reached: Stop clears running).

@@ -8,6 +8,7 @@
 //   held             while BFD is not Up again, the BGP session is not re-created (§4.3: a session
 //                    that cannot pass BFD is not brought up, which avoids flapping on a broken path).
 //   BFD Down -> Up   the hold ends and the session reconnects as any new one.
+//   remote AdminDown the peer turned its BFD off: not a failure, the BGP session stays (RFC 5882 §3.2).
 // A BFD session that has never been Up holds nothing: BGP comes up on its own (as FRR does without
 // strict mode), so a router without BFD configured still gets its BGP session.
 // Stop: a drain sends AdminDown (RFC 5880 §6.8.16) then the Ceases; a planned restart (preserveRoutes)
@@ -88,7 +89,10 @@ export class BfdGate {
   onBfdStateChange(c: BfdStateChange): void {
     if (!this.#peers.some((p) => p.name === c.peer && p.bfd !== undefined)) return;
     // Up -> AdminDown is our own stop (the peer removed or re-created): nothing to hold.
-    if (c.from === 'Up' && c.to === 'Down') {
+    if (c.from === 'Up' && c.to === 'Down' && c.remoteAdminDown === true) {
+      // RFC 5882 §3.2: the remote's AdminDown says its BFD was turned off, not that the path failed.
+      this.#log.info({ peer: c.peer }, 'BFD: the peer signalled AdminDown; the BGP session is kept (RFC 5882 §3.2)');
+    } else if (c.from === 'Up' && c.to === 'Down') {
       const why = `BFD session down (${diagName(c.diag)})`;
       this.#held.set(c.peer, why);
       this.#log.warn({ peer: c.peer, reason: why }, 'BGP session torn down: BFD is down (RFC 5882 §4.3)');

@@ -132,7 +132,7 @@ test('silence: Down after the detection time with diag 1; a closed peer sends Ad
   clock.advance(5000);
   assert.equal(a.state('router'), 'Up');
   b.close();
-  assert.deepEqual(changes.at(-1), { peer: 'router', from: 'Up', to: 'Down', diag: 3 });
+  assert.deepEqual(changes.at(-1), { peer: 'router', from: 'Up', to: 'Down', diag: 3, remoteAdminDown: true });
   const last = net.sent.filter((x) => x.from === '192.0.2.1').at(-1);
   assert.equal(last === undefined ? undefined : decodeControl(last.payload).state, 'AdminDown');
 });
@@ -241,7 +241,7 @@ test('a session whose sockets cannot be opened stays Down, is logged, and is tri
   assert.equal(a.state('router'), 'Up');
 });
 
-test('gate: our own stop (Up -> AdminDown, e.g. the peer address changed) holds nothing', () => {
+test('gate: our own stop (Up -> AdminDown, e.g. the peer address changed) and the peer\'s AdminDown hold nothing', () => {
   const speaker = new FakeSpeaker();
   const bfdStub = { setSessions: (): void => undefined, sessions: () => [], close: (): void => undefined };
   const gate = new BfdGate({ speaker, bfd: bfdStub, logger: log });
@@ -250,6 +250,10 @@ test('gate: our own stop (Up -> AdminDown, e.g. the peer address changed) holds 
   gate.onBfdStateChange({ peer: 'router', from: 'Up', to: 'AdminDown', diag: 7 });
   assert.deepEqual(gate.held(), []);
   assert.deepEqual(speaker.calls.at(-1)?.peers, ['router']);
+  // RFC 5882 §3.2: the peer turned its BFD off; not a failure.
+  gate.onBfdStateChange({ peer: 'router', from: 'Up', to: 'Down', diag: 3, remoteAdminDown: true });
+  assert.deepEqual(gate.held(), []);
+  gate.onBfdStateChange({ peer: 'router', from: 'Down', to: 'Up', diag: 0 });
   gate.onBfdStateChange({ peer: 'router', from: 'Up', to: 'Down', diag: 3 });
   assert.deepEqual(gate.held(), ['router']);
   assert.match(speaker.calls.at(-1)?.removedBecause ?? '', /neighbor signaled session down/);

@@ -112,6 +112,9 @@ function up(params: BfdParameters = PARAMS): BfdSession {
 test('the remote signals Down or AdminDown: Down with diag 3 (§6.8.6)', () => {
   for (const st of ['Down', 'AdminDown'] as const) {
     run(up(), [{ name: `remote ${st}`, event: remote(st), state: 'Down', diag: BFD_DIAG.NEIGHBOR_SIGNALED_SESSION_DOWN, transition: { from: 'Up', to: 'Down' } }]);
+    // RFC 5882 §3.2: only the AdminDown case is marked, so clients do not treat it as a path failure.
+    const change = step(up(), remote(st)).actions.find((a) => a.type === 'state');
+    assert.equal(change?.type === 'state' ? change.remoteAdminDown === true : undefined, st === 'AdminDown');
   }
   // Init + remote AdminDown -> Down too.
   run(initialSession(PARAMS, LOCAL), [
