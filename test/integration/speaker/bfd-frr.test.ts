@@ -9,7 +9,8 @@
 //   4. node2's link cut (nothing reaches the router, not even a FIN): FRR's BFD goes Down, the route
 //      leaves RIB and FIB, and FRR names BFD as the reason of the reset.
 //   5. (prefix bbfdm) an ebgpMultiHop BGPPeer: the BFD session is RFC 5883 multihop (UDP 4784) on both sides.
-//   6. (prefix bbfd6) an IPv6 BGPPeer: BFD Up over IPv6 (hop limit 255) and BGP Established.
+//   6. (prefix bbfd6) an IPv6 BGPPeer: BFD Up over IPv6 (hop limit 255) and BGP Established; then FRR's
+//      BFD shut down (AdminDown): berth's BFD goes Down, the BGP session stays (RFC 5882 §3.2).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLab, type Lab, type LabHost } from '../../../frr-lab/lab.ts';
@@ -298,5 +299,20 @@ describe('BFD over IPv6 (hop limit 255): berth speaker <-> FRR bfdd', { timeout:
       return nb[n.ipv6]?.bgpState === 'Established' ? true : undefined;
     }, async () => s.tail());
     assert.ok(s.lines.some((l) => l['msg'] === 'BFD: listening' && l['port'] === 3784 && l['family'] === 6), 'berth listened on IPv6 3784');
+  });
+
+  it("FRR turns its BFD off (AdminDown): berth's BFD goes Down but the BGP session stays (RFC 5882 §3.2)", async () => {
+    const v = vlab;
+    const s = speaker;
+    assert.ok(v !== undefined && s !== undefined);
+    const n = v.nodes[0];
+    assert.ok(n !== undefined);
+    await v.vtysh(['configure terminal', 'bfd', 'profile lab', 'shutdown']);
+    await waitFor('berth sees the AdminDown', 30_000, async () => (s.lines.some((l) => String(l['msg']).includes('the peer signalled AdminDown')) ? true : undefined), async () => s.tail());
+    // The gate acts in the same turn as the state change: had it torn the session down, berth would
+    // have logged it by now.
+    assert.equal(s.lines.some((l) => String(l['msg']).includes('BGP session torn down')), false, s.tail());
+    const nb = await v.vtyshJson<Record<string, { bgpState?: string }>>(`show bgp neighbors ${n.ipv6} json`);
+    assert.equal(nb[n.ipv6]?.bgpState, 'Established');
   });
 });
