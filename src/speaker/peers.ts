@@ -13,8 +13,8 @@
 //   password      inline or resolved Secret (RFC 2385 TCP MD5)
 //   passive       OpenELB transport.passiveMode (RFC 4271 §8.1.1 PassiveTcpEstablishment)
 //   families      the peer address's family; both with dualStackAddressFamily
-// Skipped, with a note: adminDown peers, unnumbered peers (`interface`: not supported by this engine).
 //   bfd           the BGPPeer's bfdProfile (MetalLB BFDProfile), run by src/bgp/bfd
+// Skipped, with a note: adminDown peers, unnumbered peers (`interface`: not supported by this engine).
 // Accepted with a note: vrf (the native engine has none; the session runs in the default VRF).
 import type { BfdProfileConfig, BgpPeerConfig } from '../config/model.ts';
 import { describeRef } from '../config/problems.ts';
