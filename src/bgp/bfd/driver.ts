@@ -219,7 +219,7 @@ export class BfdDriver {
       this.#ensureListener(family, spec.multihop);
       entry.sender = this.#openSender(spec, family);
     } catch (err) {
-      // The session stays Down (never Up): the BGP session is not held by it. Logged once.
+      // The session stays Down (never Up), so it holds no BGP session; the next setSessions tries again.
       this.#log.error({ peer: spec.peer, reason: err instanceof Error ? err.message : String(err) }, 'BFD: cannot open the session sockets; the session stays Down');
       return;
     }
