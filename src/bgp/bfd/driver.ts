@@ -16,7 +16,7 @@
 // keeps no module state, so it can be hosted on a worker thread as it is.
 import type { Logger } from '../../log.ts';
 import { decodeControl, encodeControl, isBfdDecodeError, type BfdDiag, type BfdState } from './packet.ts';
-import { detectionTimeUs, initialSession, step, transmitIntervalUs, txDelayMs, type BfdAction, type BfdEvent, type BfdParameters, type BfdSession } from './fsm.ts';
+import { detectionTimeUs, initialSession, step, transmitIntervalUs, txDelayMs, US_PER_MS, type BfdAction, type BfdEvent, type BfdParameters, type BfdSession } from './fsm.ts';
 
 /** RFC 5881 §4: single-hop Control packets go to UDP port 3784. */
 export const BFD_SINGLE_HOP_PORT = 3784;
@@ -349,7 +349,7 @@ export class BfdDriver {
           e.detectTimer = undefined;
           if (this.#entries.get(e.spec.peer) !== e) return;
           this.#feed(e, { type: 'DetectionTimeout' });
-        }, a.timeoutUs / 1000);
+        }, a.timeoutUs / US_PER_MS);
         return;
       }
       case 'state': {

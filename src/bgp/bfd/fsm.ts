@@ -15,6 +15,9 @@
 // Min Echo RX is sent as 0, §6.8.9) and authentication (packet.ts rejects it).
 import { BFD_DIAG, type BfdDiag, type BfdState, type ControlPacket } from './packet.ts';
 
+/** Intervals are microseconds on the wire (§4.1); timers and configuration use milliseconds. */
+export const US_PER_MS = 1000;
+
 /** §6.8.3: "bfd.DesiredMinTxInterval ... not less than one second" while the session is not Up. */
 export const SLOW_TX_US = 1_000_000;
 
@@ -143,6 +146,9 @@ export function controlPacket(s: BfdSession, opts: { readonly final: boolean }):
   };
 }
 
+/** §6.8.7: "no more than 25% jitter" below the interval, and "no more than 90%" with Detect Mult 1. */
+const JITTER = { min: 0.75, max: 1, maxSingle: 0.9 } as const;
+
 /**
  * The jittered delay before the next periodic packet (§6.8.7): 75-100% of the interval, or 75-90%
  * when bfd.DetectMult is 1. `random` is in [0, 1).
@@ -152,9 +158,7 @@ export function txDelayMs(intervalUs: number, detectMult: number, random: number
   return (intervalUs * (JITTER.min + span * random)) / US_PER_MS;
 }
 
-/** §6.8.7: "no more than 25% jitter" below the interval, and "no more than 90%" with Detect Mult 1. */
-const JITTER = { min: 0.75, max: 1, maxSingle: 0.9 } as const;
-const US_PER_MS = 1000;
+
 
 export function step(s: BfdSession, e: BfdEvent): BfdStep {
   switch (e.type) {

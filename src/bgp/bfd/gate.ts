@@ -19,6 +19,7 @@ import type { PeerSpec } from '../peer.ts';
 import type { Advertisement, SessionStopOptions } from '../speaker.ts';
 import type { BfdSessionInfo, BfdSessionSpec, BfdStateChange } from './driver.ts';
 import { BFD_DIAG } from './packet.ts';
+import { US_PER_MS } from './fsm.ts';
 
 /** What the gate needs of the BGP speaker (src/bgp/speaker.ts Speaker). */
 export interface GatedSpeaker {
@@ -36,8 +37,6 @@ export interface GatedBfd {
   close(opts?: { readonly silent?: boolean }): void;
 }
 
-const MS_TO_US = 1000;
-
 /** The BFD session a peer asks for, or undefined when it has no profile. */
 export function bfdSessionFor(peer: PeerSpec): BfdSessionSpec | undefined {
   const b = peer.bfd;
@@ -50,8 +49,8 @@ export function bfdSessionFor(peer: PeerSpec): BfdSessionSpec | undefined {
     minimumTtl: b.minimumTtl,
     params: {
       // MetalLB transmitInterval / receiveInterval are FRR's desired / required minimums (RFC 5880 §4.1).
-      desiredMinTxUs: b.transmitIntervalMs * MS_TO_US,
-      requiredMinRxUs: b.receiveIntervalMs * MS_TO_US,
+      desiredMinTxUs: b.transmitIntervalMs * US_PER_MS,
+      requiredMinRxUs: b.receiveIntervalMs * US_PER_MS,
       detectMult: b.detectMultiplier,
       passive: b.passive,
     },
