@@ -158,8 +158,6 @@ export function txDelayMs(intervalUs: number, detectMult: number, random: number
   return (intervalUs * (JITTER.min + span * random)) / US_PER_MS;
 }
 
-
-
 export function step(s: BfdSession, e: BfdEvent): BfdStep {
   switch (e.type) {
     case 'Start':
