@@ -41,6 +41,21 @@ export interface PeerSpec {
   readonly extendedMessage?: boolean;
   /** Next hops to announce instead of the session's local address (e.g. IPv6 over an IPv4 session). */
   readonly nextHops?: { readonly ipv4?: string; readonly ipv6?: string; readonly ipv6LinkLocal?: string };
+  /** Run BFD with the peer (src/bgp/bfd): the session is torn down when BFD goes Down (RFC 5882 §4.3).
+   * Single hop (RFC 5881) unless ebgpMultiHop (RFC 5883). */
+  readonly bfd?: PeerBfd;
+}
+
+/** A MetalLB BFDProfile as one peer uses it (intervals in milliseconds). */
+export interface PeerBfd {
+  readonly profile: string;
+  readonly receiveIntervalMs: number;
+  readonly transmitIntervalMs: number;
+  readonly detectMultiplier: number;
+  /** RFC 5880 §6.1 passive role. */
+  readonly passive: boolean;
+  /** Multihop only: packets arriving with a lower TTL are discarded (RFC 5883 §5). */
+  readonly minimumTtl: number;
 }
 
 export const BGP_PORT = 179;

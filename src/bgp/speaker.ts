@@ -177,8 +177,9 @@ export class Speaker {
   }
 
   /** The desired set of peers. New ones start, removed ones stop, changed ones restart. A peer whose
-   * configuration is unusable (see peerProblems) is logged and left out. */
-  setPeers(all: readonly PeerSpec[]): void {
+   * configuration is unusable (see peerProblems) is logged and left out. `removedBecause`: the Cease
+   * communication (RFC 9003) for the peers this call removes (default "peer removed"). */
+  setPeers(all: readonly PeerSpec[], opts: { readonly removedBecause?: string } = {}): void {
     const peers = all.filter((p) => {
       const problems = peerProblems(p);
       if (problems.length > 0) this.#log.error({ peer: p.name, reason: problems.join('; ') }, 'BGP peer configuration rejected');
@@ -188,7 +189,7 @@ export class Speaker {
     for (const [name, e] of this.#peers) {
       const next = wanted.get(name);
       if (next === undefined || JSON.stringify(next) !== e.key) {
-        void e.session.stop({ communication: next === undefined ? 'peer removed' : 'peer configuration changed' });
+        void e.session.stop({ communication: next === undefined ? (opts.removedBecause ?? 'peer removed') : 'peer configuration changed' });
         if (e.spec.password !== undefined) this.#listener?.deleteMd5Key(e.spec.peerAddress);
         this.#peers.delete(name);
       }

@@ -13,6 +13,8 @@
 //   SIGUSR2           planned restart: connections close without NOTIFICATION, so peers that negotiated
 //                     graceful restart keep our routes as stale; the state file stays.
 // A crash also leaves the state file: the next start counts as a restart too (the peers' view).
+// BFD (src/bgp/bfd, bfd-runtime.ts): peers with a BFDProfile get a BFD session; the agent drives the BGP
+// speaker through the BFD gate, which tears a session down when its BFD goes Down.
 import type { Logger } from '../log.ts';
 import { Speaker } from '../bgp/speaker.ts';
 import { sysTransport } from '../bgp/transport.ts';
@@ -26,6 +28,7 @@ import { createAgent, type Agent } from '../speaker/agent.ts';
 import { renderExposition } from '../metrics/exposition.ts';
 import { speakerFamilies } from '../metrics/families.ts';
 import { startLoopMonitor } from '../metrics/loop.ts';
+import { createBfdGate } from './bfd-runtime.ts';
 
 export interface NodeRuntimeOptions {
   readonly log: Logger;
@@ -92,9 +95,10 @@ export async function startNodeRuntime(opts: NodeRuntimeOptions): Promise<NodeRu
     l2.close();
     return undefined;
   }
+  const gated = createBfdGate(bgp, log);
   const agent = createAgent({
     l2,
-    bgp,
+    bgp: gated,
     logger: log,
     interfaces: async () => {
       const scan = await scanInterfaces();
@@ -136,6 +140,6 @@ export async function startNodeRuntime(opts: NodeRuntimeOptions): Promise<NodeRu
     });
 
   const loop = startLoopMonitor();
-  const metrics = (): string => renderExposition([...speakerFamilies({ l2, bgp, answerThreads: () => threads?.running() ?? 0 }), ...loop.families()]);
+  const metrics = (): string => renderExposition([...speakerFamilies({ l2, bgp: gated, bfd: gated, answerThreads: () => threads?.running() ?? 0 }), ...loop.families()]);
   return { agent, untilStopped, metrics };
 }

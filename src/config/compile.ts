@@ -104,7 +104,7 @@ export function compile(input: Snapshot, previous: LastGoodStore = emptyStore, o
         ? attemptOpenELBBgpPeer(raw, bgpSpeaker)
         : attemptBGPPeer(raw, prev?.kind === 'BGPPeer' ? prev : undefined, { bfdProfiles, secrets: snapshot.secrets });
     if (own.value === undefined) return own;
-    const cross = peerCrossProblems(own.value, accepted, { nodes, bfdProfiles, pools, bgpRules: allBgp });
+    const cross = peerCrossProblems(own.value, accepted, { nodes });
     return cross.length > 0 ? { value: undefined, problems: [...cross, ...own.problems] } : own;
   }));
 
@@ -215,9 +215,6 @@ function impliedRules(pools: readonly PoolConfig[], l2: readonly L2Rule[], bgp: 
 
 interface PeerCrossContext {
   readonly nodes: readonly NodeInfo[];
-  readonly bfdProfiles: Config['bfdProfiles'];
-  readonly pools: readonly PoolConfig[];
-  readonly bgpRules: readonly BgpAdvertisementRule[];
 }
 
 /** Peer rules that need the other peers or the advertisements (reference/metallb.md §1.4 "Other peer rules"). */
@@ -237,15 +234,7 @@ function peerCrossProblems(peer: BgpPeerConfig, accepted: readonly BgpPeerConfig
       );
     }
   }
-  // §1.4: BFD echo mode may not be used by a peer that receives IPv6 advertisements.
-  const profile = ctx.bfdProfiles.find((b) => b.name === peer.bfdProfile);
-  if (profile?.echoMode === true) {
-    const v6 = ctx.bgpRules.find(
-      (r) => (r.peers.length === 0 || r.peers.includes(peer.name)) && r.pools.some((n) => ctx.pools.find((p) => p.spec.name === n)?.spec.ranges.some((x) => x.family === 'ipv6') === true),
-    );
-    if (v6 !== undefined) {
-      out.push(makeProblem(peer.source, 'spec.bfdProfile', `BFD profile "${profile.name}" uses echo mode, but ${describeRef(v6.source)} sends IPv6 prefixes to this peer: echo mode is IPv4-only; disable echoMode or use another profile`));
-    }
-  }
+  // §1.4 (echo mode and IPv6 peers) needs no check here: a profile with echoMode is itself rejected
+  // (metallb/bfd.ts: berth has no Echo function).
   return out;
 }

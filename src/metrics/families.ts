@@ -11,6 +11,10 @@
 //   berth_l2_answer_threads                                  gauge    per-CPU answer threads running
 //   berth_bgp_session_up{peer}                               gauge    1 when Established
 //   berth_bgp_announced_prefixes{peer}                       gauge    prefixes sent to the peer
+//   berth_bfd_session_up{peer}                               gauge    1 when the peer's BFD session is Up
+//   berth_bfd_session_state{peer,state}                      gauge    1 for the current RFC 5880 state
+//   berth_bfd_session_down_events_total{peer}                counter  Up -> not Up transitions
+//   berth_bfd_detection_time_seconds{peer}                   gauge    detection time in force (0: none)
 // Controller:
 //   berth_controller_leader, berth_controller_ready          gauge    1 / 0
 //   berth_controller_allocations_total                       counter  IPs assigned to Services
@@ -34,9 +38,23 @@ export interface BgpMetricsSource {
   advertised(peer: string): ReadonlyMap<string, unknown>;
 }
 
+export interface BfdMetricsSource {
+  bfdSessions(): readonly {
+    readonly peer: string;
+    readonly state: string;
+    readonly downTransitions: number;
+    readonly detectionTimeUs: number;
+  }[];
+}
+
+/** RFC 5880 §4.1 states, for berth_bfd_session_state. */
+const BFD_STATES = ['AdminDown', 'Down', 'Init', 'Up'] as const;
+
 export interface SpeakerMetricsSource {
   readonly l2: L2MetricsSource;
   readonly bgp: BgpMetricsSource;
+  /** BFD sessions (src/bgp/bfd); absent: no BFD families. */
+  readonly bfd?: BfdMetricsSource;
   /** Per-CPU answer threads running (0 when answering on the main thread). */
   readonly answerThreads: () => number;
 }
@@ -53,6 +71,26 @@ export function speakerFamilies(src: SpeakerMetricsSource): MetricFamily[] {
     .sort(([a], [b]) => a.localeCompare(b))
     .flatMap(([vip, ifaces]) => [...ifaces].sort().map((iface) => ({ labels: { vip, interface: iface }, value: 1 })));
   const sessions = [...src.bgp.sessions()].sort((a, b) => a.peer.localeCompare(b.peer));
+  const bfd = [...(src.bfd?.bfdSessions() ?? [])].sort((a, b) => a.peer.localeCompare(b.peer));
+  const bfdFamilies: MetricFamily[] =
+    src.bfd === undefined
+      ? []
+      : [
+          { name: 'berth_bfd_session_up', help: 'BFD session with the peer Up (1) or not (0).', type: 'gauge', samples: bfd.map((x) => ({ labels: { peer: x.peer }, value: x.state === 'Up' ? 1 : 0 })) },
+          {
+            name: 'berth_bfd_session_state',
+            help: 'The BFD session state (RFC 5880 §4.1): 1 for the current state, 0 for the others.',
+            type: 'gauge',
+            samples: bfd.flatMap((x) => BFD_STATES.map((state) => ({ labels: { peer: x.peer, state }, value: x.state === state ? 1 : 0 }))),
+          },
+          { name: 'berth_bfd_session_down_events_total', help: 'BFD sessions leaving Up.', type: 'counter', samples: bfd.map((x) => ({ labels: { peer: x.peer }, value: x.downTransitions })) },
+          {
+            name: 'berth_bfd_detection_time_seconds',
+            help: 'BFD detection time in force (remote multiplier x agreed interval, RFC 5880 §6.8.4); 0 before the peer was heard.',
+            type: 'gauge',
+            samples: bfd.map((x) => ({ labels: { peer: x.peer }, value: x.detectionTimeUs / 1e6 })),
+          },
+        ];
   return [
     {
       name: 'berth_l2_replies_total',
@@ -80,6 +118,7 @@ export function speakerFamilies(src: SpeakerMetricsSource): MetricFamily[] {
       type: 'gauge',
       samples: sessions.map((x) => ({ labels: { peer: x.peer }, value: src.bgp.advertised(x.peer).size })),
     },
+    ...bfdFamilies,
   ];
 }
 

@@ -13,12 +13,13 @@
 //   password      inline or resolved Secret (RFC 2385 TCP MD5)
 //   passive       OpenELB transport.passiveMode (RFC 4271 §8.1.1 PassiveTcpEstablishment)
 //   families      the peer address's family; both with dualStackAddressFamily
+//   bfd           the BGPPeer's bfdProfile (MetalLB BFDProfile), run by src/bgp/bfd
 // Skipped, with a note: adminDown peers, unnumbered peers (`interface`: not supported by this engine).
-// Accepted with a note: vrf and bfdProfile (the native engine has neither; the session runs without).
-import type { BgpPeerConfig } from '../config/model.ts';
+// Accepted with a note: vrf (the native engine has none; the session runs in the default VRF).
+import type { BfdProfileConfig, BgpPeerConfig } from '../config/model.ts';
 import { describeRef } from '../config/problems.ts';
 import { matchesAny } from '../labels/selector.ts';
-import type { PeerSpec } from '../bgp/peer.ts';
+import type { PeerBfd, PeerSpec } from '../bgp/peer.ts';
 import { firstIPv4, RACK_LABEL, type NodeFacts } from './nodes.ts';
 
 export interface PlannedPeer {
@@ -41,7 +42,7 @@ export function selectsNode(peer: BgpPeerConfig, node: NodeFacts): boolean {
   return matchesAny(peer.nodeSelectors, node.labels);
 }
 
-export function planPeers(peers: readonly BgpPeerConfig[], node: NodeFacts, allNodes: readonly NodeFacts[]): PeerPlan {
+export function planPeers(peers: readonly BgpPeerConfig[], node: NodeFacts, allNodes: readonly NodeFacts[], bfdProfiles: readonly BfdProfileConfig[] = []): PeerPlan {
   const out: PlannedPeer[] = [];
   const notes: PeerNote[] = [];
   for (const p of [...peers].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
@@ -58,7 +59,9 @@ export function planPeers(peers: readonly BgpPeerConfig[], node: NodeFacts, allN
       continue;
     }
     if (p.vrf !== undefined) note(`vrf "${p.vrf}" is ignored: the session runs in the default VRF`);
-    if (p.bfdProfile !== undefined) note(`bfdProfile "${p.bfdProfile}" is ignored: BFD is not available in this speaker`);
+    const bfd = p.bfdProfile === undefined ? undefined : bfdOf(p.bfdProfile, bfdProfiles);
+    // Compile guarantees the profile exists; a snapshot without it must not silently drop BFD.
+    if (p.bfdProfile !== undefined && bfd === undefined) note(`bfdProfile "${p.bfdProfile}" not found: the session runs without BFD`);
 
     const rack = node.labels[RACK_LABEL];
     const rackAsn = rack === undefined ? undefined : p.myASNPerRack[rack];
@@ -81,10 +84,24 @@ export function planPeers(peers: readonly BgpPeerConfig[], node: NodeFacts, allN
       ...(p.enableGracefulRestart ? { enableGracefulRestart: true } : {}),
       ...(p.dualStackAddressFamily ? { dualStackAddressFamily: true } : {}),
       ...(p.passive ? { passive: true } : {}),
+      ...(bfd !== undefined ? { bfd } : {}),
     };
     out.push({ spec, source: describeRef(p.source) });
   }
   return { peers: out, notes };
+}
+
+function bfdOf(name: string, profiles: readonly BfdProfileConfig[]): PeerBfd | undefined {
+  const b = profiles.find((x) => x.name === name);
+  if (b === undefined) return undefined;
+  return {
+    profile: b.name,
+    receiveIntervalMs: b.receiveInterval,
+    transmitIntervalMs: b.transmitInterval,
+    detectMultiplier: b.detectMultiplier,
+    passive: b.passiveMode,
+    minimumTtl: b.minimumTtl,
+  };
 }
 
 interface RouterIdContext {

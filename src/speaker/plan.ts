@@ -140,7 +140,7 @@ export function planNode(input: PlanInput): NodePlan {
       peerNotes: [],
     };
   }
-  const peerPlan = planPeers(input.config.bgpPeers, me, nodes);
+  const peerPlan = planPeers(input.config.bgpPeers, me, nodes, input.config.bfdProfiles);
   const endpoints = endpointsByService(input.endpointSlices);
   const ctx: Ctx = {
     config: input.config,

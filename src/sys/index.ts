@@ -36,6 +36,11 @@
 //   setSocketTtl(socket, { ttl?, minTtl? }) / getSocketTtl(socket): on a connected socket.
 //   TcpTransport { connect, listen } and tcpTransport (the real one) for injection.
 //
+// BFD (UDP with the received TTL, RFC 5881 §5)
+//   openUdp({ family, address?, port, ttl?, onDatagram? }): UdpSocket { port, send(buf, addr, port),
+//       close() }; onDatagram({ payload, address, port, ttl }) reports the TTL / hop limit each
+//       datagram arrived with (IP_RECVTTL / IPV6_RECVHOPLIMIT through recvmsg).
+//
 // Interface facts
 //   listInterfaces(): Promise<InterfaceInfo[]>  { name, index, mac, mtu, flags{up, running, loopback,
 //       noarp, broadcast, multicast, promisc}, master, kind, addresses[{family, address, prefixLength,
@@ -85,6 +90,7 @@ export {
   type TcpTransport,
   type SocketTtlOptions,
 } from './tcp.ts';
+export { openUdp, type UdpDatagram, type UdpOpenOptions, type UdpSocket } from './udp.ts';
 export {
   listInterfaces,
   getInterface,

@@ -43,6 +43,15 @@ export interface NativeTcp {
   FdWatch: new (fd: number, writable: boolean, onReady: () => void) => NativeFdWatch;
 }
 
+export interface NativeUdp {
+  /** A non-blocking UDP socket with IP_RECVTTL / IPV6_RECVHOPLIMIT on (IPv6: v6-only). */
+  socket(family: 4 | 6): number;
+  /** One datagram into `buffer`, or null when none is queued; ttl -1 when not reported. */
+  recv(fd: number, buffer: Buffer): { length: number; address: string; port: number; ttl: number } | null;
+  sendTo(fd: number, family: 4 | 6, address: string, port: number, payload: Buffer): number;
+  localPort(fd: number): number;
+}
+
 export interface NativeAddon {
   ifIndex(name: string): number;
   PacketSocket: new (
@@ -66,6 +75,7 @@ export interface NativeAddon {
   threadAffinity(): number[];
   currentCpu(): number;
   tcp: NativeTcp;
+  udp: NativeUdp;
 }
 
 const addonPath = fileURLToPath(new URL('../../build/Release/berth_sys.node', import.meta.url));

@@ -1,6 +1,6 @@
 // `berth speaker --node-name node1` (Kubernetes mode) against the real API server, in a node namespace
 // of frr-lab (prefix bk8s), announcing through BGP to FRR and answering ARP for the LAN client, with the
-// IPs allocated by `berth controller` (root namespace).
+// IPs allocated by `berth controller` (root namespace), and a BFD session (BFDProfile) FRR sees Up.
 //
 // How the speaker in the node namespace reaches the API server (which listens on 127.0.0.1 of the root
 // namespace): a two-hop byte relay through a Unix socket, because Unix sockets in the file system are
@@ -35,7 +35,12 @@ spec: {addresses: ["203.0.113.128/27"]}
 apiVersion: metallb.io/v1beta2
 kind: BGPPeer
 metadata: {name: router, namespace: metallb-system}
-spec: {myASN: ${String(ASN)}, peerASN: ${String(ASN)}, peerAddress: 192.0.2.1, holdTime: 9s}
+spec: {myASN: ${String(ASN)}, peerASN: ${String(ASN)}, peerAddress: 192.0.2.1, holdTime: 9s, bfdProfile: fast}
+---
+apiVersion: metallb.io/v1beta1
+kind: BFDProfile
+metadata: {name: fast, namespace: metallb-system}
+spec: {receiveInterval: 200, transmitInterval: 200}
 ---
 apiVersion: metallb.io/v1beta1
 kind: BGPAdvertisement
@@ -101,7 +106,7 @@ test('berth speaker (Kubernetes mode) in a node namespace: BGP to FRR, ARP, stat
     await installCrds(k);
     await k.kubectlOk(['create', 'namespace', 'berth-system']);
     await k.kubectlOk(['create', 'namespace', 'metallb-system']);
-    await withLab({ prefix: 'bk8s', nodes: 1, router: { asn: ASN, nodeAsn: ASN }, client: true }, async (lab) => {
+    await withLab({ prefix: 'bk8s', nodes: 1, router: { asn: ASN, nodeAsn: ASN, bfd: true }, client: true }, async (lab) => {
       const node1 = lab.nodes[0];
       assert.ok(node1 !== undefined);
       await lab.exec('client', ['ip', 'route', 'add', '203.0.113.128/25', 'dev', 'eth1']);
@@ -134,6 +139,12 @@ test('berth speaker (Kubernetes mode) in a node namespace: BGP to FRR, ARP, stat
         await eventually('FRR has svc-bgp from node1', async () => ((await bgpNextHops(lab, `${bgpIP}/32`)).join() === node1.ipv4 ? true : undefined), 60_000, 500).catch((e: unknown) => {
           throw new Error(`${String(e)}\nspeaker log:\n${log()}`);
         });
+        // BFD (docs/bfd.md): the BGPPeer's bfdProfile runs a BFD session FRR's bfdd sees Up.
+        await eventually('FRR: BFD peer node1 up with the BFDProfile intervals', async () => {
+          const peers = await lab.vtyshJson<readonly { peer?: string; status?: string; 'remote-receive-interval'?: number }[]>('show bfd peers json');
+          const p = peers.find((x) => x.peer === node1.ipv4);
+          return p?.status === 'up' && p['remote-receive-interval'] === 200 ? true : undefined;
+        }, 30_000, 500);
         // L2: node1 answers ARP for svc-l2's VIP.
         const macs = await eventually('ARP answer for svc-l2', async () => {
           const m = await arping(lab, l2IP);

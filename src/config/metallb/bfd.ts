@@ -1,5 +1,7 @@
 // MetalLB BFDProfile -> BfdProfileConfig with FRR's defaults filled in (reference/metallb.md §1.6).
 // Ranges: intervals 10..60000 ms, detectMultiplier 2..255, minimumTtl 1..254.
+// echoMode: true is a problem on spec.echoMode: berth's BFD (src/bgp/bfd) has no Echo function
+// (RFC 5880 §6.4); echoInterval is read (ranges checked) and has no effect without echo mode.
 
 import type { BFDProfile } from '../crds/metallb.ts';
 import type { BfdProfileConfig } from '../model.ts';
@@ -36,5 +38,8 @@ export function attemptBfdProfile(b: BFDProfile): Attempt<BfdProfileConfig> {
     passiveMode: readBool(s['passiveMode'], 'spec.passiveMode', r) ?? false,
     minimumTtl: readInt(s['minimumTtl'], 'spec.minimumTtl', r, { min: 1, max: 254 }) ?? BfdDefaults.minimumTtl,
   };
+  if (value.echoMode) {
+    r('spec.echoMode', 'echo mode is not implemented by berth\'s BFD (RFC 5880 §6.4 Echo function): set echoMode to false; the control-packet intervals give the detection time');
+  }
   return sink.problems.length > 0 ? { value: undefined, problems: sink.problems } : { value, problems: [] };
 }

@@ -29,42 +29,6 @@
 namespace berth {
 namespace {
 
-// Parses an address of the given family (4 or 6) and port into a sockaddr_storage.
-socklen_t ToSockaddr(Napi::Env env, int family, const std::string& addr, int port, sockaddr_storage* out) {
-  std::memset(out, 0, sizeof *out);
-  if (family == 4) {
-    auto* sin = reinterpret_cast<sockaddr_in*>(out);
-    sin->sin_family = AF_INET;
-    sin->sin_port = htons(static_cast<uint16_t>(port));
-    if (inet_pton(AF_INET, addr.c_str(), &sin->sin_addr) != 1) {
-      throw Napi::TypeError::New(env, "not an IPv4 address: " + addr);
-    }
-    return sizeof *sin;
-  }
-  if (family == 6) {
-    auto* sin6 = reinterpret_cast<sockaddr_in6*>(out);
-    sin6->sin6_family = AF_INET6;
-    sin6->sin6_port = htons(static_cast<uint16_t>(port));
-    std::string host = addr;
-    auto pct = host.find('%');  // fe80::1%eth0
-    if (pct != std::string::npos) {
-      sin6->sin6_scope_id = if_nametoindex(host.substr(pct + 1).c_str());
-      host = host.substr(0, pct);
-    }
-    if (inet_pton(AF_INET6, host.c_str(), &sin6->sin6_addr) != 1) {
-      throw Napi::TypeError::New(env, "not an IPv6 address: " + addr);
-    }
-    return sizeof *sin6;
-  }
-  throw Napi::RangeError::New(env, "family must be 4 or 6");
-}
-
-int Family(const Napi::CallbackInfo& info, size_t i) {
-  int family = IntArg(info, i, "family");
-  if (family != 4 && family != 6) throw Napi::RangeError::New(info.Env(), "family must be 4 or 6");
-  return family;
-}
-
 void SetInt(Napi::Env env, int fd, int level, int name, int value, const char* what) {
   if (setsockopt(fd, level, name, &value, sizeof value) < 0) throw ErrnoError(env, errno, what);
 }
@@ -78,7 +42,7 @@ int GetInt(Napi::Env env, int fd, int level, int name, const char* what) {
 
 // socket(family) -> fd: a non-blocking, close-on-exec TCP socket.
 Napi::Value Socket(const Napi::CallbackInfo& info) {
-  int family = Family(info, 0);
+  int family = FamilyArg(info, 0);
   int fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) throw ErrnoError(info.Env(), errno, "socket");
   return Napi::Number::New(info.Env(), fd);
@@ -88,7 +52,7 @@ Napi::Value Socket(const Napi::CallbackInfo& info) {
 Napi::Value SetMd5(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = IntArg(info, 0, "fd");
-  int family = Family(info, 1);
+  int family = FamilyArg(info, 1);
   std::string addr = StringArg(info, 2, "address");
   if (info.Length() < 4 || !info[3].IsBuffer()) throw Napi::TypeError::New(env, "key must be a Buffer");
   auto key = info[3].As<Napi::Buffer<uint8_t>>();
@@ -108,7 +72,7 @@ Napi::Value SetMd5(const Napi::CallbackInfo& info) {
 // setTtl(fd, family, ttl) / getTtl(fd, family): IP_TTL or IPV6_UNICAST_HOPS.
 Napi::Value SetTtl(const Napi::CallbackInfo& info) {
   int fd = IntArg(info, 0, "fd");
-  int family = Family(info, 1);
+  int family = FamilyArg(info, 1);
   int ttl = IntArg(info, 2, "ttl");
   if (family == 4) SetInt(info.Env(), fd, IPPROTO_IP, IP_TTL, ttl, "setsockopt(IP_TTL)");
   else SetInt(info.Env(), fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, ttl, "setsockopt(IPV6_UNICAST_HOPS)");
@@ -117,7 +81,7 @@ Napi::Value SetTtl(const Napi::CallbackInfo& info) {
 
 Napi::Value GetTtl(const Napi::CallbackInfo& info) {
   int fd = IntArg(info, 0, "fd");
-  int family = Family(info, 1);
+  int family = FamilyArg(info, 1);
   int v = family == 4 ? GetInt(info.Env(), fd, IPPROTO_IP, IP_TTL, "getsockopt(IP_TTL)")
                       : GetInt(info.Env(), fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, "getsockopt(IPV6_UNICAST_HOPS)");
   return Napi::Number::New(info.Env(), v);
@@ -126,7 +90,7 @@ Napi::Value GetTtl(const Napi::CallbackInfo& info) {
 // setMinTtl(fd, family, minTtl) / getMinTtl(fd, family): IP_MINTTL or IPV6_MINHOPCOUNT (GTSM).
 Napi::Value SetMinTtl(const Napi::CallbackInfo& info) {
   int fd = IntArg(info, 0, "fd");
-  int family = Family(info, 1);
+  int family = FamilyArg(info, 1);
   int v = IntArg(info, 2, "minTtl");
   if (family == 4) SetInt(info.Env(), fd, IPPROTO_IP, IP_MINTTL, v, "setsockopt(IP_MINTTL)");
   else SetInt(info.Env(), fd, IPPROTO_IPV6, IPV6_MINHOPCOUNT, v, "setsockopt(IPV6_MINHOPCOUNT)");
@@ -135,7 +99,7 @@ Napi::Value SetMinTtl(const Napi::CallbackInfo& info) {
 
 Napi::Value GetMinTtl(const Napi::CallbackInfo& info) {
   int fd = IntArg(info, 0, "fd");
-  int family = Family(info, 1);
+  int family = FamilyArg(info, 1);
   int v = family == 4 ? GetInt(info.Env(), fd, IPPROTO_IP, IP_MINTTL, "getsockopt(IP_MINTTL)")
                       : GetInt(info.Env(), fd, IPPROTO_IPV6, IPV6_MINHOPCOUNT, "getsockopt(IPV6_MINHOPCOUNT)");
   return Napi::Number::New(info.Env(), v);
@@ -169,7 +133,7 @@ Napi::Value SetV6Only(const Napi::CallbackInfo& info) {
 Napi::Value Bind(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = IntArg(info, 0, "fd");
-  int family = Family(info, 1);
+  int family = FamilyArg(info, 1);
   sockaddr_storage ss;
   socklen_t len = ToSockaddr(env, family, StringArg(info, 2, "address"), IntArg(info, 3, "port"), &ss);
   if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) < 0) throw ErrnoError(env, errno, "bind");
@@ -180,7 +144,7 @@ Napi::Value Bind(const Napi::CallbackInfo& info) {
 Napi::Value Connect(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = IntArg(info, 0, "fd");
-  int family = Family(info, 1);
+  int family = FamilyArg(info, 1);
   sockaddr_storage ss;
   socklen_t len = ToSockaddr(env, family, StringArg(info, 2, "address"), IntArg(info, 3, "port"), &ss);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) == 0) return Napi::Boolean::New(env, true);

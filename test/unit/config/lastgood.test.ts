@@ -141,20 +141,20 @@ test('compile is pure: same input, same output; the previous store is not mutate
   assert.deepEqual([...v1.store.objects.entries()], before);
 });
 
-test('a BFDProfile deleted while a BGPPeer names it stays in force (MetalLB denies that deletion)', () => {
+test('a BFDProfile deleted while a BGPPeer uses it stays in force (MetalLB denies that deletion)', () => {
   const bfd = `
 apiVersion: metallb.io/v1beta1
 kind: BFDProfile
 metadata: {name: fast, namespace: metallb-system}
 spec: {receiveInterval: 100}
 ---`;
-  // BFD itself is not implemented yet: the peer is refused for naming a profile, but it still names it.
   const peer = PEER('r', '  {myASN: 64500, peerASN: 64501, peerAddress: 192.0.2.1, bfdProfile: fast}');
   const v1 = compileYaml(bfd + peer);
-  assert.deepEqual(v1.problems.map((p) => [p.kind, p.field]), [['BGPPeer', 'spec.bfdProfile']]);
+  assert.deepEqual(v1.problems, []);
   const v2 = compileYaml(peer, v1.store);
+  assert.equal(v2.config.bgpPeers.length, 1, 'the peer keeps its session');
   assert.equal(v2.config.bfdProfiles[0]?.receiveInterval, 100);
-  assert.deepEqual(v2.problems.map((p) => [p.kind, p.name]), [['BFDProfile', 'fast'], ['BGPPeer', 'r']]);
+  assert.deepEqual(v2.problems.map((p) => [p.kind, p.name]), [['BFDProfile', 'fast']]);
   assert.match(v2.problems[0]?.message ?? '', /BGPPeer metallb-system\/r still use it/);
   // Once no peer names it, the deletion completes.
   const v3 = compileYaml(PEER('r', '  {myASN: 64500, peerASN: 64501, peerAddress: 192.0.2.1}'), v2.store);

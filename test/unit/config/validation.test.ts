@@ -369,7 +369,7 @@ data: {username: eA==}`,
   },
   { name: 'peer: unknown bfdProfile', yaml: PEER('r', '  {myASN: 64500, peerASN: 1, peerAddress: 192.0.2.1, bfdProfile: fast}'), problems: [{ kind: 'BGPPeer', name: 'r', field: 'spec.bfdProfile', includes: '"fast"' }] },
   {
-    name: 'peer: BFD echo mode with IPv6 advertisements',
+    name: 'BFDProfile: echo mode is a problem on spec.echoMode',
     yaml:
       POOL('v6', '"2001:db8::/120"') +
       `
@@ -384,7 +384,11 @@ metadata: {name: echo, namespace: metallb-system}
 spec: {echoMode: true}
 ---` +
       PEER('r', '  {myASN: 64500, peerASN: 1, peerAddress: "2001:db8:1::1", bfdProfile: echo}'),
-    problems: [{ kind: 'BGPPeer', name: 'r', field: 'spec.bfdProfile', includes: 'echo mode is IPv4-only' }],
+    // berth has no Echo function: the profile itself is rejected on spec.echoMode, and the peer naming it.
+    problems: [
+      { kind: 'BFDProfile', name: 'echo', field: 'spec.echoMode', includes: 'echo mode is not implemented' },
+      { kind: 'BGPPeer', name: 'r', field: 'spec.bfdProfile', includes: 'no valid BFDProfile named "echo"' },
+    ],
   },
   {
     name: 'peer: two peers to the same address from the same nodes',

@@ -73,7 +73,25 @@ test('peers the engine cannot run are skipped or noted, never silently changed',
   assert.match(notes.join('\n'), /down: adminDown/);
   assert.match(notes.join('\n'), /unnumbered: unnumbered BGP/);
   assert.match(notes.join('\n'), /vrf: vrf "red" is ignored/);
-  assert.match(notes.join('\n'), /vrf: bfdProfile "fast" is ignored/);
+  assert.match(notes.join('\n'), /vrf: bfdProfile "fast" not found: the session runs without BFD/);
+});
+
+test('bfdProfile: the named BFDProfile becomes the session\'s BFD parameters', () => {
+  const profile = {
+    source: { kind: 'BFDProfile', namespace: 'metallb-system', name: 'fast' },
+    name: 'fast',
+    receiveInterval: 100,
+    transmitInterval: 200,
+    detectMultiplier: 5,
+    echoInterval: 50,
+    echoMode: false,
+    passiveMode: true,
+    minimumTtl: 250,
+  } as const;
+  const plan = planPeers([{ ...base, bfdProfile: 'fast' }], n1, [n1, n2], [profile]);
+  assert.deepEqual(plan.notes, []);
+  assert.deepEqual(plan.peers[0]?.spec.bfd, { profile: 'fast', receiveIntervalMs: 100, transmitIntervalMs: 200, detectMultiplier: 5, passive: true, minimumTtl: 250 });
+  assert.equal(planPeers([base], n1, [n1, n2], [profile]).peers[0]?.spec.bfd, undefined);
 });
 
 test('a peer whose nodeSelectors do not select the node is absent', () => {
