@@ -288,10 +288,13 @@ export class Vtysh {
     for (;;) {
       // The object is complete when a `}` at column 0 closes text that parses (the per-family objects
       // inside also close at column 0).
-      const open = this.#buf.indexOf('\n{');
+      // An empty object (`show bgp ipv4 unicast P json` for a prefix not in the table) is one line `{}`.
+      const nl = this.#buf.indexOf('\n{');
+      const open = this.#buf.startsWith('{') ? 0 : nl < 0 ? -1 : nl + 1;
+      if (open >= 0 && this.#buf.startsWith('{}\n', open)) return {} as T;
       for (let close = open < 0 ? -1 : this.#buf.indexOf('\n}', open); close >= 0; close = this.#buf.indexOf('\n}', close + 2)) {
         try {
-          return JSON.parse(this.#buf.slice(open + 1, close + 2)) as T;
+          return JSON.parse(this.#buf.slice(open, close + 2)) as T;
         } catch {
           // not the outer brace yet
         }
