@@ -116,14 +116,21 @@ class RouterView {
     for (const x of c.absent) if (await this.has(x)) out.push(`-${x}`);
     return out;
   }
-  /** Until the previous sender is gone: session down, RIB empty. */
-  async idle(): Promise<void> {
+  /** Until the previous sender is gone (session down, RIB empty) and the passive neighbour listens
+   * again (Active; after a reset FRR holds it Idle for a moment and refuses connections). Returns the
+   * state it ended in: Active, or Idle when it did not leave Idle within 30 s. */
+  async idle(): Promise<string> {
     const deadline = performance.now() + 300_000;
+    let emptySince: number | undefined;
     for (;;) {
       const s = await this.summary();
-      if (s.state !== 'Established' && s.pfxRcd === 0 && s.ribCount === 0) return;
-      if (performance.now() > deadline) throw new Error(`router still holds the previous sender: ${JSON.stringify(s)}`);
-      await sleep(200);
+      const now = performance.now();
+      if (s.state !== 'Established' && s.pfxRcd === 0 && s.ribCount === 0) {
+        emptySince ??= now;
+        if (s.state === 'Active' || now - emptySince > 30_000) return s.state;
+      }
+      if (now > deadline) throw new Error(`router still holds the previous sender: ${JSON.stringify(s)}`);
+      await sleep(100);
     }
   }
   /** From now: the first poll showing Established and the first counting `count` prefixes (ms, bench clock). */
