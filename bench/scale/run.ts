@@ -411,12 +411,11 @@ async function runSize(lab: Lab, node: LabHost, rv: RouterView, n: number, a: Ar
     await speaker.kill(10_000);
     const check = await runCheck(dir, a.fromSource);
     return { services: n, loadBefore, loadAfter: load(), anchors, berth, steady, rss: { samples: rss.samples, peakKiB }, metrics, check };
-  } catch (e) {
-    await writeFile(`${a.json}.speaker-${n}.log`, speaker.output().stderr).catch(() => undefined);
-    throw e;
   } finally {
     rss.stop();
     await speaker.kill(10_000);
+    // The speaker's own log (warn and above; its last 256 KiB), kept beside the figures.
+    await writeFile(`${a.json}.speaker-${n}.log`, speaker.output().stderr).catch(() => undefined);
   }
 }
 
