@@ -47,6 +47,7 @@ import {
   type Sender,
   type Summary,
 } from '../common/bgp-senders.ts';
+import { flagValue } from '../common/args.ts';
 
 const SENDERS = ['berth', 'gobgp', 'bird', 'frr'] as const;
 type SenderName = (typeof SENDERS)[number];
@@ -63,10 +64,7 @@ interface Args {
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const get = (k: string): string | undefined => {
-    const i = argv.indexOf(`--${k}`);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
+  const get = (k: string): string | undefined => flagValue(argv, k);
   const senders = (get('senders') ?? SENDERS.join(',')).split(',').filter((s): s is SenderName => (SENDERS as readonly string[]).includes(s));
   return {
     v4: Number(get('v4') ?? 100_000),

@@ -29,6 +29,7 @@ import { distIsFresh } from '../../scripts/build-dist.mjs';
 import { createLab, type Lab, type LabHost, type SpawnedProcess } from '../../frr-lab/lab.ts';
 import { benchTable } from '../bgp/table.ts';
 import { NODE_ASN, ROOT, ROUTER, Vtysh, birdSender, gobgpSender, rssKiB, sleep, type Scenario, type Summary } from '../common/bgp-senders.ts';
+import { flagValue } from '../common/args.ts';
 import { configYaml } from './manifests.ts';
 import { Churn, POOLS, type Change, type ChangeKind } from './churn.ts';
 import { largestGap, pcapTimestamps } from './pcap.ts';
@@ -50,10 +51,7 @@ interface Args {
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const get = (k: string): string | undefined => {
-    const i = argv.indexOf(`--${k}`);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
+  const get = (k: string): string | undefined => flagValue(argv, k);
   const services = (get('services') ?? '10000,100000').split(',').map(Number);
   if (services.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--services: a comma-separated list of positive integers, got ${get('services') ?? ''}`);
   const anchors = (get('anchors') ?? ANCHORS.join(',')).split(',').filter((s) => s !== '');
