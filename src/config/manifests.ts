@@ -118,7 +118,7 @@ export interface ManifestReader {
 export function createManifestReader(path: string): ManifestReader {
   let signature: string | undefined;
   let previous = new Map<string, ChunkCache>();
-  const routed = new WeakMap<object, unknown>();
+  const routed = new WeakMap<object, Routed>();
   return {
     read() {
       const paths = listManifestFiles(path);
@@ -152,7 +152,15 @@ export interface ParseCache {
   next: Map<string, ChunkCache>;
   /** Parsed value -> the object routed into the snapshot, so an unchanged document yields the same
    * object on every read (planners reuse their work for objects they have seen). */
-  readonly routed: WeakMap<object, unknown>;
+  readonly routed: WeakMap<object, Routed>;
+}
+
+/** Where an object went the last time it was read (reused while its parsed value is the same). */
+interface Routed {
+  readonly normalised: unknown;
+  readonly ref: ObjectRef;
+  readonly key: ObjectKey;
+  readonly field: keyof Snapshot;
 }
 
 function nextChunks(cache: ParseCache | undefined, path: string): ChunkCache | undefined {
@@ -169,7 +177,29 @@ export function parseManifests(files: readonly ManifestFile[], cache?: ParseCach
   const ignored: IgnoredObject[] = [];
   const where = new Map<ObjectKey, { list: unknown[]; index: number }>();
 
+  const place = (r: Routed, origin: Origin): void => {
+    const list = snap[r.field];
+    const previous = where.get(r.key);
+    if (previous !== undefined) {
+      const first = origins.get(r.key);
+      problems.push(
+        makeProblem(r.ref, undefined, `defined twice (${first === undefined ? '?' : `${first.file}:${first.line}`} and ${origin.file}:${origin.line}): the later one is used; remove one`),
+      );
+      previous.list[previous.index] = r.normalised;
+    } else {
+      where.set(r.key, { list, index: list.length });
+      list.push(r.normalised);
+    }
+    origins.set(r.key, origin);
+  };
+
   const add = (obj: unknown, origin: Origin): void => {
+    // A document read before, unchanged: routed as it was (its checks depend on it alone).
+    const known = typeof obj === 'object' && obj !== null ? cache?.routed.get(obj) : undefined;
+    if (known !== undefined) {
+      place(known, origin);
+      return;
+    }
     const at = `${origin.file}:${origin.line}`;
     const fileRef: ObjectRef = { kind: 'File', name: origin.file };
     if (obj === null || obj === undefined) return; // empty document
@@ -234,29 +264,13 @@ export function parseManifests(files: readonly ManifestFile[], cache?: ParseCach
       problems.push(makeProblem(ref, 'metadata.name', `the object has no metadata.name (${at}): give it a name`));
       return;
     }
-    let normalised = cache?.routed.get(obj);
-    if (normalised === undefined) {
-      const fresh = { ...obj, metadata: { ...metadata, name, ...(namespace === undefined ? {} : { namespace }) } };
-      if (namespace === undefined && metadata !== undefined && 'namespace' in metadata) {
-        delete (fresh.metadata as Record<string, unknown>)['namespace'];
-      }
-      normalised = fresh;
-      cache?.routed.set(obj, fresh);
+    const fresh = { ...obj, metadata: { ...metadata, name, ...(namespace === undefined ? {} : { namespace }) } };
+    if (namespace === undefined && metadata !== undefined && 'namespace' in metadata) {
+      delete (fresh.metadata as Record<string, unknown>)['namespace'];
     }
-    const key = objectKey(ref);
-    const list = snap[routed];
-    const previous = where.get(key);
-    if (previous !== undefined) {
-      const first = origins.get(key);
-      problems.push(
-        makeProblem(ref, undefined, `defined twice (${first === undefined ? '?' : `${first.file}:${first.line}`} and ${at}): the later one is used; remove one`),
-      );
-      previous.list[previous.index] = normalised;
-    } else {
-      where.set(key, { list, index: list.length });
-      list.push(normalised);
-    }
-    origins.set(key, origin);
+    const r: Routed = { normalised: fresh, ref, key: objectKey(ref), field: routed };
+    cache?.routed.set(obj, r);
+    place(r, origin);
   };
 
   for (const file of files) {

@@ -64,6 +64,7 @@ export function splitDocuments(text: string): Chunk[] {
 }
 
 function onlyDirectives(chunk: string): boolean {
+  if (!chunk.includes('%')) return false;
   let any = false;
   for (const l of chunk.split('\n')) {
     const t = l.trim();

@@ -223,8 +223,9 @@ function logChanges(
   }
 }
 
-/** Each Service's announcement state (what logServiceChanges compares), compact: one string each. */
-export type ServiceStates = ReadonlyMap<string, string>;
+/** Each Service's announcement state (what logServiceChanges compares), compact: one string each,
+ * with the plan object it was computed from (a plan reused by the planner's memo is not encoded again). */
+export type ServiceStates = ReadonlyMap<string, { readonly plan: ServicePlan; readonly state: string }>;
 
 /**
  * Logs the per-Service announcement states that changed since `before` (the planner's side logs
@@ -232,12 +233,17 @@ export type ServiceStates = ReadonlyMap<string, string>;
  */
 export function logServiceChanges(log: Logger, before: ServiceStates | undefined, after: NodePlan): ServiceStates {
   const node = after.node;
-  const states = new Map<string, string>();
+  const states = new Map<string, { plan: ServicePlan; state: string }>();
   const changed: ServicePlan[] = [];
   for (const s of after.services) {
+    const prev = before?.get(s.service);
+    if (prev !== undefined && prev.plan === s) {
+      states.set(s.service, prev);
+      continue;
+    }
     const state = serviceState(s);
-    states.set(s.service, state);
-    if (before?.get(s.service) !== state) changed.push(s);
+    states.set(s.service, { plan: s, state });
+    if (prev?.state !== state) changed.push(s);
   }
   const gone = [...(before?.keys() ?? [])].filter((k) => !states.has(k));
   const each = changed.length + gone.length <= SERVICE_LOG_LIMIT;

@@ -286,7 +286,9 @@ export function createPlanMemo(): PlanMemo {
       const next = new Map<string, MemoEntry>();
       const inputsOf = (s: PlanService): string => {
         const ep = endpoints.get(s.intent.request.service);
-        return JSON.stringify([s.ips, s.pool ?? null, s.pendingReason ?? null, ep === undefined ? null : [ep.slices, ep.anyServing, [...ep.servingNodes].sort()]]);
+        // Plain text, not JSON: this runs for every Service on every plan.
+        const eps = ep === undefined ? '-' : `${ep.slices}:${ep.anyServing ? 1 : 0}:${[...ep.servingNodes].sort().join(',')}`;
+        return `${s.ips.join(',')}\u0000${s.pool ?? '\u0001'}\u0000${s.pendingReason ?? '\u0001'}\u0000${eps}`;
       };
       let last: { s: PlanService; inputs: string } | undefined;
       return {

@@ -51,7 +51,7 @@ test('property: plans with the memos equal plans from scratch, step after step, 
       const memos = new Map<string, SnapshotPlanMemo>(NODES.map((n) => [n, createSnapshotPlanMemo()]));
       const stores = new Map<string, { memo?: LastGoodStore; fresh?: LastGoodStore }>();
       let previous = new Map<string, ChunkCache>();
-      const routed = new WeakMap<object, unknown>();
+      const routed: ParseCache['routed'] = new WeakMap();
       for (const choice of steps) {
         const cache: ParseCache = { previous, next: new Map(), routed };
         const snapshot = parseManifests([{ path: 'cluster.yaml', text: text(choice) }], cache).snapshot;
@@ -72,7 +72,7 @@ test('property: plans with the memos equal plans from scratch, step after step, 
 
 test('an unchanged snapshot reuses every Service plan; a changed Service gets a new one', () => {
   const memo = createSnapshotPlanMemo();
-  const routed = new WeakMap<object, unknown>();
+  const routed: ParseCache['routed'] = new WeakMap();
   const read = (t: string, previous: Map<string, ChunkCache>): { snapshot: ReturnType<typeof parseManifests>['snapshot']; next: Map<string, ChunkCache> } => {
     const cache: ParseCache = { previous, next: new Map(), routed };
     return { snapshot: parseManifests([{ path: 'c.yaml', text: t }], cache).snapshot, next: cache.next };
