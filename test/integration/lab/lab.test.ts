@@ -156,7 +156,9 @@ test('bad options fail with a clear LabError before anything is built', async ()
 });
 
 test('without root the lab refuses with a clear message', async () => {
-  const script = "import('/work/main/frr-lab/lab.ts').then(m => m.createLab({ prefix: 'blabr', nodes: 1 })).then(() => process.exit(0), (e) => { process.stdout.write(e.message); process.exit(3); })";
+  // The lab module is found from this file, wherever the clone is.
+  const labUrl = new URL('../../../frr-lab/lab.ts', import.meta.url).href;
+  const script = `import(${JSON.stringify(labUrl)}).then(m => m.createLab({ prefix: 'blabr', nodes: 1 })).then(() => process.exit(0), (e) => { process.stdout.write(e.message); process.exit(3); })`;
   const r = await run(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', '-e', script], { check: false });
   assert.equal(r.code, 3, r.stderr);
   assert.match(r.stdout, /needs root/);
