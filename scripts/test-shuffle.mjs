@@ -10,6 +10,7 @@
 // Environment: BERTH_TEST_SHUFFLE_SEED (uint32), set by run-tests.mjs, which prints it.
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { relative } from 'node:path';
+import { setImmediate } from 'node:timers';
 import { fileURLToPath } from 'node:url';
 import { shuffled, seedFor } from './test-order.mjs';
 

@@ -103,7 +103,7 @@ export async function runKubeSpeaker(argv: readonly string[]): Promise<number> {
 }
 
 /**
- * OpenELB BgpConf `default` spec.listenPort (openelb-and-peers.md §1.2), read once at start as in the
+ * OpenELB BgpConf `default` spec.listenPort (OpenELB api/v1alpha2/bgpconf_types.go), read once at start as in the
  * manifest mode: the listener cannot move while sessions run. Unreadable or absent: no listener.
  */
 async function bgpConfListenPort(rest: Rest, log: Logger): Promise<number | undefined> {

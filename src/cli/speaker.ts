@@ -167,7 +167,7 @@ export async function runSpeaker(argv: readonly string[]): Promise<number> {
 }
 
 /**
- * OpenELB BgpConf `default` spec.listenPort (openelb-and-peers.md §1.2), read once at start: the
+ * OpenELB BgpConf `default` spec.listenPort (OpenELB api/v1alpha2/bgpconf_types.go), read once at start: the
  * listener cannot move while sessions run, so a later change needs a restart. -1 or absent: no listener.
  */
 function configuredListenPort(path: string): number | undefined {

@@ -1,6 +1,6 @@
 // `berth speaker` against the API server: informers -> Snapshot -> compile (last-good store) ->
 // the controller's IPs from Service status -> planNode (src/speaker) -> the node agent (engines).
-// Then what the node does is written back: ServiceL2Status / ServiceBGPStatus (metallb.md §1.8, §1.9),
+// Then what the node does is written back: ServiceL2Status / ServiceBGPStatus (MetalLB api/v1beta1/servicel2status_types.go; api/v1beta1/servicebgpstatus_types.go),
 // `nodeAssigned` Events (§6.2), ConfigurationState `speaker-<node>` (§1.10).
 //
 // Level-triggered: any change schedules one reconcile (debounced); reconciles never overlap and a change

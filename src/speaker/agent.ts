@@ -105,7 +105,7 @@ export function createAgent(opts: AgentOptions): Agent {
       if (closed) throw new Error('speaker agent is closed');
       const { owned, unresolved } = await resolve(plan);
       for (const u of unresolved) {
-        // MetalLB announceFailed (reference §4.5): no fallback to another node.
+        // MetalLB announceFailed (MetalLB L2Advertisement interfaces): no fallback to another node.
         log.warn({ node: plan.node, vip: u.vip, reason: u.reason }, 'won the L2 election but cannot answer here: no usable interface');
       }
       const l2Problems = opts.l2.setOwned(owned);

@@ -81,7 +81,7 @@ describe('seed scenarios applied with kubectl', () => {
     assert.equal(ev.type, 'Normal');
     assert.equal(ev.message, `Assigned IP ["${ip}"]`);
     assert.equal(ev.component, 'berth-controller');
-    // Eip.status (openelb-and-peers.md §1.1).
+    // Eip.status (OpenELB api/v1alpha2/eip_types.go).
     const eip = await eventually('Eip status', async () => {
       const e = await getJson(k8s, ['eip', 'porter-layer2-eip']);
       return field(e, 'status', 'usage') === 1 ? e : undefined;
@@ -133,7 +133,7 @@ describe('seed scenarios applied with kubectl', () => {
     const [ip] = ingressIPs(s);
     assert.ok(ip !== undefined && inRange(ip, '192.168.10.0', '192.168.10.255'), `IP ${String(ip)} from bgp-pool`);
     // The pool and Service watches are separate streams: the Service may be seen before demo-pool's
-    // deletion (same range), and then moves to bgp-pool keeping its IP (metallb.md §3.5).
+    // deletion (same range), and then moves to bgp-pool keeping its IP (MetalLB internal/allocator/allocator.go SetPools).
     await eventually('annotation names bgp-pool', async () => {
       const cur = await svc('metallb-demo');
       return field(cur, 'metadata', 'annotations', 'metallb.io/ip-allocated-from-pool') === 'bgp-pool' && ingressIPs(cur)[0] === ip ? true : undefined;

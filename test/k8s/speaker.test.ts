@@ -154,7 +154,7 @@ test('berth speaker (Kubernetes mode) in a node namespace: BGP to FRR, ARP, stat
           return all.length === 1 ? all : undefined;
         });
         assert.deepEqual(field(bgps[0], 'status'), { node: 'node1', serviceName: 'svc-bgp', serviceNamespace: 'default', peers: ['router'] });
-        // nodeAssigned Events (metallb.md §6.2).
+        // nodeAssigned Events (MetalLB controller/service.go Service events).
         for (const [svc, proto] of [['svc-bgp', 'bgp'], ['svc-l2', 'layer2']] as const) {
           await eventually(`nodeAssigned on ${svc}`, async () => {
             const evs = await items(k, ['events', '--field-selector', `involvedObject.name=${svc},reason=nodeAssigned`]);

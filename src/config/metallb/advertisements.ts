@@ -1,4 +1,4 @@
-// L2Advertisement -> L2Rule and BGPAdvertisement -> BgpAdvertisementRule (reference/metallb.md §1.2,
+// L2Advertisement -> L2Rule and BGPAdvertisement -> BgpAdvertisementRule (MetalLB api/v1beta1/l2advertisement_types.go,
 // §1.3, §5.3). Pool selection: ipAddressPools (names; each must exist) ∪ pools matching
 // ipAddressPoolSelectors; both empty = every MetalLB IPAddressPool (an Eip must be named or selected).
 
