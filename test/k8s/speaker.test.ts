@@ -170,8 +170,12 @@ test('berth speaker (Kubernetes mode) in a node namespace: BGP to FRR, ARP, stat
         // The API server becomes unreachable for the speaker: it keeps announcing, withdraws nothing.
         await nsRelay.kill(1000);
         await k.kubectlOk(['delete', 'service', 'svc-bgp']); // a change the speaker cannot see
-        await eventually('the speaker noticed', async () => (/list\/watch failed|cannot|ECONNREFUSED/.test(log()) ? true : undefined), 30_000, 500);
-        await new Promise((r) => setTimeout(r, 5_000));
+        // Positive signal instead of a pause: the speaker has failed to reach the API server and retried
+        // (two more failure lines after the first), so whatever it does about an unreachable API server
+        // has been done by now.
+        const failures = (): number => log().split('\n').filter((l) => /list\/watch failed|cannot|ECONNREFUSED/.test(l)).length;
+        const first = await eventually('the speaker noticed', async () => (failures() > 0 ? failures() : undefined), 30_000, 500);
+        await eventually('the speaker retried and failed again', async () => (failures() >= first + 2 ? true : undefined), 60_000, 500);
         assert.deepEqual(await bgpNextHops(lab, `${bgpIP}/32`), [node1.ipv4], 'route still announced while the API server is unreachable');
         assert.ok((await arping(lab, l2IP)).length > 0, 'ARP still answered while the API server is unreachable');
         assert.equal(speaker.child.exitCode, null, 'the speaker keeps running');

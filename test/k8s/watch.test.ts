@@ -171,11 +171,10 @@ test('reflector: a watch that goes silent is cut after its timeout and resumed',
     // Let the first watch be established, then freeze every connection the relay carries.
     await new Promise((res) => setTimeout(res, 500));
     relay.freeze();
-    const t0 = Date.now();
     await k8s.kubectlOk(['apply', '-f', '-'], { stdin: svcYaml('silent') });
+    // A frozen relay never delivers the change nor closes the watch: only the stall detection (cut and
+    // resume) lets the reflector see it, so seeing it at all is the behaviour under test (no timing).
     await eventually('the change made during the stall is seen', async () => (r.get('w/silent') !== undefined ? true : undefined), 30_000, 100);
-    const took = Date.now() - t0;
-    assert.ok(took < 10_000, `caught up after ${String(took)} ms`);
   } finally {
     r.stop();
     rest.close();
