@@ -7,7 +7,7 @@
 //   --each            each file in its own `node --test` run, one after the other, as if run alone;
 //                     prints one line per file and a summary, fails if any file failed.
 import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -44,8 +44,12 @@ for (const arg of process.argv.slice(2)) {
   else roots.push(arg);
 }
 
+// Paths given are relative to where this is run from; the tests run from the clone's root (some read
+// examples/ or spawn bin/berth.mjs by relative path), wherever the clone is and wherever this is run from.
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 let files = [];
-for (const r of roots.length > 0 ? roots : ['test']) collect(r, files);
+for (const r of roots.length > 0 ? roots : [join(repoRoot, 'test')]) collect(resolve(r), files);
+files = files.map((f) => relative(repoRoot, f));
 if (files.length === 0) {
   console.error(`run-tests: no *.test.ts files under ${roots.join(' ') || 'test'}`);
   process.exit(1);
@@ -65,7 +69,7 @@ function runNodeTest(list) {
   const res = spawnSync(
     process.execPath,
     ['--import', 'tsx', ...preload, '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...list],
-    { stdio: 'inherit', env },
+    { stdio: 'inherit', env, cwd: repoRoot },
   );
   return res.status ?? 1;
 }
