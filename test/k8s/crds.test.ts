@@ -33,6 +33,9 @@ function applied(file: string, namespace = 'default'): Promise<string> {
   return done;
 }
 
+/** The MetalLB objects the printer-column and conversion tests read: the seed 004 pools and the examples. */
+const metallbFixtures = (): Promise<string[]> => Promise.all([applied('seed-004-metallb-l2-bgp-zh.yaml'), applied('metallb-examples.yaml')]);
+
 /** applied(), then checks every object the file holds came back with all its fields. */
 async function applyAndCompare(file: string, namespace = 'default'): Promise<void> {
   await applied(file, namespace);
@@ -139,7 +142,7 @@ describe('printer columns', () => {
   }
 
   test('kubectl get ipaddresspools shows Auto Assign, Avoid Buggy IPs and Addresses', async () => {
-    await applied('metallb-examples.yaml');
+    await metallbFixtures();
     const t = await table(['ipaddresspools', '-n', 'metallb-system']);
     assert.deepEqual(t.header, ['NAME', 'AUTO ASSIGN', 'AVOID BUGGY IPS', 'ADDRESSES', 'AGE']);
     const demo = t.rows.find((r) => r[0] === 'demo-pool');
@@ -150,14 +153,14 @@ describe('printer columns', () => {
   });
 
   test('kubectl get bgppeers.metallb.io shows Address, ASN, BFD Profile and Multi Hops', async () => {
-    await applied('metallb-examples.yaml');
+    await metallbFixtures();
     const t = await table(['bgppeers.metallb.io', '-n', 'metallb-system']);
     assert.deepEqual(t.header, ['NAME', 'ADDRESS', 'ASN', 'BFD PROFILE', 'MULTI HOPS', 'AGE']);
     assert.deepEqual(t.rows.find((r) => r[0] === 'router-a')?.slice(0, 5), ['router-a', '192.0.2.1', '64513', 'fast', 'true']);
   });
 
   test('kubectl get l2advertisements hides Node Selectors unless -o wide', async () => {
-    await applied('metallb-examples.yaml');
+    await metallbFixtures();
     const narrow = await table(['l2advertisements', '-n', 'metallb-system']);
     assert.deepEqual(narrow.header, ['NAME', 'IPADDRESSPOOLS', 'IPADDRESSPOOL SELECTORS', 'INTERFACES', 'AGE']);
     const wide = await table(['l2advertisements', '-n', 'metallb-system', '-o', 'wide']);
@@ -172,7 +175,7 @@ describe('printer columns', () => {
   });
 
   test('kubectl get bfdprofiles and configurationstates show their columns', async () => {
-    await applied('metallb-examples.yaml');
+    await metallbFixtures();
     const bfd = await table(['bfdprofiles', '-n', 'metallb-system']);
     assert.deepEqual(bfd.header, ['NAME', 'PASSIVE MODE', 'TRANSMIT INTERVAL', 'RECEIVE INTERVAL', 'MULTIPLIER', 'AGE']);
     assert.deepEqual(bfd.rows[0]?.slice(0, 5), ['fast', 'true', '100', '100', '3']);
@@ -181,7 +184,7 @@ describe('printer columns', () => {
 
 describe('conversion None between served versions', () => {
   test('a v1beta1 BGPPeer reads back as v1beta2 with the same fields and the v1beta2 defaults', async () => {
-    await applied('metallb-examples.yaml');
+    await metallbFixtures();
     const v1 = await getJson(api(), ['bgppeers.v1beta1.metallb.io', 'legacy', '-n', 'metallb-system']);
     const v2 = await getJson(api(), ['bgppeers.v1beta2.metallb.io', 'legacy', '-n', 'metallb-system']);
     assert.equal(v2['apiVersion'], 'metallb.io/v1beta2');
@@ -203,14 +206,14 @@ describe('conversion None between served versions', () => {
   });
 
   test('using v1beta1 prints the deprecation warning', async () => {
-    await applied('metallb-examples.yaml');
+    await metallbFixtures();
     const res = await api().kubectl(['get', 'bgppeers.v1beta1.metallb.io', '-n', 'metallb-system']);
     assert.equal(res.code, 0, res.stderr);
     assert.ok(res.stderr.includes('metallb.io/v1beta1 BGPPeer is deprecated, please use metallb.io/v1beta2'), res.stderr);
   });
 
   test('v1beta2-only fields are not visible through v1beta1 but stay stored (documented loss on v1beta1 writes)', async () => {
-    await applied('metallb-examples.yaml');
+    await metallbFixtures();
     const v1 = await getJson(api(), ['bgppeers.v1beta1.metallb.io', 'router-b', '-n', 'metallb-system']);
     for (const f of ['vrf', 'dynamicASN', 'disableMP']) assert.equal(field(v1, 'spec', f), undefined, `${f} through v1beta1`);
     const v2 = await getJson(api(), ['bgppeers.v1beta2.metallb.io', 'router-b', '-n', 'metallb-system']);
