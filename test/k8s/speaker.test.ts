@@ -78,6 +78,15 @@ async function bgpNextHops(lab: Lab, prefix: string): Promise<string[]> {
   return (r.paths ?? []).map((p) => p.nexthops?.[0]?.ip ?? '?').sort();
 }
 
+/** Tcp AttemptFails of a node's network namespace (/proc/net/snmp is per namespace): refused connects. */
+async function attemptFails(lab: Lab, node: LabHost): Promise<number> {
+  const lines = (await lab.exec(node, ['cat', '/proc/net/snmp'])).stdout.split('\n').filter((l) => l.startsWith('Tcp:'));
+  const names = (lines[0] ?? '').trim().split(/\s+/);
+  const at = names.indexOf('AttemptFails');
+  assert.ok(at > 0, 'no Tcp AttemptFails in /proc/net/snmp');
+  return Number((lines[1] ?? '').trim().split(/\s+/)[at]);
+}
+
 async function arping(lab: Lab, ip: string): Promise<string[]> {
   const r = await lab.exec('client', ['arping', '-c', '2', '-w', '3', '-i', 'eth1', ip], { check: false, timeoutMs: 20_000 });
   return arpingReplies(r.stdout);
@@ -170,12 +179,12 @@ test('berth speaker (Kubernetes mode) in a node namespace: BGP to FRR, ARP, stat
         // The API server becomes unreachable for the speaker: it keeps announcing, withdraws nothing.
         await nsRelay.kill(1000);
         await k.kubectlOk(['delete', 'service', 'svc-bgp']); // a change the speaker cannot see
-        // Positive signal instead of a pause: the speaker has failed to reach the API server and retried
-        // (two more failure lines after the first), so whatever it does about an unreachable API server
-        // has been done by now.
-        const failures = (): number => log().split('\n').filter((l) => /list\/watch failed|cannot|ECONNREFUSED/.test(l)).length;
-        const first = await eventually('the speaker noticed', async () => (failures() > 0 ? failures() : undefined), 30_000, 500);
-        await eventually('the speaker retried and failed again', async () => (failures() >= first + 2 ? true : undefined), 60_000, 500);
+        // Positive signal instead of a pause: the speaker noticed, then kept trying to reconnect and was
+        // refused several times (each refused connect in node1's namespace counts in Tcp AttemptFails,
+        // /proc/net/snmp), so whatever it does about an unreachable API server has been done by now.
+        await eventually('the speaker noticed', async () => (/list\/watch failed|cannot|ECONNREFUSED/.test(log()) ? true : undefined), 30_000, 500);
+        const refused = await attemptFails(lab, node1);
+        await eventually('the speaker retried and was refused three more times', async () => ((await attemptFails(lab, node1)) >= refused + 3 ? true : undefined), 60_000, 200);
         assert.deepEqual(await bgpNextHops(lab, `${bgpIP}/32`), [node1.ipv4], 'route still announced while the API server is unreachable');
         assert.ok((await arping(lab, l2IP)).length > 0, 'ARP still answered while the API server is unreachable');
         assert.equal(speaker.child.exitCode, null, 'the speaker keeps running');
