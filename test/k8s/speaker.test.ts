@@ -15,6 +15,7 @@ import assert from 'node:assert/strict';
 import { createServer, connect, type Server } from 'node:net';
 import { join } from 'node:path';
 import { withLab, type Lab, type LabHost, type SpawnedProcess } from '../../frr-lab/lab.ts';
+import { procNetCounter } from '../integration/common.ts';
 import { arpingReplies, nodeDoc, serviceDoc, sliceDoc } from '../integration/speaker/harness.ts';
 import { startApiServer, type ApiServer } from './harness/index.ts';
 import { field, getJson, installCrds, isObject, repoRoot, type Json, type JsonObject } from './helpers.ts';
@@ -80,11 +81,7 @@ async function bgpNextHops(lab: Lab, prefix: string): Promise<string[]> {
 
 /** Tcp AttemptFails of a node's network namespace (/proc/net/snmp is per namespace): refused connects. */
 async function attemptFails(lab: Lab, node: LabHost): Promise<number> {
-  const lines = (await lab.exec(node, ['cat', '/proc/net/snmp'])).stdout.split('\n').filter((l) => l.startsWith('Tcp:'));
-  const names = (lines[0] ?? '').trim().split(/\s+/);
-  const at = names.indexOf('AttemptFails');
-  assert.ok(at > 0, 'no Tcp AttemptFails in /proc/net/snmp');
-  return Number((lines[1] ?? '').trim().split(/\s+/)[at]);
+  return procNetCounter((await lab.exec(node, ['cat', '/proc/net/snmp'])).stdout, 'Tcp', 'AttemptFails');
 }
 
 async function arping(lab: Lab, ip: string): Promise<string[]> {

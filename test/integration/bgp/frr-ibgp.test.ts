@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createLab, routerConfig, type Lab } from '../../../frr-lab/lab.ts';
 import type { PeerSpec } from '../../../src/bgp/speaker.ts';
 import { SpeakerProc, poll } from './harness.ts';
+import { procNetCounter } from '../common.ts';
 
 const ASN = 64512;
 const ROUTER_V4 = '192.0.2.1';
@@ -37,13 +38,7 @@ async function start(i: number, speaker: Parameters<typeof SpeakerProc.start>[2]
 
 /** A TcpExt counter of the router's network namespace (/proc/net/netstat is per namespace). */
 async function tcpExt(name: string): Promise<number> {
-  const text = (await lab.exec('router', ['cat', '/proc/net/netstat'])).stdout;
-  const lines = text.split('\n').filter((l) => l.startsWith('TcpExt:'));
-  const names = (lines[0] ?? '').trim().split(/\s+/);
-  const values = (lines[1] ?? '').trim().split(/\s+/);
-  const at = names.indexOf(name);
-  assert.ok(at > 0, `no TcpExt ${name} in /proc/net/netstat of the router`);
-  return Number(values[at]);
+  return procNetCounter((await lab.exec('router', ['cat', '/proc/net/netstat'])).stdout, 'TcpExt', name);
 }
 
 function peer(extra: Partial<PeerSpec> = {}): PeerSpec {
