@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { createLab, withLab, sweepLabs, frrVersion, LabError, type Lab } from '../../../frr-lab/lab.ts';
 import { run, alive } from '../../../frr-lab/run.ts';
+import { waitFor } from '../common.ts';
 
 async function namespacesWith(prefix: string): Promise<string[]> {
   const out = (await run(['ip', 'netns', 'list'])).stdout;
@@ -140,8 +141,8 @@ test('sweepLabs removes leftovers of its own prefix only', async () => {
     assert.equal(existsSync('/etc/frr/blabs-rt'), false);
     assert.equal(existsSync('/var/run/frr/blabs-node1'), false);
     assert.equal(existsSync('/etc/frr/blabsx-rt'), true);
-    await new Promise((r) => setTimeout(r, 100));
-    assert.equal(alive(pid), false);
+    // Killed by the sweep; gone once its parent (init) has reaped it.
+    await waitFor('the process in the swept namespace gone', 10_000, async () => (alive(pid) ? undefined : true));
   } finally {
     await run(['ip', 'netns', 'del', 'blabs-n1'], { check: false });
     await run(['ip', 'netns', 'del', 'blabsx-n1'], { check: false });
