@@ -23,12 +23,18 @@ function out(o: object): void {
 
 /**
  * src/sys's transport (MD5, TTL/GTSM). No plain-TCP fallback: a test whose TTL or MD5 options were
- * silently dropped would pass without testing them, so an addon that does not load is an error.
+ * silently dropped would pass without testing them. src/sys loads its addon on first use, so it is loaded
+ * here, before the speaker starts: a missing or broken addon is an error event at start, not a session
+ * that never comes up.
  */
 async function transport(): Promise<TransportFactory> {
-  const sys = await import('../../../src/sys/index.ts').catch((e: unknown) => {
-    throw new Error(`speaker-proc: the src/sys addon does not load (build it: npm run build:addon): ${e instanceof Error ? e.message : String(e)}`);
-  });
+  const sys = await import('../../../src/sys/index.ts');
+  const { loadAddon } = await import('../../../src/sys/native.ts');
+  try {
+    loadAddon();
+  } catch (e) {
+    throw new Error(`speaker-proc: the src/sys addon does not load (build it: npm run build:addon): ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
   return sysTransport(sys.tcpTransport, sys.setSocketTtl);
 }
 
