@@ -1,4 +1,4 @@
-// The anchor: MetalLB's allocation algorithm (metallb.md §3.2, `getIPFromCIDR`) reduced to its core, a
+// The anchor: MetalLB's allocation algorithm (MetalLB internal/allocator/allocator.go getIPFromCIDR) reduced to its core, a
 // linear cursor from the first address of the CIDR that returns the first address not in use. Written
 // generously (a Set of bigints, no string keys, no sharing checks), so the ratio understates the gap.
 export class NaiveLowestFree {

@@ -24,6 +24,11 @@ if (file === undefined) {
 }
 const n = Number(nText ?? 25);
 const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+// Frames of this clone's files print relative to its root (the profiled berth ran from the same clone).
+const repoRoot = new URL('../../', import.meta.url).href;
+function shortUrl(url: string): string {
+  return url.startsWith(repoRoot) ? url.slice(repoRoot.length) : url.replace(/^file:\/\//, '');
+}
 const byId = new Map(p.nodes.map((x) => [x.id, x]));
 const selfUs = new Map<string, number>();
 const fileUs = new Map<string, number>();
@@ -33,7 +38,7 @@ p.samples.forEach((id, i) => {
   const node = byId.get(id);
   if (node === undefined) return;
   const f = node.callFrame;
-  const short = f.url.replace(/^.*\/work\/main\//, '').replace(/^file:\/\//, '');
+  const short = shortUrl(f.url);
   const key = `${f.functionName || '(anonymous)'}  ${short}:${f.lineNumber + 1}`;
   selfUs.set(key, (selfUs.get(key) ?? 0) + dt);
   fileUs.set(short || f.functionName, (fileUs.get(short || f.functionName) ?? 0) + dt);

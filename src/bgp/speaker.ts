@@ -1,4 +1,4 @@
-// The BGP speaker: a desired-state engine over sessions (MetalLB's model, reference §5.1/§5.2).
+// The BGP speaker: a desired-state engine over sessions (MetalLB's model: speaker/bgp_controller.go, internal/bgp/native).
 //
 //   setPeers(peers)          the sessions that should exist; changed peers are re-created
 //   setAdvertisements(all)   every prefix this node should announce, with per-prefix attributes and

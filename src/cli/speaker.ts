@@ -156,7 +156,7 @@ export async function runSpeaker(argv: readonly string[]): Promise<number> {
       stopNode?.(reason);
     },
   });
-  // OpenELB BgpConf `default` spec.listenPort (openelb-and-peers.md §1.2), from the first read: the
+  // OpenELB BgpConf `default` spec.listenPort (OpenELB api/v1alpha2/bgpconf_types.go), from the first read: the
   // listener cannot move while sessions run, so a later change needs a restart.
   const configured = await planner.hello;
   if (fatal !== undefined) return 1;

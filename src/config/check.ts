@@ -43,7 +43,7 @@ export function checkSnapshot(snapshot: Snapshot, opts: ServiceOptions & Compile
   const translations: ServiceTranslation[] = snapshot.services.map((s) => translateService(s, snapshot.namespaces, opts));
   const ours: ServiceIntent[] = translations.flatMap((t) => (t.kind === 'ours' ? [t.intent] : []));
   const allocator = new Allocator(config.pools.map((p) => p.spec));
-  // Restart safety (reference/metallb.md §3.6): status IPs first, then every Service converges.
+  // Restart safety (MetalLB controller/service.go convergeBalancer, which restores IPs from Service status): status IPs first, then every Service converges.
   const existing: ExistingAssignment[] = ours.filter((i) => i.currentIPs.length > 0).map((i) => ({ request: i.request, ips: i.currentIPs }));
   const restored = allocator.restoreAll(existing);
   const results = new Map<string, AllocationResult>();

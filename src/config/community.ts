@@ -1,4 +1,4 @@
-// BGP community text -> value. Forms accepted (reference/metallb.md §1.3, §1.7):
+// BGP community text -> value. Forms accepted (MetalLB api/v1beta1/bgpadvertisement_types.go; api/v1beta1/community_types.go):
 //   "AA:NN"          RFC 1997 community, two 16-bit numbers
 //   "large:G:L1:L2"  RFC 8092 large community, three 32-bit numbers
 //   a well-known name (RFC 1997 §4, RFC 3765, RFC 7611, RFC 7999, RFC 8326, RFC 9494), as FRR spells them

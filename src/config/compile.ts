@@ -138,7 +138,7 @@ function fieldChecked<R, O>(refOf: (raw: R) => ObjectRef, attempt: (raw: R, prev
 }
 
 /**
- * reference/metallb.md §1.6: deleting a BFDProfile that a BGPPeer still uses is denied. A compile cannot
+ * MetalLB api/v1beta1/bfdprofile_types.go: deleting a BFDProfile that a BGPPeer still uses is denied. A compile cannot
  * deny a deletion, so the last valid version stays in force while a BGPPeer names it, with a problem.
  */
 function deletedButUsedBfdProfiles(snapshot: Snapshot, previous: LastGoodStore, state: SettleState): BFDProfile[] {
@@ -190,7 +190,7 @@ function comparePools(a: PoolConfig, b: PoolConfig): number {
 }
 
 /**
- * Rules an Eip implies by itself (OpenELB semantics, reference/openelb-and-peers.md §1.1, §4):
+ * Rules an Eip implies by itself (OpenELB api/v1alpha2/eip_types.go, pkg/speaker/bgp):
  *   protocol layer2 -> an L2 rule on the Eip's interface, every node;
  *   protocol bgp, or no protocol and no advertisement selecting it -> a BGP rule to every peer, /32 and
  *   /128, no communities, unless a BGPAdvertisement already names the Eip (then that one applies).
@@ -217,7 +217,7 @@ interface PeerCrossContext {
   readonly nodes: readonly NodeInfo[];
 }
 
-/** Peer rules that need the other peers or the advertisements (reference/metallb.md §1.4 "Other peer rules"). */
+/** Peer rules that need the other peers or the advertisements (MetalLB api/v1beta2/bgppeer_types.go and the BGPPeer webhook in internal/k8s/webhooks). */
 function peerCrossProblems(peer: BgpPeerConfig, accepted: readonly BgpPeerConfig[], ctx: PeerCrossContext): Problem[] {
   const out: Problem[] = [];
   for (const other of accepted) {

@@ -31,7 +31,7 @@ function iface(i: L2Interface): string {
   return i.kind === 'name' ? i.name : `can_reach:${i.ip}`;
 }
 
-/** `VIP & mask(len)` (reference/metallb.md §5.3). */
+/** `VIP & mask(len)` (MetalLB docs, BGPAdvertisement aggregationLength). */
 export function aggregatePrefix(ip: IPAddress, rule: Pick<BgpAdvertisementRule, 'aggregationLength' | 'aggregationLengthV6'>): string {
   const len = ip.family === 'ipv4' ? rule.aggregationLength : rule.aggregationLengthV6;
   return `${formatIP({ family: ip.family, value: ip.value & ~hostMask(ip.family, len) })}/${len}`;

@@ -65,7 +65,7 @@ export type BgpCommunity =
 export interface BgpAdvertisementRule {
   readonly source: ObjectRef;
   readonly pools: readonly string[];
-  /** Announced IPv4 prefix length per VIP (`VIP & mask(len)`); 32 by default. reference §5.3 */
+  /** Announced IPv4 prefix length per VIP (`VIP & mask(len)`); 32 by default. MetalLB docs, BGPAdvertisement aggregationLength */
   readonly aggregationLength: number;
   /** Same for IPv6; 128 by default. */
   readonly aggregationLengthV6: number;
@@ -128,7 +128,7 @@ export interface BgpPeerConfig {
   readonly adminDown: boolean;
 }
 
-/** BFD profile with FRR's defaults filled in (reference §1.6). Intervals in milliseconds. */
+/** BFD profile with FRR's defaults filled in (MetalLB api/v1beta1/bfdprofile_types.go). Intervals in milliseconds. */
 export interface BfdProfileConfig {
   readonly source: ObjectRef;
   readonly name: string;

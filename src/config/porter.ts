@@ -1,4 +1,4 @@
-// Porter / OpenELB <= 0.5 pool fallback (reference/openelb-and-peers.md §2 "Automatic selection"; seeds
+// Porter / OpenELB <= 0.5 pool fallback (OpenELB docs and pkg/controllers/lb (Service annotations) "Automatic selection"; seeds
 // "Use Porter in Layer 2 Mode"): a Service that names no Eip, when no namespace-bound Eip and no default
 // Eip applies, takes "the first available Eip object that matches the protocol" (the Service's protocol
 // annotation, bgp when absent). OpenELB 0.6 fails instead; berth keeps the older, documented behaviour so

@@ -1,5 +1,5 @@
-// Which Services are berth's, and Service -> AllocationRequest (reference/metallb.md §2,
-// openelb-and-peers.md §2). Pure.
+// Which Services are berth's, and Service -> AllocationRequest (MetalLB docs, Usage: Service annotations,
+// OpenELB docs and pkg/controllers/lb (Service annotations)). Pure.
 //
 // Ours:  type LoadBalancer, and
 //   OpenELB dialect: annotation lb.kubesphere.io/v1alpha1 = porter | openelb;

@@ -21,8 +21,8 @@ import { isRecord } from './read.ts';
 const OBJECT_KEYS: readonly string[] = ['apiVersion', 'kind', 'metadata', 'spec', 'status'];
 
 /**
- * Porter v1alpha1 BgpConf and BgpPeer, which deploy/crds does not serve (reference/openelb-and-peers.md
- * §1.2, §1.3) but `berth check` and the manifest speaker read: the v1alpha2 fields (berth reads those
+ * Porter v1alpha1 BgpConf and BgpPeer, which deploy/crds does not serve (OpenELB api/v1alpha1
+ * bgpconf_types.go, bgppeer_types.go) but `berth check` and the manifest speaker read: the v1alpha2 fields (berth reads those
  * spellings too) plus v1alpha1's own.
  */
 function porterV1alpha1(kind: string, extra: Readonly<Record<string, FieldSchema>>): FieldSchema | undefined {

@@ -1,4 +1,4 @@
-// BGP timer rules shared by both dialects (reference/metallb.md §1.4 config.parseTimers):
+// BGP timer rules shared by both dialects (MetalLB api/v1beta2/bgppeer_types.go; internal/config config.parseTimers):
 //   RFC 4271 §4.2: the hold time is 0 or at least 3 seconds.
 //   Only holdTime set   -> keepalive = hold / 3 (RFC 4271 §10 suggests one third of the hold time).
 //   Only keepalive set  -> hold = 3 * keepalive.

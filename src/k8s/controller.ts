@@ -1,13 +1,13 @@
 // `berth controller` against the API server: informers -> compile -> allocator -> Service status,
 // pool status, ConfigurationState, Events. Level-triggered: every change only enqueues a key
-//   svc:<ns>/<name>   converge one Service (metallb.md §3.4)
+//   svc:<ns>/<name>   converge one Service (MetalLB controller/service.go convergeBalancer)
 //   config            recompile (last-good store), setPools (§3.5), reprocess every Service
 //   pools             write IPAddressPool / Eip status counters (coalesced)
 //   configstate       write ConfigurationState "controller" and problem Events
 // and reconcile(key) reads the caches. Only the Lease holder runs the queue (lease.ts); standbys keep
 // their caches warm.
 //
-// Restart safety (DESIGN.md, metallb.md §3.6): when leadership starts, after every cache has listed,
+// Restart safety (DESIGN.md, MetalLB controller/service.go convergeBalancer, which restores IPs from Service status): when leadership starts, after every cache has listed,
 // every Service that already has status IPs is replayed into a fresh allocator (restoreAll) before any
 // Service key is processed, so no new allocation can take an IP that is in use.
 import type { V1Namespace, V1Service } from '@kubernetes/client-node';
@@ -334,7 +334,7 @@ export function createController(opts: ControllerOptions): Controller {
     if (!res.ok) {
       pending.add(key);
       if (before !== undefined) freed();
-      // MetalLB's reasons (metallb.md §6.2): a bad request and a missing second cluster IP have their own.
+      // MetalLB's reasons (MetalLB controller/service.go Service events): a bad request and a missing second cluster IP have their own.
       const reason =
         res.failure.reason === FailureReason.NotEnoughClusterIPs ? EventReason.NotEnoughClusterIPs : res.failure.reason === FailureReason.InvalidRequest ? EventReason.LoadBalancerFailed : EventReason.AllocationFailed;
       events.record(involved(svc), EventType.Warning, reason, `Failed to allocate IP for "${key}": ${res.failure.message}`);

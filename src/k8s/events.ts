@@ -1,7 +1,7 @@
 // Kubernetes Events (core/v1), as client-go's recorder writes them: asynchronous, never blocking a
 // reconcile, a repeat of the same (object, type, reason, message) patches count/lastTimestamp instead of
 // creating a new Event, and a bounded backlog (client-go's broadcaster drops when its 1000-slot queue is
-// full; so does this, counting what it dropped). Reasons are MetalLB's (reference/metallb.md §6.2).
+// full; so does this, counting what it dropped). Reasons are MetalLB's (MetalLB controller/service.go Service events).
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../log.ts';
 import { PatchType, isNotFound, type Rest } from './rest.ts';
@@ -10,7 +10,7 @@ import { Resources, collectionPath, objectPath } from './resources.ts';
 export const EventType = { Normal: 'Normal', Warning: 'Warning' } as const;
 export type EventType = (typeof EventType)[keyof typeof EventType];
 
-/** MetalLB's Event reasons, spelled exactly as MetalLB does (metallb.md §6.2). */
+/** MetalLB's Event reasons, spelled exactly as MetalLB does (MetalLB controller/service.go Service events). */
 export const EventReason = {
   IPAllocated: 'IPAllocated',
   AllocationFailed: 'AllocationFailed',

@@ -1,6 +1,6 @@
 // `berth speaker` against the API server: informers -> Snapshot -> compile (last-good store) ->
 // the controller's IPs from Service status -> planNode (src/speaker) -> the node agent (engines).
-// Then what the node does is written back: ServiceL2Status / ServiceBGPStatus (metallb.md §1.8, §1.9),
+// Then what the node does is written back: ServiceL2Status / ServiceBGPStatus (MetalLB api/v1beta1/servicel2status_types.go; api/v1beta1/servicebgpstatus_types.go),
 // `nodeAssigned` Events (§6.2), ConfigurationState `speaker-<node>` (§1.10).
 //
 // Level-triggered: any change schedules one reconcile (debounced); reconciles never overlap and a change
@@ -328,7 +328,7 @@ export function createKubeSpeaker(opts: KubeSpeakerOptions): KubeSpeaker {
 }
 
 /**
- * OpenELB BgpConf `default` spec.listenPort (openelb-and-peers.md §1.2), read once at start as in the
+ * OpenELB BgpConf `default` spec.listenPort (OpenELB api/v1alpha2/bgpconf_types.go), read once at start as in the
  * manifest mode: the listener cannot move while sessions run. Unreadable or absent: no listener.
  */
 export async function bgpConfListenPort(rest: Rest, log: Logger): Promise<number | undefined> {

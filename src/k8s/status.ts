@@ -2,11 +2,11 @@
 // controller compares, and sends a merge patch only when something differs.
 //
 // Service (one PATCH on the status subresource; for core Services it also carries metadata):
-//   status.loadBalancer.ingress = [{ip}...]                       (metallb.md §3.4 step 9)
+//   status.loadBalancer.ingress = [{ip}...]                       (MetalLB controller/service.go convergeBalancer)
 //   metadata.annotations["metallb.io/ip-allocated-from-pool"] = pool
 //   metadata.labels["eip.openelb.kubesphere.io/v1alpha2"] = Eip    (OpenELB Services / Eip pools;
-//                                                                  openelb-and-peers.md §2)
-// IPAddressPool.status counters; Eip.status; ConfigurationState.status (metallb.md §1.10).
+//                                                                  OpenELB docs and pkg/controllers/lb (Service annotations))
+// IPAddressPool.status counters; Eip.status; ConfigurationState.status (MetalLB api/v1beta1/configurationstate_types.go).
 import type { V1Service } from '@kubernetes/client-node';
 import { Annotations } from '../config/services.ts';
 import type { EipStatus, IPAddressPoolStatus } from '../pool/types.ts';

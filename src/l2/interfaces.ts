@@ -2,7 +2,7 @@
 //
 // The request comes from the configuration dialect that selected the VIP:
 //   - MetalLB L2Advertisement.interfaces: 'all' when some matching advertisement lists none, else the
-//     union of the names (metallb.md §4.5). A name the node lacks is skipped; if none is left the VIP is
+//     union of the names (MetalLB L2Advertisement interfaces). A name the node lacks is skipped; if none is left the VIP is
 //     not announced here (MetalLB "announceFailed", no fallback to another node).
 //   - OpenELB Eip.spec.interface: a NIC name or `can_reach:<IP>` (the NIC the route to <IP> leaves by,
 //     never lo).

@@ -10,7 +10,7 @@
 //                  (the cursor makes a freed address wait a full lap)
 //
 // Entry points:
-//   allocate(req)        converge one Service (metallb.md §3.4): keep its IPs when still valid, clear and
+//   allocate(req)        converge one Service (MetalLB controller/service.go convergeBalancer): keep its IPs when still valid, clear and
 //                        re-allocate when not; requested IPs, else named pool, else automatic (§2.6)
 //   restore(req, ips)    accept IPs read from Service status (MetalLB `Assign`); restoreAll() for a
 //                        whole cluster, replayed before any allocate() (restart safety, §3.6)
@@ -104,7 +104,7 @@ function poolState(spec: PoolSpec, previous: PoolState | undefined): PoolState {
   };
 }
 
-/** How the Service's families are to be served (metallb.md §2.3; OpenELB: one IP). */
+/** How the Service's families are to be served (MetalLB internal/allocator/allocator.go findBestPoolForService; OpenELB: one IP). */
 type FamilyPlan =
   | { readonly kind: 'single'; readonly family: Family }
   | { readonly kind: 'both'; readonly primary: Family; readonly secondary: Family }
@@ -147,7 +147,7 @@ function portText(p: ServicePort): string {
 export class Allocator {
   #pools = new Map<string, PoolState>();
   #poolList: readonly PoolState[] = [];
-  /** MetalLB automatic order (metallb.md §2.6): autoAssign pools with / without serviceAllocation, by priority. */
+  /** MetalLB automatic order (MetalLB internal/allocator/allocator.go isPoolCompatibleWithService): autoAssign pools with / without serviceAllocation, by priority. */
   #pinned: readonly PoolState[] = [];
   #fallback: readonly PoolState[] = [];
   #index = new PoolAddressIndex<PoolState>([]);
@@ -182,7 +182,7 @@ export class Allocator {
   // Configuration
 
   /**
-   * Replace the pools (metallb.md §3.5). Each assignment's pool is recomputed from its IPs: IPs that left
+   * Replace the pools (MetalLB internal/allocator/allocator.go SetPools). Each assignment's pool is recomputed from its IPs: IPs that left
    * every pool (or now sit in two different pools) unassign the Service, which the caller re-allocates
    * (MetalLB's ReprocessAll); IPs now in a pool of another name stay, under the new name. Everything else
    * (compatibility, avoidBuggyIPs turned on) is checked by the next allocate() of each Service, so the
@@ -230,7 +230,7 @@ export class Allocator {
   // Allocation
 
   /**
-   * Converge one Service (metallb.md §3.4 steps 3–8). Idempotent: calling it again with the same request
+   * Converge one Service (MetalLB controller/service.go convergeBalancer). Idempotent: calling it again with the same request
    * returns the same assignment.
    */
   allocate(req: AllocationRequest): AllocationResult {
@@ -270,7 +270,7 @@ export class Allocator {
   }
 
   /**
-   * Rebuild from a whole cluster's status before any allocate() (metallb.md §3.6). One entry per Service.
+   * Rebuild from a whole cluster's status before any allocate() (MetalLB controller/service.go convergeBalancer, which restores IPs from Service status). One entry per Service.
    * The outcome does not depend on the order of `existing`. Entries are replayed as they come; if some
    * failed because another entry already held their IP (two Services claiming one IP without being
    * allowed to share), every entry claiming such an IP is released and replayed again in a fixed order
@@ -366,7 +366,7 @@ export class Allocator {
   // ----------------------------------------------------------------------------------------------
   // Internals: planning
 
-  /** metallb.md §2.3 (Service family from cluster IPs), §3.4 step 2; OpenELB: one IP of a listed family. */
+  /** MetalLB internal/allocator/allocator.go findBestPoolForService (Service family from cluster IPs), controller/service.go convergeBalancer; OpenELB: one IP of a listed family. */
   #plan(req: AllocationRequest): Check<FamilyPlan> {
     const [primary, secondary] = req.ipFamilies;
     if (primary === undefined) return failure(FailureReason.NoClusterIP, `service ${req.service} has no cluster IP`);
@@ -379,7 +379,7 @@ export class Allocator {
   }
 
   /**
-   * Do these IPs fit the Service's families? Requested IPs must equal the Service family (metallb.md §2);
+   * Do these IPs fit the Service's families? Requested IPs must equal the Service family (MetalLB docs, Usage: Service annotations);
    * current IPs of a PreferDualStack dual Service may be a single one (§3.4 step 3).
    */
   #familyFit(req: AllocationRequest, plan: FamilyPlan, ips: readonly IPAddress[], opts: { readonly current: boolean }): Check<null> {
@@ -412,7 +412,7 @@ export class Allocator {
 
   /**
    * Explicit IPs (requested, or current from status): one pool holds them all, the pool accepts the
-   * Service, avoidBuggyIPs, sharing (metallb.md §2.2, §2.5, §2.1; openelb-and-peers.md §2).
+   * Service, avoidBuggyIPs, sharing (MetalLB controller/service.go allocateIPs; IPAddressPool avoidBuggyIPs; internal/allocator/allocator.go checkSharing; OpenELB docs and pkg/controllers/lb (Service annotations)).
    */
   #checkExplicit(req: AllocationRequest, ips: readonly IPAddress[], opts: { readonly current: boolean }): Check<PoolState> {
     let pool: PoolState | undefined;
@@ -453,7 +453,7 @@ export class Allocator {
   }
 
   /**
-   * metallb.md §2.1: another holder is fine only with the same non-empty sharing key, the same backend key
+   * MetalLB internal/allocator/allocator.go checkSharing: another holder is fine only with the same non-empty sharing key, the same backend key
    * and no common (protocol, port). OpenELB (§2 "Implicit sharing"): an IP that an OpenELB Service asks
    * for (or already carries in status) and that only OpenELB Services hold is shared without a key;
    * automatic allocation never shares that way (`implicit: false`). berth still refuses a port clash.
@@ -530,7 +530,7 @@ export class Allocator {
       if (!checked.ok) return checked;
       return { ok: true, assignment: this.#commit(req, checked.value, req.requestedIPs, { cursor: false }) };
     }
-    // 2. A named pool (autoAssign does not apply, metallb.md §2.4).
+    // 2. A named pool (autoAssign does not apply, MetalLB IPAddressPool autoAssign).
     if (req.requestedPool !== undefined) {
       const pool = this.#pools.get(req.requestedPool);
       if (pool === undefined) return failure(FailureReason.PoolNotFound, `pool ${req.requestedPool} does not exist`);
@@ -555,7 +555,7 @@ export class Allocator {
   }
 
   /**
-   * metallb.md §2.6: pinned pools (with serviceAllocation, compatible), by priority, then fallback pools
+   * MetalLB internal/allocator/allocator.go isPoolCompatibleWithService: pinned pools (with serviceAllocation, compatible), by priority, then fallback pools
    * (no serviceAllocation). Both skip autoAssign=false. Ties: by name, not random.
    */
   #metallbTiers(req: AllocationRequest): readonly (readonly PoolState[])[] {
@@ -573,7 +573,7 @@ export class Allocator {
   }
 
   /**
-   * openelb-and-peers.md §2 "Automatic selection (0.6)": Eips bound to the namespace (namespaces or
+   * OpenELB docs and pkg/controllers/lb (Service annotations) "Automatic selection (0.6)": Eips bound to the namespace (namespaces or
    * namespaceSelector), priority ascending, then the default Eip. OpenELB uses only the first bound Eip;
    * berth moves on to the next one, then to the default Eip, when a pool is full.
    */
@@ -588,7 +588,7 @@ export class Allocator {
     return [bound, defaults];
   }
 
-  /** metallb.md §2.3: the pool order applied to the family plan. Loops, no closures: this is the hot path. */
+  /** MetalLB internal/allocator/allocator.go findBestPoolForService: the pool order applied to the family plan. Loops, no closures: this is the hot path. */
   #chooseFrom(req: AllocationRequest, pools: readonly PoolState[], plan: FamilyPlan): { pool: PoolState; ips: IPAddress[] } | undefined {
     switch (plan.kind) {
       case 'single':
@@ -756,7 +756,7 @@ export class Allocator {
       const holder: Holder = { service: req.service, sharingKey: key, backendKey: req.backendKey, ports: req.ports, dialect: req.dialect };
       const next = mine === undefined ? [...current, holder] : current.map((h) => (h === mine ? holder : h));
       st.holders = next.length === 1 ? holder : next;
-      // a sole holder may change its own sharing key in place (metallb.md §2.1)
+      // a sole holder may change its own sharing key in place (MetalLB internal/allocator/allocator.go checkSharing)
       this.#refreshKey(st);
     }
     // `ips` is kept, not copied (readonly): sharing the caller's array saves memory at 100k Services

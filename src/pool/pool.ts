@@ -1,7 +1,7 @@
 // Rules about one pool that need no allocator state: which addresses automatic allocation may hand out,
 // how many there are, which Services the pool accepts, and which pool holds an address.
 //
-// Reference: metallb.md §1.1 (avoidBuggyIPs, serviceAllocation), §2.5, §2.6; openelb-and-peers.md §1.1, §2.
+// Reference: MetalLB api/v1beta1/ipaddresspool_types.go (avoidBuggyIPs, serviceAllocation), internal/allocator/allocator.go isPoolCompatibleWithService; OpenELB api/v1alpha2/eip_types.go and its Service annotations (docs; pkg/controllers/lb).
 import type { AddressRange, AllocationRequest, Family, IPAddress, PoolSpec } from './types.ts';
 import { matchesAny, selectorMatches } from '../labels/selector.ts';
 
@@ -97,7 +97,7 @@ export interface CompatOptions {
   readonly explicit: boolean;
 }
 
-/** metallb.md §2.6 `isPoolCompatibleWithService`; for Eips, openelb-and-peers.md §2 (`getEIP`). */
+/** MetalLB internal/allocator/allocator.go isPoolCompatibleWithService; for Eips, OpenELB docs and pkg/controllers/lb (Service annotations) (`getEIP`). */
 export function compatible(pool: PoolSpec, req: AllocationRequest, opts: CompatOptions): boolean {
   if (pool.dialect === 'openelb' && opts.explicit) return true;
   return namespaceAllowed(pool, req) && serviceAllowed(pool, req);
@@ -126,7 +126,7 @@ interface IndexEntry<T> {
 
 /**
  * Which pool holds an address: one sorted array per family, binary search. Config rejects overlapping
- * ranges (metallb.md §1.1, Eip webhook); if some slip through, the range with the greatest start wins.
+ * ranges (MetalLB api/v1beta1/ipaddresspool_types.go, Eip webhook); if some slip through, the range with the greatest start wins.
  * `owner` is whatever the caller attaches to a pool (the allocator attaches its pool state).
  */
 export class PoolAddressIndex<T> {

@@ -6,7 +6,7 @@
 // Stability: this file is the interface the config engineer codes against. Fields may be added,
 // never renamed or re-typed.
 //
-// Semantics come from /work/shared/reference/metallb.md §1.1, §2–§3 and openelb-and-peers.md §1.1, §2.
+// Semantics come from MetalLB api/v1beta1/ipaddresspool_types.go; internal/allocator and controller/service.go and OpenELB api/v1alpha2/eip_types.go; OpenELB docs and pkg/controllers/lb (Service annotations).
 
 import type {
   Labels,
@@ -257,7 +257,7 @@ export interface ExistingAssignment {
   readonly ips: readonly IPAddress[];
 }
 
-/** What setPools did to existing assignments (metallb.md §3.5). */
+/** What setPools did to existing assignments (MetalLB internal/allocator/allocator.go SetPools). */
 export interface PoolChange {
   /** Services whose IPs left every pool (or now span two pools): unassigned; reallocate them. */
   readonly evicted: readonly { readonly service: ServiceKey; readonly failure: AllocationFailure }[];
@@ -268,7 +268,7 @@ export interface PoolChange {
 // ------------------------------------------------------------------------------------------------
 // Pool statistics
 
-/** Largest int64: MetalLB's value for "IPv6 CIDR of 2^62 addresses or more" (metallb.md §1.1, §3.3). */
+/** Largest int64: MetalLB's value for "IPv6 CIDR of 2^62 addresses or more" (MetalLB api/v1beta1/ipaddresspool_types.go; internal/allocator (large IPv6 ranges)). */
 export const MAX_INT64 = 0x7fffffffffffffffn;
 
 /** MetalLB IPAddressPool.status. int64 on the wire: bigint here, serialise without going through number. */
@@ -279,7 +279,7 @@ export interface IPAddressPoolStatus {
   readonly availableIPv6: bigint;
 }
 
-/** OpenELB Eip.status (openelb-and-peers.md §1.1). */
+/** OpenELB Eip.status (OpenELB api/v1alpha2/eip_types.go). */
 export interface EipStatus {
   /** Pool full: no address left for automatic allocation. */
   readonly occupied: boolean;

@@ -111,7 +111,7 @@ export function createAgent(opts: AgentOptions): Agent {
     mirror.apply(delta);
     const { owned, unresolved } = await resolve(mirror.l2(), mirror.addressing);
     for (const u of unresolved) {
-      // MetalLB announceFailed (reference §4.5): no fallback to another node.
+      // MetalLB announceFailed (MetalLB L2Advertisement interfaces): no fallback to another node.
       log.warn({ node: delta.node, vip: u.vip, reason: u.reason }, 'won the L2 election but cannot answer here: no usable interface');
     }
     const l2Problems = opts.l2.setOwned(owned);

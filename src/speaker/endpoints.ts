@@ -2,7 +2,7 @@
 //
 // A slice belongs to the Service named by its kubernetes.io/service-name label, in the slice's own
 // namespace. An endpoint can serve when it is ready (or its readiness is unknown) or, while
-// terminating, still serving: MetalLB's EndpointCanServe (reference §4.1 step 1).
+// terminating, still serving: MetalLB's EndpointCanServe (MetalLB speaker/layer2_controller.go ShouldAnnounce).
 import type { V1EndpointSlice } from '@kubernetes/client-node';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';

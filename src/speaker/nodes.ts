@@ -3,11 +3,11 @@
 //
 // Readiness: the Ready condition decides; a Node without a Ready condition counts as Ready, because
 // manifests written for `berth speaker --manifests` usually carry no status (a kubelet-registered Node
-// always has one). NetworkUnavailable=True takes a node out, as in MetalLB (reference §4.1 step 5).
+// always has one). NetworkUnavailable=True takes a node out, as in MetalLB (MetalLB speaker/layer2_controller.go ShouldAnnounce).
 import type { V1Node } from '@kubernetes/client-node';
 import type { Labels } from '../labels/selector.ts';
 
-/** OpenELB node label choosing the BgpConf asPerRack entry (openelb-and-peers.md §1.2). */
+/** OpenELB node label choosing the BgpConf asPerRack entry (OpenELB api/v1alpha2/bgpconf_types.go). */
 export const RACK_LABEL = 'openelb.kubesphere.io/rack';
 
 export interface NodeFacts {

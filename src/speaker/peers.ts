@@ -6,7 +6,7 @@
 //   BGP Identifier  the node's own IPv4 InternalIP by default. A configured routerID is honoured only
 //                 when it cannot be shared: it is one of this node's addresses, or the peer selects no
 //                 other node. Otherwise every selected node would present the same identifier (the
-//                 OpenELB 0.6 DaemonSet defect, openelb-and-peers.md §1.2 / §10), which an iBGP router
+//                 OpenELB 0.6 DaemonSet defect: BgpConf routerId, api/v1alpha2/bgpconf_types.go, is copied to every node's speaker), which an iBGP router
 //                 must reject (RFC 4271 §6.2 "Bad BGP Identifier" only covers its own id, but RFC 6286
 //                 §2.1 requires uniqueness within the AS), so the node's own address is used and a
 //                 note says why. A rack ASN also forces the node address (OpenELB asPerRack).

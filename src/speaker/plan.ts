@@ -7,13 +7,13 @@
 //   L2   every speaker runs the same election (src/l2/election.ts: MetalLB's sha256(node#firstIP)
 //        order after preference scores) over the candidates of the matching L2 rules: selected by a
 //        rule's nodeSelectors, not excluded, Ready, not NetworkUnavailable, alive, and for ETP=Local
-//        hosting a serving endpoint. Only the winner announces (reference §4.1); a loser is absent
+//        hosting a serving endpoint. Only the winner announces (MetalLB speaker/layer2_controller.go ShouldAnnounce); a loser is absent
 //        from the plan, so its engine stops answering at once (OpenELB §3.1 defect avoided). The
 //        interfaces come from the rules that select this node (union; any rule without interfaces
-//        means all of them, reference §4.5).
+//        means all of them, MetalLB L2Advertisement interfaces).
 //   BGP  this node announces when a matching BGPAdvertisement selects it, it is not excluded, Ready,
 //        not NetworkUnavailable, and the Service can be served from it: ETP=Local needs a serving
-//        endpoint on this node, Cluster one anywhere (reference §5.1). Prefix = VIP & mask(aggregation
+//        endpoint on this node, Cluster one anywhere (MetalLB speaker/bgp_controller.go). Prefix = VIP & mask(aggregation
 //        length) (§5.3), with the rule's LOCAL_PREF, communities and peer filter; advertisements of one
 //        prefix and one peer filter merge (communities unioned, first LOCAL_PREF kept), as MetalLB's
 //        session dedup does (§5.1 "Publishing").
@@ -340,7 +340,7 @@ const exclusionToReason: Readonly<Record<ExclusionReason, NotAnnounced>> = {
 
 function planL2(ctx: Ctx, s: PlanService, rules: readonly L2Rule[]): L2Outcome {
   const svc = s.intent.request.service;
-  // reference §4.1 step 3 / §1.2: a shared IP cannot be split by serviceSelectors, so it is not announced.
+  // MetalLB speaker/layer2_controller.go ShouldAnnounce; api/v1beta1/l2advertisement_types.go: a shared IP cannot be split by serviceSelectors, so it is not announced.
   if (s.intent.request.sharingKey !== undefined && rules.some((r) => r.serviceSelectors.length > 0)) {
     return {
       announced: false,
@@ -449,7 +449,7 @@ function planBgp(ctx: Ctx, s: PlanService, rules: readonly BgpAdvertisementRule[
   return { outcome: { announced: true, prefixes, peers: receivers.map((p) => p.spec.name) }, ads };
 }
 
-/** VIP & mask(aggregation length) as CIDR text (reference §5.3). */
+/** VIP & mask(aggregation length) as CIDR text (MetalLB docs, BGPAdvertisement aggregationLength). */
 export function aggregate(ip: string, rule: Pick<BgpAdvertisementRule, 'aggregationLength' | 'aggregationLengthV6'>): string | undefined {
   const p = parseIP(ip);
   return p.ok ? aggregatePrefix(p.value, rule) : undefined;

@@ -1,5 +1,5 @@
 // Why a Service is not announced from this node, per mode: a closed set of codes with a message for
-// logs and status (the MetalLB speaker's reasons, reference §4.1 / §5.1, where they exist).
+// logs and status (the MetalLB speaker's reasons, MetalLB speaker/layer2_controller.go ShouldAnnounce; speaker/bgp_controller.go, where they exist).
 
 export const NotAnnounced = {
   /** The Service has no IP (allocation failed or pending). */

@@ -2,7 +2,7 @@
 //
 // Manifest mode (no controller writes status): the same steps as `berth check` (src/config/check.ts),
 // so that `berth check` shows exactly what the speakers announce. A fresh allocator per snapshot:
-//   1. replay every IP already in status.loadBalancer.ingress (restart safety, reference §3.6);
+//   1. replay every IP already in status.loadBalancer.ingress (restart safety, MetalLB controller/service.go convergeBalancer, which restores IPs from Service status);
 //   2. allocate the others in `namespace/name` order (Porter's Eip fallback included).
 // Every node's speaker reads the same manifests and so computes the same IPs, with no shared state.
 // An IP that is not pinned (status, loadBalancerIPs, spec.loadBalancerIP) can therefore move when

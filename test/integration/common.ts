@@ -40,3 +40,15 @@ export function arpingReplies(stdout: string): string[] {
 export function ndisc6Replies(stdout: string): string[] {
   return [...stdout.matchAll(/Target link-layer address: ([0-9A-Fa-f:]{17})/g)].map((m) => (m[1] ?? '').toLowerCase());
 }
+
+/**
+ * One counter from the text of /proc/net/snmp or /proc/net/netstat (per network namespace): `table` is the
+ * line prefix ("Tcp", "TcpExt"), a header line of names followed by a line of values.
+ */
+export function procNetCounter(text: string, table: string, name: string): number {
+  const lines = text.split('\n').filter((l) => l.startsWith(`${table}:`));
+  const names = (lines[0] ?? '').trim().split(/\s+/);
+  const at = names.indexOf(name);
+  if (at <= 0) throw new Error(`no ${table} ${name} in the counters read`);
+  return Number((lines[1] ?? '').trim().split(/\s+/)[at]);
+}

@@ -81,7 +81,7 @@ describe('seed scenarios applied with kubectl', () => {
     assert.equal(ev.type, 'Normal');
     assert.equal(ev.message, `Assigned IP ["${ip}"]`);
     assert.equal(ev.component, 'berth-controller');
-    // Eip.status (openelb-and-peers.md §1.1).
+    // Eip.status (OpenELB api/v1alpha2/eip_types.go).
     const eip = await eventually('Eip status', async () => {
       const e = await getJson(k8s, ['eip', 'porter-layer2-eip']);
       return field(e, 'status', 'usage') === 1 ? e : undefined;
@@ -133,7 +133,7 @@ describe('seed scenarios applied with kubectl', () => {
     const [ip] = ingressIPs(s);
     assert.ok(ip !== undefined && inRange(ip, '192.168.10.0', '192.168.10.255'), `IP ${String(ip)} from bgp-pool`);
     // The pool and Service watches are separate streams: the Service may be seen before demo-pool's
-    // deletion (same range), and then moves to bgp-pool keeping its IP (metallb.md §3.5).
+    // deletion (same range), and then moves to bgp-pool keeping its IP (MetalLB internal/allocator/allocator.go SetPools).
     await eventually('annotation names bgp-pool', async () => {
       const cur = await svc('metallb-demo');
       return field(cur, 'metadata', 'annotations', 'metallb.io/ip-allocated-from-pool') === 'bgp-pool' && ingressIPs(cur)[0] === ip ? true : undefined;
@@ -276,7 +276,8 @@ spec: {addresses: [192.0.2.0/28], autoAssign: false}
 `;
 
 describe('bad input the API server cannot judge', () => {
-  test('overlapping pools: ConfigurationState Invalid and Warning Events name them; the valid pool keeps working', async () => {
+  /** The overlapping pools and a Service on blue with its IP: what both tests start from. */
+  async function overlappingWithOnBlue(): Promise<JsonObject> {
     const k8s = api();
     await k8s.kubectlOk(['apply', '-f', '-'], { stdin: OVERLAPPING });
     await k8s.kubectlOk(['apply', '-f', '-'], {
@@ -286,7 +287,24 @@ metadata: {name: on-blue, annotations: {metallb.io/address-pool: blue}}
 spec: {type: LoadBalancer, ports: [{port: 80}]}
 `,
     });
-    const s = await waitForIPs('on-blue');
+    return waitForIPs('on-blue');
+  }
+
+  /** Removes what overlappingWithOnBlue() made, so that every other test sees a valid configuration. */
+  async function removeOverlapping(): Promise<void> {
+    const k8s = api();
+    await k8s.kubectlOk(['delete', 'service', 'on-blue', 'on-blue-2', '--ignore-not-found']);
+    await k8s.kubectlOk(['delete', '--ignore-not-found', '-f', '-'], { stdin: OVERLAPPING });
+    await eventually('ConfigurationState Valid again', async () => {
+      const c = await getJson(k8s, ['configurationstate', 'controller', '-n', 'berth-system']);
+      return field(c, 'status', 'result') === 'Valid' ? true : undefined;
+    });
+  }
+
+  test('overlapping pools: ConfigurationState Invalid and Warning Events name them; the valid pool keeps working', async (t) => {
+    const k8s = api();
+    t.after(removeOverlapping);
+    const s = await overlappingWithOnBlue();
     const [ip] = ingressIPs(s);
     assert.ok(ip !== undefined && inRange(ip, '198.51.100.0', '198.51.100.255'), String(ip));
     const cs = await eventually('ConfigurationState Invalid', async () => {
@@ -307,8 +325,10 @@ spec: {type: LoadBalancer, ports: [{port: 80}]}
     assert.match(await k8s.kubectlOk(['get', 'configurationstate', '-n', 'berth-system']), /controller\s+Invalid/);
   });
 
-  test('an invalid edit of a pool in use keeps its last valid version in force', async () => {
+  test('an invalid edit of a pool in use keeps its last valid version in force', async (t) => {
     const k8s = api();
+    t.after(removeOverlapping);
+    await overlappingWithOnBlue();
     const before = ingressIPs(await svc('on-blue'));
     // blue grows into teal, a pool in force: the change is rejected and blue's old version stays.
     await k8s.kubectlOk(['patch', 'ipaddresspool', 'blue', '-n', 'metallb-system', '--type=merge', '-p', '{"spec":{"addresses":["198.51.100.0/24","192.0.2.0/27"]}}']);
@@ -328,12 +348,6 @@ spec: {type: LoadBalancer, ports: [{port: 80}]}
     const s2 = await waitForIPs('on-blue-2');
     assert.ok(inRange(ingressIPs(s2)[0] ?? '', '198.51.100.0', '198.51.100.255'), 'blue v1 range');
     assert.deepEqual(ingressIPs(await svc('on-blue')), before, 'on-blue keeps its IP');
-    await k8s.kubectlOk(['delete', 'service', 'on-blue', 'on-blue-2']);
-    await k8s.kubectlOk(['delete', '-f', '-'], { stdin: OVERLAPPING });
-    await eventually('ConfigurationState Valid again', async () => {
-      const c = await getJson(k8s, ['configurationstate', 'controller', '-n', 'berth-system']);
-      return field(c, 'status', 'result') === 'Valid' ? true : undefined;
-    });
   });
 });
 

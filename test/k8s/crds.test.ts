@@ -16,12 +16,29 @@ const api = apiServerForFile({
   },
 });
 
+const appliedFiles = new Map<string, Promise<string>>();
+
 /**
  * Applies a fixture file unchanged (`kubectl apply -f FILE`, in `namespace` when given, as a user whose
- * current namespace it is), then checks every object it holds came back with all its fields.
+ * current namespace it is), once per API server. Every test that reads a fixture's objects calls this
+ * itself, so each test passes alone and in any order.
  */
+function applied(file: string, namespace = 'default'): Promise<string> {
+  const key = `${namespace}/${file}`;
+  let done = appliedFiles.get(key);
+  if (done === undefined) {
+    done = api().kubectlOk(['apply', ...(namespace === 'default' ? [] : ['-n', namespace]), '-f', fixture(file)]);
+    appliedFiles.set(key, done);
+  }
+  return done;
+}
+
+/** The MetalLB objects the printer-column and conversion tests read: the seed 004 pools and the examples. */
+const metallbFixtures = (): Promise<string[]> => Promise.all([applied('seed-004-metallb-l2-bgp-zh.yaml'), applied('metallb-examples.yaml')]);
+
+/** applied(), then checks every object the file holds came back with all its fields. */
 async function applyAndCompare(file: string, namespace = 'default'): Promise<void> {
-  await api().kubectlOk(['apply', ...(namespace === 'default' ? [] : ['-n', namespace]), '-f', fixture(file)]);
+  await applied(file, namespace);
   for (const sent of loadYamlFile(fixture(file))) {
     const kind = String(sent['kind']);
     const group = String(sent['apiVersion']).split('/');
@@ -75,6 +92,7 @@ describe('user manifests apply unchanged and keep every field', () => {
   test('OpenELB examples: BgpConf, BgpPeer with string timers, Eips (v1alpha1 too)', () =>
     applyAndCompare('kubesphere-examples.yaml'));
   test('the seed Eip keeps the Service annotation it is named by', async () => {
+    await applied('seed-002-porterlb-layer2.yaml', 'seed-002');
     const svc = await getJson(api(), ['service', 'porter-layer2-svc', '-n', 'seed-002']);
     assert.equal(field(svc, 'metadata', 'annotations', 'eip.porter.kubesphere.io/v1alpha2'), 'porter-layer2-eip');
     const eip = await getJson(api(), ['eips.network.kubesphere.io', 'porter-layer2-eip']);
@@ -124,6 +142,7 @@ describe('printer columns', () => {
   }
 
   test('kubectl get ipaddresspools shows Auto Assign, Avoid Buggy IPs and Addresses', async () => {
+    await metallbFixtures();
     const t = await table(['ipaddresspools', '-n', 'metallb-system']);
     assert.deepEqual(t.header, ['NAME', 'AUTO ASSIGN', 'AVOID BUGGY IPS', 'ADDRESSES', 'AGE']);
     const demo = t.rows.find((r) => r[0] === 'demo-pool');
@@ -134,12 +153,14 @@ describe('printer columns', () => {
   });
 
   test('kubectl get bgppeers.metallb.io shows Address, ASN, BFD Profile and Multi Hops', async () => {
+    await metallbFixtures();
     const t = await table(['bgppeers.metallb.io', '-n', 'metallb-system']);
     assert.deepEqual(t.header, ['NAME', 'ADDRESS', 'ASN', 'BFD PROFILE', 'MULTI HOPS', 'AGE']);
     assert.deepEqual(t.rows.find((r) => r[0] === 'router-a')?.slice(0, 5), ['router-a', '192.0.2.1', '64513', 'fast', 'true']);
   });
 
   test('kubectl get l2advertisements hides Node Selectors unless -o wide', async () => {
+    await metallbFixtures();
     const narrow = await table(['l2advertisements', '-n', 'metallb-system']);
     assert.deepEqual(narrow.header, ['NAME', 'IPADDRESSPOOLS', 'IPADDRESSPOOL SELECTORS', 'INTERFACES', 'AGE']);
     const wide = await table(['l2advertisements', '-n', 'metallb-system', '-o', 'wide']);
@@ -147,12 +168,14 @@ describe('printer columns', () => {
   });
 
   test('kubectl get eips shows cidr, usage and total', async () => {
+    await applied('seed-000-porter-layer2-zh.yaml');
     const t = await table(['eips']);
     assert.deepEqual(t.header, ['NAME', 'CIDR', 'USAGE', 'TOTAL', 'AGE']);
     assert.equal(t.rows.find((r) => r[0] === 'eip-sample-layer2')?.[1], '172.22.0.188-172.22.0.200');
   });
 
   test('kubectl get bfdprofiles and configurationstates show their columns', async () => {
+    await metallbFixtures();
     const bfd = await table(['bfdprofiles', '-n', 'metallb-system']);
     assert.deepEqual(bfd.header, ['NAME', 'PASSIVE MODE', 'TRANSMIT INTERVAL', 'RECEIVE INTERVAL', 'MULTIPLIER', 'AGE']);
     assert.deepEqual(bfd.rows[0]?.slice(0, 5), ['fast', 'true', '100', '100', '3']);
@@ -161,6 +184,7 @@ describe('printer columns', () => {
 
 describe('conversion None between served versions', () => {
   test('a v1beta1 BGPPeer reads back as v1beta2 with the same fields and the v1beta2 defaults', async () => {
+    await metallbFixtures();
     const v1 = await getJson(api(), ['bgppeers.v1beta1.metallb.io', 'legacy', '-n', 'metallb-system']);
     const v2 = await getJson(api(), ['bgppeers.v1beta2.metallb.io', 'legacy', '-n', 'metallb-system']);
     assert.equal(v2['apiVersion'], 'metallb.io/v1beta2');
@@ -182,12 +206,14 @@ describe('conversion None between served versions', () => {
   });
 
   test('using v1beta1 prints the deprecation warning', async () => {
+    await metallbFixtures();
     const res = await api().kubectl(['get', 'bgppeers.v1beta1.metallb.io', '-n', 'metallb-system']);
     assert.equal(res.code, 0, res.stderr);
     assert.ok(res.stderr.includes('metallb.io/v1beta1 BGPPeer is deprecated, please use metallb.io/v1beta2'), res.stderr);
   });
 
   test('v1beta2-only fields are not visible through v1beta1 but stay stored (documented loss on v1beta1 writes)', async () => {
+    await metallbFixtures();
     const v1 = await getJson(api(), ['bgppeers.v1beta1.metallb.io', 'router-b', '-n', 'metallb-system']);
     for (const f of ['vrf', 'dynamicASN', 'disableMP']) assert.equal(field(v1, 'spec', f), undefined, `${f} through v1beta1`);
     const v2 = await getJson(api(), ['bgppeers.v1beta2.metallb.io', 'router-b', '-n', 'metallb-system']);
@@ -196,6 +222,7 @@ describe('conversion None between served versions', () => {
   });
 
   test('an Eip created as v1alpha1 reads as v1alpha2 and the reverse', async () => {
+    await Promise.all([applied('kubesphere-examples.yaml'), applied('seed-001-porter-layer2.yaml')]);
     const v2 = await getJson(api(), ['eips.v1alpha2.network.kubesphere.io', 'eip-v1alpha1']);
     // v1alpha1 defaults usingKnownIPs to false (Porter 0.3: skip .0/.255), so the stored object says so.
     assert.deepEqual(v2['spec'], { address: '198.51.100.64/28', protocol: 'bgp', usingKnownIPs: false });

@@ -140,6 +140,15 @@ describe('restart() and stop()', () => {
   });
 });
 
+/** Polls `cond` every 20 ms; fails after 10 s (a bound for a hung test, not a measurement). */
+async function until(what: string, cond: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!cond()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 describe('sweepStale()', () => {
   test('kills what a dead test run left (only PIDs whose command line names the dir) and removes the dir', async () => {
     const root = mkdtempSync(join(tmpdir(), 'berth-sweep-test-'));
@@ -155,10 +164,20 @@ describe('sweepStale()', () => {
       writeFileSync(join(stale, 'kube-apiserver.pid'), `${String(bystander.pid)}\n`);
       writeFileSync(join(owned, 'owner.pid'), `${String(process.pid)}\n`);
       writeFileSync(join(owned, 'etcd.pid'), `${String(leftover.pid)}\n`);
-      await new Promise((r) => setTimeout(r, 200));
+      // Positive signals, no pauses: the leftover runs with the stale dir on its command line before the
+      // sweep, and is gone (reaped by its 'exit') after it.
+      const leftoverPid = leftover.pid;
+      await until('the leftover shows the stale dir in /proc/PID/cmdline', () => {
+        try {
+          return readFileSync(`/proc/${String(leftoverPid)}/cmdline`, 'utf8').includes(stale);
+        } catch {
+          return false;
+        }
+      });
+      const gone = new Promise((r) => leftover.once('exit', r));
       assert.deepEqual(sweepStale(root, 'berth-k8s-run-'), [stale]);
-      await new Promise((r) => setTimeout(r, 200));
-      assert.ok(!alive(leftover.pid), 'the leftover named by the stale dir was not killed');
+      await gone;
+      assert.ok(!alive(leftoverPid), 'the leftover named by the stale dir was not killed');
       assert.ok(alive(bystander.pid), 'a PID whose command line does not name the dir was killed');
       assert.ok(!existsSync(stale) && existsSync(owned), 'only the dead owner\'s dir goes');
     } finally {

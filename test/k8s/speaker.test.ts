@@ -15,6 +15,7 @@ import assert from 'node:assert/strict';
 import { createServer, connect, type Server } from 'node:net';
 import { join } from 'node:path';
 import { withLab, type Lab, type LabHost, type SpawnedProcess } from '../../frr-lab/lab.ts';
+import { procNetCounter } from '../integration/common.ts';
 import { arpingReplies, nodeDoc, serviceDoc, sliceDoc } from '../integration/speaker/harness.ts';
 import { startApiServer, type ApiServer } from './harness/index.ts';
 import { field, getJson, installCrds, isObject, repoRoot, type Json, type JsonObject } from './helpers.ts';
@@ -81,6 +82,11 @@ async function waitRelay(lab: Lab, node: LabHost, port: number): Promise<void> {
 async function bgpNextHops(lab: Lab, prefix: string): Promise<string[]> {
   const r = await lab.vtyshJson<{ paths?: readonly { nexthops?: readonly { ip?: string }[] }[] }>(`show bgp ipv4 unicast ${prefix} json`);
   return (r.paths ?? []).map((p) => p.nexthops?.[0]?.ip ?? '?').sort();
+}
+
+/** Tcp AttemptFails of a node's network namespace (/proc/net/snmp is per namespace): refused connects. */
+async function attemptFails(lab: Lab, node: LabHost): Promise<number> {
+  return procNetCounter((await lab.exec(node, ['cat', '/proc/net/snmp'])).stdout, 'Tcp', 'AttemptFails');
 }
 
 async function arping(lab: Lab, ip: string): Promise<string[]> {
@@ -165,7 +171,7 @@ test('berth speaker (Kubernetes mode) in a node namespace: BGP to FRR, ARP, stat
           return all.length === 1 ? all : undefined;
         });
         assert.deepEqual(field(bgps[0], 'status'), { node: 'node1', serviceName: 'svc-bgp', serviceNamespace: 'default', peers: ['router'] });
-        // nodeAssigned Events (metallb.md §6.2).
+        // nodeAssigned Events (MetalLB controller/service.go Service events).
         for (const [svc, proto] of [['svc-bgp', 'bgp'], ['svc-l2', 'layer2']] as const) {
           await eventually(`nodeAssigned on ${svc}`, async () => {
             const evs = await items(k, ['events', '--field-selector', `involvedObject.name=${svc},reason=nodeAssigned`]);
@@ -181,8 +187,12 @@ test('berth speaker (Kubernetes mode) in a node namespace: BGP to FRR, ARP, stat
         // The API server becomes unreachable for the speaker: it keeps announcing, withdraws nothing.
         await nsRelay.kill(1000);
         await k.kubectlOk(['delete', 'service', 'svc-bgp']); // a change the speaker cannot see
+        // Positive signal instead of a pause: the speaker noticed, then kept trying to reconnect and was
+        // refused several times (each refused connect in node1's namespace counts in Tcp AttemptFails,
+        // /proc/net/snmp), so whatever it does about an unreachable API server has been done by now.
         await eventually('the speaker noticed', async () => (/list\/watch failed|cannot|ECONNREFUSED/.test(log()) ? true : undefined), 30_000, 500);
-        await new Promise((r) => setTimeout(r, 5_000));
+        const refused = await attemptFails(lab, node1);
+        await eventually('the speaker retried and was refused three more times', async () => ((await attemptFails(lab, node1)) >= refused + 3 ? true : undefined), 60_000, 200);
         assert.deepEqual(await bgpNextHops(lab, `${bgpIP}/32`), [node1.ipv4], 'route still announced while the API server is unreachable');
         assert.ok((await arping(lab, l2IP)).length > 0, 'ARP still answered while the API server is unreachable');
         assert.equal(speaker.child.exitCode, null, 'the speaker keeps running');

@@ -1,5 +1,5 @@
 // The MetalLB custom resources (group metallb.io) exactly as users write them: field names and
-// nesting follow api/v1beta1 and api/v1beta2 (reference/metallb.md §1). Every field is optional here
+// nesting follow api/v1beta1 and api/v1beta2 (MetalLB api/v1beta1, api/v1beta2). Every field is optional here
 // because manifests and the API server may hand us anything; src/config/metallb/*.ts validates.
 
 import type { KubeObject, KubeSelector } from './common.ts';

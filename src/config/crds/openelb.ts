@@ -1,5 +1,5 @@
 // The OpenELB / PorterLB custom resources (group network.kubesphere.io, cluster-scoped) as users write
-// them: field names follow api/v1alpha2 (reference/openelb-and-peers.md §1). v1alpha1 objects are read
+// them: field names follow api/v1alpha2 (OpenELB api/v1alpha2). v1alpha1 objects are read
 // with the same shapes where the fields coincide (Eip address/protocol/disable); src/config/openelb/*.ts
 // validates.
 

@@ -1,7 +1,8 @@
-// L2Advertisement -> L2Rule and BGPAdvertisement -> BgpAdvertisementRule (reference/metallb.md §1.2,
-// §1.3, §5.3). Pool selection: ipAddressPools (names) ∪ pools matching ipAddressPoolSelectors; both
-// empty = every MetalLB IPAddressPool (an Eip must be named or selected). A name with no valid pool is a
-// warning, not an error: like MetalLB, the advertisement applies to the pools that exist.
+// L2Advertisement -> L2Rule and BGPAdvertisement -> BgpAdvertisementRule (MetalLB
+// api/v1beta1/l2advertisement_types.go, bgpadvertisement_types.go). Pool selection: ipAddressPools (names)
+// ∪ pools matching ipAddressPoolSelectors; both empty = every MetalLB IPAddressPool (an Eip must be named
+// or selected). A name with no valid pool is a warning, not an error: like MetalLB, the advertisement
+// applies to the pools that exist.
 
 import { familyBits } from '../../pool/address.ts';
 import { formatRange, type AddressRange } from '../../pool/types.ts';

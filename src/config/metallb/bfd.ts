@@ -1,4 +1,4 @@
-// MetalLB BFDProfile -> BfdProfileConfig with FRR's defaults filled in (reference/metallb.md §1.6).
+// MetalLB BFDProfile -> BfdProfileConfig with FRR's defaults filled in (MetalLB api/v1beta1/bfdprofile_types.go).
 // Ranges: intervals 10..60000 ms, detectMultiplier 2..255, minimumTtl 1..254.
 // echoMode: true is a problem on spec.echoMode: berth's BFD (src/bgp/bfd) has no Echo function
 // (RFC 5880 §6.4); echoInterval is read (ranges checked) and has no effect without echo mode.

@@ -1,4 +1,4 @@
-// MetalLB BGPPeer (v1beta2, and v1beta1 converted up) -> BgpPeerConfig. reference/metallb.md §1.4, §1.5.
+// MetalLB BGPPeer (v1beta2, and v1beta1 converted up) -> BgpPeerConfig. MetalLB api/v1beta2/bgppeer_types.go, the BGPPeer webhook in internal/k8s/webhooks, api/v1beta1/bgppeer_conversion.go.
 // Rules: myASN non-zero; exactly one of peerASN / dynamicASN; exactly one of peerAddress / interface;
 // addresses parse; routerID is IPv4 (RFC 4271 §4.2: 4-octet BGP Identifier); peerPort 1..16384;
 // timers (timers.ts); connectTime 1..65535 s whole seconds; password XOR passwordSecret, the Secret of

@@ -1,4 +1,4 @@
-// MetalLB Community objects: named aliases for community values (reference/metallb.md §1.7). Rules:
+// MetalLB Community objects: named aliases for community values (MetalLB api/v1beta1/community_types.go). Rules:
 // every value parses (AA:NN or large:G:L1:L2); an alias name is unique across all Community objects.
 
 import { parseCommunity } from '../community.ts';

@@ -1,4 +1,4 @@
-// IPAddressPool -> PoolConfig (reference/metallb.md §1.1, §2.4–§2.6). Rules:
+// IPAddressPool -> PoolConfig (MetalLB api/v1beta1/ipaddresspool_types.go: addresses, autoAssign, avoidBuggyIPs, serviceAllocation). Rules:
 //   spec.addresses non-empty; each entry a CIDR or `start-end` (MetalLB rejects a bare IP: /32 or a-a);
 //   no address in two pools (checked in settle via pools.ts); serviceAllocation lists without duplicates.
 

@@ -1,4 +1,4 @@
-// OpenELB BgpConf -> BgpSpeakerConfig (reference/openelb-and-peers.md §1.2). Rules: only the object
+// OpenELB BgpConf -> BgpSpeakerConfig (OpenELB api/v1alpha2/bgpconf_types.go). Rules: only the object
 // named `default` is used; `as` non-zero; routerId IPv4; listenPort -1 (no listener) or 1..65535;
 // asPerRack values are ASNs. v1alpha1 spellings routerID/port are accepted.
 

@@ -1,4 +1,4 @@
-// OpenELB BgpPeer -> BgpPeerConfig (reference/openelb-and-peers.md §1.3), mapped where the GoBGP fields
+// OpenELB BgpPeer -> BgpPeerConfig (OpenELB api/v1alpha2/bgppeer_types.go), mapped where the GoBGP fields
 // mean the same as MetalLB's: conf.neighborAddress -> peerAddress, conf.peerAs -> peerASN, conf.localAs
 // -> localASN, conf.authPassword -> inline password, conf.neighborInterface -> interface (unnumbered),
 // ebgpMultihop, timers.config (uint strings, seconds), transport.remotePort/passiveMode,

@@ -1,4 +1,4 @@
-// OpenELB Eip -> PoolConfig (reference/openelb-and-peers.md §1.1, §2). Rules (webhook + CRD):
+// OpenELB Eip -> PoolConfig (OpenELB api/v1alpha2/eip_types.go; OpenELB docs and pkg/controllers/lb (Service annotations)). Rules (webhook + CRD):
 //   spec.address required: one IP, a CIDR or `first-last`; no overlap with any other pool;
 //   spec.address immutable; protocol bgp|layer2 (vip, keepalived mode, is not supported by berth);
 //   interface a NIC name or `can_reach:<IP>` (any other `x:y` is rejected), or absent (found per node);

@@ -201,6 +201,9 @@ describe('berth speaker <-> FRR, eBGP, three nodes', { timeout: 300_000 }, () =>
     await poll('three paths again', async () => ((await table(4)).routes?.[`${VIP}/32`]?.length === 3 ? true : undefined), 60_000);
   });
 
+  /** Marker, length 21, type NOTIFICATION (3), code 4, subcode 0 (RFC 4271 §4.1, §4.5). */
+  const HOLD_EXPIRED = Buffer.concat([Buffer.alloc(16, 0xff), Buffer.from([0, 21, 3, 4, 0])]);
+
   it('our hold timer expires when FRR goes silent toward one node: NOTIFICATION Hold Timer Expired on the wire', async () => {
     // Drop every segment carrying data from FRR to node2's IPv4 session (nftables in node2's namespace),
     // but let pure ACKs through (IP length 52 = a bare ACK with TCP timestamps; a KEEPALIVE segment is
@@ -219,15 +222,13 @@ describe('berth speaker <-> FRR, eBGP, three nodes', { timeout: 300_000 }, () =>
       const down = await s.waitEvent('down by our hold timer', (e) => s.events.indexOf(e) >= mark && e.event === 'down' && e.peer === 'rt4', 30_000);
       assert.equal(down.reason, 'HoldTimerExpired');
       assert.deepEqual([down.notification?.code, down.notification?.subcode], [4, 0]);
-      await new Promise((r) => setTimeout(r, 500));
+      // tcpdump writes each packet as it sees it (-U): wait until our NOTIFICATION is in the file.
+      await poll('the NOTIFICATION in the capture', async () => ((await readFile(cap.file)).includes(HOLD_EXPIRED) ? true : undefined), 10_000);
     } finally {
       await cap.stop();
       await lab.exec(node, ['nft', 'delete table inet bses'], { check: false });
     }
-    // Marker, length 21, type NOTIFICATION (3), code 4, subcode 0 (RFC 4271 §4.1, §4.5).
-    const notification = Buffer.concat([Buffer.alloc(16, 0xff), Buffer.from([0, 21, 3, 4, 0])]);
-    const pcap = await readFile(cap.file);
-    assert.ok(pcap.includes(notification), 'NOTIFICATION Hold Timer Expired in the capture');
+    assert.ok((await readFile(cap.file)).includes(HOLD_EXPIRED), 'NOTIFICATION Hold Timer Expired in the capture');
     await s.waitEvent('re-established', (e) => s.events.indexOf(e) >= mark && e.event === 'established' && e.peer === 'rt4', 60_000);
     await poll('three paths again', async () => ((await table(4)).routes?.[`${VIP}/32`]?.length === 3 ? true : undefined), 60_000);
   });

@@ -1,10 +1,11 @@
 // berth's speaker against FRR over iBGP (everyone in AS 64512), with TCP MD5 (RFC 2385) on the IPv4
 // peer group, graceful restart (RFC 4724) and a passive session that FRR dials. Namespaces bsesb-*.
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLab, routerConfig, type Lab } from '../../../frr-lab/lab.ts';
 import type { PeerSpec } from '../../../src/bgp/speaker.ts';
 import { SpeakerProc, poll } from './harness.ts';
+import { procNetCounter } from '../common.ts';
 
 const ASN = 64512;
 const ROUTER_V4 = '192.0.2.1';
@@ -26,7 +27,6 @@ interface FrrTable {
 
 let lab: Lab;
 const running: SpeakerProc[] = [];
-let grSpeaker: SpeakerProc | undefined;
 
 async function start(i: number, speaker: Parameters<typeof SpeakerProc.start>[2] = {}): Promise<SpeakerProc> {
   const node = lab.nodes[i];
@@ -34,6 +34,11 @@ async function start(i: number, speaker: Parameters<typeof SpeakerProc.start>[2]
   const s = await SpeakerProc.start(lab, node, speaker);
   running.push(s);
   return s;
+}
+
+/** A TcpExt counter of the router's network namespace (/proc/net/netstat is per namespace). */
+async function tcpExt(name: string): Promise<number> {
+  return procNetCounter((await lab.exec('router', ['cat', '/proc/net/netstat'])).stdout, 'TcpExt', name);
 }
 
 function peer(extra: Partial<PeerSpec> = {}): PeerSpec {
@@ -69,10 +74,27 @@ describe('berth speaker <-> FRR, iBGP with MD5, graceful restart, passive', { ti
     });
   });
 
+  // Each test stops the speakers it started: every test passes alone and in any order.
+  afterEach(async () => {
+    for (let s = running.pop(); s !== undefined; s = running.pop()) await s.stop().catch(() => undefined);
+  });
+
   after(async () => {
     for (const s of running) await s.stop().catch(() => undefined);
     await lab?.destroy();
   });
+
+  /** node1's speaker with graceful restart, its GR_VIP in FRR and in the router's FIB. */
+  async function grSpeakerUp(): Promise<SpeakerProc> {
+    const s = await start(0);
+    s.peers([peer({ enableGracefulRestart: true, gracefulRestartTimeSec: 60 })]);
+    s.ads([{ prefix: `${GR_VIP}/32` }]);
+    await s.waitEvent('Established', (e) => e.event === 'established');
+    await poll('GR VIP in FRR', async () => ((await paths(`${GR_VIP}/32`)).length === 1 ? true : undefined));
+    // bgpd shows the path a moment before zebra has it in the kernel: callers watch the FIB once it is there.
+    await poll('GR VIP in the router FIB', async () => ((await lab.routes('router')).some((r) => r.dst === GR_VIP) ? true : undefined));
+    return s;
+  }
 
   it('MD5 match: the session comes up; iBGP routes carry LOCAL_PREF (100 by default) and an empty AS_PATH', async () => {
     const s = await start(0);
@@ -89,12 +111,17 @@ describe('berth speaker <-> FRR, iBGP with MD5, graceful restart, passive', { ti
 
   it('MD5 mismatch (wrong key, or none): no session, no routes', async () => {
     const s = await start(1);
+    // Positive signals instead of a pause: the router's kernel counts the SYNs it dropped for a wrong
+    // MD5 digest (TCPMD5Failure) or a missing one (TCPMD5NotFound), RFC 2385 §2.0. Two drops each: the
+    // speaker has tried (and retried), and been refused.
+    const failures = await tcpExt('TCPMD5Failure');
     s.peers([peer({ password: 'not-the-key' })]);
     s.ads([{ prefix: '203.0.113.40/32' }]);
-    await new Promise((r) => setTimeout(r, 8000));
+    await poll('the router dropping SYNs with a wrong MD5 digest', async () => ((await tcpExt('TCPMD5Failure')) >= failures + 2 ? true : undefined), 30_000, 200);
     assert.ok(!s.events.some((e) => e.event === 'established'), 'wrong key must not establish');
+    const notFound = await tcpExt('TCPMD5NotFound');
     s.peers([peer({ name: 'rt-nokey', password: undefined as never })].map(({ password: _p, ...rest }) => rest));
-    await new Promise((r) => setTimeout(r, 8000));
+    await poll('the router dropping SYNs without an MD5 digest', async () => ((await tcpExt('TCPMD5NotFound')) >= notFound + 2 ? true : undefined), 30_000, 200);
     assert.ok(!s.events.some((e) => e.event === 'established'), 'no key must not establish');
     assert.equal((await paths('203.0.113.40/32')).length, 0);
     const sum = await lab.vtyshJson<{ ipv4Unicast?: { peers?: Record<string, { state?: string }> } }>('show bgp summary json');
@@ -114,20 +141,10 @@ describe('berth speaker <-> FRR, iBGP with MD5, graceful restart, passive', { ti
   });
 
   it('graceful restart: a crashed speaker\'s routes stay (stale) in FRR and the FIB; after restart End-of-RIB clears them, no flap', async () => {
-    // Replace node1's speaker with one that advertises graceful restart.
-    const old = running.shift();
-    await old?.stop();
-    await poll('node1 routes gone after a clean stop', async () => ((await paths(`${VIP}/32`)).length === 0 ? true : undefined));
-    const s1 = await start(0);
-    s1.peers([peer({ enableGracefulRestart: true, gracefulRestartTimeSec: 60 })]);
-    s1.ads([{ prefix: `${GR_VIP}/32` }]);
-    await s1.waitEvent('Established', (e) => e.event === 'established');
-    await poll('GR VIP in FRR', async () => ((await paths(`${GR_VIP}/32`)).length === 1 ? true : undefined));
+    const s1 = await grSpeakerUp();
     const nb = await lab.vtyshJson<Record<string, { gracefulRestartInfo?: { remoteGrMode?: string } }>>(`show bgp neighbors ${lab.nodes[0]?.ipv4 ?? ''} json`);
     assert.equal(nb[lab.nodes[0]?.ipv4 ?? '']?.gracefulRestartInfo?.remoteGrMode, 'Restart', 'FRR saw our GR capability');
 
-    // bgpd shows the path a moment before zebra has it in the kernel: start watching once it is there.
-    await poll('GR VIP in the router FIB', async () => ((await lab.routes('router')).some((r) => r.dst === GR_VIP) ? true : undefined));
     // Watch the router's FIB all along: the route must never disappear.
     let missing = 0;
     let watching = true;
@@ -147,7 +164,6 @@ describe('berth speaker <-> FRR, iBGP with MD5, graceful restart, passive', { ti
       });
       assert.equal(stale[0]?.stale, true);
       const s2 = await start(0, { restarting: true });
-      grSpeaker = s2;
       // The table first, then the peers: the two commands reach the speaker process separately, and a
       // session that came up between them would rightly send End-of-RIB with an empty table, which
       // flushes the stale route (RFC 4724 §4.2). src/speaker/agent.ts sets both in one synchronous step.
@@ -166,8 +182,7 @@ describe('berth speaker <-> FRR, iBGP with MD5, graceful restart, passive', { ti
   });
 
   it('planned restart: stop({ preserveRoutes }) sends no NOTIFICATION, FRR keeps the routes stale, the new process clears them', async () => {
-    const old = grSpeaker;
-    assert.ok(old !== undefined, 'needs the graceful-restart speaker of the previous test');
+    const old = await grSpeakerUp();
     let missing = 0;
     let watching = true;
     const watcher = (async () => {

@@ -5,10 +5,10 @@
 //   {"op":"ads","ads":[Advertisement...]}
 //   {"op":"stop","communication"?: "...","preserveRoutes"?: true}  Cease (or a silent close), then exit
 // stdout: {"event":"state","peer":..,"state":..,"reason":..}, {"event":"ready"}, {"event":"error",..}
-// Uses src/sys's transport (MD5, TTL) when the addon is built, else node:net.
+// Uses src/sys's transport (MD5, TTL); a missing addon is an error, never a silent plain-TCP fallback.
 import { createInterface } from 'node:readline';
 import { Speaker, type Advertisement, type PeerSpec } from '../../../src/bgp/speaker.ts';
-import { nodeTransport, sysTransport, type TransportFactory } from '../../../src/bgp/transport.ts';
+import { sysTransport, type TransportFactory } from '../../../src/bgp/transport.ts';
 import { createLogger } from '../../../src/log.ts';
 
 type Command =
@@ -21,14 +21,21 @@ function out(o: object): void {
   process.stdout.write(`${JSON.stringify(o)}\n`);
 }
 
+/**
+ * src/sys's transport (MD5, TTL/GTSM). No plain-TCP fallback: a test whose TTL or MD5 options were
+ * silently dropped would pass without testing them. src/sys loads its addon on first use, so it is loaded
+ * here, before the speaker starts: a missing or broken addon is an error event at start, not a session
+ * that never comes up.
+ */
 async function transport(): Promise<TransportFactory> {
+  const sys = await import('../../../src/sys/index.ts');
+  const { loadAddon } = await import('../../../src/sys/native.ts');
   try {
-    const sys = await import('../../../src/sys/index.ts');
-    return sysTransport(sys.tcpTransport, sys.setSocketTtl);
+    loadAddon();
   } catch (e) {
-    out({ event: 'warning', message: `src/sys unavailable, plain TCP: ${e instanceof Error ? e.message : String(e)}` });
-    return nodeTransport();
+    throw new Error(`speaker-proc: the src/sys addon does not load (build it: npm run build:addon): ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
+  return sysTransport(sys.tcpTransport, sys.setSocketTtl);
 }
 
 let speaker: Speaker | undefined;

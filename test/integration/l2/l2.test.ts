@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { withLab, type Lab, type LabHost } from '../../../frr-lab/lab.ts';
 import { run } from '../../../frr-lab/run.ts';
 import { elect, type ElectionNode } from '../../../src/l2/election.ts';
-import { arpingReplies, ndisc6Replies, Responder, sleep, startDataPlane, waitFor } from './harness.ts';
+import { arpingReplies, ndisc6Replies, Responder, startDataPlane, waitFor } from './harness.ts';
 
 const VIP4 = '203.0.113.10';
 const VIP6 = '2001:db8:f00::10';
@@ -175,7 +175,7 @@ test('layer 2 mode against real kernel neighbour tables', { timeout: 240_000 }, 
       await r(successor).own([{ vip: '203.0.113.30' }]);
       const loserBefore = await r(successor).stats();
       await back.own([{ vip: VIP4 }, { vip: VIP6 }]);
-      await sleep(200);
+      await waitFor('the owner answering again', 10_000, async () => ((await arping(lab, VIP4, 1)).includes(owner.mac) ? true : undefined));
       assert.deepEqual(await arping(lab, VIP4, 3), [owner.mac, owner.mac, owner.mac]);
       await ndpExactlyOne(owner);
       const loser = await r(successor).stats();

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { createLab, withLab, sweepLabs, frrVersion, LabError, type Lab } from '../../../frr-lab/lab.ts';
 import { run, alive } from '../../../frr-lab/run.ts';
+import { waitFor } from '../common.ts';
 
 async function namespacesWith(prefix: string): Promise<string[]> {
   const out = (await run(['ip', 'netns', 'list'])).stdout;
@@ -140,8 +141,8 @@ test('sweepLabs removes leftovers of its own prefix only', async () => {
     assert.equal(existsSync('/etc/frr/blabs-rt'), false);
     assert.equal(existsSync('/var/run/frr/blabs-node1'), false);
     assert.equal(existsSync('/etc/frr/blabsx-rt'), true);
-    await new Promise((r) => setTimeout(r, 100));
-    assert.equal(alive(pid), false);
+    // Killed by the sweep; gone once its parent (init) has reaped it.
+    await waitFor('the process in the swept namespace gone', 10_000, async () => (alive(pid) ? undefined : true));
   } finally {
     await run(['ip', 'netns', 'del', 'blabs-n1'], { check: false });
     await run(['ip', 'netns', 'del', 'blabsx-n1'], { check: false });
@@ -156,7 +157,9 @@ test('bad options fail with a clear LabError before anything is built', async ()
 });
 
 test('without root the lab refuses with a clear message', async () => {
-  const script = "import('/work/main/frr-lab/lab.ts').then(m => m.createLab({ prefix: 'blabr', nodes: 1 })).then(() => process.exit(0), (e) => { process.stdout.write(e.message); process.exit(3); })";
+  // The lab module is found from this file, wherever the clone is.
+  const labUrl = new URL('../../../frr-lab/lab.ts', import.meta.url).href;
+  const script = `import(${JSON.stringify(labUrl)}).then(m => m.createLab({ prefix: 'blabr', nodes: 1 })).then(() => process.exit(0), (e) => { process.stdout.write(e.message); process.exit(3); })`;
   const r = await run(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', '-e', script], { check: false });
   assert.equal(r.code, 3, r.stderr);
   assert.match(r.stdout, /needs root/);

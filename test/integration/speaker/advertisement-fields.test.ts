@@ -7,11 +7,11 @@
 //                    a Community alias (vip-tag = 64512:300) and a large one (alias big = large:123:456:789)
 //   aggregate-extra  the same aggregation and LOCAL_PREF, community 64512:400 (merged on the aggregate)
 //   host-routes      no aggregation, LOCAL_PREF 120, well-known no-advertise (MetalLB's documented
-//                    pattern: /32 no-advertise + /24, reference §5.3)
+//                    pattern: /32 no-advertise + /24, MetalLB docs, BGPAdvertisement aggregationLength)
 //
 // Then: an invalid change (aggregationLength 16, shorter than the pool's /24) keeps the previous
 // version in force and is logged; with externalTrafficPolicy Local the /24 comes from every node that
-// hosts an endpoint of any contributor (reference §5.3); the /24 stays while one contributing Service
+// hosts an endpoint of any contributor (MetalLB docs, BGPAdvertisement aggregationLength); the /24 stays while one contributing Service
 // remains and goes with the last one, each change seen at once (folder watch, not the 10 s re-read).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

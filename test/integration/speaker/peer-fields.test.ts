@@ -152,6 +152,13 @@ test('BGPPeer fields reach FRR: dynamicASN internal/external, peer and advertise
         serviceDoc('svc-edge', { statusIPs: [VIP_EDGE] }),
       ]);
       const speakers = lab.nodes.map((n) => new SpeakerProcess(lab, n, dir.path));
+      const speakerOf = (name: string): SpeakerProcess => {
+        const s = speakers.find((x) => x.node.name === name);
+        assert.ok(s !== undefined, `no speaker for ${name}`);
+        return s;
+      };
+      /** Peer addresses a speaker logged as configured ("BGP: peer configured"), in order. */
+      const configuredPeers = (s: SpeakerProcess): string[] => s.lines.filter((l) => l['msg'] === 'BGP: peer configured').map((l) => String(l['address']));
       const logs = async (): Promise<string> =>
         speakers.map((s) => `--- ${s.node.name} (${s.running ? 'running' : 'exited'})\n${s.tail(25)}`).join('\n') +
         `\n--- router\n${await lab.vtysh(['show bgp summary', 'show bgp ipv4 unicast', 'show bgp ipv6 unicast']).catch((e: unknown) => String(e))}` +
@@ -170,8 +177,15 @@ test('BGPPeer fields reach FRR: dynamicASN internal/external, peer and advertise
             assert.equal(ns[a]?.remoteAs, ROUTER_ASN, `${a} presents AS ${ROUTER_ASN}`);
             assert.equal(ns[a]?.nbrInternalLink, true, `${a} is iBGP`);
           }
-          // Nothing from node1 over IPv6, ever: the v1beta1 peer's legacy matchExpressions exclude it.
-          await sleep(1_000);
+          // Nothing from node1 over IPv6, ever: the v1beta1 peer's legacy matchExpressions exclude it. Positive
+          // signal: node1 has configured its peers (one log line per peer, all from the same plan), and the
+          // IPv6 router is not among them.
+          const node1 = speakerOf('node1');
+          const node1Peers = await waitFor('node1 configured its IPv4 peer', 30_000, async () => {
+            const lines = configuredPeers(node1);
+            return lines.includes('192.0.2.1') ? lines : undefined;
+          }, logs);
+          assert.ok(!node1Peers.some((a) => a.includes(':')), `node1 configured an IPv6 peer: ${node1Peers.join(', ')}`);
           assert.equal(Object.keys(await neighbors(lab)).includes(ip6('node1')), false);
         });
 
@@ -183,7 +197,14 @@ test('BGPPeer fields reach FRR: dynamicASN internal/external, peer and advertise
           assert.equal(ns[ip4('node1')]?.remoteAs, NODE_EBGP_ASN);
           assert.equal(ns[ip4('node1')]?.nbrExternalLink, true);
           assert.equal(ns[ip4('node1')]?.bgpTimerHoldTimeMsecs, 9_000, 'holdTime 9s of the edge peer (the edge router offers 180 s)');
-          await sleep(1_000);
+          // node2 and node3 have configured their router peer, and the edge router is not among their peers.
+          for (const n of ['node2', 'node3']) {
+            const peers = await waitFor(`${n} configured its router peer`, 30_000, async () => {
+              const lines = configuredPeers(speakerOf(n));
+              return lines.includes('192.0.2.1') ? lines : undefined;
+            }, logs);
+            assert.ok(!peers.includes('192.0.2.100'), `${n} configured the edge router: ${peers.join(', ')}`);
+          }
           assert.deepEqual(Object.keys(await neighbors(edge)).sort(), [ip4('node1')], 'node2 and node3 never connect to the edge router');
         });
 
@@ -203,7 +224,10 @@ test('BGPPeer fields reach FRR: dynamicASN internal/external, peer and advertise
           const want = [ip4('node1'), ip4('node2')].sort();
           await waitFor(`${VIP_MAIN}/32 via node1 and node2`, 60_000, async () => ((await nextHops(lab, 'ipv4', `${VIP_MAIN}/32`)).join() === want.join() ? true : undefined), logs);
           await waitFor(`${VIP_MAIN6}/128 via node2`, 60_000, async () => ((await nextHops(lab, 'ipv6', `${VIP_MAIN6}/128`)).join() === ip6('node2') ? true : undefined), logs);
-          await sleep(1_000);
+          // Positive signal: node3 logged its decision for the main VIP, and it is "not announced by BGP".
+          const node3 = await waitFor('node3 decided on the main VIP', 30_000, async () =>
+            speakerOf('node3').lines.find((l) => l['msg'] === 'service announcement state' && String(l['vip']).split(',').includes(VIP_MAIN)), logs);
+          assert.notEqual(node3['bgp'], 'announced', `node3: ${JSON.stringify(node3)}`);
           assert.deepEqual(await nextHops(lab, 'ipv4', `${VIP_MAIN}/32`), want, 'node3 never announces');
           assert.deepEqual(await tableKeys(lab, 'ipv4'), [`${VIP_MAIN}/32`], `the router does not get ${VIP_EDGE} (edge-adv is for peer edge only)`);
           assert.deepEqual(await tableKeys(lab, 'ipv6'), [`${VIP_MAIN6}/128`]);
@@ -251,13 +275,15 @@ test('BGPPeer fields reach FRR: dynamicASN internal/external, peer and advertise
 
         await t.test('dynamicASN internal toward an eBGP router: node2 refuses the OPEN (Bad Peer AS), no session, no routes', async () => {
           const logFile = edge.logFile;
+          const since = speakerOf('node2').lines.length;
           dir.write('config.yaml', config({ node: 'node2', dynamicASN: 'internal' }));
           const line = await waitFor('a Bad Peer AS NOTIFICATION from node2 in the edge FRR log', 30_000, async () => {
             const text = await readFile(logFile, 'utf8');
             return text.split('\n').find((l) => l.includes(ip4('node2')) && /NOTIFICATION/i.test(l) && /2\/2|Bad Peer AS/i.test(l) && /received/i.test(l));
           }, async () => `${(await readFile(logFile, 'utf8')).split('\n').slice(-30).join('\n')}\n${await logs()}`);
           assert.ok(line.length > 0);
-          await sleep(3_000);
+          // The refusal was observed (above); since the change node2 never reported the edge session established.
+          assert.ok(!speakerOf('node2').lines.slice(since).some((l) => l['msg'] === 'BGP session established, table sent' && l['peer'] === 'edge'), 'node2 established with the edge router');
           assert.deepEqual(established(await neighbors(edge)), [], 'no session with the wrong AS kind');
           assert.deepEqual(await tableKeys(edge, 'ipv4'), []);
         });

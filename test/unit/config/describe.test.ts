@@ -25,7 +25,7 @@ const rule = (v4: number, v6: number): BgpAdvertisementRule => ({
   serviceSelectors: [],
 });
 
-test('aggregatePrefix masks the VIP (reference/metallb.md §5.3)', () => {
+test('aggregatePrefix masks the VIP (MetalLB docs, BGPAdvertisement aggregationLength)', () => {
   assert.equal(aggregatePrefix(ip('198.51.100.10'), rule(24, 128)), '198.51.100.0/24');
   assert.equal(aggregatePrefix(ip('198.51.100.10'), rule(32, 128)), '198.51.100.10/32');
   assert.equal(aggregatePrefix(ip('198.51.100.10'), rule(30, 128)), '198.51.100.8/30');

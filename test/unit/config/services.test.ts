@@ -1,4 +1,4 @@
-// Which Services are ours and Service -> AllocationRequest (reference/metallb.md §2, openelb §2).
+// Which Services are ours and Service -> AllocationRequest (MetalLB docs, Usage: Service annotations, OpenELB docs and pkg/controllers/lb (Service annotations)).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1Namespace, V1Service } from '@kubernetes/client-node';

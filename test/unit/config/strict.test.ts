@@ -24,7 +24,7 @@ test('the table covers every served kind and version of the twelve CRDs', () => 
   assert.deepEqual(Object.keys(CRD_SCHEMAS['metallb.io/v1beta1/IPAddressPool']?.properties?.['spec']?.properties ?? {}), ['addresses', 'autoAssign', 'avoidBuggyIPs', 'serviceAllocation']);
 });
 
-/** Porter v1alpha1 BgpPeer fields (reference/openelb-and-peers.md §1.3), not served by deploy/crds. */
+/** Porter v1alpha1 BgpPeer fields (OpenELB api/v1alpha1/bgppeer_types.go), not served by deploy/crds. */
 const PORTER_V1ALPHA1_PEER = ['spec.usingPortForward', 'spec.addPaths'];
 
 function hasPath(schema: FieldSchema | undefined, path: string): boolean {

@@ -1,5 +1,5 @@
 // Translation of both dialects into the protocol-neutral Config: field by field, from the reference
-// examples (metallb.md §1, openelb-and-peers.md §1) and the seeds.
+// examples (MetalLB api/v1beta1 and api/v1beta2, OpenELB api/v1alpha2) and the seeds.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileYaml, PEER, POOL, snap } from './helpers.ts';

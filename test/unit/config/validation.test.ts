@@ -10,7 +10,7 @@ interface Row {
 }
 
 const rows: readonly Row[] = [
-  // ---- IPAddressPool (reference/metallb.md §1.1)
+  // ---- IPAddressPool (MetalLB api/v1beta1/ipaddresspool_types.go)
   { name: 'pool: CIDR, range and IPv6 CIDR are valid', yaml: POOL('p', '192.0.2.0/24, 198.51.100.1-198.51.100.5, "2001:db8::/124"'), problems: [] },
   { name: 'pool: host bits set is accepted (normalised)', yaml: POOL('p', '192.0.2.10/24'), problems: [] },
   { name: 'pool: empty addresses', yaml: POOL('p', ''), problems: [{ kind: 'IPAddressPool', name: 'p', field: 'spec.addresses', includes: 'no addresses' }] },
@@ -426,7 +426,7 @@ spec:
     problems: [],
   },
 
-  // ---- OpenELB Eip (openelb-and-peers.md §1.1)
+  // ---- OpenELB Eip (OpenELB api/v1alpha2/eip_types.go)
   { name: 'eip: single IP, CIDR, range', yaml: eip('a', '{address: 192.0.2.1}') + eip('b', '{address: 198.51.100.0/24}') + eip('c', '{address: 203.0.113.1-203.0.113.9}'), problems: [] },
   { name: 'eip: address required', yaml: eip('a', '{protocol: bgp}'), problems: [{ kind: 'Eip', name: 'a', field: 'spec.address', includes: 'required' }] },
   { name: 'eip: bad address', yaml: eip('a', '{address: 192.0.2.1-192.0.2}'), problems: [{ kind: 'Eip', name: 'a', field: 'spec.address', includes: 'invalid' }] },

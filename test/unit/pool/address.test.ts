@@ -50,11 +50,11 @@ test('parseIP rejects malformed text with a typed error', () => {
 test('parsePoolAddress: CIDR, range, single', () => {
   const cases: readonly { text: string; form: string; shown: string; first: string; last: string; prefix?: number; hostBits?: boolean }[] = [
     { text: '192.0.2.0/24', form: 'cidr', shown: '192.0.2.0/24', first: '192.0.2.0', last: '192.0.2.255', prefix: 24 },
-    // metallb.md §1.1: normalised to the network address, like net.ParseCIDR
+    // MetalLB api/v1beta1/ipaddresspool_types.go: normalised to the network address, like net.ParseCIDR
     { text: '198.51.100.10/24', form: 'cidr', shown: '198.51.100.0/24', first: '198.51.100.0', last: '198.51.100.255', prefix: 24, hostBits: true },
     { text: '192.0.2.7/32', form: 'cidr', shown: '192.0.2.7/32', first: '192.0.2.7', last: '192.0.2.7', prefix: 32 },
     { text: '2001:db8::/64', form: 'cidr', shown: '2001:db8::/64', first: '2001:db8::', last: '2001:db8::ffff:ffff:ffff:ffff', prefix: 64 },
-    // metallb.md §1.1: spaces around "-" are trimmed
+    // MetalLB api/v1beta1/ipaddresspool_types.go: spaces around "-" are trimmed
     { text: '192.0.2.1 - 192.0.2.9', form: 'range', shown: '192.0.2.1-192.0.2.9', first: '192.0.2.1', last: '192.0.2.9' },
     { text: '2001:db8::1-2001:db8::ff', form: 'range', shown: '2001:db8::1-2001:db8::ff', first: '2001:db8::1', last: '2001:db8::ff' },
     { text: '192.0.2.5', form: 'single', shown: '192.0.2.5', first: '192.0.2.5', last: '192.0.2.5' },

@@ -1,5 +1,5 @@
 // Which address automatic allocation picks: next-fit, spec order of CIDRs, reserved addresses of a CIDR,
-// avoidBuggyIPs (metallb.md §1.1, §2.5, §3.2; docs/allocator.md "better than MetalLB").
+// avoidBuggyIPs (MetalLB api/v1beta1/ipaddresspool_types.go avoidBuggyIPs; internal/allocator/allocator.go getIPFromCIDR; docs/allocator.md "better than MetalLB").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ip, pool, req, runScenario } from './helpers.ts';
@@ -78,7 +78,7 @@ test('IPv6: a whole /64 works; the Subnet-Router anycast prefix:: is not handed 
   );
 });
 
-test('avoidBuggyIPs skips .0 and .255 of every /24, also inside a range (metallb.md §2.5)', () => {
+test('avoidBuggyIPs skips .0 and .255 of every /24, also inside a range (MetalLB IPAddressPool avoidBuggyIPs)', () => {
   runScenario(
     [pool('b', ['192.0.2.254-192.0.3.1'], { avoidBuggyIPs: true }), pool('n', ['198.51.100.254-198.51.101.1'], { autoAssign: false })],
     [
@@ -93,7 +93,7 @@ test('avoidBuggyIPs skips .0 and .255 of every /24, also inside a range (metallb
   );
 });
 
-test('metallb.md §3.2 example (issue #483): 192.168.10.0/23 starts at .1, the middle .255/.0 are ordinary', () => {
+test('MetalLB internal/allocator/allocator.go getIPFromCIDR example (issue #483): 192.168.10.0/23 starts at .1, the middle .255/.0 are ordinary', () => {
   runScenario(
     [pool('p', ['192.168.10.0/23'])],
     [

@@ -1,4 +1,4 @@
-// Dual stack (metallb.md §2.3, §3.4 steps 2, 3, 7).
+// Dual stack (MetalLB internal/allocator/allocator.go findBestPoolForService; controller/service.go convergeBalancer).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ip, pool, req, runScenario } from './helpers.ts';
@@ -86,7 +86,7 @@ test('later upgrade: a PreferDualStack Service with one IP gets the other family
       { desc: 'status carries only an IPv4', restore: req('ns/u', prefer), ips: ['198.51.100.1'], want: { ips: ['198.51.100.1'] } },
       { desc: 'reconcile adds IPv6', allocate: req('ns/u', prefer), want: { ips: ['198.51.100.1', '2001:db8:1::1'], pool: 'dual' } },
       { desc: 'steady', allocate: req('ns/u', prefer), want: { ips: ['198.51.100.1', '2001:db8:1::1'] } },
-      // metallb.md §2.3: a dual-stack pool that becomes single-stack clears both IPs
+      // MetalLB internal/allocator/allocator.go findBestPoolForService: a dual-stack pool that becomes single-stack clears both IPs
       { desc: 'the pool loses its IPv6 range', setPools: [pool('dual', ['198.51.100.0/30'])], evicted: ['ns/u'] },
       { desc: 'u re-allocated: single IPv4, the next one (next-fit)', allocate: req('ns/u', prefer), want: { ips: ['198.51.100.2'] } },
       {

@@ -1,5 +1,5 @@
 // OpenELB dialect: namespace-bound Eips by priority, the default Eip, named Eip, protocol, disable,
-// implicit sharing of a requested IP, one IP per Service, Eip.status (openelb-and-peers.md §1.1, §2).
+// implicit sharing of a requested IP, one IP per Service, Eip.status (OpenELB api/v1alpha2/eip_types.go; OpenELB docs and pkg/controllers/lb (Service annotations)).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { eip, pool, req, runScenario, sel } from './helpers.ts';

@@ -1,4 +1,4 @@
-// Pool changes (metallb.md §3.5), restart replay (§3.6), pool statistics (§1.1, §3.3; Eip in the
+// Pool changes (MetalLB internal/allocator/allocator.go SetPools), restart replay (MetalLB controller/service.go convergeBalancer), pool statistics (MetalLB api/v1beta1/ipaddresspool_types.go status; Eip in the
 // OpenELB test file).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -134,7 +134,7 @@ test('restore refuses what the pools no longer allow', () => {
   );
 });
 
-test('IPAddressPool.status counts (metallb.md §1.1)', () => {
+test('IPAddressPool.status counts (MetalLB api/v1beta1/ipaddresspool_types.go)', () => {
   const al = new Allocator([
     pool('mix', ['192.0.2.0/24', '2001:db8::/120']),
     pool('huge', ['2001:db8:1::/64']),
@@ -148,7 +148,7 @@ test('IPAddressPool.status counts (metallb.md §1.1)', () => {
   assert.deepEqual(al.poolStatus('mix'), { assignedIPv4: 2n, assignedIPv6: 1n, availableIPv4: 253n, availableIPv6: 254n });
   // 2^64 addresses: MetalLB reports MaxInt64 for 2^62 or more
   assert.deepEqual(al.poolStatus('huge'), { assignedIPv4: 0n, assignedIPv6: 0n, availableIPv4: 0n, availableIPv6: MAX_INT64 });
-  // capacity is reduced by 2 per /24 (metallb.md §1.1); the CIDR ends are among them
+  // capacity is reduced by 2 per /24 (MetalLB api/v1beta1/ipaddresspool_types.go); the CIDR ends are among them
   assert.equal(al.poolStatus('buggy')?.availableIPv4, 508n);
   assert.equal(al.poolStatus('nope'), undefined);
 });

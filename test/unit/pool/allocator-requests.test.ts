@@ -1,5 +1,5 @@
 // Requested IPs, named pools and autoAssign; convergence when the request changes
-// (metallb.md §2 table, §2.2, §2.4, §3.4).
+// (MetalLB docs, Usage: Service annotations; controller/service.go allocateIPs and convergeBalancer; IPAddressPool autoAssign).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pool, req, runScenario } from './helpers.ts';

@@ -1,5 +1,5 @@
 // serviceAllocation: priority, namespaces, namespaceSelectors, serviceSelectors, pinned vs fallback
-// pools (metallb.md §2.6).
+// pools (MetalLB internal/allocator/allocator.go isPoolCompatibleWithService).
 import { test } from 'node:test';
 import { pool, req, runScenario, sel } from './helpers.ts';
 

@@ -1,4 +1,4 @@
-// IP sharing (metallb.md §2.1): same non-empty key, same backend key, no common (protocol, port).
+// IP sharing (MetalLB internal/allocator/allocator.go checkSharing): same non-empty key, same backend key, no common (protocol, port).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ip, pool, req, runScenario } from './helpers.ts';
@@ -26,7 +26,7 @@ test('sharing rules', () => {
       },
       { desc: 'sole holder c changes its key in place', allocate: req('ns/c', { sharingKey: 'k9', ports: [tcp(80)] }), want: { ips: ['192.0.2.2'] } },
       { desc: 'and joins nobody else\'s key', allocate: req('ns/j', { sharingKey: 'k1', ports: [tcp(80)] }), want: { ips: ['192.0.2.3'] } },
-      // metallb.md §2.1: "can't change sharing key ... address also in use by"; MetalLB clears and re-allocates
+      // MetalLB internal/allocator/allocator.go checkSharing: "can't change sharing key ... address also in use by"; MetalLB clears and re-allocates
       { desc: 'a changes its key while b, d, e still share: a moves', allocate: req('ns/a', { sharingKey: 'k2', ports: [tcp(80)] }), want: { ips: ['192.0.2.4'] } },
       {
         desc: 'the shared IP stays with the remaining holders',

@@ -8,7 +8,7 @@ import { ip, pool, range } from './helpers.ts';
 
 test('reserved addresses of a CIDR', () => {
   const cases: readonly { r: string; addr: string; want: boolean }[] = [
-    // metallb.md §3.2, issue #483: MetalLB hands out 192.168.10.0 of 192.168.10.0/23 first
+    // MetalLB internal/allocator/allocator.go getIPFromCIDR, issue #483: MetalLB hands out 192.168.10.0 of 192.168.10.0/23 first
     { r: '192.168.10.0/23', addr: '192.168.10.0', want: true },
     { r: '192.168.10.0/23', addr: '192.168.11.255', want: true },
     // the .255/.0 in the middle of a /23 are ordinary addresses (only avoidBuggyIPs skips them)

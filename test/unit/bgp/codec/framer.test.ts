@@ -130,13 +130,13 @@ test('pushAll returns the frames before a malformed header together with the err
   assert.equal(res.error.subcode, 3);
 });
 
-test('a 65535-octet message fed one octet at a time is framed once, without quadratic copying', () => {
+// How fast (linear copying) is measured by bench/bgp/codec.ts, not asserted here.
+test('a 65535-octet message fed one octet at a time is framed once, byte for byte', () => {
   const msg = Buffer.alloc(65535);
   msg.fill(0xff, 0, 16);
   msg.writeUInt16BE(65535, 16);
   msg[18] = 2;
   const framer = createFramer();
-  const t0 = performance.now();
   const got: Buffer[] = [];
   for (let i = 0; i < msg.length; i++) {
     framer.push(msg.subarray(i, i + 1));
@@ -145,5 +145,4 @@ test('a 65535-octet message fed one octet at a time is framed once, without quad
   }
   assert.equal(got.length, 1);
   assert.deepEqual(got[0], msg);
-  assert.ok(performance.now() - t0 < 2000, 'framing took too long');
 });

@@ -124,19 +124,22 @@ describe('speaker: two berth speakers', () => {
     ];
     p.a.setAdvertisements(next);
     await waitFor('diff applied', () => p.ribAtB.routes.size === 11 && p.ribAtB.routes.has('203.0.113.1/32'));
-    await new Promise((r) => setTimeout(r, 20));
-    const diff = p.ribAtB.updates.slice(before);
+    // Same desired state again, then a marker: the session sends in order, so once the marker's UPDATE
+    // is in, anything the repeated state or the diff still had to send has arrived (no pause needed).
+    const count = p.ribAtB.updates.length;
+    p.a.setAdvertisements(next);
+    p.a.setAdvertisements([...next, { prefix: '203.0.113.99/32' }]);
+    await waitFor('marker', () => p.ribAtB.routes.has('203.0.113.99/32'));
+    const marker = p.ribAtB.updates.slice(count);
+    assert.deepEqual(marker.flatMap((u) => u.nlri.map((x) => x.address)), ['203.0.113.99'], 'the repeated state sent nothing; the marker alone');
+    assert.ok(marker.every((u) => u.withdrawn.length === 0));
+    const diff = p.ribAtB.updates.slice(before, count);
     const withdrawals = diff.filter((u) => u.withdrawn.length > 0);
     assert.equal(withdrawals.length, 1, 'one UPDATE withdraws all 40');
     assert.equal(withdrawals[0]?.withdrawn.length, 40);
     const announced = diff.flatMap((u) => u.nlri.map((x) => x.address)).sort();
     assert.deepEqual(announced, ['198.51.100.9', '203.0.113.1'], 'unchanged prefixes are not re-sent');
     assert.deepEqual(p.ribAtB.attr('198.51.100.9/32', 'COMMUNITIES')?.communities, [7]);
-    // Same desired state again: nothing is sent.
-    const count = p.ribAtB.updates.length;
-    p.a.setAdvertisements(next);
-    await new Promise((r) => setTimeout(r, 20));
-    assert.equal(p.ribAtB.updates.length, count);
   });
 
   it('packs a large table into UPDATEs within 4096 octets', async () => {

@@ -1,15 +1,16 @@
 // The pure parts of src/k8s, without an API server: the work queue's semantics (de-duplication, a key
 // changed during its reconcile is reconciled again, never twice at once, per-key backoff), backoff
-// bounds, the Service status patch, int64 JSON, MicroTime and ConfigurationState conditions.
+// bounds, the Service status patch, int64 JSON, MicroTime, ConfigurationState conditions and leader
+// election over an in-memory Lease endpoint. (Moved from test/k8s: none of it needs an API server.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { silentLogger } from '../../src/log.ts';
-import { createQueue, ok, retry, type ReconcileResult } from '../../src/k8s/queue.ts';
-import { backoffDelay } from '../../src/k8s/watch.ts';
-import { configurationStateStatus, ConditionType, jsonWithBigints, sameStatus, serviceStatusPatch } from '../../src/k8s/status.ts';
-import { createLeaderElector, microTime, type LeaderElector } from '../../src/k8s/lease.ts';
-import { ApiError, type Rest } from '../../src/k8s/rest.ts';
+import { silentLogger } from '../../../src/log.ts';
+import { createQueue, ok, retry, type ReconcileResult } from '../../../src/k8s/queue.ts';
+import { backoffDelay } from '../../../src/k8s/watch.ts';
+import { configurationStateStatus, ConditionType, jsonWithBigints, sameStatus, serviceStatusPatch } from '../../../src/k8s/status.ts';
+import { createLeaderElector, microTime, type LeaderElector } from '../../../src/k8s/lease.ts';
+import { ApiError, type Rest } from '../../../src/k8s/rest.ts';
 import type { V1Service } from '@kubernetes/client-node';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -153,70 +154,105 @@ test('ConfigurationState: Valid/Invalid, summary, lastTransitionTime kept while 
   assert.equal(good.conditions[0]?.reason, 'Reconciled');
 });
 
-/** An in-memory Lease endpoint with the API server's optimistic concurrency (resourceVersion). */
-function fakeLeaseRest(): { rest: Rest; lease: () => Record<string, unknown> | undefined } {
+/**
+ * An in-memory Lease endpoint with the API server's optimistic concurrency (resourceVersion). `restFor(id)`
+ * is one elector's view of it, counting that elector's requests: the positive signal that it has tried.
+ */
+function fakeLeaseRest(): { restFor: (id: string) => Rest; requests: (id: string) => number; lease: () => Record<string, unknown> | undefined } {
   let stored: Record<string, unknown> | undefined;
   let rv = 0;
+  const counts = new Map<string, number>();
   const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
-  const rest = {
-    server: 'fake',
-    onUnreachable: () => undefined,
-    close: () => undefined,
-    stream: () => Promise.reject(new Error('no streams')),
-    request: (method: string, _path: string, opts: { body?: unknown } = {}): Promise<unknown> => {
-      const body = opts.body as { metadata: { resourceVersion?: string } } | undefined;
-      if (method === 'GET') return stored === undefined ? Promise.reject(new ApiError(404, 'NotFound', 'not found')) : Promise.resolve(clone(stored));
-      if (method === 'POST') {
-        if (stored !== undefined) return Promise.reject(new ApiError(409, 'AlreadyExists', 'exists'));
-        stored = { ...clone(body as object), metadata: { ...clone(body?.metadata), resourceVersion: String(++rv) } };
-        return Promise.resolve(clone(stored));
-      }
-      if (method === 'PUT') {
-        if ((stored?.['metadata'] as { resourceVersion?: string } | undefined)?.resourceVersion !== body?.metadata.resourceVersion) return Promise.reject(new ApiError(409, 'Conflict', 'conflict'));
-        stored = { ...clone(body as object), metadata: { ...clone(body?.metadata), resourceVersion: String(++rv) } };
-        return Promise.resolve(clone(stored));
-      }
-      return Promise.reject(new Error(`unexpected ${method}`));
-    },
-  } as unknown as Rest;
-  return { rest, lease: () => stored };
+  const request = (method: string, opts: { body?: unknown }): Promise<unknown> => {
+    const body = opts.body as { metadata: { resourceVersion?: string } } | undefined;
+    if (method === 'GET') return stored === undefined ? Promise.reject(new ApiError(404, 'NotFound', 'not found')) : Promise.resolve(clone(stored));
+    if (method === 'POST') {
+      if (stored !== undefined) return Promise.reject(new ApiError(409, 'AlreadyExists', 'exists'));
+      stored = { ...clone(body as object), metadata: { ...clone(body?.metadata), resourceVersion: String(++rv) } };
+      return Promise.resolve(clone(stored));
+    }
+    if (method === 'PUT') {
+      if ((stored?.['metadata'] as { resourceVersion?: string } | undefined)?.resourceVersion !== body?.metadata.resourceVersion) return Promise.reject(new ApiError(409, 'Conflict', 'conflict'));
+      stored = { ...clone(body as object), metadata: { ...clone(body?.metadata), resourceVersion: String(++rv) } };
+      return Promise.resolve(clone(stored));
+    }
+    return Promise.reject(new Error(`unexpected ${method}`));
+  };
+  const restFor = (id: string): Rest =>
+    ({
+      server: 'fake',
+      onUnreachable: () => undefined,
+      close: () => undefined,
+      stream: () => Promise.reject(new Error('no streams')),
+      request: (method: string, _path: string, opts: { body?: unknown } = {}): Promise<unknown> => {
+        counts.set(id, (counts.get(id) ?? 0) + 1);
+        return request(method, opts);
+      },
+    }) as unknown as Rest;
+  return { restFor, requests: (id) => counts.get(id) ?? 0, lease: () => stored };
 }
 
-test('lease: one leader among two; release hands over at the next retry; a crashed leader is replaced after the lease duration', async () => {
-  const { rest, lease } = fakeLeaseRest();
-  const timings = { leaseDurationMs: 600, renewDeadlineMs: 400, retryPeriodMs: 50 };
+/** Polls `cond` every 10 ms until it holds; fails with `what` after `timeoutMs` (a bound for a hung test, not a measurement). */
+async function until(what: string, cond: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+const holder = (lease: Record<string, unknown> | undefined): string | undefined => (lease?.['spec'] as { holderIdentity?: string } | undefined)?.holderIdentity;
+
+function electors(timings: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number }) {
+  const fake = fakeLeaseRest();
   const log: string[] = [];
   const mk = (id: string): LeaderElector =>
-    createLeaderElector({ rest, logger: silentLogger(), namespace: 'ns', name: 'l', identity: id, ...timings, onStartedLeading: () => log.push(`${id}+`), onStoppedLeading: () => log.push(`${id}-`) });
+    createLeaderElector({ rest: fake.restFor(id), logger: silentLogger(), namespace: 'ns', name: 'l', identity: id, ...timings, onStartedLeading: () => log.push(`${id}+`), onStoppedLeading: () => log.push(`${id}-`) });
+  return { ...fake, log, mk };
+}
+
+test('lease: one leader among two; release hands over at the next retry, long before the lease would expire', async (t) => {
+  // A one-hour lease: b can only lead within this test if a's release handed it over.
+  const { mk, log, lease, requests } = electors({ leaseDurationMs: 3_600_000, renewDeadlineMs: 400, retryPeriodMs: 50 });
   const a = mk('a');
   const b = mk('b');
+  t.after(() => Promise.all([a.release(), b.release()]));
   a.start();
-  await sleep(100);
+  await until('a leads', () => a.isLeader());
   b.start();
-  await sleep(300);
+  const seen = requests('b');
+  await until('b tried the held lease three times', () => requests('b') >= seen + 3);
   assert.deepEqual(log, ['a+']);
   assert.ok(a.isLeader() && !b.isLeader());
-  assert.equal((lease()?.['spec'] as { holderIdentity?: string }).holderIdentity, 'a');
-  // Graceful: release clears the holder; b takes over within a couple of retry periods.
-  const t0 = Date.now();
+  assert.equal(holder(lease()), 'a');
   await a.release();
-  assert.equal((lease()?.['spec'] as { holderIdentity?: string }).holderIdentity ?? 'b', 'b', 'holder cleared (or already b)');
-  while (!b.isLeader() && Date.now() - t0 < 2_000) await sleep(10);
-  assert.ok(b.isLeader());
-  assert.ok(Date.now() - t0 < 300, `hand-over took ${String(Date.now() - t0)} ms, well under the lease duration (1 s)`);
-  const spec = lease()?.['spec'] as { holderIdentity?: string; leaseTransitions?: number; leaseDurationSeconds?: number };
+  assert.equal(holder(lease()) ?? 'b', 'b', 'holder cleared (or already b)');
+  await until('b leads after the release', () => b.isLeader());
+  const spec = lease()?.['spec'] as { holderIdentity?: string; leaseTransitions?: number };
   assert.equal(spec.holderIdentity, 'b');
   assert.equal(spec.leaseTransitions, 1);
-  // Crash: b stops renewing without releasing (abandon); c, campaigning, waits out the lease.
+  assert.deepEqual(log, ['a+', 'b+'], 'release is not a lost lease: no onStoppedLeading');
+});
+
+test('lease: a crashed leader (no release) is replaced only after the lease duration', async (t) => {
+  const leaseDurationMs = 600;
+  const { mk, lease, requests } = electors({ leaseDurationMs, renewDeadlineMs: 400, retryPeriodMs: 50 });
+  const b = mk('b');
   const c = mk('c');
+  t.after(() => Promise.all([b.release(), c.release()]));
+  b.start();
+  await until('b leads', () => b.isLeader());
   c.start();
-  await sleep(200);
+  const seen = requests('c');
+  await until('c tried the held lease twice', () => requests('c') >= seen + 2);
   assert.ok(!c.isLeader(), 'a held lease is respected');
+  // Crash: b stops renewing without releasing (abandon); c, campaigning, waits out the lease.
+  const renewed = lease()?.['spec'] as { renewTime?: string };
   const crashed = Date.now();
   b.abandon();
-  while (!c.isLeader() && Date.now() - crashed < 5_000) await sleep(10);
-  const took = Date.now() - crashed;
-  assert.ok(c.isLeader());
-  assert.ok(took >= 500, `c waited for the lease to expire (${String(took)} ms)`);
-  await c.release();
+  await until('c leads after the lease expired', () => c.isLeader());
+  // A lower bound only (the lease must have run out), which a slow machine cannot break.
+  assert.ok(Date.now() - crashed >= leaseDurationMs - 100, `c waited for the lease to expire (${String(Date.now() - crashed)} ms)`);
+  assert.notEqual((lease()?.['spec'] as { renewTime?: string }).renewTime, renewed.renewTime);
+  assert.equal(holder(lease()), 'c');
 });
