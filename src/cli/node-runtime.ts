@@ -23,7 +23,7 @@ import { createLayer2Engine } from '../l2/engine.ts';
 import { createCpuAnswerers, type CpuAnswerers } from '../l2/cpu-answerers.ts';
 import { afPacketTransportFactory, scanInterfaces } from '../l2/af-packet-transport.ts';
 import type { LinkInfo } from '../l2/transport.ts';
-import { routeTo, setSocketTtl, tcpTransport } from '../sys/index.ts';
+import { defaultRouteInterface, routeTo, setSocketTtl, tcpTransport } from '../sys/index.ts';
 import { createAgent, type Agent } from '../speaker/agent.ts';
 import { renderExposition } from '../metrics/exposition.ts';
 import { speakerFamilies } from '../metrics/families.ts';
@@ -106,6 +106,7 @@ export async function startNodeRuntime(opts: NodeRuntimeOptions): Promise<NodeRu
       return scan.facts;
     },
     routeTo: async (ip) => (await routeTo(ip))?.ifname,
+    defaultRoute: () => defaultRouteInterface(),
   });
 
   const untilStopped = (hooks: StopHooks): Promise<number> =>

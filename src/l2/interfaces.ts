@@ -6,6 +6,8 @@
 //     not announced here (MetalLB "announceFailed", no fallback to another node).
 //   - OpenELB Eip.spec.interface: a NIC name or `can_reach:<IP>` (the NIC the route to <IP> leaves by,
 //     never lo).
+//   - An Eip without an interface (Porter 0.3 found the NIC itself): the NIC holding an address in the
+//     Eip's subnet, else the default route's NIC, else the NIC holding the node's InternalIP.
 //   - Neither configured: the NIC holding the node's InternalIP.
 // For the OpenELB/Porter requests the node annotation layer2.porter.kubesphere.io/v1alpha1 (or
 // layer2.openelb.kubesphere.io/v1alpha1) = <node IP> overrides: the NIC holding that IP (Porter 0.4
@@ -71,7 +73,8 @@ export type InterfaceRequest =
   | { readonly kind: 'eip'; readonly spec: string }
   /**
    * An Eip without an interface. Porter 0.3 found the NIC itself: the one holding an address whose subnet
-   * contains `inSubnet` (the Eip's first address), else the NIC of the node InternalIP.
+   * contains `inSubnet` (the Eip's first address), else the default route's NIC (SelectOptions
+   * defaultRoute), else the NIC of the node InternalIP.
    */
   | { readonly kind: 'nodeDefault'; readonly inSubnet?: string };
 
@@ -85,6 +88,8 @@ export interface SelectOptions {
   /** Replaces DEFAULT_EXCLUDED_INTERFACES. */
   readonly exclude?: readonly RegExp[];
   readonly routes?: readonly RouteFact[];
+  /** The interface of the node's default route (for an Eip without an interface). */
+  readonly defaultRoute?: string;
 }
 
 export const SkipReason = {
@@ -243,8 +248,12 @@ export function selectInterfaces(
           wanted = [inSubnet.name];
           break;
         }
+        if (opts.defaultRoute !== undefined && byName.has(opts.defaultRoute)) {
+          wanted = [opts.defaultRoute];
+          break;
+        }
         const f = node.internalIPs.map((ip) => interfaceHolding(facts, ip)).find((x) => x !== undefined);
-        if (f === undefined) return fail(SelectProblem.unresolved, `no interface holds the node InternalIP (${node.internalIPs.join(', ')})`);
+        if (f === undefined) return fail(SelectProblem.unresolved, `no interface holds the node InternalIP (${node.internalIPs.join(', ')}) and there is no default route`);
         wanted = [f.name];
         break;
       }

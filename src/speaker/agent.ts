@@ -46,6 +46,8 @@ export interface AgentOptions {
   readonly logger: Logger;
   /** This node's interfaces now (src/l2 scanInterfaces().facts in production). */
   readonly interfaces: () => Promise<readonly InterfaceFacts[]>;
+  /** The default route's interface (src/sys defaultRouteInterface), for an Eip without an interface. */
+  readonly defaultRoute?: () => Promise<string | undefined>;
   /** The interface the kernel routes `ip` through (src/sys routeTo), for Eip `can_reach:<IP>`. */
   readonly routeTo?: (ip: string) => Promise<string | undefined>;
   /** Interface name patterns never used (default: src/l2 DEFAULT_EXCLUDED_INTERFACES). */
@@ -90,11 +92,12 @@ export function createAgent(opts: AgentOptions): Agent {
     if (l2.length === 0) return { owned, unresolved };
     const facts = await opts.interfaces();
     const routes = await canReachRoutes(l2.flatMap((a) => a.interfaces), opts.routeTo);
+    const defaultRoute = l2.some((a) => a.interfaces.some((r) => r.kind === 'nodeDefault')) ? await opts.defaultRoute?.().catch(() => undefined) : undefined;
     for (const a of l2) {
       const names = new Set<string>();
       const why: string[] = [];
       for (const req of a.interfaces) {
-        const sel = selectInterfaces(req, facts, addressing, { routes, ...(opts.exclude !== undefined ? { exclude: opts.exclude } : {}) });
+        const sel = selectInterfaces(req, facts, addressing, { routes, ...(defaultRoute === undefined ? {} : { defaultRoute }), ...(opts.exclude !== undefined ? { exclude: opts.exclude } : {}) });
         for (const n of sel.interfaces) names.add(n);
         if (sel.problem !== undefined) why.push(sel.problem.message);
       }

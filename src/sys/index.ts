@@ -96,6 +96,7 @@ export {
   getInterface,
   interfaceHolding,
   routeTo,
+  defaultRouteInterface,
   type InterfaceInfo,
   type InterfaceFlags,
   type InterfaceAddress,

@@ -193,3 +193,22 @@ export function routeTo(ip: string): Promise<RouteLookup | undefined> {
     });
   });
 }
+
+/**
+ * The interface of the main table's default route for a family (`ip -j route show default`; no packet
+ * is sent), undefined when there is none. The first when several (lowest metric first, as listed).
+ */
+export function defaultRouteInterface(family: 'ipv4' | 'ipv6' = 'ipv4'): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    execFile('ip', ['-j', family === 'ipv6' ? '-6' : '-4', 'route', 'show', 'default'], { timeout: 5000 }, (err, stdout, stderr) => {
+      if (err !== null) {
+        reject(new SysError(SysErrorKind.syscall, `ip route show default: ${String(stderr).trim() || err.message}`, { code: 'EIP', cause: err }));
+        return;
+      }
+      const text = String(stdout).trim();
+      const parsed = (text === '' ? [] : JSON.parse(text)) as readonly { dev?: string; metric?: number }[];
+      const best = [...parsed].filter((r) => r.dev !== undefined).sort((a, b) => (a.metric ?? 0) - (b.metric ?? 0))[0];
+      resolve(best?.dev);
+    });
+  });
+}

@@ -160,6 +160,14 @@ const ROWS: readonly Row[] = [
   { name: "Eip without interface: the NIC whose subnet holds the Eip's address", request: { kind: 'nodeDefault', inSubnet: '198.51.100.200' }, interfaces: ['eth1'] },
   { name: 'Eip without interface, subnet on no NIC: the NIC of the node InternalIP', request: { kind: 'nodeDefault', inSubnet: '10.99.0.1' }, interfaces: ['eth0'] },
   {
+    name: 'Eip without interface, subnet on no NIC: the default route\'s NIC before the InternalIP\'s (issue 11 item 3)',
+    request: { kind: 'nodeDefault', inSubnet: '10.99.0.1' },
+    opts: { defaultRoute: 'eth1' },
+    interfaces: ['eth1'],
+  },
+  { name: 'Eip without interface, subnet on a NIC: that NIC wins over the default route', request: { kind: 'nodeDefault', inSubnet: '198.51.100.200' }, opts: { defaultRoute: 'eth0' }, interfaces: ['eth1'] },
+  { name: 'a default route over a NIC the node lacks is ignored', request: { kind: 'nodeDefault', inSubnet: '10.99.0.1' }, opts: { defaultRoute: 'gone0' }, interfaces: ['eth0'] },
+  {
     name: 'default, InternalIP in any spelling (IPv6)',
     request: { kind: 'nodeDefault' },
     node: { internalIPs: ['2001:DB8:1:0::11'] },
