@@ -163,7 +163,7 @@ export function compileAdvertisements(ads: readonly Advertisement[]): CompiledAd
 
 /**
  * The routes a peer should have: the advertisements that select it, deduplicated by prefix. Several
- * advertisements of one prefix (Services sharing an aggregate, MetalLB §5.1/§5.3) merge: communities and
+ * advertisements of one prefix (Services sharing an aggregate, MetalLB BGPAdvertisement aggregationLength, internal/bgp session dedup) merge: communities and
  * large communities are unioned, the first LOCAL_PREF given wins. Unparsable prefixes are left out.
  */
 export function desiredRoutes(peerName: string, ads: readonly Advertisement[]): RouteTable {

@@ -24,7 +24,7 @@ export interface DispatchInput {
   /** The Service's protocol annotation, if any. */
   readonly serviceProtocol: PoolProtocol | undefined;
   readonly serviceLabels: Labels;
-  /** metallb.io/allow-shared-ip: a shared IP is not announced by L2 rules that select Services (§1.2). */
+  /** metallb.io/allow-shared-ip: a shared IP is not announced by L2 rules that select Services (MetalLB api/v1beta1/l2advertisement_types.go; internal/layer2). */
   readonly sharingKey?: string | undefined;
 }
 

@@ -1,7 +1,7 @@
 // `berth controller` against the API server: informers -> compile -> allocator -> Service status,
 // pool status, ConfigurationState, Events. Level-triggered: every change only enqueues a key
 //   svc:<ns>/<name>   converge one Service (MetalLB controller/service.go convergeBalancer)
-//   config            recompile (last-good store), setPools (§3.5), reprocess every Service
+//   config            recompile (last-good store), setPools (MetalLB internal/allocator SetPools), reprocess every Service
 //   pools             write IPAddressPool / Eip status counters (coalesced)
 //   configstate       write ConfigurationState "controller" and problem Events
 // and reconcile(key) reads the caches. Only the Lease holder runs the queue (lease.ts); standbys keep

@@ -1,7 +1,7 @@
 // `berth speaker` against the API server: informers -> Snapshot -> compile (last-good store) ->
 // the controller's IPs from Service status -> planNode (src/speaker) -> the node agent (engines).
 // Then what the node does is written back: ServiceL2Status / ServiceBGPStatus (MetalLB api/v1beta1/servicel2status_types.go; api/v1beta1/servicebgpstatus_types.go),
-// `nodeAssigned` Events (§6.2), ConfigurationState `speaker-<node>` (§1.10).
+// `nodeAssigned` Events (MetalLB speaker/main.go), ConfigurationState `speaker-<node>` (MetalLB api/v1beta1/configurationstate_types.go).
 //
 // Level-triggered: any change schedules one reconcile (debounced); reconciles never overlap and a change
 // during one schedules another. Status objects are reconciled the same way: the wanted set is computed
@@ -168,7 +168,7 @@ export function createKubeSpeaker(opts: KubeSpeakerOptions): KubeSpeaker {
       const serviceNamespace = s.service.slice(0, slash);
       const serviceName = s.service.slice(slash + 1);
       if (s.l2?.announced === true) {
-        // MetalLB fills interfaces only when the advertisement restricts them (§1.8).
+        // MetalLB fills interfaces only when the advertisement restricts them (MetalLB api/v1beta1/servicel2status_types.go).
         const restricted = s.l2.interfaces.some((r) => r.kind !== 'all');
         const names = restricted ? [...new Set(s.ips.flatMap((ip) => ifacesByVip.get(ip) ?? []))].sort() : [];
         l2.set(s.service, { serviceNamespace, serviceName, status: { node, serviceName, serviceNamespace, interfaces: names.map((name) => ({ name })) } });

@@ -11,11 +11,11 @@
 //
 // Entry points:
 //   allocate(req)        converge one Service (MetalLB controller/service.go convergeBalancer): keep its IPs when still valid, clear and
-//                        re-allocate when not; requested IPs, else named pool, else automatic (§2.6)
+//                        re-allocate when not; requested IPs, else named pool, else automatic (MetalLB internal/allocator Allocate)
 //   restore(req, ips)    accept IPs read from Service status (MetalLB `Assign`); restoreAll() for a
-//                        whole cluster, replayed before any allocate() (restart safety, §3.6)
+//                        whole cluster, replayed before any allocate() (restart safety, MetalLB controller/service.go convergeBalancer)
 //   release(service)     the Service is gone or no longer a LoadBalancer
-//   setPools(pools)      configuration change (§3.5)
+//   setPools(pools)      configuration change (MetalLB internal/allocator SetPools)
 //   poolStatus / eipStatus   IPAddressPool.status and Eip.status
 import type {
   AddressRange,
@@ -380,7 +380,7 @@ export class Allocator {
 
   /**
    * Do these IPs fit the Service's families? Requested IPs must equal the Service family (MetalLB docs, Usage: Service annotations);
-   * current IPs of a PreferDualStack dual Service may be a single one (§3.4 step 3).
+   * current IPs of a PreferDualStack dual Service may be a single one (Kubernetes ipFamilyPolicy PreferDualStack).
    */
   #familyFit(req: AllocationRequest, plan: FamilyPlan, ips: readonly IPAddress[], opts: { readonly current: boolean }): Check<null> {
     const [x, y] = ips;
@@ -454,7 +454,7 @@ export class Allocator {
 
   /**
    * MetalLB internal/allocator/allocator.go checkSharing: another holder is fine only with the same non-empty sharing key, the same backend key
-   * and no common (protocol, port). OpenELB (§2 "Implicit sharing"): an IP that an OpenELB Service asks
+   * and no common (protocol, port). OpenELB (pkg/controllers/lb, implicit sharing): an IP that an OpenELB Service asks
    * for (or already carries in status) and that only OpenELB Services hold is shared without a key;
    * automatic allocation never shares that way (`implicit: false`). berth still refuses a port clash.
    * Status does not say who asked for an IP, so the rule cannot depend on it: a restart must reproduce it.

@@ -8,15 +8,15 @@
 //        order after preference scores) over the candidates of the matching L2 rules: selected by a
 //        rule's nodeSelectors, not excluded, Ready, not NetworkUnavailable, alive, and for ETP=Local
 //        hosting a serving endpoint. Only the winner announces (MetalLB speaker/layer2_controller.go ShouldAnnounce); a loser is absent
-//        from the plan, so its engine stops answering at once (OpenELB §3.1 defect avoided). The
+//        from the plan, so its engine stops answering at once (unlike OpenELB, whose loser keeps answering). The
 //        interfaces come from the rules that select this node (union; any rule without interfaces
 //        means all of them, MetalLB L2Advertisement interfaces).
 //   BGP  this node announces when a matching BGPAdvertisement selects it, it is not excluded, Ready,
 //        not NetworkUnavailable, and the Service can be served from it: ETP=Local needs a serving
 //        endpoint on this node, Cluster one anywhere (MetalLB speaker/bgp_controller.go). Prefix = VIP & mask(aggregation
-//        length) (§5.3), with the rule's LOCAL_PREF, communities and peer filter; advertisements of one
+//        length) (MetalLB BGPAdvertisement aggregationLength), with the rule's LOCAL_PREF, communities and peer filter; advertisements of one
 //        prefix and one peer filter merge (communities unioned, first LOCAL_PREF kept), as MetalLB's
-//        session dedup does (§5.1 "Publishing").
+//        session dedup does (MetalLB internal/bgp session Set).
 // A Service with no EndpointSlice at all counts as served on every node (manifest mode: nobody
 // writes slices); PlanOptions.withoutEndpointSlices = 'noEndpoints' gives Kubernetes semantics.
 // Every Service that is not announced gets a reason per mode (reasons.ts).

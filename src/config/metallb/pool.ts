@@ -68,7 +68,7 @@ export function checkIPAddressPool(p: IPAddressPool): Attempt<PoolConfig> {
     ranges,
     autoAssign,
     avoidBuggyIPs,
-    // MetalLB: priority 0 means unset (§1.1).
+    // MetalLB: priority 0 means unset (api/v1beta1/ipaddresspool_types.go ServiceAllocation.Priority).
     priority: priority === undefined || priority === 0 ? undefined : priority,
     hasServiceAllocation: alloc !== undefined,
     namespaces,
