@@ -48,7 +48,7 @@ import {
   rangeSize,
 } from './pool.ts';
 
-/** MetalLB §3.3: an IPv6 range of 2^62 addresses or more counts as MaxInt64. */
+/** MetalLB internal/allocator poolCount: an IPv6 range of 2^62 addresses or more counts as MaxInt64. */
 const HUGE_V6 = 1n << 62n;
 
 interface Holder {

@@ -29,7 +29,7 @@ describe('desiredRoutes', () => {
     assert.deepEqual([...desiredRoutes('r2', ads).keys()], ['198.51.100.1/32', '198.51.100.3/32']);
   });
 
-  it('deduplicates an aggregate: communities unioned and sorted, first LOCAL_PREF wins (MetalLB §5.3)', () => {
+  it('deduplicates an aggregate: communities unioned and sorted, first LOCAL_PREF wins (MetalLB BGPAdvertisement aggregationLength)', () => {
     const ads: Advertisement[] = [
       { prefix: '198.51.100.10/24', localPref: 50, communities: [parseCommunity('64512:2')] },
       { prefix: '198.51.100.77/24', localPref: 200, communities: [parseCommunity('64512:1'), parseCommunity('64512:2')] },
