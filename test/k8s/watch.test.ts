@@ -10,10 +10,11 @@ import assert from 'node:assert/strict';
 import { createServer, connect, type Socket } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { silentLogger } from '../../src/log.ts';
 import { createRest, loadConnection } from '../../src/k8s/rest.ts';
 import { Resources } from '../../src/k8s/resources.ts';
-import { createReflector, type KubeObject } from '../../src/k8s/watch.ts';
+import { createReflector, WatchEvent, type KubeObject } from '../../src/k8s/watch.ts';
 import { apiServerForFile, field, getJson, installCrds } from './helpers.ts';
 import { eventually, startController, type BerthProcess } from './berth-process.ts';
 
@@ -121,7 +122,7 @@ ${svcYaml('two')}`,
 });
 
 /** A TCP relay to the API server whose established connections can be frozen: open, but silent. */
-function freezableRelay(target: number): Promise<{ port: number; freeze: () => void; close: () => void }> {
+function freezableRelay(target: number): Promise<{ port: number; freeze: () => number; close: () => void }> {
   const pairs: [Socket, Socket][] = [];
   const server = createServer((client) => {
     const up = connect(target, '127.0.0.1');
@@ -136,13 +137,16 @@ function freezableRelay(target: number): Promise<{ port: number; freeze: () => v
       const addr = server.address();
       resolve({
         port: typeof addr === 'object' && addr !== null ? addr.port : 0,
+        /** Freezes every connection open now (later ones pass); returns how many it froze. */
         freeze: () => {
-          for (const [c, u] of pairs.splice(0)) {
+          const open = pairs.splice(0);
+          for (const [c, u] of open) {
             c.unpipe(u);
             u.unpipe(c);
             c.pause();
             u.pause();
           }
+          return open.length;
         },
         close: () => {
           for (const [c, u] of pairs) {
@@ -165,21 +169,30 @@ test('reflector: a watch that goes silent is cut after its timeout and resumed',
   writeFileSync(path, JSON.stringify(cfg), { mode: 0o600 });
   const rest = createRest(await loadConnection({ kubeconfig: path }));
   // Server-side timeout 2-4 s, 2 s grace: a silent watch must be gone within ~6 s.
-  const r = createReflector<KubeObject>({ rest, resource: Resources.services, namespace: 'ws', logger: silentLogger(), watchTimeoutSeconds: 2, stallGraceMs: 2_000, backoff: { initialMs: 100, maxMs: 1_000 } });
+  const logged: string[] = [];
+  const logger = pino({ level: 'warn' }, { write: (line: string) => void logged.push(line) });
+  let frozen = 0;
+  // The relay freezes while the reflector handles the watch event of ws/live: that watch is open and
+  // carrying data at that moment, so it is the one frozen (no pause guessing when it is established).
+  const onEvent = (type: WatchEvent, key: string): void => {
+    if (key === 'ws/live' && type === WatchEvent.Added && r.hasSynced() && frozen === 0) frozen = relay.freeze();
+  };
+  const r = createReflector<KubeObject>({ rest, resource: Resources.services, namespace: 'ws', logger, onEvent, watchTimeoutSeconds: 2, stallGraceMs: 2_000, backoff: { initialMs: 100, maxMs: 1_000 } });
   try {
     r.start();
     await r.synced;
-    // Let the first watch be established, then freeze every connection the relay carries.
-    await new Promise((res) => setTimeout(res, 500));
-    relay.freeze();
+    await k8s.kubectlOk(['apply', '-f', '-'], { stdin: svcYaml('live', '', 'ws') });
+    await eventually('the relay froze on the watch event of ws/live', async () => (frozen > 0 ? true : undefined), 30_000, 100);
     await k8s.kubectlOk(['apply', '-f', '-'], { stdin: svcYaml('silent', '', 'ws') });
     // A frozen relay never delivers the change nor closes the watch: only the stall detection (cut and
     // resume) lets the reflector see it, so seeing it at all is the behaviour under test (no timing).
     await eventually('the change made during the stall is seen', async () => (r.get('ws/silent') !== undefined ? true : undefined), 30_000, 100);
+    assert.ok(logged.some((l) => l.includes('closing a stalled watch')), `the stall guard cut the watch: ${logged.join('')}`);
   } finally {
     r.stop();
     rest.close();
     relay.close();
   }
+  await k8s.kubectlOk(['delete', 'service', 'live', '-n', 'ws']);
   await k8s.kubectlOk(['delete', 'service', 'silent', '-n', 'ws']);
 });

@@ -15,7 +15,10 @@ for (let i = 0; i < 5; i++) {
   sender.send(KERNEL_ARP_REQUEST);
   await new Promise((r) => setTimeout(r, 50));
 }
-await new Promise((r) => setTimeout(r, 200));
+// Wait for the main thread's answers (the positive signal), bounded for a hung pool; the test checks the count.
+for (const deadline = Date.now() + 10_000; pool.perThread().main.arpReplies < 5 && Date.now() < deadline; ) {
+  await new Promise((r) => setTimeout(r, 20));
+}
 const settledAfter = await Promise.race([pool.setVips('4|lo', [vip]).then(() => true), new Promise((r) => setTimeout(() => r(false), 2000))]);
 process.stdout.write(`${JSON.stringify({ states, perThread: pool.perThread(), settledAfter })}\n`);
 sender.close();

@@ -10,17 +10,19 @@
 //                    pattern: /32 no-advertise + /24, MetalLB docs, BGPAdvertisement aggregationLength)
 //
 // Then: an invalid change (aggregationLength 16, shorter than the pool's /24) keeps the previous
-// version in force and is logged; with externalTrafficPolicy Local the /24 comes from every node that
+// version in force and is logged (a marker Service written after the log line shows the speakers went
+// on without announcing the /16); with externalTrafficPolicy Local the /24 comes from every node that
 // hosts an endpoint of any contributor (MetalLB docs, BGPAdvertisement aggregationLength); the /24 stays while one contributing Service
 // remains and goes with the last one, each change seen at once (folder watch, not the 10 s re-read).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { withLab, type Lab } from '../../../frr-lab/lab.ts';
-import { ManifestDir, nodeDoc, serviceDoc, sleep, sliceDoc, SpeakerProcess, waitFor } from './harness.ts';
+import { ManifestDir, nodeDoc, serviceDoc, sliceDoc, SpeakerProcess, waitFor } from './harness.ts';
 
 const ASN = 64512;
 const VIP_A = '203.0.113.10';
 const VIP_B = '203.0.113.20';
+const VIP_MARKER = '203.0.113.30';
 const VIP_V6 = '2001:db8:f00::10';
 const AGG4 = '203.0.113.0/24';
 const AGG6 = '2001:db8:f00::/64';
@@ -138,17 +140,24 @@ test('BGPAdvertisement fields reach FRR: aggregation, Community aliases, well-kn
               ? true
               : undefined,
           logs);
-          await sleep(2_000); // a speaker that wrongly applied it would have announced 203.0.0.0/16 by now
-          assert.deepEqual(await tableKeys(lab, 'ipv4'), [AGG4, `${VIP_A}/32`, `${VIP_B}/32`].sort());
+          // The marker: a Service written after every speaker logged the problem. Once FRR holds its /32 from
+          // every node, each speaker has sent everything it planned for the invalid version before it, so a
+          // speaker that wrongly applied aggregationLength 16 would have announced 203.0.0.0/16 by now.
+          dir.write('marker.yaml', [serviceDoc('svc-marker', { statusIPs: [VIP_MARKER] })]);
+          await waitFor(`marker ${VIP_MARKER}/32 with three next hops`, 30_000, hasAllHops('ipv4', `${VIP_MARKER}/32`, all4), logs);
+          assert.deepEqual(await tableKeys(lab, 'ipv4'), [AGG4, `${VIP_A}/32`, `${VIP_B}/32`, `${VIP_MARKER}/32`].sort());
           assert.deepEqual(await nextHops(lab, 'ipv4', AGG4), all4);
           for (const p of await frrPaths(lab, 'ipv4', AGG4)) {
             assert.equal(p.locPrf, 200);
             assert.deepEqual(words(p.community?.string), ['64512:300', '64512:400'], 'the aggregate keeps the invalid object\'s last valid communities');
           }
           const after4 = await lab.vtyshJson<{ routes?: Record<string, unknown> }>('show bgp ipv4 unicast json');
-          assert.deepEqual(Object.keys(after4.routes ?? {}).sort(), Object.keys((before4 as { routes?: Record<string, unknown> }).routes ?? {}).sort());
+          const beforeKeys = Object.keys((before4 as { routes?: Record<string, unknown> }).routes ?? {});
+          assert.deepEqual(Object.keys(after4.routes ?? {}).sort(), [...beforeKeys, `${VIP_MARKER}/32`].sort());
           assert.ok(speakers.every((s) => s.running), 'no speaker exited on the invalid change');
           dir.write('config.yaml', config());
+          dir.write('marker.yaml', []);
+          await waitFor(`marker ${VIP_MARKER}/32 withdrawn`, 30_000, async () => ((await frrPaths(lab, 'ipv4', `${VIP_MARKER}/32`)).length === 0 ? true : undefined), logs);
         });
 
         await t.test('externalTrafficPolicy Local: the /24 is announced by every node hosting an endpoint of ANY contributor, each /32 by its own', async () => {

@@ -17,7 +17,7 @@ import { test } from 'node:test';
 import { readFile } from 'node:fs/promises';
 import assert from 'node:assert/strict';
 import { routerConfig, withLab, type Capture, type Lab, type FrrInstance } from '../../../frr-lab/lab.ts';
-import { ManifestDir, nodeDoc, serviceDoc, sleep, SpeakerProcess, waitFor } from './harness.ts';
+import { ManifestDir, nodeDoc, serviceDoc, SpeakerProcess, waitFor } from './harness.ts';
 
 const ROUTER_ASN = 64512;
 const EDGE_ASN = 64600;
@@ -40,7 +40,7 @@ interface FrrNeighbor {
   readonly bgpTimerHoldTimeMsecs?: number;
   readonly nbrInternalLink?: boolean;
   readonly nbrExternalLink?: boolean;
-  readonly messageStats?: { readonly keepalivesRecv?: number };
+  readonly messageStats?: { readonly keepalivesRecv?: number; readonly keepalivesSent?: number };
 }
 
 type Vtysh = Pick<FrrInstance, 'vtyshJson' | 'vtysh'>;
@@ -212,12 +212,19 @@ test('BGPPeer fields reach FRR: dynamicASN internal/external, peer and advertise
           const ns = await neighbors(lab);
           for (const n of ['node1', 'node2', 'node3']) assert.equal(ns[ip4(n)]?.bgpTimerHoldTimeMsecs, 30_000, `hold time of ${n} toward rtr`);
           for (const n of ['node2', 'node3']) assert.equal(ns[ip6(n)]?.bgpTimerHoldTimeMsecs, 15_000, `hold time of ${n} toward rtr6`);
-          // keepaliveTime 2s: about 3 KEEPALIVEs in 6.5 s; hold/3 (10 s, what a speaker ignoring the field sends) gives at most 1.
-          const before = ns[ip4('node1')]?.messageStats?.keepalivesRecv ?? 0;
-          await sleep(6_500);
-          const after = (await neighbors(lab))[ip4('node1')]?.messageStats?.keepalivesRecv ?? 0;
-          assert.ok(after - before >= 2, `KEEPALIVEs from node1 in 6.5 s: ${after - before}, want >= 2 with keepaliveTime 2s`);
-          assert.ok(after - before <= 5, `KEEPALIVEs from node1 in 6.5 s: ${after - before}, want <= 5 with keepaliveTime 2s`);
+          // keepaliveTime 2s on the wire, measured against FRR's own clock rather than a pause: between two
+          // KEEPALIVEs FRR sends node1 (every 10 s: the negotiated hold 30 s / 3, RFC 4271 §10), berth sends
+          // about 5; a speaker ignoring the field (hold/3 = 10 s too) sends 1 or 2.
+          const stats = async () => (await neighbors(lab))[ip4('node1')]?.messageStats ?? {};
+          const nextSent = (after: number) => async () => {
+            const s = await stats();
+            return (s.keepalivesSent ?? 0) > after ? s : undefined;
+          };
+          const first = await waitFor('FRR sending node1 a KEEPALIVE', 60_000, nextSent((await stats()).keepalivesSent ?? 0), logs);
+          const second = await waitFor('FRR sending node1 its next KEEPALIVE', 60_000, nextSent(first.keepalivesSent ?? 0), logs);
+          const got = (second.keepalivesRecv ?? 0) - (first.keepalivesRecv ?? 0);
+          assert.ok(got >= 3, `KEEPALIVEs from node1 between two of FRR's: ${got}, want >= 3 with keepaliveTime 2s`);
+          assert.ok(got <= 8, `KEEPALIVEs from node1 between two of FRR's: ${got}, want <= 8 with keepaliveTime 2s`);
         });
 
         await t.test('BGPAdvertisement nodeSelectors: only node1 and node2 are next hops at the router (IPv6: node2, the only selected node with an IPv6 session)', async () => {

@@ -6,6 +6,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// Every run starts in the clone's root, wherever the clone is and whatever the caller's working directory,
+// so the relative example paths below (and the file names the problems print) stay the same.
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 interface Run {
   readonly status: number | null;
@@ -14,7 +19,7 @@ interface Run {
 }
 
 function berth(...args: string[]): Run {
-  const r = spawnSync(process.execPath, ['bin/berth.mjs', 'check', ...args], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['bin/berth.mjs', 'check', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -87,10 +92,10 @@ test('berth check examples/mixed-dialects: both dialects side by side', () => {
 });
 
 test('every example folder (not broken) exits 0 and every broken one exits 1 with problems', () => {
-  const dirs = readdirSync('examples', { withFileTypes: true }).filter((d) => d.isDirectory() && d.name !== 'broken');
+  const dirs = readdirSync(join(ROOT, 'examples'), { withFileTypes: true }).filter((d) => d.isDirectory() && d.name !== 'broken');
   assert.ok(dirs.length >= 5);
   for (const d of dirs) assert.equal(berth('--manifests', `examples/${d.name}`, '-o', 'json').status, 0, d.name);
-  const broken = readdirSync('examples/broken', { withFileTypes: true }).filter((d) => d.isDirectory());
+  const broken = readdirSync(join(ROOT, 'examples/broken'), { withFileTypes: true }).filter((d) => d.isDirectory());
   assert.ok(broken.length >= 8);
   for (const d of broken) {
     const r = berth('--manifests', `examples/broken/${d.name}`, '-o', 'json');

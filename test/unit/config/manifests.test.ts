@@ -1,6 +1,7 @@
 // The manifest loader: multi-document YAML, List, folders, bad YAML and unknown kinds as problems.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
 import { listManifestFiles, loadManifests, parseManifests } from '../../../src/config/manifests.ts';
 import { objectKey } from '../../../src/config/problems.ts';
 
@@ -155,17 +156,23 @@ test('manifests: the same object twice is reported; the later one is used', () =
   assert.deepEqual(res.snapshot.nodes.map((n) => n.metadata?.labels?.['v']), ['2']);
 });
 
+// The clone's examples folder, found from this file so the test passes from any working directory.
+const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
+
 test('manifests: a folder is read recursively, sorted, *.yaml/*.yml/*.json only', () => {
-  const files = listManifestFiles('examples/metallb-bgp');
-  assert.deepEqual(files, ['examples/metallb-bgp/bgpadvertisement.yaml', 'examples/metallb-bgp/bgppeer.yaml', 'examples/metallb-bgp/pool.yaml', 'examples/metallb-bgp/service.yaml']);
-  const all = listManifestFiles('examples/broken');
+  const files = listManifestFiles(`${EXAMPLES}metallb-bgp`);
+  assert.deepEqual(
+    files,
+    ['bgpadvertisement.yaml', 'bgppeer.yaml', 'pool.yaml', 'service.yaml'].map((f) => `${EXAMPLES}metallb-bgp/${f}`),
+  );
+  const all = listManifestFiles(`${EXAMPLES}broken`);
   assert.ok(all.length >= 8, 'nested folders are walked');
   assert.deepEqual([...all].sort(), all, 'sorted');
-  const res = loadManifests('examples/metallb-bgp');
+  const res = loadManifests(`${EXAMPLES}metallb-bgp`);
   assert.deepEqual(res.problems, []);
   assert.equal(res.snapshot.bgpPeers.length, 1);
 });
 
 test('manifests: a missing path throws (bad usage), it is not a problem', () => {
-  assert.throws(() => loadManifests('examples/does-not-exist'));
+  assert.throws(() => loadManifests(`${EXAMPLES}does-not-exist`));
 });

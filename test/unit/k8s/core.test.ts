@@ -48,8 +48,7 @@ test('queue: a key added during its reconcile runs again afterwards, never concu
   });
   q.add('k');
   q.start();
-  await sleep(5);
-  await q.idle();
+  await q.idle(); // nothing queued, delayed or running: no pause needed before it
   assert.equal(calls, 2, 'reconciled again once after the change, not once per add');
   assert.equal(maxRunning, 1, 'never two reconciles of one key at once');
 });
@@ -66,8 +65,7 @@ test('queue: retry backs off per key and stops on ok', async () => {
   });
   q.add('x');
   q.start();
-  await sleep(10);
-  await q.idle();
+  await q.idle(); // the retries are delayed timers, which idle() waits for
   assert.equal(times.length, 4);
   assert.equal(q.failures('x'), 0, 'reset by ok');
   const gaps = times.slice(1).map((t, i) => t - (times[i] ?? 0));
@@ -88,8 +86,7 @@ test('queue: a thrown error is a retry, not a crash', async () => {
   });
   q.add('x');
   q.start();
-  await sleep(5);
-  await q.idle();
+  await q.idle(); // nothing queued, delayed or running: no pause needed before it
   assert.equal(n, 2);
 });
 

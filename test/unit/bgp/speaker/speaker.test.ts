@@ -334,14 +334,18 @@ describe('speaker: against a scripted peer', () => {
 
   it('our hold timer: a silent peer gets NOTIFICATION Hold Timer Expired after the negotiated hold time', async () => {
     const clock = new FakeClock();
-    const { raw, events } = await scripted({ holdTimeSec: 30 }, clock);
+    const { raw, a, events } = await scripted({ holdTimeSec: 30 }, clock);
     raw.send(openFrom([...baseCaps], 12)); // negotiated hold = 12 s, keepalive 4 s
     raw.send({ type: 'KEEPALIVE' });
     raw.established();
     await waitFor('Established', () => events.some((e) => e.state === 'Established'));
+    await waitFor('End-of-RIB', () => raw.rib.endOfRib.length === 1);
     const kaBefore = raw.of('KEEPALIVE').length;
     clock.advance(11_999);
-    await new Promise((r) => setTimeout(r, 10));
+    // The marker: an UPDATE sent after the clock moved. Messages arrive in order, so once it is in,
+    // whatever the timers sent up to 11.999 s is in too.
+    a.setAdvertisements([{ prefix: '198.51.100.1/32' }]);
+    await waitFor('the marker UPDATE', () => raw.rib.routes.size === 1);
     assert.equal(raw.of('KEEPALIVE').length - kaBefore, 2, 'keepalives every 4 s while waiting');
     assert.equal(raw.of('NOTIFICATION').length, 0);
     clock.advance(1);
@@ -358,26 +362,31 @@ describe('speaker: against a scripted peer', () => {
     raw.send({ type: 'KEEPALIVE' });
     raw.established();
     await waitFor('Established', () => events.some((e) => e.state === 'Established'));
-    const settle = () => new Promise((r) => setTimeout(r, 10));
     const ka0 = raw.of('KEEPALIVE').length;
     clock.advance(3000);
     raw.send({ type: 'KEEPALIVE' }); // keep our hold timer happy
     a.setAdvertisements([{ prefix: '198.51.100.1/32' }]);
     await waitFor('UPDATE', () => raw.rib.routes.size === 1);
+    const first = raw.received.length - 1;
     clock.advance(1500); // t = 4.5 s: without the restart a KEEPALIVE would be due at 4 s
-    await settle();
+    // The marker: a second UPDATE at 4.5 s. Messages arrive in order: a KEEPALIVE due at 4 s would come
+    // between the two UPDATEs.
+    a.setAdvertisements([{ prefix: '198.51.100.1/32' }, { prefix: '198.51.100.2/32' }]);
+    await waitFor('the marker UPDATE', () => raw.rib.routes.size === 2);
+    assert.deepEqual(raw.received.slice(first).map((m) => m.type), ['UPDATE', 'UPDATE'], 'no KEEPALIVE between the UPDATEs at 3 s and 4.5 s');
     assert.equal(raw.of('KEEPALIVE').length, ka0);
-    clock.advance(3000); // t = 7.5 s: due at 3 + 4 = 7 s
-    await settle();
-    assert.equal(raw.of('KEEPALIVE').length, ka0 + 1);
+    clock.advance(4000); // t = 8.5 s: due at 4.5 + 4 s
+    await waitFor('the KEEPALIVE due 4 s after the last UPDATE', () => raw.of('KEEPALIVE').length === ka0 + 1);
   });
 
   it('UPDATEs from the peer are parsed and dropped; RFC 7606 treat-as-withdraw keeps the session', async () => {
     const { raw, a, events } = await scripted();
+    a.setAdvertisements([{ prefix: '198.51.100.1/32' }]);
     raw.send(openFrom([...baseCaps]));
     raw.send({ type: 'KEEPALIVE' });
     raw.established();
     await waitFor('Established', () => events.some((e) => e.state === 'Established'));
+    await waitFor('End-of-RIB', () => raw.rib.endOfRib.length === 1);
     // A well-formed UPDATE.
     raw.send({
       type: 'UPDATE',
@@ -398,7 +407,11 @@ describe('speaker: against a scripted peer', () => {
     hdr[18] = 2;
     raw.sendRaw(Buffer.concat([hdr, body]));
     raw.send({ type: 'KEEPALIVE' });
-    await new Promise((r) => setTimeout(r, 30));
+    // The marker: a ROUTE-REFRESH after them (RFC 2918 §4). Its answer (the table again) comes after
+    // berth has handled both UPDATEs, so a NOTIFICATION for either would already be in.
+    const n = raw.of('UPDATE').length;
+    raw.send({ type: 'ROUTE_REFRESH', afi: 1, safi: 1, subtype: 0 });
+    await waitFor('the table sent again', () => raw.of('UPDATE').length > n);
     assert.equal(raw.of('NOTIFICATION').length, 0);
     assert.equal(a.sessions()[0]?.state, 'Established');
   });
@@ -471,7 +484,7 @@ describe('speaker: against a scripted peer', () => {
 describe('speaker: connection collision (RFC 4271 §6.8)', () => {
   it('both sides dial and listen: one connection survives, the one opened by the higher BGP Identifier', async () => {
     const net = memoryTransport();
-    const logs: { component: string; msg: string; code?: number; subcode?: number }[] = [];
+    const logs: { component: string; msg: string; code?: number; subcode?: number; reason?: string; state?: string }[] = [];
     const mk = (addr: string) =>
       new Speaker({
         transport: net.transport(addr),
@@ -497,8 +510,13 @@ describe('speaker: connection collision (RFC 4271 §6.8)', () => {
     // 192.0.2.1 < 192.0.2.2: A closes the connection it initiated and keeps B's.
     assert.deepEqual(a.sessionView('b')?.direction, 'incoming');
     assert.deepEqual(b.sessionView('a')?.direction, 'outgoing');
+    // Each side has put its losing connection to Idle (the positive signal), and the surviving session
+    // then still carries an UPDATE.
+    const dumped = (who: string) => logs.some((l) => l.component === who && l.msg === 'connection state' && l.reason === 'CollisionDump' && l.state === 'Idle');
+    await waitFor('both losing connections Idle', () => dumped(A) && dumped(B));
     a.setAdvertisements([{ prefix: '198.51.100.1/32' }]);
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor('the UPDATE sent to b', () => a.advertised('b').has('198.51.100.1/32'));
+    await a.idle();
     assert.ok(established(a) && established(b), 'the surviving session stays up');
   });
 });
