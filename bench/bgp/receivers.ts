@@ -166,6 +166,9 @@ export async function birdReceiver(lab: Lab, sender: LabHost): Promise<Receiver>
       '',
     ].join('\n'),
   );
+  await lab.exec(host, ['bird', '-p', '-c', conf]).catch((e: unknown) => {
+    throw new Error(`BIRD receiver: ${conf} rejected: ${String(e)}`);
+  });
   const proc: SpawnedProcess = lab.spawn(host, ['bird', '-f', '-c', conf, '-s', sock, '-P', `${lab.workDir}/bird-receiver.pid`]);
   let ctl: BirdControl | undefined;
   await until('BIRD receiver control socket', async () => {
@@ -185,13 +188,13 @@ export async function birdReceiver(lab: Lab, sender: LabHost): Promise<Receiver>
       return { established: v.state === 'Established', count: v.imported, state: v.state };
     },
     async empty() {
-      // Both protocols back to listening (Active, or Idle only during the short error wait, which
+      // Both protocols back to listening (Passive; Active if BIRD is connecting; Idle during the short error wait, which
       // would refuse the next sender: wait it out) with nothing imported.
       await until(
         'BIRD receiver dropped the previous sender',
         async () => {
           const v = [await view('ipv4'), await view('ipv6')];
-          return v.every((x) => x.state === 'Active' && x.imported === 0);
+          return v.every((x) => (x.state === 'Passive' || x.state === 'Active') && x.imported === 0);
         },
         300_000,
         200,
