@@ -14,6 +14,7 @@ import { controllerFamilies } from '../metrics/families.ts';
 import { startLoopMonitor } from '../metrics/loop.ts';
 import { createRest, loadConnection, type Rest } from '../k8s/rest.ts';
 import { DEFAULT_L2_THREADS, flagTokens } from './args.ts';
+import { tuneHeap } from './heap.ts';
 
 export const CONTROLLER_USAGE = `usage: berth controller [options]
 
@@ -156,6 +157,7 @@ export async function connectKube(flags: KubeFlags, log: Logger): Promise<Rest |
 }
 
 export async function runController(argv: readonly string[]): Promise<number> {
+  tuneHeap();
   if (argv.includes('-h') || argv.includes('--help')) {
     process.stdout.write(CONTROLLER_USAGE);
     return 0;

@@ -13,6 +13,7 @@ import { startNodeRuntime } from './node-runtime.ts';
 import { startPlanThread } from '../speaker/plan-thread.ts';
 import { DEFAULT_L2_THREADS, flagTokens } from './args.ts';
 import { startHealthServer, type HealthServer } from '../k8s/health.ts';
+import { tuneHeap } from './heap.ts';
 
 export const SPEAKER_USAGE = `usage: berth speaker --node NAME --manifests PATH [--log-level LEVEL] [--listen-port N]
 
@@ -116,6 +117,7 @@ export function parseSpeakerArgs(argv: readonly string[]): SpeakerArgs | string 
 }
 
 export async function runSpeaker(argv: readonly string[]): Promise<number> {
+  tuneHeap();
   if (argv.includes('-h') || argv.includes('--help')) {
     process.stdout.write(SPEAKER_USAGE);
     return 0;
