@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { Lab, LabHost, SpawnedProcess } from '../../frr-lab/lab.ts';
 import type { BenchFamily } from './table.ts';
-import { NODE_ASN, ROUTER, Vtysh, afOf, until, type Summary } from '../common/bgp-senders.ts';
+import { NODE_ASN, ROUTER, Vtysh, afOf, dataOrTimeout, until, type Summary } from '../common/bgp-senders.ts';
 
 export const RECEIVERS = ['frr', 'bird'] as const;
 export type ReceiverName = (typeof RECEIVERS)[number];
@@ -117,13 +117,7 @@ class BirdControl {
       }
       if (this.#closed !== undefined) throw new Error(`BIRD: ${what}: ${this.#closed.message}`);
       if (performance.now() > deadline) throw new Error(`BIRD: no answer to ${what}: ${this.#buf.slice(-300)}`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, 50);
-        this.#wake = () => {
-          clearTimeout(t);
-          r();
-        };
-      });
+      await dataOrTimeout(50, (wake) => (this.#wake = wake));
     }
   }
   async command(cmd: string, timeoutMs = 10_000): Promise<string> {

@@ -267,6 +267,17 @@ export async function rssKiB(pid: number | undefined): Promise<number | undefine
  * of a process start and a socket connect (tens to hundreds of ms on a busy machine), which sets the
  * resolution of both ends of the figure.
  */
+/** Resolves after `ms`, or earlier when the `wake` handed to `setWake` is called (a control socket's data). */
+export function dataOrTimeout(ms: number, setWake: (wake: () => void) => void): Promise<void> {
+  return new Promise<void>((r) => {
+    const t = setTimeout(r, ms);
+    setWake(() => {
+      clearTimeout(t);
+      r();
+    });
+  });
+}
+
 export class Vtysh {
   readonly #proc: SpawnedProcess;
   #buf = '';
@@ -300,13 +311,7 @@ export class Vtysh {
         }
       }
       if (performance.now() > deadline) throw new Error(`vtysh: no answer to ${command}: ${this.#buf.slice(-300)}`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, 50);
-        this.#wake = () => {
-          clearTimeout(t);
-          r();
-        };
-      });
+      await dataOrTimeout(50, (wake) => (this.#wake = wake));
     }
   }
   async close(): Promise<void> {
