@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { ensureDocker, runningDocker, type DockerEngine } from './docker.ts';
 import { ensureImages, type BuildReport } from './images.ts';
 import { LabError, run } from './run.ts';
-import { readTopology, TOPOLOGY_FILE, type LabHandle, type Topology } from './topology.ts';
+import { readTopology, TOPOLOGY_FILE, type LabHandle } from './topology.ts';
 
 export interface ClabOptions {
   /** BERTH_LAB_NAME, BERTH_LAB_MGMT_BRIDGE, BERTH_LAB_MGMT_V4, BERTH_LAB_MGMT_V6 (unset: the file's defaults). */
