@@ -40,6 +40,14 @@ export async function findContainerlab(): Promise<string> {
   return path;
 }
 
+/** The tests' lab: its own name and management network, so it runs beside a person's `npm run lab` (defaults: berth, 203.0.113.240/28). */
+export const TEST_LAB_VARS = {
+  BERTH_LAB_NAME: 'berthtest',
+  BERTH_LAB_MGMT_BRIDGE: 'br-berthtest',
+  BERTH_LAB_MGMT_V4: '203.0.113.224/28',
+  BERTH_LAB_MGMT_V6: '2001:db8:cafe:1::/64',
+} as const;
+
 const LABDIR_BASE = join(tmpdir(), 'berth-lab', 'clab');
 
 function clabEnv(engine: DockerEngine, vars: Readonly<Record<string, string>>): NodeJS.ProcessEnv {

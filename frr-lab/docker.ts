@@ -39,10 +39,27 @@ export interface DockerEngine {
 export const DEFAULT_RUN_DIR = '/run/berth-lab-docker';
 export const DEFAULT_DATA_ROOT = '/var/lib/berth-lab-docker';
 
-/** The runc wrapper beside the repository (../shared/tools), else undefined (plain runc). */
+const CAP_SYS_RESOURCE = 24;
+
+/**
+ * The runc wrapper for machines whose capability bounding set lacks CAP_SYS_RESOURCE (these VMs; see
+ * ../shared/tools/README.md): $BERTH_LAB_RUNTIME, else `runc-nosysres` on PATH, else ../shared/tools/runc-nosysres
+ * beside the repository. undefined: plain runc (fine where CAP_SYS_RESOURCE is there).
+ */
 export function defaultRuntime(): string | undefined {
+  const env = process.env.BERTH_LAB_RUNTIME;
+  if (env !== undefined && env !== '') return env;
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    if (dir !== '' && existsSync(`${dir}/runc-nosysres`)) return `${dir}/runc-nosysres`;
+  }
   const p = fileURLToPath(new URL('../../shared/tools/runc-nosysres', import.meta.url));
   return existsSync(p) ? p : undefined;
+}
+
+/** True when this process may use CAP_SYS_RESOURCE (plain runc needs it for privileged containers). */
+function hasSysResource(): boolean {
+  const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('CapBnd:'));
+  return ((BigInt(`0x${line?.split(/\s+/)[1] ?? '0'}`) >> BigInt(CAP_SYS_RESOURCE)) & 1n) === 1n;
 }
 
 function paths(o: DockerEngineOptions): { runDir: string; dataRoot: string; sock: string; pidFile: string; logFile: string; execRoot: string } {
@@ -101,6 +118,11 @@ export async function ensureDocker(o: DockerEngineOptions = {}): Promise<DockerE
   const d = await run(['dockerd', '--version'], { check: false }).catch(() => undefined);
   if (d?.code !== 0) throw new LabError('dockerd is missing: install Debian package docker.io (scripts/install-deps.sh)');
   const runtime = o.runtime ?? defaultRuntime();
+  if (runtime === undefined && !hasSysResource()) {
+    throw new LabError(
+      'this machine lacks CAP_SYS_RESOURCE, so plain runc cannot start privileged containers: set BERTH_LAB_RUNTIME to the runc wrapper runc-nosysres (../shared/tools/ on these machines) or put it on PATH',
+    );
+  }
   await mkdir(p.runDir, { recursive: true, mode: 0o700 });
   await mkdir(p.dataRoot, { recursive: true, mode: 0o710 });
   const args = [

@@ -10,12 +10,14 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { report, startBerth, waitAnnounced } from './berth-lab.ts';
-import { deployClab, destroyClab } from './clab.ts';
+import { deployClab, destroyClab, TEST_LAB_VARS } from './clab.ts';
 import { runningDocker } from './docker.ts';
 import { deployNetns, destroyNetnsLab } from './netns.ts';
 import type { LabHandle } from './topology.ts';
 
 const NETNS_PREFIX = 'berthlab';
+/** test/integration/lab's namespace prefixes (runners.test.ts, berth-netns.test.ts). */
+const TEST_NETNS_PREFIXES = ['blabt', 'blabn'];
 const say = (l: string): void => {
   process.stdout.write(`${l}\n`);
 };
@@ -74,10 +76,15 @@ async function up(keep: boolean, runner: 'containerlab' | 'netns'): Promise<numb
 }
 
 async function down(): Promise<number> {
-  await destroyNetnsLab(NETNS_PREFIX);
+  // The person's lab, and whatever a killed test run left (the tests' prefixes and lab name).
+  for (const prefix of [NETNS_PREFIX, ...TEST_NETNS_PREFIXES]) await destroyNetnsLab(prefix);
   const engine = await runningDocker();
   if (engine !== undefined) {
     await destroyClab();
+    await destroyClab({ vars: TEST_LAB_VARS });
+    // The engine is the lab's own: anything still on it is the lab's.
+    const left = (await engine.docker(['ps', '-aq'])).stdout.split('\n').filter((x) => x !== '');
+    if (left.length > 0) await engine.docker(['rm', '-f', ...left]);
     await engine.stop({ force: true });
   }
   say('lab: down (containers, management network, namespaces, FRR and the lab dockerd are gone)');
