@@ -4,8 +4,8 @@
 // Lab name and management network come from BERTH_LAB_* variables (defaults in the topology file), so a test
 // lab and a person's `npm run lab` run side by side.
 import { existsSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDocker, runningDocker, type DockerEngine } from './docker.ts';
@@ -26,12 +26,17 @@ export interface ClabLab extends LabHandle {
   container(host: string): string;
 }
 
-/** The containerlab binary: PATH, else ../shared/tools/containerlab.sh; LabError when neither. */
+/** The containerlab binary: PATH, else ../shared/tools/containerlab.sh (or the binary it built and cached); LabError when none. */
 export async function findContainerlab(): Promise<string> {
   const w = await run(['sh', '-c', 'command -v containerlab'], { check: false });
   if (w.code === 0 && w.stdout.trim() !== '') return w.stdout.trim();
   const script = fileURLToPath(new URL('../../shared/tools/containerlab.sh', import.meta.url));
   if (!existsSync(script)) {
+    // A clone elsewhere on a machine where containerlab.sh already built it: its cache.
+    const cache = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'berth-tools');
+    const built = (await readdir(cache).catch(() => [] as string[])).filter((d) => d.startsWith('containerlab-')).sort().map((d) => join(cache, d, 'containerlab'));
+    const found = built.reverse().find((p) => existsSync(p));
+    if (found !== undefined) return found;
     throw new LabError(`containerlab is not on PATH and ${script} does not exist: install containerlab (https://containerlab.dev) to run the containerlab lab`);
   }
   const r = await run([script], { check: false, timeoutMs: 900_000 });
