@@ -67,19 +67,16 @@ export async function startBerth(lab: LabHandle, log: (l: string) => void = () =
     for (const f of files) await lab.writeFile(node, join(dirOf(node), f), readFileSync(join(MANIFESTS_DIR, f), 'utf8'));
     const link = JSON.parse((await lab.exec(node, ['ip', '-j', 'link', 'show', 'eth1'])).stdout) as { address?: string }[];
     macs.set(node, link[0]?.address ?? '?');
-    // kube-proxy's part: each Service's VIP and port to the node's backend.
-    for (const fam of ['ip', 'ip6']) {
-      await lab.exec(node, ['nft', 'add', 'table', fam, 'berthlab']);
-      await lab.exec(node, ['nft', 'add', 'chain', fam, 'berthlab', 'pre', '{', 'type', 'nat', 'hook', 'prerouting', 'priority', 'dstnat', ';', '}']);
-    }
-    for (const s of services) {
-      for (const ip of s.ips) {
-        for (const port of s.ports) {
-          const fam = ip.includes(':') ? 'ip6' : 'ip';
-          await lab.exec(node, ['nft', 'add', 'rule', fam, 'berthlab', 'pre', fam, 'daddr', ip, 'tcp', 'dport', String(port), 'redirect', 'to', `:${String(BACKEND_PORT)}`]);
-        }
-      }
-    }
+    // kube-proxy's part: each Service's VIP and port to the node's backend (one nft transaction).
+    const rules = services.flatMap((s) =>
+      s.ips.flatMap((ip) => s.ports.map((port) => `add rule ${ip.includes(':') ? 'ip6' : 'ip'} berthlab pre ${ip.includes(':') ? 'ip6' : 'ip'} daddr ${ip} tcp dport ${String(port)} redirect to :${String(BACKEND_PORT)}`)),
+    );
+    const script = [
+      ...['ip', 'ip6'].flatMap((fam) => [`add table ${fam} berthlab`, `add chain ${fam} berthlab pre { type nat hook prerouting priority dstnat; }`]),
+      ...rules,
+      '',
+    ].join('\n');
+    await lab.exec(node, ['nft', '-f', '-'], { input: script });
     await lab.start(node, 'backend', [...lab.node(node), '-e', BACKEND, node]);
     log(`${node}: berth speaker --node ${node} --manifests ${dirOf(node)}`);
     await lab.start(node, 'speaker', [

@@ -106,7 +106,7 @@ export async function deployClab(o: ClabOptions = {}): Promise<ClabLab> {
     engine,
     images,
     container,
-    exec: (host, argv, opts) => dockerExec(host, argv, opts),
+    exec: (host, argv, opts) => dockerExec(host, argv, opts, opts?.input === undefined ? [] : ['-i']),
     async start(host, name, argv) {
       await dockerExec(host, ['mkdir', '-p', '/var/log/berth-lab', '/run/berth-lab']);
       await dockerExec(

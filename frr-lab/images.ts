@@ -9,6 +9,7 @@ import { cp, mkdtemp, readFile, readdir, rm, stat, copyFile, mkdir } from 'node:
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { distIsFresh } from '../scripts/build-dist.mjs';
 import type { DockerEngine } from './docker.ts';
 import { LabError, run } from './run.ts';
 
@@ -94,6 +95,8 @@ async function productionModules(): Promise<string[]> {
 
 const ADDON = 'build/Release/berth_sys.node';
 
+
+
 async function nodeInputs(): Promise<string[]> {
   const files = [
     ...(await filesUnder(join(REPO_ROOT, 'src'))),
@@ -113,7 +116,9 @@ async function nodeInputs(): Promise<string[]> {
 async function stageNode(dir: string, nodeBinary: string): Promise<void> {
   await copyFile(nodeBinary, join(dir, 'node'));
   const b = join(dir, 'berth');
-  for (const rel of ['src', 'bin']) await cp(join(REPO_ROOT, rel), join(b, rel), { recursive: true });
+  // Timestamps kept: bin/berth.mjs runs dist/ (compiled, no tsx loader, faster start) only while it is newer than src/.
+  for (const rel of ['src', 'bin']) await cp(join(REPO_ROOT, rel), join(b, rel), { recursive: true, preserveTimestamps: true });
+  if (distIsFresh()) await cp(join(REPO_ROOT, 'dist'), join(b, 'dist'), { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
   await mkdir(join(b, 'scripts'), { recursive: true });
   await mkdir(join(b, 'build', 'Release'), { recursive: true });
   for (const rel of ['scripts/build-dist.mjs', 'package.json', 'package-lock.json', ADDON]) await copyFile(join(REPO_ROOT, rel), join(b, rel));
@@ -137,6 +142,7 @@ async function buildOne(engine: DockerEngine, name: ImageName, baseId: string, l
     nodeBinary = (await run([join(REPO_ROOT, 'scripts', 'node-binary.sh')], { timeoutMs: 300_000 })).stdout.trim();
     h.update(`node ${(await run([nodeBinary, '--version'])).stdout.trim()}\n`);
     inputs = [...inputs, ...(await nodeInputs())];
+    h.update(`dist ${String(distIsFresh())} (dist/build a relative link)\n`);
   }
   h.update(args.join(' '));
   await hashFiles(h, inputs);
