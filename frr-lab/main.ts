@@ -16,8 +16,8 @@ import { deployNetns, destroyNetnsLab } from './netns.ts';
 import type { LabHandle } from './topology.ts';
 
 const NETNS_PREFIX = 'berthlab';
-/** test/integration/lab's namespace prefixes (runners.test.ts, berth-netns.test.ts). */
-const TEST_NETNS_PREFIXES = ['blabt', 'blabn'];
+/** test/integration/lab's namespace prefixes (runners, berth-netns, netns-down). */
+const TEST_NETNS_PREFIXES = ['blabt', 'blabn', 'blabd'];
 const say = (l: string): void => {
   process.stdout.write(`${l}\n`);
 };
