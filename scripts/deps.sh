@@ -1,4 +1,5 @@
 # Debian packages the test suite needs, by the command that proves each is there.
+# docker.io/runc/debootstrap: the containerlab lab (frr-lab/clab.ts: its own dockerd, images from a debootstrap base).
 # Sourced by scripts/test-all.sh and scripts/install-deps.sh. One "command:package" per line.
 BERTH_DEBIAN_DEPS="
 ip:iproute2
@@ -23,4 +24,7 @@ make:make
 g++:g++
 python3:python3
 openssl:openssl
+dockerd:docker.io
+runc:runc
+debootstrap:debootstrap
 "
