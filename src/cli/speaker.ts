@@ -5,7 +5,7 @@
 // Engines, graceful restart and stopping (SIGTERM/SIGINT drain, SIGUSR2 planned restart) are shared with
 // the Kubernetes mode: src/cli/node-runtime.ts.
 // Exit 2 on bad usage; 1 when the engines cannot start.
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { Level } from 'pino';
 import { createLogger } from '../log.ts';
 import { defaultRestartStatePath } from '../bgp/restart-state.ts';
@@ -13,8 +13,13 @@ import { startNodeRuntime } from './node-runtime.ts';
 import { startPlanThread } from '../speaker/plan-thread.ts';
 import { DEFAULT_L2_THREADS, flagTokens } from './args.ts';
 import { startHealthServer, type HealthServer } from '../k8s/health.ts';
+import { parseKey } from '../liveness/packet.ts';
+import { DEFAULT_LIVENESS_PORT } from '../liveness/driver.ts';
+import { DEFAULT_DETECTOR } from '../liveness/detector.ts';
+import { L2_WINDOW } from '../liveness/runtime.ts';
 
 export const SPEAKER_USAGE = `usage: berth speaker --node NAME --manifests PATH [--log-level LEVEL] [--listen-port N]
+                     [--liveness-secret-file PATH [--liveness-port N]]
 
   --node NAME        this node's name, as in the manifests' Node objects
   --manifests PATH   a YAML/JSON file, or a folder read recursively; re-read on change
@@ -29,6 +34,15 @@ export const SPEAKER_USAGE = `usage: berth speaker --node NAME --manifests PATH 
   --graceful-restart-state PATH
                      the file telling a restart from a fresh start (RFC 4724 R bit); default
                      /run/berth/speaker-restart.json (root), else $XDG_RUNTIME_DIR/berth/...
+  --liveness-secret-file PATH
+                     turn on speaker liveness (docs/liveness.md): heartbeats between the speakers,
+                     authenticated with HMAC-SHA256 and this shared key (at least 16 octets; the same
+                     file on every node); a layer 2 VIP moves within about 0.5 s of its owner's
+                     speaker dying, hanging or losing its link. Default: off (VIPs move only when
+                     the manifests change)
+  --liveness-port N  UDP port of the liveness heartbeats (default ${DEFAULT_LIVENESS_PORT})
+  --liveness-interval-ms N
+                     heartbeat interval (default 100; a member is dead after 3 missed intervals)
 
 Logs are JSON lines on stderr.
 SIGTERM or SIGINT: drain (BGP Cease, peers withdraw the routes at once), then exit.
@@ -50,6 +64,10 @@ export interface SpeakerArgs {
   readonly l2Threads: number;
   /** 0: no health/metrics server. */
   readonly healthPort: number;
+  /** --liveness-secret-file; undefined: liveness off. */
+  readonly livenessSecretFile: string | undefined;
+  readonly livenessPort: number;
+  readonly livenessIntervalMs: number;
 }
 
 export function parseSpeakerArgs(argv: readonly string[]): SpeakerArgs | string {
@@ -61,6 +79,9 @@ export function parseSpeakerArgs(argv: readonly string[]): SpeakerArgs | string 
   let restartStatePath: string | undefined;
   let l2Threads = DEFAULT_L2_THREADS;
   let healthPort = 0;
+  let livenessSecretFile: string | undefined;
+  let livenessPort = DEFAULT_LIVENESS_PORT;
+  let livenessIntervalMs = DEFAULT_DETECTOR.intervalMs;
   for (const { arg, flag, value } of flagTokens(argv)) {
     switch (flag) {
       case '--node':
@@ -106,13 +127,31 @@ export function parseSpeakerArgs(argv: readonly string[]): SpeakerArgs | string 
         l2Threads = n;
         break;
       }
+      case '--liveness-secret-file':
+        livenessSecretFile = value();
+        if (livenessSecretFile === undefined || livenessSecretFile === '') return '--liveness-secret-file needs a file path';
+        break;
+      case '--liveness-port': {
+        const v = value() ?? '';
+        const n = Number(v);
+        if (!/^\d+$/.test(v) || n < 1 || n > 65535) return `--liveness-port must be a UDP port 1..65535, got "${v}"`;
+        livenessPort = n;
+        break;
+      }
+      case '--liveness-interval-ms': {
+        const v = value() ?? '';
+        const n = Number(v);
+        if (!/^\d+$/.test(v) || n < 10 || n > 10_000) return `--liveness-interval-ms must be 10..10000 ms, got "${v}"`;
+        livenessIntervalMs = n;
+        break;
+      }
       default:
         return `unknown argument "${arg}"`;
     }
   }
   if (manifests === undefined) return '--manifests PATH is required';
   if (node === undefined) return '--node NAME is required';
-  return { node, manifests, logLevel: logLevel as LogLevel, listenPort, lbClass, restartStatePath, l2Threads, healthPort };
+  return { node, manifests, logLevel: logLevel as LogLevel, listenPort, lbClass, restartStatePath, l2Threads, healthPort, livenessSecretFile, livenessPort, livenessIntervalMs };
 }
 
 export async function runSpeaker(argv: readonly string[]): Promise<number> {
@@ -134,6 +173,16 @@ export async function runSpeaker(argv: readonly string[]): Promise<number> {
     return 2;
   }
 
+  let livenessKey: Buffer | undefined;
+  if (args.livenessSecretFile !== undefined) {
+    try {
+      livenessKey = parseKey(readFileSync(args.livenessSecretFile));
+    } catch (e) {
+      process.stderr.write(`berth speaker: --liveness-secret-file ${args.livenessSecretFile}: ${e instanceof Error ? e.message : String(e)}\n`);
+      return 2;
+    }
+  }
+
   const log = createLogger({ level: args.logLevel as Level | 'silent', name: 'speaker' });
   // Reading and planning run on the planner thread (src/speaker/plan-thread.ts); this thread keeps the
   // engines and their timers. A planner that fails stops the node.
@@ -148,6 +197,7 @@ export async function runSpeaker(argv: readonly string[]): Promise<number> {
       logLevel: args.logLevel,
       ...(args.lbClass === undefined ? {} : { serviceOptions: { loadBalancerClass: args.lbClass } }),
       ...(Number.isFinite(stall) && stall > 0 ? { stallMs: stall } : {}),
+      ...(livenessKey === undefined ? {} : { l2Window: L2_WINDOW }),
     },
     logger: log,
     onFatal: (reason) => {
@@ -166,6 +216,7 @@ export async function runSpeaker(argv: readonly string[]): Promise<number> {
     listenPort: args.listenPort ?? configured,
     restartStatePath: args.restartStatePath ?? defaultRestartStatePath(),
     l2Threads: args.l2Threads,
+    ...(livenessKey === undefined ? {} : { liveness: { key: livenessKey, port: args.livenessPort, intervalMs: args.livenessIntervalMs } }),
   });
   if (runtime === undefined) {
     await planner.stop();

@@ -38,6 +38,8 @@ export interface ManifestPlanData {
   readonly resyncMs?: number;
   /** Diagnostics and tests: each plan after the first spins this long first (a stand-in for a slow plan). */
   readonly stallMs?: number;
+  /** plan.ts PlanOptions.l2Window (liveness on: the VIPs this node stands by for are planned too). */
+  readonly l2Window?: number;
 }
 
 /** The Kubernetes mode (src/k8s/speaker.ts): informers, plan and status writes all run on the planner. */

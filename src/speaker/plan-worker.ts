@@ -94,6 +94,7 @@ async function manifestSource(d: ManifestPlanData): Promise<Source> {
     ...(d.serviceOptions === undefined ? {} : { serviceOptions: d.serviceOptions }),
     ...(d.debounceMs === undefined ? {} : { debounceMs: d.debounceMs }),
     ...(d.resyncMs === undefined ? {} : { resyncMs: d.resyncMs }),
+    ...(d.l2Window === undefined ? {} : { planOptions: { l2Window: d.l2Window } }),
     onConfig: (config) => {
       const listen = config.bgpSpeaker?.listenPort;
       hello(listen !== undefined && listen > 0 ? listen : undefined);

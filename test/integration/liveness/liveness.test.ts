@@ -1,0 +1,253 @@
+// Speaker liveness end to end (docs/liveness.md), frr-lab prefix `blive`: three `berth speaker
+// --manifests` processes with a shared liveness key, each in its own node namespace, on one LAN bridge
+// with a client namespace. The client runs arp-recorder.ts for the whole test: an ARP request for the
+// VIP every 50 ms and a record of the MAC of every ARP frame sent from the VIP. After each takeover
+// settles, exactly one MAC answers. Cases: owner SIGKILL (and return), owner SIGSTOP then SIGCONT,
+// owner link down then up, owner cut off from the speakers but still on the LAN (it keeps the VIP),
+// a rogue gratuitous ARP for the VIP (the owner defends, counted), a speaker with the wrong key
+// (no liveness with it, reported), SIGTERM of the owner (leaving: the next owner announces first).
+// Timings are printed (for docs/liveness.md), never asserted.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { withLab, type Lab, type LabHost, type SpawnedProcess } from '../../../frr-lab/lab.ts';
+import { ManifestDir, nodeDoc, serviceDoc, SpeakerProcess, waitFor } from '../speaker/harness.ts';
+import { electionHash } from '../../../src/l2/election.ts';
+
+const VIP = '203.0.113.130';
+const PORT = 17947;
+const HEALTH = 17481;
+const RECORDER = fileURLToPath(new URL('./arp-recorder.ts', import.meta.url));
+const ROGUE_MAC = '02:00:5e:00:53:99';
+
+const CONFIG = [
+  ['apiVersion: metallb.io/v1beta1', 'kind: IPAddressPool', 'metadata: {name: l2-pool, namespace: metallb-system}', 'spec: {addresses: [203.0.113.128/26]}'].join('\n'),
+  ['apiVersion: metallb.io/v1beta1', 'kind: L2Advertisement', 'metadata: {name: l2, namespace: metallb-system}', 'spec: {ipAddressPools: [l2-pool], interfaces: [eth1]}'].join('\n'),
+];
+
+interface Seen {
+  readonly t: number;
+  readonly wall: number;
+  readonly op: string;
+  readonly mac: string;
+}
+
+class Recorder {
+  readonly seen: Seen[] = [];
+  readonly proc: SpawnedProcess;
+  constructor(lab: Lab, client: LabHost) {
+    this.proc = lab.spawn(client, [process.execPath, '--import', 'tsx', RECORDER, client.iface, client.mac.toLowerCase(), client.ipv4, VIP, '50'], { stdio: ['pipe', 'pipe', 'pipe'], cwd: fileURLToPath(new URL('../../../', import.meta.url)) });
+    createInterface({ input: this.proc.child.stdout! }).on('line', (l) => {
+      const o = JSON.parse(l) as { t: number; op: string; mac: string };
+      this.seen.push({ ...o, wall: Date.now() });
+    });
+  }
+  get mark(): number {
+    return this.seen.length;
+  }
+  inject(mac: string): void {
+    this.proc.child.stdin?.write(`garp ${mac}\n`);
+  }
+  /** Waits for a frame from `mac` (a reply or an announcement) recorded at or after `from`. */
+  async from(mac: string, from: number, what: string): Promise<Seen> {
+    return waitFor(what, 20_000, async () => this.seen.slice(from).find((s) => s.mac === mac && s.op !== 'injected'), async () => this.tail(from));
+  }
+  /**
+   * Settled: `n` replies from `mac` after `from`, and no frame from any other MAC in between. Returns
+   * the MACs that answered in that window.
+   */
+  async onlyOne(mac: string, from: number, n = 20): Promise<string[]> {
+    await waitFor(`${n} replies from ${mac}`, 20_000, async () => (this.seen.slice(from).filter((s) => s.mac === mac && s.op === 'reply').length >= n ? true : undefined), async () => this.tail(from));
+    return [...new Set(this.seen.slice(from).filter((s) => s.op !== 'injected').map((s) => s.mac))];
+  }
+  tail(from: number): string {
+    return this.seen.slice(Math.max(from, this.seen.length - 40)).map((s) => JSON.stringify(s)).join('\n');
+  }
+}
+
+function order(names: readonly string[]): string[] {
+  return [...names].sort((a, b) => Buffer.compare(electionHash(a, VIP), electionHash(b, VIP)));
+}
+
+async function metric(lab: Lab, node: LabHost, name: string): Promise<number> {
+  const r = await lab.exec(node, ['curl', '-s', '-m', '2', `http://127.0.0.1:${HEALTH}/metrics`], { check: false });
+  let sum = 0;
+  for (const line of r.stdout.split('\n')) if (line.startsWith(name) && (line[name.length] === ' ' || line[name.length] === '{')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  return sum;
+}
+
+function logged(sp: SpeakerProcess, msg: string, from = 0, extra: (l: Record<string, unknown>) => boolean = () => true): Record<string, unknown> | undefined {
+  return sp.lines.slice(from).find((l) => typeof l['msg'] === 'string' && (l['msg'] as string).startsWith(msg) && extra(l));
+}
+
+test('speaker liveness: failover in under a second, never two answering MACs', { timeout: 600_000 }, async (t) => {
+  const dir = new ManifestDir();
+  const speakers = new Map<string, SpeakerProcess>();
+  try {
+    await withLab({ prefix: 'blive', nodes: 3, client: true }, async (lab) => {
+      const client = lab.client;
+      assert.ok(client);
+      await lab.exec('client', ['ip', 'route', 'add', '203.0.113.128/26', 'dev', client.iface]);
+      const key = join(lab.workDir, 'liveness.key');
+      const wrongKey = join(lab.workDir, 'wrong.key');
+      writeFileSync(key, 'blive-shared-liveness-key-0123456789\n');
+      writeFileSync(wrongKey, 'blive-another-key-not-the-shared-one\n');
+      dir.write('nodes.yaml', lab.nodes.map((n) => nodeDoc(n)));
+      dir.write('config.yaml', CONFIG);
+      dir.write('services.yaml', [serviceDoc('web', { statusIPs: [VIP] })]);
+
+      const byName = new Map(lab.nodes.map((n) => [n.name, n]));
+      const [ownerName = '', nextName = '', lastName = ''] = order(lab.nodes.map((n) => n.name));
+      const owner = byName.get(ownerName)!;
+      const next = byName.get(nextName)!;
+      const mac = (n: LabHost): string => n.mac.toLowerCase();
+      const start = (n: LabHost, keyFile = key): SpeakerProcess => {
+        const sp = new SpeakerProcess(lab, n, dir.path, ['--liveness-secret-file', keyFile, '--liveness-port', String(PORT), '--health-port', String(HEALTH), '--l2-threads', '0']);
+        speakers.set(n.name, sp);
+        return sp;
+      };
+      const running = (name: string): SpeakerProcess => {
+        const sp = speakers.get(name);
+        assert.ok(sp);
+        return sp;
+      };
+      const timings: Record<string, number> = {};
+
+      for (const n of lab.nodes) start(n);
+      const rec = new Recorder(lab, client);
+      await rec.from(mac(owner), 0, `the elected owner ${ownerName} answering`);
+      // Every speaker hears every other one before the cases begin.
+      for (const n of lab.nodes) {
+        await waitFor(`${n.name} hearing both other speakers`, 20_000, async () => ((await metric(lab, n, 'berth_liveness_member_up')) === 2 ? true : undefined));
+      }
+      assert.deepEqual(await rec.onlyOne(mac(owner), rec.mark), [mac(owner)]);
+
+      // First: a defence is sent at most once per 10 s per VIP (RFC 5227 DEFEND_INTERVAL), and the
+      // failover cases below make the owner defend against the runner-up's announcement bursts.
+      await t.test('a rogue gratuitous ARP for the VIP: the owner defends it, counted and logged', async () => {
+        const mark = running(ownerName).lines.length;
+        const m = rec.mark;
+        rec.inject(ROGUE_MAC);
+        const line = await waitFor('the owner logging the duplicate', 10_000, async () => logged(running(ownerName), 'L2: another MAC answers', mark));
+        assert.equal(line['otherMac'], ROGUE_MAC);
+        assert.equal(line['resolution'], 'defend');
+        assert.equal(line['mac'], mac(owner));
+        const injectedAt = rec.seen.slice(m).findIndex((s) => s.op === 'injected');
+        assert.ok(injectedAt >= 0);
+        // The owner's defence comes after the rogue frame, and from then on only the owner answers.
+        await rec.from(mac(owner), m + injectedAt + 1, 'the owner announcing after the rogue frame');
+        assert.ok((await metric(lab, owner, 'berth_l2_duplicate_owner_total')) >= 1);
+        assert.deepEqual(await rec.onlyOne(mac(owner), rec.mark), [mac(owner)]);
+      });
+
+      await t.test('owner SIGKILL: the runner-up takes over; the owner returns and wins again', async () => {
+        const m = rec.mark;
+        const killed = Date.now();
+        running(ownerName).signal('SIGKILL').catch(() => undefined);
+        const first = await rec.from(mac(next), m, `${nextName} answering after ${ownerName} was killed`);
+        timings['SIGKILL -> first frame from the new owner (ms)'] = first.wall - killed;
+        const dead = await waitFor('runner-up declaring the owner dead', 10_000, async () => logged(running(nextName), 'liveness: member dead', 0, (l) => l['member'] === ownerName));
+        timings['SIGKILL -> runner-up declares the owner dead (ms)'] = (dead['time'] as number) - killed;
+        assert.deepEqual(await rec.onlyOne(mac(next), rec.mark), [mac(next)]);
+        // The old owner comes back: it wins the election again and the runner-up hands the VIP back.
+        const m2 = rec.mark;
+        const mark = running(nextName).lines.length;
+        start(owner);
+        await rec.from(mac(owner), m2, `${ownerName} answering again`);
+        await waitFor('the runner-up handing the VIP back', 20_000, async () => logged(running(nextName), 'liveness: handing VIP back', mark) ?? logged(running(nextName), 'L2: another MAC answers', mark));
+        assert.deepEqual(await rec.onlyOne(mac(owner), rec.mark), [mac(owner)]);
+      });
+
+      await t.test('owner SIGSTOP: the runner-up takes over; SIGCONT: one owner again', async () => {
+        const sp = running(ownerName);
+        await waitFor('the runner-up hearing the owner', 20_000, async () => ((await metric(lab, next, 'berth_liveness_member_up')) === 2 ? true : undefined));
+        const m = rec.mark;
+        const stopped = Date.now();
+        process.kill(sp.pid, 'SIGSTOP');
+        try {
+          const first = await rec.from(mac(next), m, `${nextName} answering after ${ownerName} was stopped`);
+          timings['SIGSTOP -> first frame from the new owner (ms)'] = first.wall - stopped;
+          assert.deepEqual(await rec.onlyOne(mac(next), rec.mark), [mac(next)]);
+        } finally {
+          process.kill(sp.pid, 'SIGCONT');
+        }
+        const m2 = rec.mark;
+        await rec.from(mac(owner), m2, `${ownerName} answering after SIGCONT`);
+        const settled = rec.mark;
+        await waitFor('the runner-up hearing the owner again', 20_000, async () => ((await metric(lab, next, 'berth_liveness_member_up')) === 2 ? true : undefined));
+        assert.deepEqual(await rec.onlyOne(mac(owner), Math.max(settled, rec.mark)), [mac(owner)]);
+      });
+
+      await t.test('owner link down: the runner-up takes over; link up: the owner again', async () => {
+        const m = rec.mark;
+        const down = Date.now();
+        await lab.exec(owner, ['ip', 'link', 'set', owner.iface, 'down']);
+        try {
+          const first = await rec.from(mac(next), m, `${nextName} answering after ${ownerName}'s link went down`);
+          timings['link down -> first frame from the new owner (ms)'] = first.wall - down;
+          assert.deepEqual(await rec.onlyOne(mac(next), rec.mark), [mac(next)]);
+        } finally {
+          await lab.exec(owner, ['ip', 'link', 'set', owner.iface, 'up']);
+        }
+        const m2 = rec.mark;
+        await rec.from(mac(owner), m2, `${ownerName} answering after its link came back`);
+        await waitFor('the runner-up hearing the owner again', 20_000, async () => ((await metric(lab, next, 'berth_liveness_member_up')) === 2 ? true : undefined));
+        assert.deepEqual(await rec.onlyOne(mac(owner), rec.mark), [mac(owner)]);
+      });
+
+      await t.test('owner cut off from the speakers but still on the LAN: it keeps the VIP', async () => {
+        const mark = running(nextName).lines.length;
+        const rules = ['table inet blive {', '  chain in { type filter hook input priority 0; udp dport ' + PORT + ' drop; }', '  chain out { type filter hook output priority 0; udp dport ' + PORT + ' drop; }', '}'].join('\n');
+        await lab.exec(owner, ['sh', '-c', `printf '%s\\n' "$0" | nft -f -`, rules]);
+        try {
+          await waitFor('the runner-up finding the VIP still answered on the LAN', 20_000, async () => logged(running(nextName), 'liveness: the VIP still answers on the LAN', mark));
+          // The runner-up keeps probing (every second) and never answers.
+          assert.deepEqual(await rec.onlyOne(mac(owner), rec.mark, 40), [mac(owner)]);
+          assert.ok((await metric(lab, next, 'berth_l2_probes_total{result="answered"}')) >= 1);
+        } finally {
+          await lab.exec(owner, ['nft', 'delete', 'table', 'inet', 'blive']);
+        }
+        await waitFor('the runner-up hearing the owner again', 20_000, async () => ((await metric(lab, next, 'berth_liveness_member_up')) === 2 ? true : undefined));
+        assert.deepEqual(await rec.onlyOne(mac(owner), rec.mark), [mac(owner)]);
+      });
+
+      await t.test('a speaker with the wrong key: no liveness with it, auth failures reported, one owner', async () => {
+        const last = byName.get(lastName)!;
+        await running(lastName).stop();
+        const mark = running(ownerName).lines.length;
+        const wrong = start(last, wrongKey);
+        await waitFor('the owner reporting failed authentication', 20_000, async () => logged(running(ownerName), 'liveness: dropped a datagram that failed authentication', mark));
+        await waitFor('the wrong-key speaker reporting failed authentication', 20_000, async () => logged(wrong, 'liveness: dropped a datagram that failed authentication'));
+        await waitFor('auth failures on /metrics', 10_000, async () => ((await metric(lab, owner, 'berth_liveness_auth_failures_total')) > 0 ? true : undefined));
+        await waitFor('the owner seeing the wrong-key speaker dead', 10_000, async () => ((await metric(lab, owner, 'berth_liveness_member_up')) === 1 ? true : undefined));
+        assert.deepEqual(await rec.onlyOne(mac(owner), rec.mark), [mac(owner)]);
+        await wrong.stop();
+        start(last);
+        await waitFor('the owner hearing all speakers again', 20_000, async () => ((await metric(lab, owner, 'berth_liveness_member_up')) === 2 ? true : undefined));
+      });
+
+      await t.test('owner SIGTERM: the next owner announces first (leaving), then one MAC', async () => {
+        const m = rec.mark;
+        const stopped = Date.now();
+        const code = await running(ownerName).stop();
+        assert.equal(code, 0);
+        const first = await rec.from(mac(next), m, `${nextName} answering after ${ownerName} left`);
+        timings['SIGTERM -> first frame from the new owner (ms)'] = first.wall - stopped;
+        const left = logged(running(nextName), 'liveness: member dead', 0, (l) => l['member'] === ownerName && l['reason'] === 'leaving');
+        assert.ok(left, 'the runner-up heard the leaving heartbeat');
+        assert.deepEqual(await rec.onlyOne(mac(next), rec.mark), [mac(next)]);
+      });
+
+      t.diagnostic(`timings: ${JSON.stringify(timings)}`);
+      process.stderr.write(`blive timings: ${JSON.stringify(timings)}\n`);
+    });
+  } catch (e) {
+    for (const [name, sp] of speakers) process.stderr.write(`--- ${name}\n${sp.tail(60)}\n`);
+    throw e;
+  } finally {
+    dir.remove();
+  }
+});
