@@ -5,7 +5,7 @@
 // Engines, graceful restart and stopping (SIGTERM/SIGINT drain, SIGUSR2 planned restart) are shared with
 // the Kubernetes mode: src/cli/node-runtime.ts.
 // Exit 2 on bad usage; 1 when the engines cannot start.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import type { Level } from 'pino';
 import { createLogger } from '../log.ts';
 import { defaultRestartStatePath } from '../bgp/restart-state.ts';
@@ -13,9 +13,7 @@ import { startNodeRuntime } from './node-runtime.ts';
 import { startPlanThread } from '../speaker/plan-thread.ts';
 import { DEFAULT_L2_THREADS, flagTokens } from './args.ts';
 import { startHealthServer, type HealthServer } from '../k8s/health.ts';
-import { parseKey } from '../liveness/packet.ts';
-import { DEFAULT_LIVENESS_PORT } from '../liveness/driver.ts';
-import { DEFAULT_DETECTOR } from '../liveness/detector.ts';
+import { extractLivenessFlags, LIVENESS_USAGE, readLivenessKey } from './liveness-args.ts';
 import { L2_WINDOW } from '../liveness/runtime.ts';
 
 export const SPEAKER_USAGE = `usage: berth speaker --node NAME --manifests PATH [--log-level LEVEL] [--listen-port N]
@@ -34,16 +32,7 @@ export const SPEAKER_USAGE = `usage: berth speaker --node NAME --manifests PATH 
   --graceful-restart-state PATH
                      the file telling a restart from a fresh start (RFC 4724 R bit); default
                      /run/berth/speaker-restart.json (root), else $XDG_RUNTIME_DIR/berth/...
-  --liveness-secret-file PATH
-                     turn on speaker liveness (docs/liveness.md): heartbeats between the speakers,
-                     authenticated with HMAC-SHA256 and this shared key (at least 16 octets; the same
-                     file on every node); a layer 2 VIP moves within about 0.5 s of its owner's
-                     speaker dying, hanging or losing its link. Default: off (VIPs move only when
-                     the manifests change)
-  --liveness-port N  UDP port of the liveness heartbeats (default ${DEFAULT_LIVENESS_PORT})
-  --liveness-interval-ms N
-                     heartbeat interval (default 100; a member is dead after 3 missed intervals)
-
+${LIVENESS_USAGE}
 Logs are JSON lines on stderr.
 SIGTERM or SIGINT: drain (BGP Cease, peers withdraw the routes at once), then exit.
 SIGUSR2: planned restart (close without NOTIFICATION: peers with graceful restart keep the routes
@@ -79,10 +68,9 @@ export function parseSpeakerArgs(argv: readonly string[]): SpeakerArgs | string 
   let restartStatePath: string | undefined;
   let l2Threads = DEFAULT_L2_THREADS;
   let healthPort = 0;
-  let livenessSecretFile: string | undefined;
-  let livenessPort = DEFAULT_LIVENESS_PORT;
-  let livenessIntervalMs = DEFAULT_DETECTOR.intervalMs;
-  for (const { arg, flag, value } of flagTokens(argv)) {
+  const live = extractLivenessFlags(argv);
+  if (typeof live === 'string') return live;
+  for (const { arg, flag, value } of flagTokens(live.rest)) {
     switch (flag) {
       case '--node':
       case '--node-name':
@@ -127,31 +115,13 @@ export function parseSpeakerArgs(argv: readonly string[]): SpeakerArgs | string 
         l2Threads = n;
         break;
       }
-      case '--liveness-secret-file':
-        livenessSecretFile = value();
-        if (livenessSecretFile === undefined || livenessSecretFile === '') return '--liveness-secret-file needs a file path';
-        break;
-      case '--liveness-port': {
-        const v = value() ?? '';
-        const n = Number(v);
-        if (!/^\d+$/.test(v) || n < 1 || n > 65535) return `--liveness-port must be a UDP port 1..65535, got "${v}"`;
-        livenessPort = n;
-        break;
-      }
-      case '--liveness-interval-ms': {
-        const v = value() ?? '';
-        const n = Number(v);
-        if (!/^\d+$/.test(v) || n < 10 || n > 10_000) return `--liveness-interval-ms must be 10..10000 ms, got "${v}"`;
-        livenessIntervalMs = n;
-        break;
-      }
       default:
         return `unknown argument "${arg}"`;
     }
   }
   if (manifests === undefined) return '--manifests PATH is required';
   if (node === undefined) return '--node NAME is required';
-  return { node, manifests, logLevel: logLevel as LogLevel, listenPort, lbClass, restartStatePath, l2Threads, healthPort, livenessSecretFile, livenessPort, livenessIntervalMs };
+  return { node, manifests, logLevel: logLevel as LogLevel, listenPort, lbClass, restartStatePath, l2Threads, healthPort, livenessSecretFile: live.flags.secretFile, livenessPort: live.flags.port, livenessIntervalMs: live.flags.intervalMs };
 }
 
 export async function runSpeaker(argv: readonly string[]): Promise<number> {
@@ -173,14 +143,10 @@ export async function runSpeaker(argv: readonly string[]): Promise<number> {
     return 2;
   }
 
-  let livenessKey: Buffer | undefined;
-  if (args.livenessSecretFile !== undefined) {
-    try {
-      livenessKey = parseKey(readFileSync(args.livenessSecretFile));
-    } catch (e) {
-      process.stderr.write(`berth speaker: --liveness-secret-file ${args.livenessSecretFile}: ${e instanceof Error ? e.message : String(e)}\n`);
-      return 2;
-    }
+  const livenessKey = args.livenessSecretFile === undefined ? undefined : readLivenessKey(args.livenessSecretFile);
+  if (typeof livenessKey === 'string') {
+    process.stderr.write(`berth speaker: ${livenessKey}\n`);
+    return 2;
   }
 
   const log = createLogger({ level: args.logLevel as Level | 'silent', name: 'speaker' });

@@ -18,7 +18,7 @@ import { compile, emptyStore, type LastGoodStore } from '../config/compile.ts';
 import type { Problem } from '../config/problems.ts';
 import type { ServiceOptions } from '../config/services.ts';
 import type { Agent, ApplyResult } from '../speaker/agent.ts';
-import { planNode, type NodePlan } from '../speaker/plan.ts';
+import { planNode, type NodePlan, type PlanOptions } from '../speaker/plan.ts';
 import { servicesWithStatusIPs } from '../speaker/services.ts';
 import { createSnapshotPlanMemo } from '../speaker/snapshot-plan.ts';
 import { createCache, type Cache, type SnapshotField } from './cache.ts';
@@ -68,6 +68,8 @@ export interface KubeSpeakerOptions {
   /** Periodic reconcile as a safety net (default 60 s; 0 = off). */
   readonly resyncMs?: number;
   readonly watchTimeoutSeconds?: number;
+  /** Extra planNode options (l2Window when liveness is on). */
+  readonly planOptions?: PlanOptions;
 }
 
 export interface KubeSpeaker {
@@ -149,7 +151,7 @@ export function createKubeSpeaker(opts: KubeSpeakerOptions): KubeSpeaker {
       endpointSlices: snapshot.endpointSlices as readonly V1EndpointSlice[],
       nodeName: node,
       // Kubernetes semantics: a Service without EndpointSlices has no endpoints.
-      options: { withoutEndpointSlices: 'noEndpoints' },
+      options: { ...opts.planOptions, withoutEndpointSlices: 'noEndpoints' },
     });
     const result = await opts.agent.apply(next);
     plan = next;

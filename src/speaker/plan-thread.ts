@@ -53,6 +53,8 @@ export interface KubePlanData {
   readonly pod?: { readonly name: string; readonly uid: string };
   /** --listen-port; else the OpenELB BgpConf's, read at start. */
   readonly listenPort?: number;
+  /** plan.ts PlanOptions.l2Window (liveness on). */
+  readonly l2Window?: number;
 }
 
 export type ToMain =

@@ -5,11 +5,12 @@
 // settles, exactly one MAC answers. Cases: owner SIGKILL (and return), owner SIGSTOP then SIGCONT,
 // owner link down then up, owner cut off from the speakers but still on the LAN (it keeps the VIP),
 // a rogue gratuitous ARP for the VIP (the owner defends, counted), a speaker with the wrong key
-// (no liveness with it, reported), SIGTERM of the owner (leaving: the next owner announces first).
+// (no liveness with it, reported), the snapshot source unusable (the manifest-mode stand-in for an API
+// server partition: the plan in force stays and failover still works), SIGTERM of the owner (leaving: the next owner announces first).
 // Timings are printed (for docs/liveness.md), never asserted.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +34,8 @@ interface Seen {
   readonly wall: number;
   readonly op: string;
   readonly mac: string;
+  /** Requests the recorder had sent when the frame arrived. */
+  readonly seq: number;
 }
 
 class Recorder {
@@ -41,7 +44,7 @@ class Recorder {
   constructor(lab: Lab, client: LabHost) {
     this.proc = lab.spawn(client, [process.execPath, '--import', 'tsx', RECORDER, client.iface, client.mac.toLowerCase(), client.ipv4, VIP, '50'], { stdio: ['pipe', 'pipe', 'pipe'], cwd: fileURLToPath(new URL('../../../', import.meta.url)) });
     createInterface({ input: this.proc.child.stdout! }).on('line', (l) => {
-      const o = JSON.parse(l) as { t: number; op: string; mac: string };
+      const o = JSON.parse(l) as { t: number; op: string; mac: string; seq: number };
       this.seen.push({ ...o, wall: Date.now() });
     });
   }
@@ -229,6 +232,26 @@ test('speaker liveness: failover in under a second, never two answering MACs', {
         await waitFor('the owner hearing all speakers again', 20_000, async () => ((await metric(lab, owner, 'berth_liveness_member_up')) === 2 ? true : undefined));
       });
 
+      await t.test('the snapshot source unusable (the stand-in for an API server partition): failover still works', async () => {
+        const marks = new Map([...speakers].map(([n, sp]) => [n, sp.lines.length]));
+        // A file that is not YAML: every speaker keeps the plan in force (docs/speaker.md), as the
+        // Kubernetes speaker does while the API server is unreachable.
+        dir.write('broken.yaml', ['kind: [unclosed']);
+        for (const [n, sp] of speakers) {
+          await waitFor(`${n} keeping its plan`, 20_000, async () => logged(sp, 'snapshot unusable: the previous plan stays in force', marks.get(n)));
+        }
+        const m = rec.mark;
+        await running(ownerName).signal('SIGKILL').catch(() => undefined);
+        await rec.from(mac(next), m, `${nextName} answering while its snapshot source is unusable`);
+        assert.deepEqual(await rec.onlyOne(mac(next), rec.mark), [mac(next)]);
+        rmSync(join(dir.path, 'broken.yaml'));
+        const m2 = rec.mark;
+        start(owner);
+        await rec.from(mac(owner), m2, `${ownerName} answering again`);
+        await waitFor('the runner-up hearing the owner again', 20_000, async () => ((await metric(lab, next, 'berth_liveness_member_up')) === 2 ? true : undefined));
+        assert.deepEqual(await rec.onlyOne(mac(owner), rec.mark), [mac(owner)]);
+      });
+
       await t.test('owner SIGTERM: the next owner announces first (leaving), then one MAC', async () => {
         const m = rec.mark;
         const stopped = Date.now();
@@ -239,6 +262,14 @@ test('speaker liveness: failover in under a second, never two answering MACs', {
         const left = logged(running(nextName), 'liveness: member dead', 0, (l) => l['member'] === ownerName && l['reason'] === 'leaving');
         assert.ok(left, 'the runner-up heard the leaving heartbeat');
         assert.deepEqual(await rec.onlyOne(mac(next), rec.mark), [mac(next)]);
+        // No probe lost: every request the client sent across the handover got a reply.
+        const window = rec.seen.slice(m).filter((x) => x.op === 'reply');
+        const answered = new Set(window.map((x) => x.seq));
+        const lo = Math.min(...answered);
+        const hi = Math.max(...answered);
+        const lost = [];
+        for (let q = lo; q <= hi; q++) if (!answered.has(q)) lost.push(q);
+        assert.deepEqual(lost, [], `requests ${lo}..${hi} all answered`);
       });
 
       t.diagnostic(`timings: ${JSON.stringify(timings)}`);
