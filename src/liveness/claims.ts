@@ -13,13 +13,19 @@
 //     client LAN (cut off from the other speakers): it keeps the VIP, and we probe again every
 //     `reprobeMs`. A member that said it was leaving is not probed for (it still answers until we
 //     announce: docs/liveness.md "Leaving").
+// Leaving: frames from a member that said it is leaving are no conflict (it answers on purpose until
+// we have announced, docs/liveness.md "Leaving"); a node that is leaving defends nothing.
+// Start: for `startGraceMs` after its first evaluation a speaker answers for nothing, so that before it
+// claims anything it has heard its members (who is alive, and their MACs for the conflict rules below);
+// otherwise a starting node and an owner that cannot place its MAC would both defend.
 // Conflicts (a foreign MAC announcing or answering for a VIP we answer for, seen by the observer):
 // the election order decides, deterministically on both sides:
 //   - the other node is ahead of us (or unknown while we hold the VIP only by takeover): yield at once
 //     and probe again after `reprobeMs`;
 //   - it is behind us (or unknown while we won the election): defend, i.e. announce again, at most once
-//     per `defendIntervalMs` (RFC 5227 §2.4(c): a host that must keep its address MAY defend it
-//     indefinitely but SHOULD NOT send more than one defensive ARP within DEFEND_INTERVAL, 10 s);
+//     per `defendIntervalMs` per VIP and claiming MAC (RFC 5227 §2.4(c): a host that must keep its
+//     address MAY defend it indefinitely but SHOULD NOT send more than one defensive ARP within
+//     DEFEND_INTERVAL, 10 s; per claimant, so that one noisy host cannot hide a second one);
 //   - it is outside our window (the two nodes disagree about the candidates, e.g. different
 //     manifests): the lower sha256(node + "#" + election key) keeps it, the election's own tie-break.
 import { electionHash } from '../l2/election.ts';
@@ -39,9 +45,11 @@ export interface ClaimsOptions {
   readonly probeWaitMs: number;
   readonly reprobeMs: number;
   readonly defendIntervalMs: number;
+  /** Nothing is answered for this long after the first evaluation (the detection time). */
+  readonly startGraceMs: number;
 }
 
-export const DEFAULT_CLAIMS: Omit<ClaimsOptions, 'self'> = { probeWaitMs: 150, reprobeMs: 1000, defendIntervalMs: 10_000 };
+export const DEFAULT_CLAIMS: Omit<ClaimsOptions, 'self'> = { probeWaitMs: 150, reprobeMs: 1000, defendIntervalMs: 10_000, startGraceMs: 300 };
 
 export interface LivenessView {
   alive(node: string): boolean;
@@ -80,15 +88,19 @@ type TakeoverState =
 export interface Claims {
   evaluate(entries: Iterable<ClaimEntry>, view: LivenessView, now: number): Evaluation;
   /**
-   * A frame from `mac` (the node that owns that MAC, if the liveness channel told us) announcing or
-   * answering for `vip`. `owned`: whether we answer for it now.
+   * A frame from `mac` (owned by node `claimant`, if the liveness channel told us) announcing or
+   * answering for the entry's VIP. `owned`: whether we answer for it now.
    */
-  observed(entry: ClaimEntry | undefined, claimant: string | undefined, owned: boolean, now: number): Resolution;
+  observed(entry: ClaimEntry | undefined, claimant: { readonly node: string | undefined; readonly mac: string; readonly left?: boolean }, owned: boolean, now: number): Resolution;
+  /** This node is stopping: from now on it defends nothing. */
+  leaving(): void;
 }
 
 export function createClaims(opts: ClaimsOptions): Claims {
   const takeovers = new Map<string, TakeoverState>();
   const defended = new Map<string, number>();
+  let graceUntil: number | undefined;
+  let leaving = false;
 
   function beats(a: string, b: string, key: string): boolean {
     return Buffer.compare(electionHash(a, key), electionHash(b, key)) < 0;
@@ -96,6 +108,8 @@ export function createClaims(opts: ClaimsOptions): Claims {
 
   return {
     evaluate(entries, view, now) {
+      graceUntil ??= now + opts.startGraceMs;
+      if (now < graceUntil) return { owned: new Set(), probe: [], wakeAt: graceUntil };
       const owned = new Set<string>();
       const probe: string[] = [];
       let wakeAt: number | undefined;
@@ -131,12 +145,17 @@ export function createClaims(opts: ClaimsOptions): Claims {
         else wake(s.until);
       }
       for (const vip of takeovers.keys()) if (!seen.has(vip)) takeovers.delete(vip);
-      for (const vip of defended.keys()) if (!seen.has(vip)) defended.delete(vip);
+      for (const key of defended.keys()) if (!seen.has(key.slice(0, key.indexOf('|')))) defended.delete(key);
       return { owned, probe, wakeAt };
     },
 
-    observed(entry, claimant, owned, now) {
-      if (entry === undefined || claimant === opts.self) return Resolution.ignore;
+    leaving() {
+      leaving = true;
+    },
+
+    observed(entry, { node: claimant, mac, left }, owned, now) {
+      if (entry === undefined || claimant === opts.self || graceUntil === undefined || now < graceUntil) return Resolution.ignore;
+      if (left === true || leaving) return Resolution.ignore;
       const s = takeovers.get(entry.vip);
       if (!owned) {
         if (s?.kind !== 'probing') return Resolution.ignore;
@@ -153,9 +172,10 @@ export function createClaims(opts: ClaimsOptions): Claims {
         takeovers.set(entry.vip, { kind: 'heldElsewhere', until: now + opts.reprobeMs });
         return Resolution.yield;
       }
-      const last = defended.get(entry.vip);
+      const key = `${entry.vip}|${mac}`;
+      const last = defended.get(key);
       if (last !== undefined && now - last < opts.defendIntervalMs) return Resolution.defendedRecently;
-      defended.set(entry.vip, now);
+      defended.set(key, now);
       return Resolution.defend;
     },
   };

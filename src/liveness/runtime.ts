@@ -11,7 +11,7 @@ import type { Member } from '../speaker/plan.ts';
 import { createClaims, DEFAULT_CLAIMS, Resolution, type ClaimEntry, type ClaimsOptions } from './claims.ts';
 import { startLivenessDriver, type LivenessDriverOptions, type OpenLivenessSocket } from './driver.ts';
 import { createObserver, type ForeignClaim } from './observer.ts';
-import type { DetectorOptions, Transition } from './detector.ts';
+import { DEFAULT_DETECTOR, type DetectorOptions, type Transition } from './detector.ts';
 import type { OpenPacketTransport } from '../sys/packet.ts';
 
 /** Up to this many members every speaker watches every other (all pairs); above, only the pairs
@@ -60,7 +60,8 @@ export function startLivenessRuntime(opts: LivenessRuntimeOptions): LivenessRunt
   const log = opts.logger;
   const self = opts.self;
   const now = (): number => performance.now();
-  const claims = createClaims({ self, ...DEFAULT_CLAIMS, ...opts.claims });
+  const detection = (opts.detector?.intervalMs ?? DEFAULT_DETECTOR.intervalMs) * (opts.detector?.deadAfter ?? DEFAULT_DETECTOR.deadAfter);
+  const claims = createClaims({ self, ...DEFAULT_CLAIMS, startGraceMs: detection, ...opts.claims });
   let entries = new Map<string, GateEntry>();
   let members: readonly Member[] = [];
   let owned = new Set<string>();
@@ -163,7 +164,7 @@ export function startLivenessRuntime(opts: LivenessRuntimeOptions): LivenessRunt
     const e = entries.get(c.vip);
     const claimant = macOwner(c.mac);
     const wasOwned = owned.has(c.vip);
-    const r = claims.observed(e, claimant, wasOwned, now());
+    const r = claims.observed(e, { node: claimant, mac: c.mac, left: claimant !== undefined && left.has(claimant) }, wasOwned, now());
     if (r === Resolution.ignore) return;
     const fields = { node: self, mac: opts.link(iface)?.mac, vip: c.vip, iface, otherNode: claimant ?? 'unknown', otherMac: c.mac, kind: c.kind, resolution: r };
     if (r === Resolution.heldElsewhere) {
@@ -204,7 +205,10 @@ export function startLivenessRuntime(opts: LivenessRuntimeOptions): LivenessRunt
       members = next;
       driver.setMembers(watchSet());
     },
-    leave: () => driver.leave(3, 20),
+    leave: () => {
+      claims.leaving();
+      return driver.leave(3, 20);
+    },
     families() {
       const c = driver.counters();
       const ms = [...driver.members()].sort((a, b) => (a.node < b.node ? -1 : 1));

@@ -4,7 +4,8 @@
 // VIP every 50 ms and a record of the MAC of every ARP frame sent from the VIP. After each takeover
 // settles, exactly one MAC answers. Cases: owner SIGKILL (and return), owner SIGSTOP then SIGCONT,
 // owner link down then up, owner cut off from the speakers but still on the LAN (it keeps the VIP),
-// a rogue gratuitous ARP for the VIP (the owner defends, counted), a speaker with the wrong key
+// a rogue gratuitous ARP for the VIP (the owner defends, counted), a second speaker whose manifests
+// make it think it won (the election order decides, both sides count and log it), a speaker with the wrong key
 // (no liveness with it, reported), the snapshot source unusable (the manifest-mode stand-in for an API
 // server partition: the plan in force stays and failover still works), SIGTERM of the owner (leaving: the next owner announces first).
 // Timings are printed (for docs/liveness.md), never asserted.
@@ -146,13 +147,44 @@ test('speaker liveness: failover in under a second, never two answering MACs', {
         assert.deepEqual(await rec.onlyOne(mac(owner), rec.mark), [mac(owner)]);
       });
 
+      await t.test('a speaker whose manifests make it think it won: the election order decides, counted on both sides', async () => {
+        const last = byName.get(lastName)!;
+        await running(lastName).stop();
+        const other = new ManifestDir();
+        try {
+          // In its view the two other nodes are NotReady: it is the only candidate, so it answers.
+          other.write('nodes.yaml', lab.nodes.map((n) => nodeDoc(n, n.name === lastName ? {} : { ready: false })));
+          other.write('config.yaml', CONFIG);
+          other.write('services.yaml', [serviceDoc('web', { statusIPs: [VIP] })]);
+          const markOwner = running(ownerName).lines.length;
+          const rogue = new SpeakerProcess(lab, last, other.path, ['--liveness-secret-file', key, '--liveness-port', String(PORT), '--health-port', String(HEALTH), '--l2-threads', '0']);
+          speakers.set(lastName, rogue);
+          const defended = await waitFor('the owner defending against it', 20_000, async () => logged(running(ownerName), 'L2: another MAC answers', markOwner));
+          assert.equal(defended['otherNode'], lastName);
+          assert.equal(defended['otherMac'], mac(last));
+          assert.equal(defended['resolution'], 'defend');
+          // Both think they won; the lower sha256(node#VIP) keeps it (the election's own tie-break).
+          const yielded = await waitFor('the other speaker yielding', 20_000, async () => logged(rogue, 'L2: another MAC answers', 0, (l) => l['resolution'] === 'yield'));
+          assert.equal(yielded['otherNode'], ownerName);
+          assert.equal(yielded['otherMac'], mac(owner));
+          assert.ok((await metric(lab, last, 'berth_l2_duplicate_owner_total')) >= 1);
+          assert.deepEqual(await rec.onlyOne(mac(owner), rec.mark, 40), [mac(owner)]);
+          await rogue.stop();
+        } finally {
+          other.remove();
+        }
+        start(last);
+        await waitFor('the owner hearing all speakers again', 20_000, async () => ((await metric(lab, owner, 'berth_liveness_member_up')) === 2 ? true : undefined));
+      });
+
       await t.test('owner SIGKILL: the runner-up takes over; the owner returns and wins again', async () => {
         const m = rec.mark;
+        const nextMark = running(nextName).lines.length;
         const killed = Date.now();
         running(ownerName).signal('SIGKILL').catch(() => undefined);
         const first = await rec.from(mac(next), m, `${nextName} answering after ${ownerName} was killed`);
         timings['SIGKILL -> first frame from the new owner (ms)'] = first.wall - killed;
-        const dead = await waitFor('runner-up declaring the owner dead', 10_000, async () => logged(running(nextName), 'liveness: member dead', 0, (l) => l['member'] === ownerName));
+        const dead = await waitFor('runner-up declaring the owner dead', 10_000, async () => logged(running(nextName), 'liveness: member dead', nextMark, (l) => l['member'] === ownerName));
         timings['SIGKILL -> runner-up declares the owner dead (ms)'] = (dead['time'] as number) - killed;
         assert.deepEqual(await rec.onlyOne(mac(next), rec.mark), [mac(next)]);
         // The old owner comes back: it wins the election again and the runner-up hands the VIP back.
@@ -272,6 +304,13 @@ test('speaker liveness: failover in under a second, never two answering MACs', {
         assert.deepEqual(lost, [], `requests ${lo}..${hi} all answered`);
       });
 
+      // Every liveness transition and stall each speaker logged (false positives would show here).
+      for (const [name, sp] of speakers) {
+        for (const l of sp.lines) {
+          const msg = String(l['msg']);
+          if (msg.startsWith('liveness: member') || msg.startsWith('liveness: this process did not run')) process.stderr.write(`blive ${name} ${String(l['time'])} ${msg} ${String(l['member'] ?? '')} ${String(l['reason'] ?? '')}\n`);
+        }
+      }
       t.diagnostic(`timings: ${JSON.stringify(timings)}`);
       process.stderr.write(`blive timings: ${JSON.stringify(timings)}\n`);
     });

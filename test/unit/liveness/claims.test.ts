@@ -6,7 +6,13 @@ import { createClaims, DEFAULT_CLAIMS, type ClaimEntry, type LivenessView } from
 import { electionHash } from '../../../src/l2/election.ts';
 
 const VIP = '203.0.113.130';
-const claimsOf = (self: string) => createClaims({ self, ...DEFAULT_CLAIMS });
+const MAC = (node: string): string => `02:00:00:00:00:${node === 'a' ? '0a' : node === 'b' ? '0b' : '0c'}`;
+// Tests start after the start grace (its own test below), except where they say otherwise.
+const claimsOf = (self: string) => {
+  const c = createClaims({ self, ...DEFAULT_CLAIMS, startGraceMs: 0 });
+  c.evaluate([], view(), 0);
+  return c;
+};
 const view = (dead: readonly string[] = [], left: readonly string[] = []): LivenessView => ({ alive: (n) => !dead.includes(n), left: (n) => left.includes(n) });
 const entry = (ahead: readonly string[], behind: readonly string[] = [], vip = VIP): ClaimEntry => ({ vip, key: vip, ahead, behind });
 
@@ -37,7 +43,7 @@ test('a probe answered: the VIP is held on the LAN by a node we cannot hear; we 
   const c = claimsOf('b');
   const e = entry(['a']);
   c.evaluate([e], view(['a']), 0);
-  assert.equal(c.observed(e, 'a', false, 10), 'heldElsewhere');
+  assert.equal(c.observed(e, { node: 'a', mac: MAC('a') }, false, 10), 'heldElsewhere');
   const held = c.evaluate([e], view(['a']), 200);
   assert.deepEqual([...held.owned], []);
   assert.equal(held.wakeAt, 10 + DEFAULT_CLAIMS.reprobeMs);
@@ -66,31 +72,32 @@ test('conflicts: the election order decides, the same way on both sides', () => 
   a.evaluate([ea], view(['b']), 0);
   b.evaluate([eb], view(['a']), 0);
   b.evaluate([eb], view(['a']), 200);
-  assert.equal(a.observed(ea, 'b', true, 300), 'defend');
-  assert.equal(b.observed(eb, 'a', true, 300), 'yield');
+  assert.equal(a.observed(ea, { node: 'b', mac: MAC('b') }, true, 300), 'defend');
+  assert.equal(b.observed(eb, { node: 'a', mac: MAC('a') }, true, 300), 'yield');
   assert.deepEqual([...b.evaluate([eb], view(['a']), 301).owned], [], 'the loser stops at once');
 });
 
 test('conflicts with an unknown MAC: the election winner defends, a node holding by takeover yields', () => {
-  assert.equal(claimsOf('a').observed(entry([], ['b']), undefined, true, 0), 'defend');
+  assert.equal(claimsOf('a').observed(entry([], ['b']), { node: undefined, mac: '02:00:00:00:00:99' }, true, 0), 'defend');
   const b = claimsOf('b');
-  assert.equal(b.observed(entry(['a']), undefined, true, 0), 'yield');
+  assert.equal(b.observed(entry(['a']), { node: undefined, mac: '02:00:00:00:00:99' }, true, 0), 'yield');
 });
 
-test('a defence is sent at most once per DEFEND_INTERVAL (RFC 5227 §2.4(c))', () => {
+test('a defence is sent at most once per DEFEND_INTERVAL (RFC 5227 §2.4(c)) per claiming MAC', () => {
   const a = claimsOf('a');
   const e = entry([], ['b']);
-  assert.equal(a.observed(e, undefined, true, 0), 'defend');
-  assert.equal(a.observed(e, undefined, true, 5000), 'defendedRecently');
-  assert.equal(a.observed(e, undefined, true, DEFAULT_CLAIMS.defendIntervalMs), 'defend');
+  assert.equal(a.observed(e, { node: undefined, mac: '02:00:00:00:00:99' }, true, 0), 'defend');
+  assert.equal(a.observed(e, { node: undefined, mac: '02:00:00:00:00:99' }, true, 5000), 'defendedRecently');
+  assert.equal(a.observed(e, { node: 'b', mac: MAC('b') }, true, 5000), 'defend', 'another claimant is answered');
+  assert.equal(a.observed(e, { node: undefined, mac: '02:00:00:00:00:99' }, true, DEFAULT_CLAIMS.defendIntervalMs), 'defend');
 });
 
 test('two nodes that both think they won (different views of the candidates): the lower hash keeps it', () => {
   const [first = '', second = ''] = ['x', 'y'].sort((p, q) => Buffer.compare(electionHash(p, VIP), electionHash(q, VIP)));
   const winner = claimsOf(first);
   const loser = claimsOf(second);
-  assert.equal(winner.observed(entry([]), second, true, 0), 'defend');
-  assert.equal(loser.observed(entry([]), first, true, 0), 'yield');
+  assert.equal(winner.observed(entry([]), { node: second, mac: MAC(second) }, true, 0), 'defend');
+  assert.equal(loser.observed(entry([]), { node: first, mac: MAC(first) }, true, 0), 'yield');
   // The yielded winner-of-its-own-view probes again later, like a takeover.
   assert.deepEqual([...loser.evaluate([entry([])], view(), 10).owned], []);
   assert.deepEqual(loser.evaluate([entry([])], view(), DEFAULT_CLAIMS.reprobeMs).probe, [VIP]);
@@ -98,7 +105,25 @@ test('two nodes that both think they won (different views of the candidates): th
 
 test('frames for VIPs we neither answer for nor probe for are ignored', () => {
   const b = claimsOf('b');
-  assert.equal(b.observed(entry(['a']), 'a', false, 0), 'ignore');
-  assert.equal(b.observed(undefined, 'a', true, 0), 'ignore');
-  assert.equal(b.observed(entry([]), 'b', true, 0), 'ignore', 'our own MAC on another interface');
+  assert.equal(b.observed(entry(['a']), { node: 'a', mac: MAC('a') }, false, 0), 'ignore');
+  assert.equal(b.observed(undefined, { node: 'a', mac: MAC('a') }, true, 0), 'ignore');
+  assert.equal(b.observed(entry([]), { node: 'b', mac: MAC('b') }, true, 0), 'ignore', 'our own MAC on another interface');
+});
+
+test('start: nothing is answered, and no conflict acted on, for the grace after the first evaluation', () => {
+  const c = createClaims({ self: 'a', ...DEFAULT_CLAIMS });
+  const first = c.evaluate([entry([], ['b'])], view(), 1000);
+  assert.deepEqual([...first.owned], []);
+  assert.equal(first.wakeAt, 1000 + DEFAULT_CLAIMS.startGraceMs);
+  assert.equal(c.observed(entry([], ['b']), { node: 'b', mac: MAC('b') }, false, 1100), 'ignore');
+  assert.deepEqual([...c.evaluate([entry([], ['b'])], view(), 1000 + DEFAULT_CLAIMS.startGraceMs).owned], [VIP]);
+});
+
+test('leaving: frames from a member that left are no conflict, and a leaving node defends nothing', () => {
+  // b took a's VIP because a said it was leaving; a still answers for a moment.
+  const b = claimsOf('b');
+  assert.equal(b.observed(entry(['a']), { node: 'a', mac: MAC('a'), left: true }, true, 0), 'ignore');
+  const a = claimsOf('a');
+  a.leaving();
+  assert.equal(a.observed(entry([], ['b']), { node: 'b', mac: MAC('b') }, true, 0), 'ignore');
 });
