@@ -13,64 +13,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { withLab, type Lab, type LabHost, type SpawnedProcess } from '../../../frr-lab/lab.ts';
+import { withLab, type Lab, type LabHost } from '../../../frr-lab/lab.ts';
+import { Recorder } from './recorder.ts';
 import { ManifestDir, nodeDoc, serviceDoc, SpeakerProcess, waitFor } from '../speaker/harness.ts';
 import { electionHash } from '../../../src/l2/election.ts';
 
 const VIP = '203.0.113.130';
 const PORT = 17947;
 const HEALTH = 17481;
-const RECORDER = fileURLToPath(new URL('./arp-recorder.ts', import.meta.url));
 const ROGUE_MAC = '02:00:5e:00:53:99';
 
 const CONFIG = [
   ['apiVersion: metallb.io/v1beta1', 'kind: IPAddressPool', 'metadata: {name: l2-pool, namespace: metallb-system}', 'spec: {addresses: [203.0.113.128/26]}'].join('\n'),
   ['apiVersion: metallb.io/v1beta1', 'kind: L2Advertisement', 'metadata: {name: l2, namespace: metallb-system}', 'spec: {ipAddressPools: [l2-pool], interfaces: [eth1]}'].join('\n'),
 ];
-
-interface Seen {
-  readonly t: number;
-  readonly wall: number;
-  readonly op: string;
-  readonly mac: string;
-  /** Requests the recorder had sent when the frame arrived. */
-  readonly seq: number;
-}
-
-class Recorder {
-  readonly seen: Seen[] = [];
-  readonly proc: SpawnedProcess;
-  constructor(lab: Lab, client: LabHost) {
-    this.proc = lab.spawn(client, [process.execPath, '--import', 'tsx', RECORDER, client.iface, client.mac.toLowerCase(), client.ipv4, VIP, '50'], { stdio: ['pipe', 'pipe', 'pipe'], cwd: fileURLToPath(new URL('../../../', import.meta.url)) });
-    createInterface({ input: this.proc.child.stdout! }).on('line', (l) => {
-      const o = JSON.parse(l) as { t: number; op: string; mac: string; seq: number };
-      this.seen.push({ ...o, wall: Date.now() });
-    });
-  }
-  get mark(): number {
-    return this.seen.length;
-  }
-  inject(mac: string): void {
-    this.proc.child.stdin?.write(`garp ${mac}\n`);
-  }
-  /** Waits for a frame from `mac` (a reply or an announcement) recorded at or after `from`. */
-  async from(mac: string, from: number, what: string): Promise<Seen> {
-    return waitFor(what, 20_000, async () => this.seen.slice(from).find((s) => s.mac === mac && s.op !== 'injected'), async () => this.tail(from));
-  }
-  /**
-   * Settled: `n` replies from `mac` after `from`, and no frame from any other MAC in between. Returns
-   * the MACs that answered in that window.
-   */
-  async onlyOne(mac: string, from: number, n = 20): Promise<string[]> {
-    await waitFor(`${n} replies from ${mac}`, 20_000, async () => (this.seen.slice(from).filter((s) => s.mac === mac && s.op === 'reply').length >= n ? true : undefined), async () => this.tail(from));
-    return [...new Set(this.seen.slice(from).filter((s) => s.op !== 'injected').map((s) => s.mac))];
-  }
-  tail(from: number): string {
-    return this.seen.slice(Math.max(from, this.seen.length - 40)).map((s) => JSON.stringify(s)).join('\n');
-  }
-}
 
 function order(names: readonly string[]): string[] {
   return [...names].sort((a, b) => Buffer.compare(electionHash(a, VIP), electionHash(b, VIP)));
@@ -121,7 +77,7 @@ test('speaker liveness: failover in under a second, never two answering MACs', {
       const timings: Record<string, number> = {};
 
       for (const n of lab.nodes) start(n);
-      const rec = new Recorder(lab, client);
+      const rec = new Recorder(lab, client, VIP);
       await rec.from(mac(owner), 0, `the elected owner ${ownerName} answering`);
       // Every speaker hears every other one before the cases begin.
       for (const n of lab.nodes) {
