@@ -15,6 +15,9 @@
 // A crash also leaves the state file: the next start counts as a restart too (the peers' view).
 // BFD (src/bgp/bfd, bfd-runtime.ts): peers with a BFDProfile get a BFD session; the agent drives the BGP
 // speaker through the BFD gate, which tears a session down when its BFD goes Down.
+// Liveness (src/liveness, docs/liveness.md), when given a key: heartbeats on this thread, and the L2
+// engine driven through the liveness gate. Stopping first tells the watchers "leaving" and keeps
+// answering LEAVE_HANDOVER_MS, so the next owner announces before this node goes quiet.
 import type { Logger } from '../log.ts';
 import { Speaker } from '../bgp/speaker.ts';
 import { sysTransport } from '../bgp/transport.ts';

@@ -1,7 +1,8 @@
 // `berth speaker --node NAME --manifests PATH [--log-level L] [--listen-port N]`: this node's speaker
 // without Kubernetes. The cluster snapshot comes from YAML manifests (a file or a folder): the Nodes
-// listed there are the candidates (all alive; a Node marked NotReady or removed drops out), Services
-// get their IPs as `berth check` shows them. Re-reads on change.
+// listed there are the candidates (a Node marked NotReady or removed drops out; with
+// --liveness-secret-file a speaker that stops answering heartbeats is passed over at once,
+// docs/liveness.md), Services get their IPs as `berth check` shows them. Re-reads on change.
 // Engines, graceful restart and stopping (SIGTERM/SIGINT drain, SIGUSR2 planned restart) are shared with
 // the Kubernetes mode: src/cli/node-runtime.ts.
 // Exit 2 on bad usage; 1 when the engines cannot start.

@@ -1,7 +1,9 @@
 // The node agent: applies NodePlans to the engines, level-triggered. Each apply() hands the engines
 // the whole desired state (DESIGN.md "Desired state, not commands"):
 //   L2   plan.l2 -> interface requests resolved against this node's interfaces (src/l2
-//        selectInterfaces over src/sys facts; can_reach through a route lookup) -> l2.setOwned(all)
+//        selectInterfaces over src/sys facts; can_reach through a route lookup) -> l2.setOwned(all);
+//        with liveness (a `gate`, src/liveness/runtime.ts) the entries this node only stands by for
+//        go to the gate with the winners, and the gate calls setOwned, now and on every liveness change
 //   BGP  plan.peers -> bgp.setPeers(specs); plan.advertisements -> bgp.setAdvertisements(all)
 // and logs what changed against the previous plan (keys: vip, peer, node, reason, iface).
 //
@@ -129,11 +131,12 @@ export function createAgent(opts: AgentOptions): Agent {
     mirror.apply(delta);
     const all = mirror.l2();
     const { owned: resolved, unresolved } = await resolve(all, mirror.addressing);
+    const elections = new Map(all.map((a) => [a.vip, a.election]));
     for (const u of unresolved) {
       // MetalLB announceFailed (MetalLB L2Advertisement interfaces): no fallback to another node.
-      log.warn({ node: delta.node, vip: u.vip, reason: u.reason }, 'won the L2 election but cannot answer here: no usable interface');
+      const standby = (elections.get(u.vip)?.ahead.length ?? 0) > 0;
+      log.warn({ node: delta.node, vip: u.vip, reason: u.reason }, standby ? 'stands by for the VIP but could not answer here: no usable interface' : 'won the L2 election but cannot answer here: no usable interface');
     }
-    const elections = new Map(all.map((a) => [a.vip, a.election]));
     let owned: readonly OwnedVip[];
     let l2Problems: readonly SetOwnedProblem[];
     if (opts.gate !== undefined) {

@@ -17,6 +17,10 @@
 //        length) (MetalLB BGPAdvertisement aggregationLength), with the rule's LOCAL_PREF, communities and peer filter; advertisements of one
 //        prefix and one peer filter merge (communities unioned, first LOCAL_PREF kept), as MetalLB's
 //        session dedup does (MetalLB internal/bgp session Set).
+// Liveness (PlanOptions.l2Window > 1, docs/liveness.md): the election itself assumes every speaker alive;
+// the plan also lists the VIPs this node is among the first l2Window candidates of, with the nodes ranked
+// before and after it, and the members (Nodes and their InternalIPs). The speaker's main thread decides
+// from liveness which of them it answers for (src/liveness/claims.ts), without planning again.
 // A Service with no EndpointSlice at all counts as served on every node (manifest mode: nobody
 // writes slices); PlanOptions.withoutEndpointSlices = 'noEndpoints' gives Kubernetes semantics.
 // Every Service that is not announced gets a reason per mode (reasons.ts).
