@@ -32,7 +32,7 @@ import { renderExposition } from '../metrics/exposition.ts';
 import { speakerFamilies } from '../metrics/families.ts';
 import { startLoopMonitor } from '../metrics/loop.ts';
 import { createBfdGate } from './bfd-runtime.ts';
-import { startLivenessRuntime, type LivenessRuntime } from '../liveness/runtime.ts';
+import { startLivenessRuntime, type Conflict, type LivenessRuntime } from '../liveness/runtime.ts';
 
 /** After the leaving heartbeats, how long this node keeps answering while the next owners announce. */
 const LEAVE_HANDOVER_MS = 300;
@@ -46,7 +46,7 @@ export interface NodeRuntimeOptions {
   /** Per-CPU ARP/NDP answer threads at most; 0: answer on the main thread. */
   readonly l2Threads: number;
   /** Speaker liveness (src/liveness, docs/liveness.md); absent: off. */
-  readonly liveness?: { readonly key: Buffer; readonly port: number; readonly intervalMs: number };
+  readonly liveness?: { readonly key: Buffer; readonly port: number; readonly intervalMs: number; readonly onConflict?: (c: Conflict) => void };
 }
 
 export interface NodeRuntime {
@@ -117,6 +117,7 @@ export async function startNodeRuntime(opts: NodeRuntimeOptions): Promise<NodeRu
         l2,
         link: (iface) => links.get(iface),
         macs: () => [...new Set([...links.values()].map((l) => l.mac))].sort(),
+        ...(opts.liveness.onConflict === undefined ? {} : { onConflict: opts.liveness.onConflict }),
       });
       log.info({ node: nodeName, port: opts.liveness.port, intervalMs: opts.liveness.intervalMs }, 'liveness: heartbeats on');
     } catch (e) {

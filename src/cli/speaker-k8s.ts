@@ -99,7 +99,8 @@ export async function runKubeSpeaker(argv: readonly string[]): Promise<number> {
     listenPort,
     l2Threads: flags.l2Threads,
     restartStatePath: statePath !== undefined && statePath !== '' ? statePath : defaultRestartStatePath(),
-    ...(livenessKey === undefined ? {} : { liveness: { key: livenessKey, port: live.flags.port, intervalMs: live.flags.intervalMs } }),
+    // A duplicate owner becomes a Warning Event on the VIP's Services, written by the planner thread.
+    ...(livenessKey === undefined ? {} : { liveness: { key: livenessKey, port: live.flags.port, intervalMs: live.flags.intervalMs, onConflict: (c) => planner.conflict(c) } }),
   });
   if (runtime === undefined) {
     await planner.stop();

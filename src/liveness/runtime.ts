@@ -30,6 +30,17 @@ export interface GateL2 {
   announceNow(vip: string): number;
 }
 
+/** A duplicate owner met on the LAN, for the Kubernetes Event (src/k8s/speaker.ts duplicateOwner). */
+export interface Conflict {
+  readonly vip: string;
+  readonly node: string;
+  readonly mac: string;
+  /** The other node, when the liveness channel knows the MAC; else undefined. */
+  readonly otherNode: string | undefined;
+  readonly otherMac: string;
+  readonly resolution: 'defend' | 'defendedRecently' | 'yield';
+}
+
 export interface LivenessRuntimeOptions {
   readonly self: string;
   readonly key: Buffer;
@@ -44,6 +55,8 @@ export interface LivenessRuntimeOptions {
   readonly claims?: Partial<Omit<ClaimsOptions, 'self'>>;
   readonly openUdp?: OpenLivenessSocket;
   readonly openPacket?: OpenPacketTransport;
+  /** Told of every conflict (Kubernetes mode turns it into an Event). */
+  readonly onConflict?: (c: Conflict) => void;
 }
 
 export interface LivenessRuntime {
@@ -174,6 +187,7 @@ export function startLivenessRuntime(opts: LivenessRuntimeOptions): LivenessRunt
       return;
     }
     conflicts[r] = (conflicts[r] ?? 0) + 1;
+    opts.onConflict?.({ vip: c.vip, node: self, mac: fields.mac ?? '', otherNode: claimant, otherMac: c.mac, resolution: r });
     log.warn(fields, `L2: another MAC answers for a VIP we answer for (RFC 5227 §2.4): ${r === Resolution.yield ? 'it ranks before us: we stop answering' : 'we rank before it: we keep the VIP'}`);
     if (r === Resolution.defend) opts.l2.announceNow(c.vip);
     if (r === Resolution.yield) evaluate();

@@ -2,7 +2,8 @@
 // --node-name` processes in node namespaces against a real kube-apiserver, reached through the relay of
 // test/k8s/speaker.test.ts (a Unix socket in the root namespace, a small TCP relay in each node
 // namespace). The liveness key comes from a Secret, written to a file as the kubelet's secret volume
-// would. The stated rule for an API server partition: liveness does not use the API server, so
+// would. A rogue gratuitous ARP gives a duplicateOwner Warning Event on the Service. The stated rule for
+// an API server partition: liveness does not use the API server, so
 //   1. the API server unreachable for every speaker moves nothing (exactly one MAC, the owner's);
 //   2. the owner killed while the API server is still unreachable: the runner-up takes the VIP over.
 import { test } from 'node:test';
@@ -15,7 +16,7 @@ import { nodeDoc, serviceDoc, sliceDoc } from '../integration/speaker/harness.ts
 import { Recorder } from '../integration/liveness/recorder.ts';
 import { electionHash } from '../../src/l2/election.ts';
 import { startApiServer } from './harness/index.ts';
-import { installCrds, repoRoot } from './helpers.ts';
+import { getJson, installCrds, isObject, repoRoot, type Json } from './helpers.ts';
 import { eventually } from './berth-process.ts';
 
 const VIP = '203.0.113.140';
@@ -103,6 +104,16 @@ test('speaker liveness (Kubernetes mode): an API server partition moves nothing;
           throw new Error(`${String(e)}\n${ownerName}:\n${log(ownerName).slice(-3000)}`);
         });
         for (const n of lab.nodes) await eventually(`${n.name} hearing the other speaker`, async () => ((await metric(lab, n, 'berth_liveness_member_up')) === 1 ? true : undefined), 20_000, 200);
+        assert.deepEqual(await rec.onlyOne(owner.mac.toLowerCase(), rec.mark), [owner.mac.toLowerCase()]);
+
+        // A rogue gratuitous ARP for the VIP: the owner defends it and says so in a Warning Event on the Service.
+        rec.inject('02:00:5e:00:53:99');
+        const ev = await eventually('a duplicateOwner Event on the Service', async () => {
+          const list = await getJson(k, ['events', '--field-selector', 'involvedObject.name=web,reason=duplicateOwner']);
+          const items = ((list['items'] ?? []) as readonly Json[]).filter(isObject);
+          return items.find((e) => e['type'] === 'Warning');
+        }, 20_000, 250);
+        assert.match(String(ev['message']), new RegExp(`another MAC answers for ${VIP.replace(/\./g, '\\.')}: node "${ownerName}" \\(${owner.mac.toLowerCase()}\\) and an unknown host \\(02:00:5e:00:53:99\\)`));
         assert.deepEqual(await rec.onlyOne(owner.mac.toLowerCase(), rec.mark), [owner.mac.toLowerCase()]);
 
         // 1. The API server unreachable for every speaker: nothing moves.
