@@ -3,7 +3,8 @@
 // detector (detector.ts). Every `intervalMs` it sends a heartbeat (packet.ts) to each watched member;
 // every half interval it checks the deadlines. Datagrams that fail authentication are counted and
 // dropped (and logged, at most once per LOG_EVERY_MS per source address); accepted ones feed the
-// detector. Transitions go to `onTransitions`, a local stall to `onStall`.
+// detector. Transitions go to `onTransitions`, a local stall to `onStall`. Throws at start when the
+// IPv4 socket cannot be bound.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../log.ts';
 import { openUdp, type UdpSocket } from '../sys/udp.ts';
@@ -14,6 +15,8 @@ import { createDetector, DEFAULT_DETECTOR, Verdict, type Detector, type Detector
 /** Default UDP port of the liveness channel (unassigned by IANA in the user range; --liveness-port). */
 export const DEFAULT_LIVENESS_PORT = 7947;
 const LOG_EVERY_MS = 10_000;
+/** The rate limiter forgets everything past this many keys (spoofed sources must not grow it). */
+const LOG_KEYS_MAX = 1024;
 
 export interface LivenessSocketOptions {
   readonly family: IpFamily;
@@ -88,6 +91,7 @@ export function startLivenessDriver(opts: LivenessDriverOptions): LivenessDriver
     const t = now();
     const last = lastLog.get(key);
     if (last !== undefined && t - last < LOG_EVERY_MS) return true;
+    if (lastLog.size >= LOG_KEYS_MAX) lastLog.clear();
     lastLog.set(key, t);
     return false;
   };
@@ -148,7 +152,9 @@ export function startLivenessDriver(opts: LivenessDriverOptions): LivenessDriver
     }
   }
 
-  socket(4);
+  // The IPv4 socket opens now, and a failure stops the start (a port in use must not leave a speaker
+  // that every other one sees dead); an IPv6 one opens when a member has only an IPv6 address.
+  sockets.set(4, open({ family: 4, port: opts.port, onDatagram }));
   let lastSend = -Infinity;
   const timer = setInterval(() => {
     const t = now();
