@@ -8,7 +8,8 @@
 //   - Won the election: answer. A rank-0 node never yields to a MAC it cannot place below itself.
 //   - Someone ahead is alive: do not answer.
 //   - Everyone ahead is dead: take over, but probe first (RFC 5227 §2.1.1: a host probes before it
-//     uses an address): an ARP request for the VIP, and the VIP is taken only if nobody answers within
+//     uses an address; RFC 4862 §5.4 Duplicate Address Detection for IPv6): an ARP probe / a DAD
+//     solicitation for the VIP, and the VIP is taken only if nobody answers within
 //     `probeWaitMs`. An answer means a node we cannot hear on the liveness channel still answers on the
 //     client LAN (cut off from the other speakers): it keeps the VIP, and we probe again every
 //     `reprobeMs`. A member that said it was leaving is not probed for (it still answers until we
@@ -130,9 +131,7 @@ export function createClaims(opts: ClaimsOptions): Claims {
           continue;
         }
         if (s === undefined) {
-          // IPv6 VIPs are not probed yet (no NA observer, docs/liveness.md): taken at once.
-          const probeable = !e.vip.includes(':');
-          s = !probeable || e.ahead.every((n) => view.left(n)) ? { kind: 'taken' } : { kind: 'probing', until: now + opts.probeWaitMs };
+          s = e.ahead.every((n) => view.left(n)) ? { kind: 'taken' } : { kind: 'probing', until: now + opts.probeWaitMs };
           if (s.kind === 'probing') probe.push(e.vip);
         } else if (s.kind === 'probing' && now >= s.until) {
           s = { kind: 'taken' };

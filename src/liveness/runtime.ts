@@ -139,7 +139,7 @@ export function startLivenessRuntime(opts: LivenessRuntimeOptions): LivenessRunt
       const e = entries.get(vip);
       if (e === undefined) continue;
       probesSent += observer.probe(vip, e.interfaces);
-      log.info({ node: self, vip, dead: e.ahead }, 'liveness: every node ahead of us is dead: probing the VIP before taking it over (RFC 5227 §2.1.1)');
+      log.info({ node: self, vip, dead: e.ahead }, 'liveness: every node ahead of us is dead: probing the VIP before taking it over (RFC 5227 §2.1.1, RFC 4862 §5.4)');
     }
     for (const vip of ev.owned) {
       if (owned.has(vip)) continue;

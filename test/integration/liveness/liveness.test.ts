@@ -15,18 +15,35 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { withLab, type Lab, type LabHost } from '../../../frr-lab/lab.ts';
 import { Recorder } from './recorder.ts';
-import { ManifestDir, nodeDoc, serviceDoc, SpeakerProcess, waitFor } from '../speaker/harness.ts';
+import { ManifestDir, ndisc6Replies, nodeDoc, serviceDoc, SpeakerProcess, waitFor } from '../speaker/harness.ts';
 import { electionHash } from '../../../src/l2/election.ts';
 
 const VIP = '203.0.113.130';
+/** The Service is dual-stack: its IPv6 VIP follows the IPv4 one (the election's key is the first IP). */
+const VIP6 = '2001:db8:f00::10';
 const PORT = 17947;
 const HEALTH = 17481;
 const ROGUE_MAC = '02:00:5e:00:53:99';
 
 const CONFIG = [
-  ['apiVersion: metallb.io/v1beta1', 'kind: IPAddressPool', 'metadata: {name: l2-pool, namespace: metallb-system}', 'spec: {addresses: [203.0.113.128/26]}'].join('\n'),
+  ['apiVersion: metallb.io/v1beta1', 'kind: IPAddressPool', 'metadata: {name: l2-pool, namespace: metallb-system}', 'spec: {addresses: [203.0.113.128/26, "2001:db8:f00::/120"]}'].join('\n'),
   ['apiVersion: metallb.io/v1beta1', 'kind: L2Advertisement', 'metadata: {name: l2, namespace: metallb-system}', 'spec: {ipAddressPools: [l2-pool], interfaces: [eth1]}'].join('\n'),
 ];
+
+/** The MACs that answered one Neighbor Solicitation for the IPv6 VIP from the client (all of them). */
+async function ndpMacs(lab: Lab): Promise<string[]> {
+  const r = await lab.exec('client', ['ndisc6', '-m', '-n', '-r', '1', '-w', '1000', VIP6, 'eth1'], { check: false, timeoutMs: 10_000 });
+  return ndisc6Replies(r.stdout);
+}
+
+/** Waits until the IPv6 VIP is answered by `mac`, then asks twice more: only `mac` answers. */
+async function ndpSettled(lab: Lab, mac: string): Promise<string[]> {
+  await waitFor(`the IPv6 VIP answered from ${mac}`, 20_000, async () => ((await ndpMacs(lab)).includes(mac) ? true : undefined));
+  return [...new Set([...(await ndpMacs(lab)), ...(await ndpMacs(lab))])];
+}
+
+/** The dual-stack Service (both IPs in status, as the controller wrote them). */
+const WEB = serviceDoc('web', { statusIPs: [VIP, VIP6], families: ['IPv4', 'IPv6'] }).replace('  ipFamilies:', '  ipFamilyPolicy: RequireDualStack\n  ipFamilies:');
 
 function order(names: readonly string[]): string[] {
   return [...names].sort((a, b) => Buffer.compare(electionHash(a, VIP), electionHash(b, VIP)));
@@ -57,7 +74,7 @@ test('speaker liveness: failover in under a second, never two answering MACs', {
       writeFileSync(wrongKey, 'blive-another-key-not-the-shared-one\n');
       dir.write('nodes.yaml', lab.nodes.map((n) => nodeDoc(n)));
       dir.write('config.yaml', CONFIG);
-      dir.write('services.yaml', [serviceDoc('web', { statusIPs: [VIP] })]);
+      dir.write('services.yaml', [WEB]);
 
       const byName = new Map(lab.nodes.map((n) => [n.name, n]));
       const [ownerName = '', nextName = '', lastName = ''] = order(lab.nodes.map((n) => n.name));
@@ -77,17 +94,18 @@ test('speaker liveness: failover in under a second, never two answering MACs', {
       const timings: Record<string, number> = {};
 
       for (const n of lab.nodes) start(n);
-      const rec = new Recorder(lab, client, VIP);
+      const rec = new Recorder(lab, client, VIP, VIP6);
       await rec.from(mac(owner), 0, `the elected owner ${ownerName} answering`);
       // Every speaker hears every other one before the cases begin.
       for (const n of lab.nodes) {
         await waitFor(`${n.name} hearing both other speakers`, 20_000, async () => ((await metric(lab, n, 'berth_liveness_member_up')) === 2 ? true : undefined));
       }
       assert.deepEqual(await rec.onlyOne(mac(owner), rec.mark), [mac(owner)]);
+      assert.deepEqual(await ndpSettled(lab, mac(owner)), [mac(owner)]);
 
       // First: a defence is sent at most once per 10 s per VIP (RFC 5227 DEFEND_INTERVAL), and the
       // failover cases below make the owner defend against the runner-up's announcement bursts.
-      await t.test('a rogue gratuitous ARP for the VIP: the owner defends it, counted and logged', async () => {
+      await t.test('a rogue gratuitous ARP / unsolicited NA for the VIPs: the owner defends them, counted and logged', async () => {
         const mark = running(ownerName).lines.length;
         const m = rec.mark;
         rec.inject(ROGUE_MAC);
@@ -101,6 +119,13 @@ test('speaker liveness: failover in under a second, never two answering MACs', {
         await rec.from(mac(owner), m + injectedAt + 1, 'the owner announcing after the rogue frame');
         assert.ok((await metric(lab, owner, 'berth_l2_duplicate_owner_total')) >= 1);
         assert.deepEqual(await rec.onlyOne(mac(owner), rec.mark), [mac(owner)]);
+        // The same for the IPv6 VIP with a rogue unsolicited Neighbor Advertisement (RFC 4861 §7.2.6).
+        const mark6 = running(ownerName).lines.length;
+        rec.inject6(ROGUE_MAC);
+        const line6 = await waitFor('the owner logging the IPv6 duplicate', 10_000, async () => logged(running(ownerName), 'L2: another MAC answers', mark6, (l) => l['vip'] === VIP6));
+        assert.equal(line6['otherMac'], ROGUE_MAC);
+        assert.equal(line6['resolution'], 'defend');
+        assert.deepEqual(await ndpSettled(lab, mac(owner)), [mac(owner)]);
       });
 
       await t.test('a speaker whose manifests make it think it won: the election order decides, counted on both sides', async () => {
@@ -111,7 +136,7 @@ test('speaker liveness: failover in under a second, never two answering MACs', {
           // In its view the two other nodes are NotReady: it is the only candidate, so it answers.
           other.write('nodes.yaml', lab.nodes.map((n) => nodeDoc(n, n.name === lastName ? {} : { ready: false })));
           other.write('config.yaml', CONFIG);
-          other.write('services.yaml', [serviceDoc('web', { statusIPs: [VIP] })]);
+          other.write('services.yaml', [WEB]);
           const markOwner = running(ownerName).lines.length;
           const rogue = new SpeakerProcess(lab, last, other.path, ['--liveness-secret-file', key, '--liveness-port', String(PORT), '--health-port', String(HEALTH), '--l2-threads', '0']);
           speakers.set(lastName, rogue);
@@ -143,6 +168,8 @@ test('speaker liveness: failover in under a second, never two answering MACs', {
         const dead = await waitFor('runner-up declaring the owner dead', 10_000, async () => logged(running(nextName), 'liveness: member dead', nextMark, (l) => l['member'] === ownerName));
         timings['SIGKILL -> runner-up declares the owner dead (ms)'] = (dead['time'] as number) - killed;
         assert.deepEqual(await rec.onlyOne(mac(next), rec.mark), [mac(next)]);
+        // The IPv6 VIP moved too (after a DAD probe nobody answered).
+        assert.deepEqual(await ndpSettled(lab, mac(next)), [mac(next)]);
         // The old owner comes back: it wins the election again and the runner-up hands the VIP back.
         const m2 = rec.mark;
         const mark = running(nextName).lines.length;
@@ -150,6 +177,7 @@ test('speaker liveness: failover in under a second, never two answering MACs', {
         await rec.from(mac(owner), m2, `${ownerName} answering again`);
         await waitFor('the runner-up handing the VIP back', 20_000, async () => logged(running(nextName), 'liveness: handing VIP back', mark) ?? logged(running(nextName), 'L2: another MAC answers', mark));
         assert.deepEqual(await rec.onlyOne(mac(owner), rec.mark), [mac(owner)]);
+        assert.deepEqual(await ndpSettled(lab, mac(owner)), [mac(owner)]);
       });
 
       await t.test('owner SIGSTOP: the runner-up takes over; SIGCONT: one owner again', async () => {
@@ -194,7 +222,10 @@ test('speaker liveness: failover in under a second, never two answering MACs', {
         const rules = ['table inet blive {', '  chain in { type filter hook input priority 0; udp dport ' + PORT + ' drop; }', '  chain out { type filter hook output priority 0; udp dport ' + PORT + ' drop; }', '}'].join('\n');
         await lab.exec(owner, ['sh', '-c', `printf '%s\\n' "$0" | nft -f -`, rules]);
         try {
-          await waitFor('the runner-up finding the VIP still answered on the LAN', 20_000, async () => logged(running(nextName), 'liveness: the VIP still answers on the LAN', mark));
+          for (const vip of [VIP, VIP6]) {
+            await waitFor(`the runner-up finding ${vip} still answered on the LAN`, 20_000, async () => logged(running(nextName), 'liveness: the VIP still answers on the LAN', mark, (l) => l['vip'] === vip));
+          }
+          assert.deepEqual(await ndpSettled(lab, mac(owner)), [mac(owner)], 'IPv6: the cut-off owner keeps it too');
           // The runner-up keeps probing (every second) and never answers.
           assert.deepEqual(await rec.onlyOne(mac(owner), rec.mark, 40), [mac(owner)]);
           assert.ok((await metric(lab, next, 'berth_l2_probes_total{result="answered"}')) >= 1);

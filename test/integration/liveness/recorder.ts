@@ -19,8 +19,8 @@ export interface Seen {
 export class Recorder {
   readonly seen: Seen[] = [];
   readonly proc: SpawnedProcess;
-  constructor(lab: Lab, client: LabHost, vip: string) {
-    this.proc = lab.spawn(client, [process.execPath, '--import', 'tsx', RECORDER, client.iface, client.mac.toLowerCase(), client.ipv4, vip, '50'], { stdio: ['pipe', 'pipe', 'pipe'], cwd: fileURLToPath(new URL('../../../', import.meta.url)) });
+  constructor(lab: Lab, client: LabHost, vip: string, vip6?: string) {
+    this.proc = lab.spawn(client, [process.execPath, '--import', 'tsx', RECORDER, client.iface, client.mac.toLowerCase(), client.ipv4, vip, '50', ...(vip6 === undefined ? [] : [vip6])], { stdio: ['pipe', 'pipe', 'pipe'], cwd: fileURLToPath(new URL('../../../', import.meta.url)) });
     createInterface({ input: this.proc.child.stdout! }).on('line', (l) => {
       const o = JSON.parse(l) as { t: number; op: string; mac: string; seq: number };
       this.seen.push({ ...o, wall: Date.now() });
@@ -29,8 +29,14 @@ export class Recorder {
   get mark(): number {
     return this.seen.length;
   }
+  /** A crafted gratuitous ARP for the VIP from `mac`. */
   inject(mac: string): void {
     this.proc.child.stdin?.write(`garp ${mac}\n`);
+  }
+
+  /** A crafted unsolicited Neighbor Advertisement for the IPv6 VIP from `mac`. */
+  inject6(mac: string): void {
+    this.proc.child.stdin?.write(`una ${mac}\n`);
   }
   /** Waits for a frame from `mac` (a reply or an announcement) recorded at or after `from`. */
   async from(mac: string, from: number, what: string): Promise<Seen> {

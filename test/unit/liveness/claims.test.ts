@@ -58,9 +58,10 @@ test('a member that said it was leaving is taken over without a probe', () => {
   assert.deepEqual(r.probe, []);
 });
 
-test('IPv6 VIPs are taken over without a probe (no NA observer yet)', () => {
+test('IPv6 VIPs are probed too (Duplicate Address Detection, RFC 4862 §5.4)', () => {
   const r = claimsOf('b').evaluate([entry(['a'], [], '2001:db8::10')], view(['a']), 0);
-  assert.deepEqual([...r.owned], ['2001:db8::10']);
+  assert.deepEqual([...r.owned], []);
+  assert.deepEqual(r.probe, ['2001:db8::10']);
 });
 
 test('conflicts: the election order decides, the same way on both sides', () => {
