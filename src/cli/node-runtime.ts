@@ -15,6 +15,9 @@
 // A crash also leaves the state file: the next start counts as a restart too (the peers' view).
 // BFD (src/bgp/bfd, bfd-runtime.ts): peers with a BFDProfile get a BFD session; the agent drives the BGP
 // speaker through the BFD gate, which tears a session down when its BFD goes Down.
+// Liveness (src/liveness, docs/liveness.md), when given a key: heartbeats on this thread, and the L2
+// engine driven through the liveness gate. Stopping first tells the watchers "leaving" and keeps
+// answering LEAVE_HANDOVER_MS, so the next owner announces before this node goes quiet.
 import type { Logger } from '../log.ts';
 import { Speaker } from '../bgp/speaker.ts';
 import { sysTransport } from '../bgp/transport.ts';
@@ -29,6 +32,10 @@ import { renderExposition } from '../metrics/exposition.ts';
 import { speakerFamilies } from '../metrics/families.ts';
 import { startLoopMonitor } from '../metrics/loop.ts';
 import { createBfdGate } from './bfd-runtime.ts';
+import { startLivenessRuntime, type Conflict, type LivenessRuntime } from '../liveness/runtime.ts';
+
+/** After the leaving heartbeats, how long this node keeps answering while the next owners announce. */
+const LEAVE_HANDOVER_MS = 300;
 
 export interface NodeRuntimeOptions {
   readonly log: Logger;
@@ -38,6 +45,8 @@ export interface NodeRuntimeOptions {
   readonly restartStatePath: string;
   /** Per-CPU ARP/NDP answer threads at most; 0: answer on the main thread. */
   readonly l2Threads: number;
+  /** Speaker liveness (src/liveness, docs/liveness.md); absent: off. */
+  readonly liveness?: { readonly key: Buffer; readonly port: number; readonly intervalMs: number; readonly onConflict?: (c: Conflict) => void };
 }
 
 export interface NodeRuntime {
@@ -96,7 +105,30 @@ export async function startNodeRuntime(opts: NodeRuntimeOptions): Promise<NodeRu
     return undefined;
   }
   const gated = createBfdGate(bgp, log);
+  let liveness: LivenessRuntime | undefined;
+  if (opts.liveness !== undefined) {
+    try {
+      liveness = startLivenessRuntime({
+        self: nodeName,
+        key: opts.liveness.key,
+        port: opts.liveness.port,
+        detector: { intervalMs: opts.liveness.intervalMs },
+        logger: log,
+        l2,
+        link: (iface) => links.get(iface),
+        macs: () => [...new Set([...links.values()].map((l) => l.mac))].sort(),
+        ...(opts.liveness.onConflict === undefined ? {} : { onConflict: opts.liveness.onConflict }),
+      });
+      log.info({ node: nodeName, port: opts.liveness.port, intervalMs: opts.liveness.intervalMs }, 'liveness: heartbeats on');
+    } catch (e) {
+      log.fatal({ reason: e instanceof Error ? e.message : String(e) }, 'cannot start speaker liveness');
+      l2.close();
+      await bgp.stop();
+      return undefined;
+    }
+  }
   const agent = createAgent({
+    ...(liveness === undefined ? {} : { gate: liveness }),
     l2,
     bgp: gated,
     logger: log,
@@ -118,8 +150,10 @@ export async function startNodeRuntime(opts: NodeRuntimeOptions): Promise<NodeRu
         log.info({ node: nodeName, reason }, preserveRoutes ? 'stopping for a restart: peers keep the routes (graceful restart)' : 'stopping: draining');
         hooks.beforeClose();
         if (!preserveRoutes) restart.drained();
-        void agent
-          .close(preserveRoutes ? { preserveRoutes: true } : { communication: 'berth speaker shutting down' })
+        // Leaving (docs/liveness.md): the next owners take over (and announce) before we stop answering.
+        void (liveness === undefined ? Promise.resolve() : liveness.leave().then(() => new Promise((r) => setTimeout(r, LEAVE_HANDOVER_MS))))
+          .then(() => agent.close(preserveRoutes ? { preserveRoutes: true } : { communication: 'berth speaker shutting down' }))
+          .then(() => liveness?.close())
           // Let the NOTIFICATIONs leave before the process ends.
           .then(() => new Promise((r) => setTimeout(r, 300)))
           .catch((e: unknown) => log.error({ reason: e instanceof Error ? e.message : String(e) }, 'error while stopping'))
@@ -141,6 +175,7 @@ export async function startNodeRuntime(opts: NodeRuntimeOptions): Promise<NodeRu
     });
 
   const loop = startLoopMonitor();
-  const metrics = (): string => renderExposition([...speakerFamilies({ l2, bgp: gated, bfd: gated, answerThreads: () => threads?.running() ?? 0 }), ...loop.families()]);
+  const metrics = (): string =>
+    renderExposition([...speakerFamilies({ l2, bgp: gated, bfd: gated, answerThreads: () => threads?.running() ?? 0 }), ...(liveness?.families() ?? []), ...loop.families()]);
   return { agent, untilStopped, metrics };
 }

@@ -10,6 +10,8 @@ import { startNodeRuntime } from './node-runtime.ts';
 import { startHealthServer, type HealthServer } from '../k8s/health.ts';
 import { startPlanThread } from '../speaker/plan-thread.ts';
 import { parseKubeFlags } from './controller.ts';
+import { extractLivenessFlags, LIVENESS_USAGE, readLivenessKey } from './liveness-args.ts';
+import { L2_WINDOW } from '../liveness/runtime.ts';
 
 export const KUBE_SPEAKER_USAGE = `usage: berth speaker --node-name NAME [options]     (Kubernetes mode)
 
@@ -24,6 +26,7 @@ export const KUBE_SPEAKER_USAGE = `usage: berth speaker --node-name NAME [option
                        BgpConf "default" spec.listenPort when it has one (read at start), else never listen
   --l2-threads N       answer ARP/NDP on the CPU each request arrived on, one thread per CPU, at most
                        N (default 8); 0 = on the main thread
+${LIVENESS_USAGE}                       (mount the Secret holding the key as a file: docs/liveness.md "Deploying")
 
 env BERTH_RESTART_STATE: the graceful-restart state file (RFC 4724 R bit after a restart in this boot).
 SIGTERM/SIGINT: drain (BGP Cease, peers withdraw at once). SIGUSR2: planned restart (peers keep the routes).
@@ -36,7 +39,17 @@ export async function runKubeSpeaker(argv: readonly string[]): Promise<number> {
     process.stdout.write(KUBE_SPEAKER_USAGE);
     return 0;
   }
-  const flags = parseKubeFlags(argv, { env: process.env, defaultHealthPort: 17473, allow: new Set(['--node-name', '--node', '--listen-port', '--l2-threads']) });
+  const live = extractLivenessFlags(argv);
+  if (typeof live === 'string') {
+    process.stderr.write(`berth speaker: ${live}\n\n${KUBE_SPEAKER_USAGE}`);
+    return 2;
+  }
+  const livenessKey = live.flags.secretFile === undefined ? undefined : readLivenessKey(live.flags.secretFile);
+  if (typeof livenessKey === 'string') {
+    process.stderr.write(`berth speaker: ${livenessKey}\n`);
+    return 2;
+  }
+  const flags = parseKubeFlags(live.rest, { env: process.env, defaultHealthPort: 17473, allow: new Set(['--node-name', '--node', '--listen-port', '--l2-threads']) });
   if (typeof flags === 'string') {
     process.stderr.write(`berth speaker: ${flags}\n\n${KUBE_SPEAKER_USAGE}`);
     return 2;
@@ -63,6 +76,7 @@ export async function runKubeSpeaker(argv: readonly string[]): Promise<number> {
       ...(flags.listenPort === undefined ? {} : { listenPort: flags.listenPort }),
       ...(flags.lbClass === undefined ? {} : { serviceOptions: { loadBalancerClass: flags.lbClass } }),
       ...(podName !== undefined && podName !== '' && podUid !== undefined && podUid !== '' ? { pod: { name: podName, uid: podUid } } : {}),
+      ...(livenessKey === undefined ? {} : { l2Window: L2_WINDOW }),
     },
     logger: log,
     onFatal: (reason) => {
@@ -85,6 +99,8 @@ export async function runKubeSpeaker(argv: readonly string[]): Promise<number> {
     listenPort,
     l2Threads: flags.l2Threads,
     restartStatePath: statePath !== undefined && statePath !== '' ? statePath : defaultRestartStatePath(),
+    // A duplicate owner becomes a Warning Event on the VIP's Services, written by the planner thread.
+    ...(livenessKey === undefined ? {} : { liveness: { key: livenessKey, port: live.flags.port, intervalMs: live.flags.intervalMs, onConflict: (c) => planner.conflict(c) } }),
   });
   if (runtime === undefined) {
     await planner.stop();

@@ -1,7 +1,8 @@
 // `berth speaker --node NAME --manifests PATH [--log-level L] [--listen-port N]`: this node's speaker
 // without Kubernetes. The cluster snapshot comes from YAML manifests (a file or a folder): the Nodes
-// listed there are the candidates (all alive; a Node marked NotReady or removed drops out), Services
-// get their IPs as `berth check` shows them. Re-reads on change.
+// listed there are the candidates (a Node marked NotReady or removed drops out; with
+// --liveness-secret-file a speaker that stops answering heartbeats is passed over at once,
+// docs/liveness.md), Services get their IPs as `berth check` shows them. Re-reads on change.
 // Engines, graceful restart and stopping (SIGTERM/SIGINT drain, SIGUSR2 planned restart) are shared with
 // the Kubernetes mode: src/cli/node-runtime.ts.
 // Exit 2 on bad usage; 1 when the engines cannot start.
@@ -14,8 +15,11 @@ import { startPlanThread } from '../speaker/plan-thread.ts';
 import { DEFAULT_L2_THREADS, flagTokens } from './args.ts';
 import { startHealthServer, type HealthServer } from '../k8s/health.ts';
 import { tuneHeap } from './heap.ts';
+import { extractLivenessFlags, LIVENESS_USAGE, readLivenessKey } from './liveness-args.ts';
+import { L2_WINDOW } from '../liveness/runtime.ts';
 
 export const SPEAKER_USAGE = `usage: berth speaker --node NAME --manifests PATH [--log-level LEVEL] [--listen-port N]
+                     [--liveness-secret-file PATH [--liveness-port N]]
 
   --node NAME        this node's name, as in the manifests' Node objects
   --manifests PATH   a YAML/JSON file, or a folder read recursively; re-read on change
@@ -30,7 +34,7 @@ export const SPEAKER_USAGE = `usage: berth speaker --node NAME --manifests PATH 
   --graceful-restart-state PATH
                      the file telling a restart from a fresh start (RFC 4724 R bit); default
                      /run/berth/speaker-restart.json (root), else $XDG_RUNTIME_DIR/berth/...
-
+${LIVENESS_USAGE}
 Logs are JSON lines on stderr.
 SIGTERM or SIGINT: drain (BGP Cease, peers withdraw the routes at once), then exit.
 SIGUSR2: planned restart (close without NOTIFICATION: peers with graceful restart keep the routes
@@ -51,6 +55,10 @@ export interface SpeakerArgs {
   readonly l2Threads: number;
   /** 0: no health/metrics server. */
   readonly healthPort: number;
+  /** --liveness-secret-file; undefined: liveness off. */
+  readonly livenessSecretFile: string | undefined;
+  readonly livenessPort: number;
+  readonly livenessIntervalMs: number;
 }
 
 export function parseSpeakerArgs(argv: readonly string[]): SpeakerArgs | string {
@@ -62,7 +70,9 @@ export function parseSpeakerArgs(argv: readonly string[]): SpeakerArgs | string 
   let restartStatePath: string | undefined;
   let l2Threads = DEFAULT_L2_THREADS;
   let healthPort = 0;
-  for (const { arg, flag, value } of flagTokens(argv)) {
+  const live = extractLivenessFlags(argv);
+  if (typeof live === 'string') return live;
+  for (const { arg, flag, value } of flagTokens(live.rest)) {
     switch (flag) {
       case '--node':
       case '--node-name':
@@ -113,7 +123,7 @@ export function parseSpeakerArgs(argv: readonly string[]): SpeakerArgs | string 
   }
   if (manifests === undefined) return '--manifests PATH is required';
   if (node === undefined) return '--node NAME is required';
-  return { node, manifests, logLevel: logLevel as LogLevel, listenPort, lbClass, restartStatePath, l2Threads, healthPort };
+  return { node, manifests, logLevel: logLevel as LogLevel, listenPort, lbClass, restartStatePath, l2Threads, healthPort, livenessSecretFile: live.flags.secretFile, livenessPort: live.flags.port, livenessIntervalMs: live.flags.intervalMs };
 }
 
 export async function runSpeaker(argv: readonly string[]): Promise<number> {
@@ -136,6 +146,12 @@ export async function runSpeaker(argv: readonly string[]): Promise<number> {
     return 2;
   }
 
+  const livenessKey = args.livenessSecretFile === undefined ? undefined : readLivenessKey(args.livenessSecretFile);
+  if (typeof livenessKey === 'string') {
+    process.stderr.write(`berth speaker: ${livenessKey}\n`);
+    return 2;
+  }
+
   const log = createLogger({ level: args.logLevel as Level | 'silent', name: 'speaker' });
   // Reading and planning run on the planner thread (src/speaker/plan-thread.ts); this thread keeps the
   // engines and their timers. A planner that fails stops the node.
@@ -150,6 +166,7 @@ export async function runSpeaker(argv: readonly string[]): Promise<number> {
       logLevel: args.logLevel,
       ...(args.lbClass === undefined ? {} : { serviceOptions: { loadBalancerClass: args.lbClass } }),
       ...(Number.isFinite(stall) && stall > 0 ? { stallMs: stall } : {}),
+      ...(livenessKey === undefined ? {} : { l2Window: L2_WINDOW }),
     },
     logger: log,
     onFatal: (reason) => {
@@ -168,6 +185,7 @@ export async function runSpeaker(argv: readonly string[]): Promise<number> {
     listenPort: args.listenPort ?? configured,
     restartStatePath: args.restartStatePath ?? defaultRestartStatePath(),
     l2Threads: args.l2Threads,
+    ...(livenessKey === undefined ? {} : { liveness: { key: livenessKey, port: args.livenessPort, intervalMs: args.livenessIntervalMs } }),
   });
   if (runtime === undefined) {
     await planner.stop();

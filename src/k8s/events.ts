@@ -24,6 +24,8 @@ export const EventReason = {
   AnnounceFailed: 'announceFailed',
   /** berth: a configuration object is invalid (on the object itself). */
   ConfigurationError: 'ConfigurationError',
+  /** berth: another MAC answered for a VIP this node answers for (docs/liveness.md). */
+  DuplicateOwner: 'duplicateOwner',
 } as const;
 export type EventReason = (typeof EventReason)[keyof typeof EventReason];
 

@@ -18,7 +18,8 @@ import { compile, emptyStore, type LastGoodStore } from '../config/compile.ts';
 import type { Problem } from '../config/problems.ts';
 import type { ServiceOptions } from '../config/services.ts';
 import type { Agent, ApplyResult } from '../speaker/agent.ts';
-import { planNode, type NodePlan } from '../speaker/plan.ts';
+import { planNode, type NodePlan, type PlanOptions } from '../speaker/plan.ts';
+import type { Conflict } from '../liveness/runtime.ts';
 import { servicesWithStatusIPs } from '../speaker/services.ts';
 import { createSnapshotPlanMemo } from '../speaker/snapshot-plan.ts';
 import { createCache, type Cache, type SnapshotField } from './cache.ts';
@@ -68,6 +69,8 @@ export interface KubeSpeakerOptions {
   /** Periodic reconcile as a safety net (default 60 s; 0 = off). */
   readonly resyncMs?: number;
   readonly watchTimeoutSeconds?: number;
+  /** Extra planNode options (l2Window when liveness is on). */
+  readonly planOptions?: PlanOptions;
 }
 
 export interface KubeSpeaker {
@@ -78,6 +81,8 @@ export interface KubeSpeaker {
   ready(): boolean;
   /** The plan in force (last applied). */
   readonly plan: NodePlan | undefined;
+  /** A duplicate owner of a VIP (src/liveness/runtime.ts): a Warning Event on each Service behind it. */
+  duplicateOwner(c: Conflict): void;
 }
 
 interface StatusObject extends KubeObject {
@@ -149,7 +154,7 @@ export function createKubeSpeaker(opts: KubeSpeakerOptions): KubeSpeaker {
       endpointSlices: snapshot.endpointSlices as readonly V1EndpointSlice[],
       nodeName: node,
       // Kubernetes semantics: a Service without EndpointSlices has no endpoints.
-      options: { withoutEndpointSlices: 'noEndpoints' },
+      options: { ...opts.planOptions, withoutEndpointSlices: 'noEndpoints' },
     });
     const result = await opts.agent.apply(next);
     plan = next;
@@ -323,6 +328,17 @@ export function createKubeSpeaker(opts: KubeSpeakerOptions): KubeSpeaker {
     ready: () => plan !== undefined,
     get plan() {
       return plan;
+    },
+    duplicateOwner(c) {
+      const other = c.otherNode === undefined ? `an unknown host (${c.otherMac})` : `node "${c.otherNode}" (${c.otherMac})`;
+      const outcome =
+        c.resolution === 'yield' ? `node "${node}" stopped answering: the other ranks first` : c.resolution === 'defend' ? `node "${node}" keeps it and announced it again` : `node "${node}" keeps it (it announced it again less than 10 s ago)`;
+      const message = `another MAC answers for ${c.vip}: node "${node}" (${c.mac}) and ${other}; ${outcome} (docs/liveness.md)`;
+      for (const s of plan?.services ?? []) {
+        if (!s.ips.includes(c.vip)) continue;
+        const slash = s.service.indexOf('/');
+        events.record({ apiVersion: 'v1', kind: 'Service', namespace: s.service.slice(0, slash), name: s.service.slice(slash + 1) }, EventType.Warning, EventReason.DuplicateOwner, message);
+      }
     },
   };
 }

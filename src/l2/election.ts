@@ -5,7 +5,8 @@
 //   - not labelled node.kubernetes.io/exclude-from-external-load-balancers (unless ignoreExcludeLabel);
 //   - not NetworkUnavailable, not NotReady, not tainted node.kubernetes.io/out-of-service
 //     (MetalLB skips the last two, issues #2514 and #3116; we do not);
-//   - alive (speaker liveness as the caller knows it: memberlist, Lease, or "assume alive");
+//   - alive (speaker liveness as the caller knows it; the speaker's planner passes "assume alive" and
+//     applies liveness on its main thread instead, src/liveness/claims.ts);
 //   - externalTrafficPolicy Local: has a serving endpoint.
 // The Service needs a serving endpoint somewhere, even with Cluster (as MetalLB: otherwise nothing
 // is announced).

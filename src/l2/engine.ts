@@ -98,6 +98,12 @@ export interface Layer2Engine {
   owned(): ReadonlyMap<string, ReadonlySet<string>>;
   stats(): Layer2Stats;
   /**
+   * Sends one announcement (gratuitous ARP / unsolicited NA) for an owned VIP on each of its
+   * interfaces now, outside the burst schedule: a defence against another MAC claiming it (RFC 5227
+   * §2.4(c)) or a reminder after this node could not be heard. Returns the frames sent.
+   */
+  announceNow(vip: string): number;
+  /**
    * Resolves when the answer threads (if any) answer exactly as the last setOwned said. Without
    * threads, setOwned takes effect before it returns and this resolves at once.
    */
@@ -319,8 +325,25 @@ export function createLayer2Engine(opts: Layer2EngineOptions): Layer2Engine {
     return problems;
   }
 
+  function announceNow(vipText: string): number {
+    const vip = canonicalIp(vipText);
+    let sent = 0;
+    for (const iface of owned.get(vip) ?? []) {
+      const port = ports.get(portKey(iface, ipFamily(vip)));
+      if (port === undefined) continue;
+      for (const frame of announcementFrames(port.transport.link, vip)) {
+        if (send(port, frame, 'announcement', vip)) {
+          announcementsSent++;
+          sent++;
+        }
+      }
+    }
+    return sent;
+  }
+
   return {
     setOwned,
+    announceNow,
     owned: () => new Map([...owned].map(([vip, s]) => [vip, new Set(s)])),
     stats: () => {
       const own = sumCounters([counters]);

@@ -15,6 +15,8 @@
 //   berth_bfd_session_state{peer,state}                      gauge    1 for the current RFC 5880 state
 //   berth_bfd_session_down_events_total{peer}                counter  Up -> not Up transitions
 //   berth_bfd_detection_time_seconds{peer}                   gauge    detection time in force (0: none)
+//   berth_liveness_*, berth_l2_takeovers_total, ...          with liveness on: src/liveness/runtime.ts
+//                                                                     families() (docs/liveness.md "Metrics")
 // Controller:
 //   berth_controller_leader, berth_controller_ready          gauge    1 / 0
 //   berth_controller_allocations_total                       counter  IPs assigned to Services

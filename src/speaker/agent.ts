@@ -1,7 +1,9 @@
 // The node agent: applies NodePlans to the engines, level-triggered. Each apply() hands the engines
 // the whole desired state (DESIGN.md "Desired state, not commands"):
 //   L2   plan.l2 -> interface requests resolved against this node's interfaces (src/l2
-//        selectInterfaces over src/sys facts; can_reach through a route lookup) -> l2.setOwned(all)
+//        selectInterfaces over src/sys facts; can_reach through a route lookup) -> l2.setOwned(all);
+//        with liveness (a `gate`, src/liveness/runtime.ts) the entries this node only stands by for
+//        go to the gate with the winners, and the gate calls setOwned, now and on every liveness change
 //   BGP  plan.peers -> bgp.setPeers(specs); plan.advertisements -> bgp.setAdvertisements(all)
 // and logs what changed against the previous plan (keys: vip, peer, node, reason, iface).
 //
@@ -15,7 +17,7 @@ import type { Advertisement } from '../bgp/speaker.ts';
 import type { PeerSpec } from '../bgp/peer.ts';
 import type { OwnedVip, SetOwnedProblem } from '../l2/engine.ts';
 import { parseEipInterface, selectInterfaces, type InterfaceFacts, type InterfaceRequest, type RouteFact } from '../l2/interfaces.ts';
-import type { L2Outcome, BgpOutcome, L2Announcement, NodePlan, PeerNote, PlannedPeer, ServicePlan } from './plan.ts';
+import type { L2Outcome, BgpOutcome, L2Announcement, Member, NodePlan, PeerNote, PlannedPeer, ServicePlan } from './plan.ts';
 import type { NodeAddressing } from '../l2/interfaces.ts';
 import { createPlanDiffer, createPlanMirror, type PlanDelta } from './plan-delta.ts';
 
@@ -23,6 +25,19 @@ import { createPlanDiffer, createPlanMirror, type PlanDelta } from './plan-delta
 export interface L2Driver {
   setOwned(all: readonly OwnedVip[]): readonly SetOwnedProblem[];
   close(): void;
+}
+
+/**
+ * Liveness (src/liveness/runtime.ts): with plans made with l2Window > 1, the agent hands it every VIP
+ * this node stands by for and it decides, now and whenever liveness changes, which of them the L2
+ * engine answers for.
+ */
+export interface L2Gate {
+  setCandidates(entries: readonly (OwnedVip & { readonly key: string; readonly ahead: readonly string[]; readonly behind: readonly string[] })[]): {
+    readonly owned: readonly OwnedVip[];
+    readonly problems: readonly SetOwnedProblem[];
+  };
+  setMembers(members: readonly Member[]): void;
 }
 
 /** What the agent needs of the BGP speaker (src/bgp Speaker). */
@@ -52,6 +67,8 @@ export interface AgentOptions {
   readonly routeTo?: (ip: string) => Promise<string | undefined>;
   /** Interface name patterns never used (default: src/l2 DEFAULT_EXCLUDED_INTERFACES). */
   readonly exclude?: readonly RegExp[];
+  /** Liveness gate; absent: only VIPs this node won are answered (plan entries standing by are not). */
+  readonly gate?: L2Gate;
 }
 
 export interface ApplyResult {
@@ -112,12 +129,31 @@ export function createAgent(opts: AgentOptions): Agent {
     if (closed) throw new Error('speaker agent is closed');
     const before = { known: mirror.node === undefined ? undefined : mirror.nodeKnown, peers: mirror.peers, peerNotes: mirror.peerNotes };
     mirror.apply(delta);
-    const { owned, unresolved } = await resolve(mirror.l2(), mirror.addressing);
+    const all = mirror.l2();
+    const { owned: resolved, unresolved } = await resolve(all, mirror.addressing);
+    const elections = new Map(all.map((a) => [a.vip, a.election]));
     for (const u of unresolved) {
       // MetalLB announceFailed (MetalLB L2Advertisement interfaces): no fallback to another node.
-      log.warn({ node: delta.node, vip: u.vip, reason: u.reason }, 'won the L2 election but cannot answer here: no usable interface');
+      const standby = (elections.get(u.vip)?.ahead.length ?? 0) > 0;
+      log.warn({ node: delta.node, vip: u.vip, reason: u.reason }, standby ? 'stands by for the VIP but could not answer here: no usable interface' : 'won the L2 election but cannot answer here: no usable interface');
     }
-    const l2Problems = opts.l2.setOwned(owned);
+    let owned: readonly OwnedVip[];
+    let l2Problems: readonly SetOwnedProblem[];
+    if (opts.gate !== undefined) {
+      if (delta.members !== undefined) opts.gate.setMembers(mirror.members);
+      const gated = opts.gate.setCandidates(
+        resolved.map((o) => {
+          const e = elections.get(o.vip);
+          return { ...o, key: e?.key ?? o.vip, ahead: e?.ahead ?? [], behind: e?.behind ?? [] };
+        }),
+      );
+      owned = gated.owned;
+      l2Problems = gated.problems;
+    } else {
+      // Without liveness a node that only stands by never answers.
+      owned = resolved.filter((o) => (elections.get(o.vip)?.ahead.length ?? 0) === 0);
+      l2Problems = opts.l2.setOwned(owned);
+    }
     for (const p of l2Problems) log.warn({ node: delta.node, vip: p.vip, iface: p.iface, reason: p.message }, 'L2 engine refused an interface');
     if (delta.peers !== undefined) opts.bgp.setPeers(mirror.peers.map((p) => p.spec));
     // Unchanged advertisements cost nothing (the speaker's compile of 100,000 is ~50 ms).

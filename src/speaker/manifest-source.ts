@@ -22,6 +22,7 @@ import type { ServiceOptions } from '../config/services.ts';
 import type { Agent } from './agent.ts';
 import { createSnapshotPlanMemo, planSnapshot } from './snapshot-plan.ts';
 import { serialRunner } from './serial.ts';
+import type { PlanOptions } from './plan.ts';
 
 export const DEFAULT_DEBOUNCE_MS = 200;
 export const DEFAULT_RESYNC_MS = 10_000;
@@ -32,6 +33,7 @@ export interface ManifestSpeakerOptions {
   readonly agent: Agent;
   readonly logger: Logger;
   readonly serviceOptions?: ServiceOptions;
+  readonly planOptions?: PlanOptions;
   readonly debounceMs?: number;
   /** Periodic re-read; 0 turns it off. */
   readonly resyncMs?: number;
@@ -95,7 +97,7 @@ export function createManifestSpeaker(opts: ManifestSpeakerOptions): ManifestSpe
       opts.agent.keep(bad);
       return;
     }
-    const result = planSnapshot({ snapshot: loaded.snapshot, nodeName: opts.nodeName, ...(store === undefined ? {} : { store }), ...(opts.serviceOptions === undefined ? {} : { serviceOptions: opts.serviceOptions }) }, memo);
+    const result = planSnapshot({ snapshot: loaded.snapshot, nodeName: opts.nodeName, ...(store === undefined ? {} : { store }), ...(opts.serviceOptions === undefined ? {} : { serviceOptions: opts.serviceOptions }), ...(opts.planOptions === undefined ? {} : { planOptions: opts.planOptions }) }, memo);
     store = result.store;
     opts.onConfig?.(result.config);
     logProblems([...loaded.problems, ...result.problems]);

@@ -11,7 +11,7 @@
 // status, which the planner side writes (agent.ts logServiceChanges).
 import type { Advertisement } from '../bgp/speaker.ts';
 import type { NodeAddressing } from '../l2/interfaces.ts';
-import type { L2Announcement, NodePlan, PeerNote, PlannedPeer } from './plan.ts';
+import type { L2Announcement, Member, NodePlan, PeerNote, PlannedPeer } from './plan.ts';
 
 export interface KeyedDelta<T> {
   /** New or changed entries. */
@@ -29,6 +29,8 @@ export interface PlanDelta {
   readonly addressing?: NodeAddressing;
   readonly peers?: readonly PlannedPeer[];
   readonly peerNotes?: readonly PeerNote[];
+  /** The liveness members (plan.members), when they changed. */
+  readonly members?: readonly Member[];
   readonly l2: KeyedDelta<L2Announcement>;
   readonly advertisements: KeyedDelta<Advertisement>;
 }
@@ -43,6 +45,7 @@ export function emptyDelta(d: PlanDelta): boolean {
     d.addressing === undefined &&
     d.peers === undefined &&
     d.peerNotes === undefined &&
+    d.members === undefined &&
     d.l2.upsert.length + d.l2.remove.length + d.advertisements.upsert.length + d.advertisements.remove.length === 0
   );
 }
@@ -72,12 +75,13 @@ export interface PlanDiffer {
 export function createPlanDiffer(): PlanDiffer {
   const l2 = new Map<string, string>();
   const ads = new Map<string, string>();
-  let small: { node: string; addressing: string; peers: string; peerNotes: string } | undefined;
+  let small: { node: string; addressing: string; peers: string; peerNotes: string; members: string } | undefined;
   return {
     diff(plan) {
       const addressing = JSON.stringify(plan.addressing);
       const peers = JSON.stringify(plan.peers);
       const peerNotes = JSON.stringify(plan.peerNotes);
+      const members = JSON.stringify(plan.members ?? []);
       const fresh = small === undefined;
       const delta: PlanDelta = {
         ...(fresh ? { reset: true as const } : {}),
@@ -86,10 +90,11 @@ export function createPlanDiffer(): PlanDiffer {
         ...(fresh || small?.addressing !== addressing ? { addressing: plan.addressing } : {}),
         ...(fresh || small?.peers !== peers ? { peers: plan.peers } : {}),
         ...(fresh || small?.peerNotes !== peerNotes ? { peerNotes: plan.peerNotes } : {}),
+        ...((fresh && plan.members !== undefined) || (!fresh && small?.members !== members) ? { members: plan.members ?? [] } : {}),
         l2: keyedDiff(l2, plan.l2, l2Key),
         advertisements: keyedDiff(ads, plan.advertisements, adKey),
       };
-      small = { node: plan.node, addressing, peers, peerNotes };
+      small = { node: plan.node, addressing, peers, peerNotes, members };
       return delta;
     },
   };
@@ -103,6 +108,7 @@ export interface PlanMirror {
   readonly addressing: NodeAddressing;
   readonly peers: readonly PlannedPeer[];
   readonly peerNotes: readonly PeerNote[];
+  readonly members: readonly Member[];
   /** Current L2 announcements. */
   l2(): readonly L2Announcement[];
   /** Current advertisements. */
@@ -115,6 +121,7 @@ export function createPlanMirror(): PlanMirror {
   let addressing: NodeAddressing = { internalIPs: [] };
   let peers: readonly PlannedPeer[] = [];
   let peerNotes: readonly PeerNote[] = [];
+  let members: readonly Member[] = [];
   const l2 = new Map<string, L2Announcement>();
   const ads = new Map<string, Advertisement>();
   let adsArray: readonly Advertisement[] | undefined;
@@ -130,6 +137,7 @@ export function createPlanMirror(): PlanMirror {
       if (d.addressing !== undefined) addressing = d.addressing;
       if (d.peers !== undefined) peers = d.peers;
       if (d.peerNotes !== undefined) peerNotes = d.peerNotes;
+      if (d.members !== undefined) members = d.members;
       for (const k of d.l2.remove) l2.delete(k);
       for (const a of d.l2.upsert) l2.set(l2Key(a), a);
       for (const k of d.advertisements.remove) ads.delete(k);
@@ -151,6 +159,9 @@ export function createPlanMirror(): PlanMirror {
     },
     get peerNotes() {
       return peerNotes;
+    },
+    get members() {
+      return members;
     },
     l2() {
       l2Array ??= [...l2.values()];

@@ -17,13 +17,14 @@
 //                     started                 the first reconcile is done
 //                     ready {ready}           readiness changed (Kubernetes: caches synced)
 //                     fatal {reason}          the loop cannot run; the process stops
-//   main -> planner   applied / failed, reconcile, stop
+//   main -> planner   applied / failed, reconcile, stop, conflict (a duplicate owner: Kubernetes Event)
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from '../log.ts';
 import type { ServiceOptions } from '../config/services.ts';
 import { siblingModule, startModuleWorker } from '../threads.ts';
 import type { Agent, ApplyResult } from './agent.ts';
 import type { PlanDelta } from './plan-delta.ts';
+import type { Conflict } from '../liveness/runtime.ts';
 
 /** What the planner thread runs (its workerData). */
 export type PlanThreadData = ManifestPlanData | KubePlanData;
@@ -38,6 +39,8 @@ export interface ManifestPlanData {
   readonly resyncMs?: number;
   /** Diagnostics and tests: each plan after the first spins this long first (a stand-in for a slow plan). */
   readonly stallMs?: number;
+  /** plan.ts PlanOptions.l2Window (liveness on: the VIPs this node stands by for are planned too). */
+  readonly l2Window?: number;
 }
 
 /** The Kubernetes mode (src/k8s/speaker.ts): informers, plan and status writes all run on the planner. */
@@ -51,6 +54,8 @@ export interface KubePlanData {
   readonly pod?: { readonly name: string; readonly uid: string };
   /** --listen-port; else the OpenELB BgpConf's, read at start. */
   readonly listenPort?: number;
+  /** plan.ts PlanOptions.l2Window (liveness on). */
+  readonly l2Window?: number;
 }
 
 export type ToMain =
@@ -66,6 +71,7 @@ export type ToPlanner =
   | { readonly op: 'applied'; readonly id: number; readonly result: ApplyResult }
   | { readonly op: 'failed'; readonly id: number; readonly reason: string }
   | { readonly op: 'reconcile' }
+  | { readonly op: 'conflict'; readonly conflict: Conflict }
   | { readonly op: 'stop' };
 
 export interface PlanThreadOptions {
@@ -91,6 +97,8 @@ export interface PlanThread {
   ready(): boolean;
   /** Asks for one reconcile now. */
   reconcile(): void;
+  /** A duplicate owner seen by the liveness gate (Kubernetes mode records an Event). */
+  conflict(c: Conflict): void;
   /** Stops the planner (no more plan changes are applied). */
   stop(): Promise<void>;
 }
@@ -165,6 +173,7 @@ export function startPlanThread(opts: PlanThreadOptions): PlanThread {
     attach: (a) => agentReady(a),
     ready: () => ready,
     reconcile: () => post({ op: 'reconcile' }),
+    conflict: (conflict) => post({ op: 'conflict', conflict }),
     async stop() {
       if (stopping) return;
       post({ op: 'stop' });

@@ -11,6 +11,7 @@ import type { KubePlanData, ManifestPlanData, PlanThreadData, ToMain, ToPlanner 
 import { bgpConfListenPort, createKubeSpeaker } from '../k8s/speaker.ts';
 import { createRest } from '../k8s/rest.ts';
 import { loadConnection } from '../k8s/kubeconfig.ts';
+import type { Conflict } from '../liveness/runtime.ts';
 
 const port = parentPort;
 if (port === null) throw new Error('plan-worker.ts runs as a worker thread (src/speaker/plan-thread.ts)');
@@ -83,6 +84,8 @@ interface Source {
   start(): Promise<void>;
   reconcile(): Promise<void>;
   stop(): void;
+  /** Kubernetes: a Warning Event; manifests: nothing more than the main thread's log line. */
+  conflict?(c: Conflict): void;
 }
 
 async function manifestSource(d: ManifestPlanData): Promise<Source> {
@@ -94,6 +97,7 @@ async function manifestSource(d: ManifestPlanData): Promise<Source> {
     ...(d.serviceOptions === undefined ? {} : { serviceOptions: d.serviceOptions }),
     ...(d.debounceMs === undefined ? {} : { debounceMs: d.debounceMs }),
     ...(d.resyncMs === undefined ? {} : { resyncMs: d.resyncMs }),
+    ...(d.l2Window === undefined ? {} : { planOptions: { l2Window: d.l2Window } }),
     onConfig: (config) => {
       const listen = config.bgpSpeaker?.listenPort;
       hello(listen !== undefined && listen > 0 ? listen : undefined);
@@ -113,6 +117,7 @@ async function kubeSource(d: KubePlanData): Promise<Source> {
     agent,
     ...(d.serviceOptions === undefined ? {} : { serviceOptions: d.serviceOptions }),
     ...(d.pod === undefined ? {} : { pod: d.pod }),
+    ...(d.l2Window === undefined ? {} : { planOptions: { l2Window: d.l2Window } }),
   });
   // Readiness travels to the main thread's health server when it changes.
   let ready = false;
@@ -124,6 +129,7 @@ async function kubeSource(d: KubePlanData): Promise<Source> {
   return {
     start: () => speaker.start(),
     reconcile: () => speaker.reconcile(),
+    conflict: (c) => speaker.duplicateOwner(c),
     stop() {
       clearInterval(readiness);
       speaker.stop();
@@ -149,6 +155,9 @@ port.on('message', (m: ToPlanner) => {
       return;
     case 'reconcile':
       void source?.reconcile();
+      return;
+    case 'conflict':
+      source?.conflict?.(m.conflict);
       return;
     case 'stop':
       stopped = true;

@@ -17,6 +17,10 @@
 //        length) (MetalLB BGPAdvertisement aggregationLength), with the rule's LOCAL_PREF, communities and peer filter; advertisements of one
 //        prefix and one peer filter merge (communities unioned, first LOCAL_PREF kept), as MetalLB's
 //        session dedup does (MetalLB internal/bgp session Set).
+// Liveness (PlanOptions.l2Window > 1, docs/liveness.md): the election itself assumes every speaker alive;
+// the plan also lists the VIPs this node is among the first l2Window candidates of, with the nodes ranked
+// before and after it, and the members (Nodes and their InternalIPs). The speaker's main thread decides
+// from liveness which of them it answers for (src/liveness/claims.ts), without planning again.
 // A Service with no EndpointSlice at all counts as served on every node (manifest mode: nobody
 // writes slices); PlanOptions.withoutEndpointSlices = 'noEndpoints' gives Kubernetes semantics.
 // Every Service that is not announced gets a reason per mode (reasons.ts).
@@ -30,10 +34,10 @@ import { aggregatePrefix } from '../config/describe.ts';
 import type { Advertisement } from '../bgp/speaker.ts';
 import type { LargeCommunity } from '../bgp/messages/types.ts';
 import { peerFamilies } from '../bgp/peer.ts';
-import { elect, ExclusionReason, EXCLUDE_FROM_LB_LABEL, OUT_OF_SERVICE_TAINT, type ElectionNode } from '../l2/election.ts';
+import { elect, ExclusionReason, EXCLUDE_FROM_LB_LABEL, OUT_OF_SERVICE_TAINT, type ElectionNode, type ElectionResult } from '../l2/election.ts';
 import type { InterfaceRequest, NodeAddressing } from '../l2/interfaces.ts';
 import { endpointsByService, type ServiceEndpoints } from './endpoints.ts';
-import { nodeFacts, type NodeFacts } from './nodes.ts';
+import { firstIPv4, nodeFacts, type NodeFacts } from './nodes.ts';
 import { planPeers, type PeerNote, type PlannedPeer } from './peers.ts';
 import { NotAnnounced, reason, type Reason } from './reasons.ts';
 
@@ -56,6 +60,19 @@ export interface PlanOptions {
   readonly ignoreExcludeLabel?: boolean;
   /** A Service with no EndpointSlice: served on every node (manifest mode, default) or by nobody. */
   readonly withoutEndpointSlices?: 'servedEverywhere' | 'noEndpoints';
+  /**
+   * How many candidates per L2 VIP stand by for it (docs/liveness.md): with n > 1 this node's plan
+   * also lists the VIPs it is among the first n candidates of, each with the nodes ranked before and
+   * after it, and the plan lists the cluster's members; the main thread's liveness gate then decides
+   * which of them it answers for. Default 1: only the VIPs this node wins.
+   */
+  readonly l2Window?: number;
+}
+
+/** A speaker the liveness channel talks to: a Node and its first InternalIP (IPv4 preferred). */
+export interface Member {
+  readonly name: string;
+  readonly address: string;
 }
 
 export interface PlanInput {
@@ -78,6 +95,17 @@ export interface L2Announcement {
   readonly services: readonly string[];
   /** Resolved on the node with src/l2 selectInterfaces; the union of the results is used. */
   readonly interfaces: readonly InterfaceRequest[];
+  /** With PlanOptions.l2Window > 1: this node's place in the VIP's election (src/liveness/claims.ts). */
+  readonly election?: L2Election;
+}
+
+export interface L2Election {
+  /** The Service's first IP: the election's hash key. */
+  readonly key: string;
+  /** Candidates ranked before this node, best first; empty: this node won. */
+  readonly ahead: readonly string[];
+  /** Candidates ranked after this node within the window. */
+  readonly behind: readonly string[];
 }
 
 export type L2Outcome =
@@ -115,6 +143,8 @@ export interface NodePlan {
   /** Sorted by `namespace/name`. */
   readonly services: readonly ServicePlan[];
   readonly peerNotes: readonly PeerNote[];
+  /** With PlanOptions.l2Window > 1: every Node with an InternalIP, sorted by name. */
+  readonly members?: readonly Member[];
 }
 
 export function planNode(input: PlanInput): NodePlan {
@@ -164,7 +194,7 @@ export function planNode(input: PlanInput): NodePlan {
   };
 
   const memo = input.memo?.begin(input, endpoints);
-  const l2 = new Map<string, { services: Set<string>; requests: Map<string, InterfaceRequest> }>();
+  const l2 = new Map<string, { services: Set<string>; requests: Map<string, InterfaceRequest>; election: L2Election | undefined }>();
   const ads: Advertisement[] = [];
   const plans: ServicePlan[] = [];
   for (const s of services) {
@@ -174,9 +204,11 @@ export function planNode(input: PlanInput): NodePlan {
     plans.push(out.plan);
     if (out.l2 !== undefined) {
       for (const ip of s.ips) {
-        const entry = l2.get(ip) ?? { services: new Set<string>(), requests: new Map<string, InterfaceRequest>() };
+        const entry = l2.get(ip) ?? { services: new Set<string>(), requests: new Map<string, InterfaceRequest>(), election: out.election };
         entry.services.add(key);
         for (const r of out.l2) entry.requests.set(JSON.stringify(r), r);
+        // A shared IP: the Service that puts this node earliest decides (the winner of any answers).
+        if (out.election !== undefined && entry.election !== undefined && out.election.ahead.length < entry.election.ahead.length) entry.election = out.election;
         l2.set(ip, entry);
       }
     }
@@ -189,13 +221,23 @@ export function planNode(input: PlanInput): NodePlan {
     nodeKnown: true,
     addressing: { internalIPs: me.internalIPs, annotations: me.annotations },
     l2: [...l2]
-      .map(([vip, e]) => ({ vip, services: [...e.services].sort(), interfaces: collapseRequests([...e.requests.values()]) }))
+      .map(([vip, e]) => ({ vip, services: [...e.services].sort(), interfaces: collapseRequests([...e.requests.values()]), ...(e.election === undefined ? {} : { election: e.election }) }))
       .sort((a, b) => cmp(a.vip, b.vip)),
     peers: peerPlan.peers,
     advertisements: mergeAdvertisements(ads),
     services: plans,
     peerNotes: peerPlan.notes,
+    ...((opts.l2Window ?? 1) > 1 ? { members: members(nodes) } : {}),
   };
+}
+
+function members(nodes: readonly NodeFacts[]): Member[] {
+  const out: Member[] = [];
+  for (const n of nodes) {
+    const address = firstIPv4(n) ?? n.internalIPs[0];
+    if (address !== undefined) out.push({ name: n.name, address });
+  }
+  return out.sort((a, b) => cmp(a.name, b.name));
 }
 
 interface Ctx {
@@ -211,8 +253,10 @@ interface Ctx {
 /** What one Service contributes to the node's plan. */
 interface ServiceOut {
   readonly plan: ServicePlan;
-  /** Interface requests when this node answers ARP/NDP for the Service's IPs. */
+  /** Interface requests when this node answers ARP/NDP for the Service's IPs (or stands by for them). */
   readonly l2?: readonly InterfaceRequest[];
+  /** With PlanOptions.l2Window > 1: this node's place in the election. */
+  readonly election?: L2Election;
   readonly ads: readonly Advertisement[];
 }
 
@@ -228,7 +272,8 @@ function planService(ctx: Ctx, s: PlanService): ServiceOut {
   let l2Outcome: L2Outcome | undefined;
   let bgpOutcome: BgpOutcome | undefined;
   let ads: readonly Advertisement[] = [];
-  if (d.modes.includes('l2')) l2Outcome = planL2(ctx, s, d.l2Rules);
+  let standby: { interfaces: readonly InterfaceRequest[]; election: L2Election } | undefined;
+  if (d.modes.includes('l2')) ({ outcome: l2Outcome, standby } = planL2(ctx, s, d.l2Rules));
   if (d.modes.includes('bgp')) {
     const r = planBgp(ctx, s, d.bgpRules);
     bgpOutcome = r.outcome;
@@ -242,7 +287,7 @@ function planService(ctx: Ctx, s: PlanService): ServiceOut {
       ...(l2Outcome === undefined ? {} : { l2: l2Outcome }),
       ...(bgpOutcome === undefined ? {} : { bgp: bgpOutcome }),
     },
-    ...(l2Outcome?.announced === true ? { l2: l2Outcome.interfaces } : {}),
+    ...(standby !== undefined ? { l2: standby.interfaces, election: standby.election } : l2Outcome?.announced === true ? { l2: l2Outcome.interfaces } : {}),
     ads,
   };
 }
@@ -338,13 +383,32 @@ const exclusionToReason: Readonly<Record<ExclusionReason, NotAnnounced>> = {
   [ExclusionReason.noLocalEndpoint]: NotAnnounced.noLocalEndpoints,
 };
 
-function planL2(ctx: Ctx, s: PlanService, rules: readonly L2Rule[]): L2Outcome {
+function planL2(ctx: Ctx, s: PlanService, rules: readonly L2Rule[]): { outcome: L2Outcome; standby?: { interfaces: readonly InterfaceRequest[]; election: L2Election } } {
+  const outcome = planL2Outcome(ctx, s, rules);
+  const window = ctx.opts.l2Window ?? 1;
+  if (window <= 1 || outcome.result === undefined || outcome.result.kind !== 'elected') return { outcome: outcome.outcome };
+  const order = outcome.result.ranking.map((r) => r.node);
+  const at = order.indexOf(ctx.me.name);
+  if (at < 0 || at >= window) return { outcome: outcome.outcome };
+  const mineRules = rules.filter((r) => matchesAny(r.nodeSelectors, ctx.me.labels));
+  return {
+    outcome: outcome.outcome,
+    standby: {
+      interfaces: collapseRequests(mineRules.map((r) => interfaceRequest(ctx.config, r))),
+      election: { key: s.ips[0] ?? '', ahead: order.slice(0, at), behind: order.slice(at + 1, window) },
+    },
+  };
+}
+
+function planL2Outcome(ctx: Ctx, s: PlanService, rules: readonly L2Rule[]): { outcome: L2Outcome; result?: ElectionResult } {
   const svc = s.intent.request.service;
   // MetalLB speaker/layer2_controller.go ShouldAnnounce; api/v1beta1/l2advertisement_types.go: a shared IP cannot be split by serviceSelectors, so it is not announced.
   if (s.intent.request.sharingKey !== undefined && rules.some((r) => r.serviceSelectors.length > 0)) {
     return {
-      announced: false,
-      reason: reason(NotAnnounced.sharedIPWithServiceSelector, 'allow-shared-ip with an L2Advertisement that has serviceSelectors: remove one of them'),
+      outcome: {
+        announced: false,
+        reason: reason(NotAnnounced.sharedIPWithServiceSelector, 'allow-shared-ip with an L2Advertisement that has serviceSelectors: remove one of them'),
+      },
     };
   }
   const ep = ctx.endpoints(svc);
@@ -359,18 +423,18 @@ function planL2(ctx: Ctx, s: PlanService, rules: readonly L2Rule[]): L2Outcome {
     ...(ctx.opts.ignoreExcludeLabel === true ? { ignoreExcludeLabel: true } : {}),
   });
   if (result.kind === 'none' && result.reason === 'noServingEndpoint') {
-    return { announced: false, reason: reason(NotAnnounced.noEndpoints, 'no serving endpoint anywhere') };
+    return { outcome: { announced: false, reason: reason(NotAnnounced.noEndpoints, 'no serving endpoint anywhere') }, result };
   }
   const mine = result.excluded.find((e) => e.node === ctx.me.name);
   const winner = result.kind === 'elected' ? result.winner : undefined;
   if (mine !== undefined) {
     const elsewhere = winner === undefined ? 'no node can announce it' : `${winner} announces it`;
-    return { announced: false, reason: reason(exclusionToReason[mine.reason], `this node is out of the L2 election (${mine.reason}); ${elsewhere}`), ...(winner === undefined ? {} : { winner }) };
+    return { outcome: { announced: false, reason: reason(exclusionToReason[mine.reason], `this node is out of the L2 election (${mine.reason}); ${elsewhere}`), ...(winner === undefined ? {} : { winner }) }, result };
   }
-  if (winner === undefined) return { announced: false, reason: reason(NotAnnounced.noCandidate, 'no node can announce it') };
-  if (winner !== ctx.me.name) return { announced: false, reason: reason(NotAnnounced.notOwner, `${winner} won the election for ${first}`), winner };
+  if (winner === undefined) return { outcome: { announced: false, reason: reason(NotAnnounced.noCandidate, 'no node can announce it') }, result };
+  if (winner !== ctx.me.name) return { outcome: { announced: false, reason: reason(NotAnnounced.notOwner, `${winner} won the election for ${first}`), winner }, result };
   const mineRules = rules.filter((r) => matchesAny(r.nodeSelectors, ctx.me.labels));
-  return { announced: true, interfaces: collapseRequests(mineRules.map((r) => interfaceRequest(ctx.config, r))) };
+  return { outcome: { announced: true, interfaces: collapseRequests(mineRules.map((r) => interfaceRequest(ctx.config, r))) }, result };
 }
 
 /** The interface request of one rule (see src/l2/interfaces.ts for how each kind resolves). */

@@ -31,6 +31,11 @@ export const PacketFilter = {
    * responder does not follow them either).
    */
   neighborSolicitation: 'neighborSolicitation',
+  /**
+   * The same shape with ICMPv6 type 136, Neighbor Advertisement (RFC 4861 §4.4): what the liveness
+   * observer needs to see another node answer or announce one of our IPv6 VIPs (src/liveness/observer.ts).
+   */
+  neighborAdvertisement: 'neighborAdvertisement',
 } as const;
 export type PacketFilter = (typeof PacketFilter)[keyof typeof PacketFilter];
 
@@ -58,7 +63,8 @@ function checks(fields: readonly (readonly [offset: number, bytes: 1 | 2, value:
 
 /**
  * The program for one filter. Layout: untagged checks -> accept; tagged checks -> accept; drop.
- * (Offsets: EtherType at 12; ARP operation at 14+6; IPv6 Next Header at 14+6, ICMPv6 type at 14+40.)
+ * (Offsets: EtherType at 12; ARP operation at 14+6; IPv6 Next Header at 14+6, ICMPv6 type at 14+40:
+ * 135 for solicitations, 136 for advertisements.)
  */
 export function filterProgram(filter: PacketFilter): readonly BpfInstruction[] {
   const fields = (tag: number): readonly (readonly [number, 1 | 2, number])[] =>
@@ -70,7 +76,7 @@ export function filterProgram(filter: PacketFilter): readonly BpfInstruction[] {
       : [
           [12 + tag, 2, 0x86dd],
           [ETH_HEADER + tag + 6, 1, 58],
-          [ETH_HEADER + tag + 40, 1, 135],
+          [ETH_HEADER + tag + 40, 1, filter === PacketFilter.neighborSolicitation ? 135 : 136],
         ];
   const tagged = [[12, 2, TPID_8021Q] as const, ...fields(VLAN_TAG)];
   // A failed untagged check lands on the tagged block, a failed tagged check on the drop.

@@ -42,6 +42,11 @@ export class SpeakerProcess {
     if (child.stdout !== null) createInterface({ input: child.stdout }).on('line', take);
   }
 
+  /** The speaker's process id (SIGSTOP / SIGCONT in the liveness tests). */
+  get pid(): number {
+    return this.#proc.pid;
+  }
+
   get running(): boolean {
     return this.#proc.child.exitCode === null && this.#proc.child.signalCode === null;
   }

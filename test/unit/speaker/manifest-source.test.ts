@@ -112,7 +112,12 @@ test('berth speaker arguments', () => {
     restartStatePath: undefined,
     l2Threads: 8,
     healthPort: 0,
+    livenessSecretFile: undefined,
+    livenessPort: 7947,
+    livenessIntervalMs: 100,
   });
+  const lv = parseSpeakerArgs(['--node', 'n1', '--manifests', '/m', '--liveness-secret-file', '/k', '--liveness-port=17947', '--liveness-interval-ms', '50']);
+  assert.deepEqual(typeof lv === 'string' ? lv : [lv.livenessSecretFile, lv.livenessPort, lv.livenessIntervalMs], ['/k', 17947, 50]);
   const hp = parseSpeakerArgs(['--node', 'n1', '--manifests', '/m', '--health-port', '17480']);
   assert.equal(typeof hp === 'string' ? hp : hp.healthPort, 17480);
   const t0 = parseSpeakerArgs(['--node', 'n1', '--manifests', '/m', '--l2-threads', '0']);
@@ -128,6 +133,9 @@ test('berth speaker arguments', () => {
     [['--node', 'n1', '--manifests', '/m', '--l2-threads', 'many'], /--l2-threads must be a number 0\.\.1024/],
     [['--node', 'n1', '--manifests', '/m', '--l2-threads', '2000'], /--l2-threads/],
     [['--node', 'n1', '--manifests', '/m', '--health-port', '70000'], /--health-port must be a TCP port 0\.\.65535/],
+    [['--node', 'n1', '--manifests', '/m', '--liveness-secret-file'], /--liveness-secret-file needs a file path/],
+    [['--node', 'n1', '--manifests', '/m', '--liveness-port', '0'], /--liveness-port must be a UDP port 1\.\.65535/],
+    [['--node', 'n1', '--manifests', '/m', '--liveness-interval-ms', '5'], /--liveness-interval-ms must be 10\.\.10000 ms/],
     [['--node', 'n1', '--manifests', '/m', '--bogus'], /unknown argument/],
   ] as const) {
     const r = parseSpeakerArgs(argv);

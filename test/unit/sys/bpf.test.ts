@@ -43,10 +43,11 @@ const withByte = (f: Buffer, offset: number, value: number): Buffer => {
 
 const arp = filterProgram(PacketFilter.arpRequest);
 const ns = filterProgram(PacketFilter.neighborSolicitation);
+const na = filterProgram(PacketFilter.neighborAdvertisement);
 const passes = (p: readonly BpfInstruction[], f: Buffer): boolean => run(p, f) > 0;
 
-test('the kernel loader would take both programs: jumps stay forward and inside, the last instruction returns', () => {
-  for (const p of [arp, ns]) {
+test('the kernel loader would take every program: jumps stay forward and inside, the last instruction returns', () => {
+  for (const p of [arp, ns, na]) {
     assert.ok(p.length <= 4096);
     p.forEach((ins, i) => {
       if (ins.code === 0x15) {
@@ -83,12 +84,23 @@ test('neighborSolicitation: passes NS only; NA, other ICMPv6, other next headers
   assert.ok(!passes(ns, KERNEL_NS.subarray(0, 54)), 'truncated before the ICMPv6 type');
 });
 
+test('neighborAdvertisement: passes NA only (untagged and tagged); NS and everything else are dropped', () => {
+  assert.ok(passes(na, KERNEL_NA));
+  assert.ok(passes(na, tagged(KERNEL_NA)));
+  assert.ok(!passes(na, KERNEL_NS));
+  assert.ok(!passes(na, tagged(KERNEL_NS)));
+  assert.ok(!passes(na, withByte(KERNEL_NA, 20, 17)), 'UDP');
+  assert.ok(!passes(na, KERNEL_ARP_REPLY));
+  assert.ok(!passes(na, KERNEL_NA.subarray(0, 54)), 'truncated before the ICMPv6 type');
+});
+
 test('on any frame each filter agrees with the plain predicate', () => {
   const u16 = (f: Buffer, o: number): number | undefined => (o + 2 <= f.length ? f.readUInt16BE(o) : undefined);
   const arpWanted = (f: Buffer, t: number): boolean => u16(f, 12 + t) === 0x0806 && u16(f, 20 + t) === 1;
   const nsWanted = (f: Buffer, t: number): boolean => u16(f, 12 + t) === 0x86dd && f[20 + t] === 58 && f[54 + t] === 135;
+  const naWanted = (f: Buffer, t: number): boolean => u16(f, 12 + t) === 0x86dd && f[20 + t] === 58 && f[54 + t] === 136;
   const either = (w: (f: Buffer, t: number) => boolean) => (f: Buffer) => w(f, 0) || (u16(f, 12) === 0x8100 && w(f, 4));
-  const base = fc.constantFrom(KERNEL_ARP_REQUEST, KERNEL_ARP_REPLY, KERNEL_NS, KERNEL_NA, tagged(KERNEL_NS), tagged(KERNEL_ARP_REQUEST));
+  const base = fc.constantFrom(KERNEL_ARP_REQUEST, KERNEL_ARP_REPLY, KERNEL_NS, KERNEL_NA, tagged(KERNEL_NS), tagged(KERNEL_NA), tagged(KERNEL_ARP_REQUEST));
   const frame = fc.oneof(
     fc.uint8Array({ maxLength: 100 }).map((a) => Buffer.from(a)),
     fc.tuple(base, fc.nat(99), fc.integer({ min: 0, max: 255 }), fc.nat(100)).map(([b, o, v, cut]) => withByte(b, o % b.length, v).subarray(0, cut)),
@@ -97,6 +109,7 @@ test('on any frame each filter agrees with the plain predicate', () => {
     fc.property(frame, (f) => {
       assert.equal(passes(arp, f), either(arpWanted)(f));
       assert.equal(passes(ns, f), either(nsWanted)(f));
+      assert.equal(passes(na, f), either(naWanted)(f));
     }),
     { numRuns: 2000 },
   );

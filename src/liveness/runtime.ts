@@ -1,0 +1,266 @@
+// Liveness on the speaker's main thread: the heartbeat driver (driver.ts), the ownership rules
+// (claims.ts) and the ARP observer (observer.ts) around the layer 2 engine. The agent hands it every
+// VIP this node stands by for (plan.l2 with l2Window > 1, interfaces resolved) and the members; from
+// then on it alone calls l2.setOwned, again whenever liveness, a probe's wait or a conflict changes
+// the answer. Nothing here waits for the planner thread (docs/liveness.md).
+import type { Logger } from '../log.ts';
+import type { MetricFamily, Sample } from '../metrics/exposition.ts';
+import type { OwnedVip, SetOwnedProblem } from '../l2/engine.ts';
+import type { LinkInfo } from '../l2/transport.ts';
+import type { Member } from '../speaker/plan.ts';
+import { createClaims, DEFAULT_CLAIMS, Resolution, type ClaimEntry, type ClaimsOptions } from './claims.ts';
+import { startLivenessDriver, type LivenessDriverOptions, type OpenLivenessSocket } from './driver.ts';
+import { createObserver, type ForeignClaim } from './observer.ts';
+import { DEFAULT_DETECTOR, type DetectorOptions, type Transition } from './detector.ts';
+import type { OpenPacketTransport } from '../sys/packet.ts';
+
+/** Up to this many members every speaker watches every other (all pairs); above, only the pairs
+ * that share a VIP's window (its owner and the nodes standing by for it). */
+export const DEFAULT_FULL_MESH_UP_TO = 16;
+
+/** Candidates per VIP that stand by for it (plan.ts l2Window): the owner and two successors. */
+export const L2_WINDOW = 3;
+
+export interface GateEntry extends ClaimEntry {
+  readonly interfaces: readonly string[];
+}
+
+export interface GateL2 {
+  setOwned(all: readonly OwnedVip[]): readonly SetOwnedProblem[];
+  announceNow(vip: string): number;
+}
+
+/** A duplicate owner met on the LAN, for the Kubernetes Event (src/k8s/speaker.ts duplicateOwner). */
+export interface Conflict {
+  readonly vip: string;
+  readonly node: string;
+  readonly mac: string;
+  /** The other node, when the liveness channel knows the MAC; else undefined. */
+  readonly otherNode: string | undefined;
+  readonly otherMac: string;
+  readonly resolution: 'defend' | 'defendedRecently' | 'yield';
+}
+
+export interface LivenessRuntimeOptions {
+  readonly self: string;
+  readonly key: Buffer;
+  readonly port: number;
+  readonly logger: Logger;
+  readonly l2: GateL2;
+  readonly link: (iface: string) => LinkInfo | undefined;
+  /** The MACs of this node's interfaces. */
+  readonly macs: () => readonly string[];
+  readonly fullMeshUpTo?: number;
+  readonly detector?: Partial<Omit<DetectorOptions, 'self'>>;
+  readonly claims?: Partial<Omit<ClaimsOptions, 'self'>>;
+  readonly openUdp?: OpenLivenessSocket;
+  readonly openPacket?: OpenPacketTransport;
+  /** Told of every conflict (Kubernetes mode turns it into an Event). */
+  readonly onConflict?: (c: Conflict) => void;
+}
+
+export interface LivenessRuntime {
+  /** Every VIP this node stands by for; returns what the engine answers for now and its problems. */
+  setCandidates(entries: readonly GateEntry[]): { readonly owned: readonly OwnedVip[]; readonly problems: readonly SetOwnedProblem[] };
+  setMembers(members: readonly Member[]): void;
+  /** Tells the watchers this node is stopping (heartbeats with the leaving flag). */
+  leave(): Promise<void>;
+  families(): MetricFamily[];
+  close(): void;
+}
+
+export function startLivenessRuntime(opts: LivenessRuntimeOptions): LivenessRuntime {
+  const log = opts.logger;
+  const self = opts.self;
+  const now = (): number => performance.now();
+  const detection = (opts.detector?.intervalMs ?? DEFAULT_DETECTOR.intervalMs) * (opts.detector?.deadAfter ?? DEFAULT_DETECTOR.deadAfter);
+  const claims = createClaims({ self, ...DEFAULT_CLAIMS, startGraceMs: detection, ...opts.claims });
+  let entries = new Map<string, GateEntry>();
+  let members: readonly Member[] = [];
+  let owned = new Set<string>();
+  const left = new Set<string>();
+  const conflicts: Record<string, number> = {};
+  let probesSent = 0;
+  let probesAnswered = 0;
+  let takeovers = 0;
+  let wake: NodeJS.Timeout | undefined;
+  let closed = false;
+
+  const driverOpts: LivenessDriverOptions = {
+    self,
+    key: opts.key,
+    port: opts.port,
+    logger: log,
+    macs: opts.macs,
+    onTransitions,
+    onStall: () => {
+      // Others may have taken over while we did not run: remind the LAN (they yield to us, claims.ts).
+      for (const vip of owned) opts.l2.announceNow(vip);
+    },
+    ...(opts.detector === undefined ? {} : { detector: opts.detector }),
+    ...(opts.openUdp === undefined ? {} : { open: opts.openUdp }),
+  };
+  const driver = startLivenessDriver(driverOpts);
+  const observer = createObserver({
+    logger: log,
+    link: opts.link,
+    watched: (vip) => entries.has(vip),
+    onClaim,
+    ...(opts.openPacket === undefined ? {} : { open: opts.openPacket }),
+  });
+
+  const view = {
+    alive: (node: string) => driver.detector.state(node) !== 'dead',
+    left: (node: string) => left.has(node),
+  };
+
+  function onTransitions(ts: readonly Transition[]): void {
+    for (const t of ts) {
+      if (t.to === 'dead' && t.reason === 'leaving') left.add(t.node);
+      else left.delete(t.node);
+    }
+    const problems = evaluate();
+    for (const p of problems) log.warn({ node: self, vip: p.vip, iface: p.iface, reason: p.message }, 'L2 engine refused an interface');
+    // A member that comes back may have taken over our VIPs while we could not hear each other.
+    for (const t of ts) {
+      if (t.to !== 'alive') continue;
+      for (const vip of owned) {
+        const e = entries.get(vip);
+        if (e !== undefined && !e.ahead.includes(t.node)) opts.l2.announceNow(vip);
+      }
+    }
+  }
+
+  function evaluate(): readonly SetOwnedProblem[] {
+    if (closed) return [];
+    const t = now();
+    const ev = claims.evaluate(entries.values(), view, t);
+    for (const vip of ev.probe) {
+      const e = entries.get(vip);
+      if (e === undefined) continue;
+      probesSent += observer.probe(vip, e.interfaces);
+      log.info({ node: self, vip, dead: e.ahead }, 'liveness: every node ahead of us is dead: probing the VIP before taking it over (RFC 5227 §2.1.1, RFC 4862 §5.4)');
+    }
+    for (const vip of ev.owned) {
+      if (owned.has(vip)) continue;
+      const e = entries.get(vip);
+      if (e !== undefined && e.ahead.length > 0) {
+        takeovers++;
+        log.warn({ node: self, vip, dead: e.ahead }, 'liveness: taking over VIP (the nodes ahead are dead)');
+      }
+    }
+    for (const vip of owned) {
+      const e = entries.get(vip);
+      if (!ev.owned.has(vip) && e !== undefined && e.ahead.length > 0) log.info({ node: self, vip, alive: e.ahead.filter((n) => view.alive(n)) }, 'liveness: handing VIP back');
+    }
+    owned = new Set(ev.owned);
+    if (wake !== undefined) clearTimeout(wake);
+    wake = ev.wakeAt === undefined ? undefined : setTimeout(() => void evaluate(), Math.max(0, ev.wakeAt - t) + 1);
+    return opts.l2.setOwned(ownedVips());
+  }
+
+  function ownedVips(): OwnedVip[] {
+    const out: OwnedVip[] = [];
+    for (const vip of owned) {
+      const e = entries.get(vip);
+      if (e !== undefined) out.push({ vip, interfaces: e.interfaces });
+    }
+    return out.sort((a, b) => (a.vip < b.vip ? -1 : a.vip > b.vip ? 1 : 0));
+  }
+
+  function macOwner(mac: string): string | undefined {
+    for (const m of driver.members()) if (m.macs.includes(mac)) return m.node;
+    return undefined;
+  }
+
+  function onClaim(c: ForeignClaim, iface: string): void {
+    const e = entries.get(c.vip);
+    const claimant = macOwner(c.mac);
+    const wasOwned = owned.has(c.vip);
+    const r = claims.observed(e, { node: claimant, mac: c.mac, left: claimant !== undefined && left.has(claimant) }, wasOwned, now());
+    if (r === Resolution.ignore) return;
+    const fields = { node: self, mac: opts.link(iface)?.mac, vip: c.vip, iface, otherNode: claimant ?? 'unknown', otherMac: c.mac, kind: c.kind, resolution: r };
+    if (r === Resolution.heldElsewhere) {
+      probesAnswered++;
+      log.warn(fields, 'liveness: the VIP still answers on the LAN from a node we cannot hear (cut off from the speakers): not taking over');
+      evaluate();
+      return;
+    }
+    conflicts[r] = (conflicts[r] ?? 0) + 1;
+    opts.onConflict?.({ vip: c.vip, node: self, mac: fields.mac ?? '', otherNode: claimant, otherMac: c.mac, resolution: r });
+    log.warn(fields, `L2: another MAC answers for a VIP we answer for (RFC 5227 §2.4): ${r === Resolution.yield ? 'it ranks before us: we stop answering' : 'we rank before it: we keep the VIP'}`);
+    if (r === Resolution.defend) opts.l2.announceNow(c.vip);
+    if (r === Resolution.yield) evaluate();
+  }
+
+  function watchSet(): Map<string, string> {
+    const byName = new Map(members.map((m) => [m.name, m.address]));
+    const names = new Set<string>();
+    if (members.length <= (opts.fullMeshUpTo ?? DEFAULT_FULL_MESH_UP_TO)) for (const m of members) names.add(m.name);
+    else for (const e of entries.values()) for (const n of [...e.ahead, ...e.behind]) names.add(n);
+    names.delete(self);
+    const out = new Map<string, string>();
+    for (const n of [...names].sort()) {
+      const a = byName.get(n);
+      if (a !== undefined) out.set(n, a);
+    }
+    return out;
+  }
+
+  return {
+    setCandidates(list) {
+      entries = new Map(list.map((e) => [e.vip, e]));
+      driver.setMembers(watchSet());
+      observer.setInterfaces(new Set(list.flatMap((e) => e.interfaces)));
+      const problems = evaluate();
+      return { owned: ownedVips(), problems };
+    },
+    setMembers(next) {
+      members = next;
+      driver.setMembers(watchSet());
+    },
+    leave: () => {
+      claims.leaving();
+      return driver.leave(3, 20);
+    },
+    families() {
+      const c = driver.counters();
+      const ms = [...driver.members()].sort((a, b) => (a.node < b.node ? -1 : 1));
+      const transitions: Sample[] = Object.entries(c.transitions)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([k, value]) => {
+          const [member = '', state = ''] = k.split('|');
+          return { labels: { member, state }, value };
+        });
+      return [
+        { name: 'berth_liveness_member_up', help: 'Watched speaker alive (1) or dead (0) on the liveness channel.', type: 'gauge', samples: ms.map((m) => ({ labels: { member: m.node }, value: m.state === 'alive' ? 1 : 0 })) },
+        { name: 'berth_liveness_transitions_total', help: 'Liveness transitions of watched speakers, by the state entered.', type: 'counter', samples: transitions },
+        { name: 'berth_liveness_heartbeats_sent_total', help: 'Heartbeats sent.', type: 'counter', samples: [{ value: c.sent }] },
+        { name: 'berth_liveness_heartbeats_received_total', help: 'Heartbeats authenticated and accepted.', type: 'counter', samples: [{ value: c.received }] },
+        { name: 'berth_liveness_auth_failures_total', help: 'Datagrams on the liveness port that failed authentication (dropped).', type: 'counter', samples: [{ value: c.authFailures }] },
+        {
+          name: 'berth_liveness_rejected_total',
+          help: 'Authenticated heartbeats dropped, by reason (replay, stale, unknownMember, self).',
+          type: 'counter',
+          samples: Object.entries(c.rejected).sort(([a], [b]) => (a < b ? -1 : 1)).map(([reason, value]) => ({ labels: { reason }, value })),
+        },
+        { name: 'berth_liveness_local_stalls_total', help: 'Times this process did not run for longer than the detection time.', type: 'counter', samples: [{ value: c.localStalls }] },
+        { name: 'berth_l2_takeovers_total', help: 'VIPs taken over because every node ahead in the election was dead.', type: 'counter', samples: [{ value: takeovers }] },
+        { name: 'berth_l2_probes_total', help: 'RFC 5227 ARP probes sent before a takeover, and those answered (the VIP was still held).', type: 'counter', samples: [{ labels: { result: 'sent' }, value: probesSent }, { labels: { result: 'answered' }, value: probesAnswered }] },
+        {
+          name: 'berth_l2_duplicate_owner_total',
+          help: 'Another MAC announced or answered for a VIP this node answers for, by resolution (defend, defendedRecently, yield).',
+          type: 'counter',
+          samples: Object.entries(conflicts).sort(([a], [b]) => (a < b ? -1 : 1)).map(([resolution, value]) => ({ labels: { resolution }, value })),
+        },
+      ];
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      if (wake !== undefined) clearTimeout(wake);
+      driver.close();
+      observer.close();
+    },
+  };
+}
