@@ -23,4 +23,9 @@ make:make
 g++:g++
 python3:python3
 openssl:openssl
+buildah:buildah
+containerd:containerd
+/usr/lib/cni/bridge:containernetworking-plugins
+conntrack:conntrack
+iptables:iptables
 "
