@@ -1,0 +1,131 @@
+// deploy/ on a real Kubernetes node (test/node/harness: kubelet, containerd, kube-proxy, CNI bridge), with the
+// image built from this repository's Containerfile: `kubectl apply -k` through an overlay that only changes the
+// image; both workloads become Ready (their probes pass), the controller holds the Lease, a LoadBalancer
+// Service with a real pod backend gets an address from the pool, kube-proxy serves it, and a pod in another
+// namespace gets the backend's answer through that address. Restarting the speaker and the controller
+// (`kubectl rollout restart`) changes no address.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { startNode, waitFor, type RealNode } from './harness/node.ts';
+import { repoRoot } from './harness/images.ts';
+import { appManifests, fetchThroughVip, poolManifests, serviceManifest, vipOf } from './harness/workloads.ts';
+
+const ns = 'berth-system';
+let node: RealNode | undefined;
+const n = (): RealNode => {
+  if (node === undefined) throw new Error('the node did not start (see the before hook)');
+  return node;
+};
+
+async function json(args: readonly string[]): Promise<Record<string, unknown>> {
+  return JSON.parse(await n().kubectlOk([...args, '-o', 'json'])) as Record<string, unknown>;
+}
+
+async function podNames(selector: string): Promise<string[]> {
+  const out = await n().kubectlOk(['get', 'pods', '-n', ns, '-l', selector, '-o', 'jsonpath={.items[*].metadata.name}']);
+  return out.split(' ').filter((x) => x !== '');
+}
+
+async function leaseHolder(): Promise<string> {
+  const r = await n().kubectl(['get', 'lease', 'berth-controller', '-n', ns, '-o', 'jsonpath={.spec.holderIdentity}']);
+  return r.code === 0 ? r.stdout.trim() : '';
+}
+
+async function workloadsReady(): Promise<true | undefined> {
+  const d = await json(['get', 'deployment', 'berth-controller', '-n', ns]);
+  const ds = await json(['get', 'daemonset', 'berth-speaker', '-n', ns]);
+  const dStatus = d['status'] as Record<string, number | undefined>;
+  const dsStatus = ds['status'] as Record<string, number | undefined>;
+  const gen = (o: Record<string, unknown>): number => (o['metadata'] as { generation: number }).generation;
+  const ok =
+    dStatus['observedGeneration'] === gen(d) && dStatus['readyReplicas'] === 2 && dStatus['updatedReplicas'] === 2 && dStatus['replicas'] === 2 &&
+    dsStatus['observedGeneration'] === gen(ds) && dsStatus['numberReady'] === 1 && dsStatus['updatedNumberScheduled'] === 1 && (dsStatus['numberUnavailable'] ?? 0) === 0;
+  return ok ? true : undefined;
+}
+
+describe('deploy/ on a real node', { timeout: 1_800_000 }, () => {
+  before(async () => {
+    node = await startNode();
+    const overlay = join(node.dir, 'overlay');
+    mkdirSync(overlay);
+    writeFileSync(join(overlay, 'kustomization.yaml'), [
+      'apiVersion: kustomize.config.k8s.io/v1beta1',
+      'kind: Kustomization',
+      'resources:',
+      `- ${relative(overlay, join(repoRoot, 'deploy'))}`,
+      'images:',
+      '- name: ghcr.io/berth-lb/berth',
+      `  newName: ${node.berthImage.split(':')[0] ?? ''}`,
+      `  newTag: ${node.berthImage.split(':')[1] ?? ''}`,
+      '',
+    ].join('\n'));
+    await node.kubectlOk(['apply', '--server-side', '-k', overlay], { timeoutMs: 120_000 });
+  });
+
+  after(async () => {
+    await node?.stop();
+  });
+
+  test('the controller Deployment and the speaker DaemonSet become Ready, running the built image', async () => {
+    await waitFor('2/2 controllers and 1/1 speaker Ready', 240_000, workloadsReady, () => n().logs(10));
+    for (const sel of ['app.kubernetes.io/component=controller', 'app.kubernetes.io/component=speaker']) {
+      const pods = await json(['get', 'pods', '-n', ns, '-l', sel]);
+      for (const p of pods['items'] as Record<string, unknown>[]) {
+        const statuses = (p['status'] as { containerStatuses: { image: string; ready: boolean; restartCount: number }[] }).containerStatuses;
+        for (const s of statuses) {
+          assert.ok(s.image.endsWith(n().berthImage.replace(/^localhost\//, '')), `${sel}: ${s.image}`);
+          assert.equal(s.ready, true);
+          assert.equal(s.restartCount, 0, `${sel}: restarted (crash loop?)`);
+        }
+      }
+    }
+  });
+
+  test('one controller holds the Lease berth-system/berth-controller', async () => {
+    const controllers = await podNames('app.kubernetes.io/component=controller');
+    const holder = await waitFor('a Lease holder', 60_000, async () => {
+      const h = await leaseHolder();
+      return controllers.includes(h) ? h : undefined;
+    });
+    assert.ok(controllers.includes(holder), `${holder} not in ${controllers.join(',')}`);
+  });
+
+  let vip = '';
+  test('a LoadBalancer Service gets an address from the pool and a pod in another namespace gets the answer through it', async () => {
+    await n().kubectlOk(['apply', '-f', '-'], { stdin: poolManifests() });
+    await n().kubectlOk(['apply', '-f', '-'], { stdin: appManifests(n().berthImage) });
+    await n().kubectlOk(['rollout', 'status', 'deployment/web', '-n', 'berth-node-app', '--timeout=180s'], { timeoutMs: 200_000 });
+    vip = await waitFor('the Service status', 60_000, () => vipOf(n()));
+    assert.match(vip, /^198\.51\.100\.(20[0-7])$/, 'the address comes from the pool 198.51.100.200/29');
+    const svc = await json(['get', 'service', 'web', '-n', 'berth-node-app']);
+    assert.equal((svc['metadata'] as { annotations?: Record<string, string> }).annotations?.['metallb.io/ip-allocated-from-pool'], 'node-test-pool');
+    const backends = (await n().kubectlOk(['get', 'pods', '-n', 'berth-node-app', '-l', 'app=web', '-o', 'jsonpath={.items[*].metadata.name}'])).split(' ');
+    const answer = await fetchThroughVip(n(), vip, 'first');
+    assert.ok(backends.some((b) => answer === `hello from ${b}`), `answer ${JSON.stringify(answer)} is not from a backend (${backends.join(',')})`);
+  });
+
+  test('kubectl rollout restart of the speaker and the controller changes no address', async () => {
+    assert.notEqual(vip, '', 'needs the previous test');
+    const before = new Set(await podNames('app.kubernetes.io/component=controller'));
+    const speakerBefore = new Set(await podNames('app.kubernetes.io/component=speaker'));
+    await n().kubectlOk(['rollout', 'restart', '-n', ns, 'daemonset/berth-speaker', 'deployment/berth-controller']);
+    await n().kubectlOk(['rollout', 'status', '-n', ns, 'daemonset/berth-speaker', '--timeout=180s'], { timeoutMs: 200_000 });
+    await n().kubectlOk(['rollout', 'status', '-n', ns, 'deployment/berth-controller', '--timeout=180s'], { timeoutMs: 200_000 });
+    await waitFor('workloads Ready after the restart', 120_000, workloadsReady);
+    const after = await podNames('app.kubernetes.io/component=controller');
+    assert.ok(after.every((p) => !before.has(p)), 'every controller pod is new');
+    assert.ok((await podNames('app.kubernetes.io/component=speaker')).every((p) => !speakerBefore.has(p)), 'the speaker pod is new');
+    // A new controller took the Lease (and so has read the cluster and re-derived every allocation).
+    await waitFor('a new controller holding the Lease', 60_000, async () => (after.includes(await leaseHolder()) ? true : undefined));
+    // A new Service allocated by the new leader proves it reconciles; the old one must keep its address.
+    await n().kubectlOk(['apply', '-f', '-'], { stdin: serviceManifest('web2') });
+    const vip2 = await waitFor('the second Service status', 60_000, () => vipOf(n(), 'web2'));
+    assert.notEqual(vip2, vip);
+    assert.equal(await vipOf(n()), vip, 'the first Service kept its address');
+    const answer = await fetchThroughVip(n(), vip, 'after-restart');
+    assert.match(answer, /^hello from web-/);
+  });
+});
+
