@@ -114,9 +114,12 @@ describe('deploy/ on a real node', { timeout: 1_800_000 }, () => {
     await n().kubectlOk(['rollout', 'status', '-n', ns, 'daemonset/berth-speaker', '--timeout=180s'], { timeoutMs: 200_000 });
     await n().kubectlOk(['rollout', 'status', '-n', ns, 'deployment/berth-controller', '--timeout=180s'], { timeoutMs: 200_000 });
     await waitFor('workloads Ready after the restart', 120_000, workloadsReady);
-    const after = await podNames('app.kubernetes.io/component=controller');
-    assert.ok(after.every((p) => !before.has(p)), 'every controller pod is new');
-    assert.ok((await podNames('app.kubernetes.io/component=speaker')).every((p) => !speakerBefore.has(p)), 'the speaker pod is new');
+    // Old pods linger while they terminate: wait until only new ones are listed.
+    const after = await waitFor('the old controller and speaker pods gone', 120_000, async () => {
+      const c = await podNames('app.kubernetes.io/component=controller');
+      const s = await podNames('app.kubernetes.io/component=speaker');
+      return c.length === 2 && s.length === 1 && c.every((p) => !before.has(p)) && s.every((p) => !speakerBefore.has(p)) ? c : undefined;
+    });
     // A new controller took the Lease (and so has read the cluster and re-derived every allocation).
     await waitFor('a new controller holding the Lease', 60_000, async () => (after.includes(await leaseHolder()) ? true : undefined));
     // A new Service allocated by the new leader proves it reconciles; the old one must keep its address.

@@ -29,6 +29,8 @@ export const hostIp = '203.0.113.1';
 export const serviceCidr = '198.51.100.64/26';
 export const kubernetesServiceIp = '198.51.100.65';
 export const bridge = 'cniberth0';
+/** The one route a pod has besides its subnet: Service addresses and LoadBalancer pools live there. */
+export const podRoute = '198.51.100.0/24';
 export const nodeName = 'berth-node';
 const dirPrefix = 'berth-node-run-';
 const netnsDir = '/var/run/netns';
@@ -438,7 +440,8 @@ export async function startNode(opts: StartNodeOptions = {}): Promise<RealNode> 
       cniVersion: '1.0.0', name: 'berth-node-test',
       plugins: [{
         type: 'bridge', bridge, isGateway: true, ipMasq: false, hairpinMode: true,
-        ipam: { type: 'host-local', ranges: [[{ subnet: podCidr, gateway: hostIp }]], dataDir: join(dir, 'cni', 'ipam') },
+        // Pods route only 198.51.100.0/24 (Services and the pool) via the host: no default route.
+        ipam: { type: 'host-local', ranges: [[{ subnet: podCidr, gateway: hostIp }]], routes: [{ dst: podRoute, gw: hostIp }], dataDir: join(dir, 'cni', 'ipam') },
       }],
     }));
     writeFileSync(join(cd, 'config.toml'), [
