@@ -10,40 +10,20 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { startNode, waitFor, type RealNode } from './harness/node.ts';
 import { repoRoot } from './harness/images.ts';
-import { appManifests, fetchThroughVip, poolManifests, serviceManifest, vipOf } from './harness/workloads.ts';
+import {
+  appManifests, berthPods, berthReady, controllerLeaseHolder, fetchThroughVip, getJson, poolManifests, serviceManifest, vipOf,
+} from './harness/workloads.ts';
 
-const ns = 'berth-system';
 let node: RealNode | undefined;
 const n = (): RealNode => {
   if (node === undefined) throw new Error('the node did not start (see the before hook)');
   return node;
 };
 
-async function json(args: readonly string[]): Promise<Record<string, unknown>> {
-  return JSON.parse(await n().kubectlOk([...args, '-o', 'json'])) as Record<string, unknown>;
-}
-
-async function podNames(selector: string): Promise<string[]> {
-  const out = await n().kubectlOk(['get', 'pods', '-n', ns, '-l', selector, '-o', 'jsonpath={.items[*].metadata.name}']);
-  return out.split(' ').filter((x) => x !== '');
-}
-
-async function leaseHolder(): Promise<string> {
-  const r = await n().kubectl(['get', 'lease', 'berth-controller', '-n', ns, '-o', 'jsonpath={.spec.holderIdentity}']);
-  return r.code === 0 ? r.stdout.trim() : '';
-}
-
-async function workloadsReady(): Promise<true | undefined> {
-  const d = await json(['get', 'deployment', 'berth-controller', '-n', ns]);
-  const ds = await json(['get', 'daemonset', 'berth-speaker', '-n', ns]);
-  const dStatus = d['status'] as Record<string, number | undefined>;
-  const dsStatus = ds['status'] as Record<string, number | undefined>;
-  const gen = (o: Record<string, unknown>): number => (o['metadata'] as { generation: number }).generation;
-  const ok =
-    dStatus['observedGeneration'] === gen(d) && dStatus['readyReplicas'] === 2 && dStatus['updatedReplicas'] === 2 && dStatus['replicas'] === 2 &&
-    dsStatus['observedGeneration'] === gen(ds) && dsStatus['numberReady'] === 1 && dsStatus['updatedNumberScheduled'] === 1 && (dsStatus['numberUnavailable'] ?? 0) === 0;
-  return ok ? true : undefined;
-}
+const json = (args: readonly string[]): Promise<Record<string, unknown>> => getJson(n(), args);
+const podNames = (selector: string): Promise<string[]> => berthPods(n(), selector);
+const leaseHolder = (): Promise<string> => controllerLeaseHolder(n());
+const workloadsReady = (): Promise<true | undefined> => berthReady(n());
 
 describe('deploy/ on a real node', { timeout: 1_800_000 }, () => {
   before(async () => {
@@ -71,7 +51,7 @@ describe('deploy/ on a real node', { timeout: 1_800_000 }, () => {
   test('the controller Deployment and the speaker DaemonSet become Ready, running the built image', async () => {
     await waitFor('2/2 controllers and 1/1 speaker Ready', 240_000, workloadsReady, () => n().logs(10));
     for (const sel of ['app.kubernetes.io/component=controller', 'app.kubernetes.io/component=speaker']) {
-      const pods = await json(['get', 'pods', '-n', ns, '-l', sel]);
+      const pods = await json(['get', 'pods', '-n', 'berth-system', '-l', sel]);
       for (const p of pods['items'] as Record<string, unknown>[]) {
         const statuses = (p['status'] as { containerStatuses: { image: string; ready: boolean; restartCount: number }[] }).containerStatuses;
         for (const s of statuses) {
@@ -110,9 +90,9 @@ describe('deploy/ on a real node', { timeout: 1_800_000 }, () => {
     assert.notEqual(vip, '', 'needs the previous test');
     const before = new Set(await podNames('app.kubernetes.io/component=controller'));
     const speakerBefore = new Set(await podNames('app.kubernetes.io/component=speaker'));
-    await n().kubectlOk(['rollout', 'restart', '-n', ns, 'daemonset/berth-speaker', 'deployment/berth-controller']);
-    await n().kubectlOk(['rollout', 'status', '-n', ns, 'daemonset/berth-speaker', '--timeout=180s'], { timeoutMs: 200_000 });
-    await n().kubectlOk(['rollout', 'status', '-n', ns, 'deployment/berth-controller', '--timeout=180s'], { timeoutMs: 200_000 });
+    await n().kubectlOk(['rollout', 'restart', '-n', 'berth-system', 'daemonset/berth-speaker', 'deployment/berth-controller']);
+    await n().kubectlOk(['rollout', 'status', '-n', 'berth-system', 'daemonset/berth-speaker', '--timeout=180s'], { timeoutMs: 200_000 });
+    await n().kubectlOk(['rollout', 'status', '-n', 'berth-system', 'deployment/berth-controller', '--timeout=180s'], { timeoutMs: 200_000 });
     await waitFor('workloads Ready after the restart', 120_000, workloadsReady);
     // Old pods linger while they terminate: wait until only new ones are listed.
     const after = await waitFor('the old controller and speaker pods gone', 120_000, async () => {

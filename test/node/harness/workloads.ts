@@ -104,3 +104,31 @@ export async function fetchThroughVip(node: RealNode, vip: string, tag: string):
   if (result.phase !== 'Succeeded') throw new Error(`the client pod got no answer through ${vip}: ${result.message}`);
   return result.message;
 }
+
+export async function getJson(node: RealNode, args: readonly string[]): Promise<Record<string, unknown>> {
+  return JSON.parse(await node.kubectlOk([...args, '-o', 'json'])) as Record<string, unknown>;
+}
+
+/** Names of berth's pods in berth-system matching a label selector. */
+export async function berthPods(node: RealNode, selector: string): Promise<string[]> {
+  const out = await node.kubectlOk(['get', 'pods', '-n', 'berth-system', '-l', selector, '-o', 'jsonpath={.items[*].metadata.name}']);
+  return out.split(' ').filter((x) => x !== '');
+}
+
+export async function controllerLeaseHolder(node: RealNode): Promise<string> {
+  const r = await node.kubectl(['get', 'lease', 'berth-controller', '-n', 'berth-system', '-o', 'jsonpath={.spec.holderIdentity}']);
+  return r.code === 0 ? r.stdout.trim() : '';
+}
+
+/** true once 2/2 controllers and 1/1 speaker of the current generation are Ready (their probes pass). */
+export async function berthReady(node: RealNode): Promise<true | undefined> {
+  const d = await getJson(node, ['get', 'deployment', 'berth-controller', '-n', 'berth-system']);
+  const ds = await getJson(node, ['get', 'daemonset', 'berth-speaker', '-n', 'berth-system']);
+  const dStatus = d['status'] as Record<string, number | undefined>;
+  const dsStatus = ds['status'] as Record<string, number | undefined>;
+  const gen = (o: Record<string, unknown>): number => (o['metadata'] as { generation: number }).generation;
+  const ok =
+    dStatus['observedGeneration'] === gen(d) && dStatus['readyReplicas'] === 2 && dStatus['updatedReplicas'] === 2 && dStatus['replicas'] === 2 &&
+    dsStatus['observedGeneration'] === gen(ds) && dsStatus['numberReady'] === 1 && dsStatus['updatedNumberScheduled'] === 1 && (dsStatus['numberUnavailable'] ?? 0) === 0;
+  return ok ? true : undefined;
+}
