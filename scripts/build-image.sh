@@ -8,7 +8,7 @@
 #
 # Env: BERTH_BUILD_CA (else NODE_EXTRA_CA_CERTS): a CA bundle npm needs inside the build (a proxy's).
 # Options: --engine docker|buildah, --tag NAME (default berth:<package.json version>), --base IMAGE (the
-# Containerfile's BASE), --local-base, --oci-archive PATH, --docker-archive PATH (buildah only).
+# Containerfile's BASE), --local-base, --oci-archive PATH, --docker-archive PATH, --no-cache.
 # Prints ONE line on stdout: the image name. Build output goes to stderr.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -17,13 +17,14 @@ die() { log "ERROR: $*"; exit 1; }
 
 version="$(node -p 'require(process.argv[1]).version' "$root/package.json")"
 engine="${BERTH_IMAGE_ENGINE:-}"
-tag="" base="" local_base=0 oci_archive="" docker_archive=""
+tag="" base="" local_base=0 oci_archive="" docker_archive="" no_cache=()
 while (( $# )); do
   case "$1" in
     --engine) engine="$2"; shift 2 ;;
     --tag) tag="$2"; shift 2 ;;
     --base) base="$2"; shift 2 ;;
     --local-base) local_base=1; shift ;;
+    --no-cache) no_cache=(--no-cache); shift ;;
     --oci-archive) oci_archive="$2"; shift 2 ;;
     --docker-archive) docker_archive="$2"; shift 2 ;;
     -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 0 ;;
@@ -63,16 +64,16 @@ log "building $tag with $engine${base:+ from $base}"
 if [[ "$engine" == buildah ]]; then
   for a in "${annotations[@]}"; do args+=(--annotation "$a"); done
   # chroot isolation and the host network: what works in unprivileged-ish VMs (../shared/tools/REAL-NODE.md).
-  buildah bud --layers --isolation chroot --network host --format oci -f "$root/Containerfile" \
+  buildah bud --layers "${no_cache[@]}" --isolation chroot --network host --format oci -f "$root/Containerfile" \
     "${args[@]}" -t "$tag" "$root" >&2
   [[ -n "$oci_archive" ]] && { rm -f "$oci_archive"; buildah push --quiet "$tag" "oci-archive:$oci_archive:$tag" >&2; log "wrote $oci_archive"; }
   [[ -n "$docker_archive" ]] && { rm -f "$docker_archive"; buildah push --quiet "$tag" "docker-archive:$docker_archive:$tag" >&2; log "wrote $docker_archive"; }
-  size="$(buildah inspect --type image --format '{{.Docker.Size}}' "$tag" 2>/dev/null || true)"
+  size="$(buildah images --noheading --format '{{.Size}}' "$tag" 2>/dev/null | head -n1 || true)"
 else
   # OCI annotations need buildx (docker buildx build --annotation); the same keys are labels either way.
-  docker build --network host -f "$root/Containerfile" "${args[@]}" -t "$tag" "$root" >&2
+  docker build "${no_cache[@]}" --network host -f "$root/Containerfile" "${args[@]}" -t "$tag" "$root" >&2
   [[ -n "$oci_archive" || -n "$docker_archive" ]] && { docker save "$tag" -o "${docker_archive:-$oci_archive}"; log "wrote ${docker_archive:-$oci_archive}"; }
   size="$(docker image inspect --format '{{.Size}}' "$tag")"
 fi
-log "built $tag in $(( $(date +%s) - t0 ))s${size:+, $size bytes uncompressed}"
+log "built $tag in $(( $(date +%s) - t0 ))s${size:+, $size uncompressed}"
 printf '%s\n' "$tag"

@@ -11,7 +11,8 @@ import { join, relative } from 'node:path';
 import { startNode, waitFor, type RealNode } from './harness/node.ts';
 import { repoRoot } from './harness/images.ts';
 import {
-  appManifests, berthPods, berthReady, controllerLeaseHolder, fetchThroughVip, getJson, poolManifests, serviceManifest, vipOf,
+  appManifests, berthPods, berthProcesses, berthReady, CAP_NET_ADMIN, CAP_NET_RAW, controllerLeaseHolder, fetchThroughVip, getJson, poolManifests,
+  serviceManifest, vipOf,
 } from './harness/workloads.ts';
 
 let node: RealNode | undefined;
@@ -60,6 +61,26 @@ describe('deploy/ on a real node', { timeout: 1_800_000 }, () => {
           assert.equal(s.restartCount, 0, `${sel}: restarted (crash loop?)`);
         }
       }
+    }
+  });
+
+  test('the kernel sees what the manifests promise: controller UID 65532 with no capabilities, speaker only NET_RAW and NET_ADMIN', () => {
+    const controllers = berthProcesses('controller');
+    const speakers = berthProcesses('speaker');
+    assert.equal(controllers.length, 2, 'two controller processes on the node');
+    assert.equal(speakers.length, 1, 'one speaker process on the node');
+    for (const c of controllers) {
+      assert.equal(c.uid, 65532);
+      assert.equal(c.capEff, 0n, `controller ${String(c.pid)} CapEff`);
+      assert.equal(c.capBnd, 0n, `controller ${String(c.pid)} CapBnd`);
+      assert.equal(c.noNewPrivs, true);
+    }
+    const two = (1n << CAP_NET_RAW) | (1n << CAP_NET_ADMIN);
+    for (const s of speakers) {
+      assert.equal(s.uid, 0);
+      assert.equal(s.capEff, two, `speaker CapEff 0x${s.capEff.toString(16)}`);
+      assert.equal(s.capBnd, two, `speaker CapBnd 0x${s.capBnd.toString(16)}`);
+      assert.equal(s.noNewPrivs, true);
     }
   });
 

@@ -1,6 +1,7 @@
 // What the real-node tests run besides berth: an address pool, a tiny HTTP backend behind a LoadBalancer
 // Service, and a client pod that fetches through the Service's address. Backend and client use the berth
 // image's own node binary (`node -e`), so no other image is needed. All addresses are documentation ranges.
+import { readFileSync, readdirSync } from 'node:fs';
 import type { RealNode } from './node.ts';
 import { waitFor } from './node.ts';
 
@@ -132,3 +133,45 @@ export async function berthReady(node: RealNode): Promise<true | undefined> {
     dsStatus['observedGeneration'] === gen(ds) && dsStatus['numberReady'] === 1 && dsStatus['updatedNumberScheduled'] === 1 && (dsStatus['numberUnavailable'] ?? 0) === 0;
   return ok ? true : undefined;
 }
+
+export interface ProcessSecurity {
+  readonly pid: number;
+  readonly uid: number;
+  /** Effective capability mask. */
+  readonly capEff: bigint;
+  readonly capBnd: bigint;
+  readonly noNewPrivs: boolean;
+}
+
+/**
+ * The kernel's view of berth's processes in the node's pods, read from the host's /proc: every process whose
+ * command line is `/usr/local/bin/node /usr/local/bin/berth <command>` (the image's entry point) and whose
+ * cgroup is a kubelet pod's.
+ */
+export function berthProcesses(command: 'controller' | 'speaker'): ProcessSecurity[] {
+  const out: ProcessSecurity[] = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const argv = readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0');
+      if (argv[0] !== '/usr/local/bin/node' || argv[1] !== '/usr/local/bin/berth' || argv[2] !== command) continue;
+      if (!readFileSync(`/proc/${e}/cgroup`, 'utf8').includes('kubepods')) continue;
+      const status = readFileSync(`/proc/${e}/status`, 'utf8');
+      const field = (name: string): string => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(status)?.[1] ?? '';
+      out.push({
+        pid: Number(e),
+        uid: Number(field('Uid').split(/\s+/)[1]),
+        capEff: BigInt(`0x${field('CapEff')}`),
+        capBnd: BigInt(`0x${field('CapBnd')}`),
+        noNewPrivs: field('NoNewPrivs') === '1',
+      });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** linux/capability.h */
+export const CAP_NET_ADMIN = 12n;
+export const CAP_NET_RAW = 13n;
