@@ -299,9 +299,18 @@ export async function startNode(opts: StartNodeOptions = {}): Promise<RealNode> 
     ['buildah', 'buildah'], ['openssl', 'openssl'], ['gcc', 'gcc'], ['ip', 'iproute2'], ['nft', 'nftables'], ['iptables', 'iptables'],
     ['conntrack', 'conntrack'], ['pgrep', 'procps'],
   ]);
+  // Without CAP_SYS_RESOURCE in the bounding set (these VMs) plain runc cannot start pod sandboxes: the
+  // runc-nosysres wrapper is needed (BERTH_RUNC, else ../shared/tools beside the repository).
   const runcWrapper = join(repoRoot, '..', 'shared', 'tools', 'runc-nosysres');
-  const wrapper = process.env['BERTH_RUNC'] ?? (existsSync(runcWrapper) ? runcWrapper : which('runc'));
-  if (wrapper === undefined) throw new NodePrerequisiteError('no runc (Debian: runc)');
+  const capBnd = BigInt(`0x${/^CapBnd:\s*(\S+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0'}`);
+  const hasSysResource = (capBnd & (1n << 24n)) !== 0n;
+  const wrapper = process.env['BERTH_RUNC'] ?? (existsSync(runcWrapper) ? runcWrapper : hasSysResource ? which('runc') : undefined);
+  if (wrapper === undefined) {
+    throw new NodePrerequisiteError(
+      hasSysResource ? 'no runc (Debian: runc)'
+        : 'this machine lacks CAP_SYS_RESOURCE, so plain runc cannot start pod sandboxes: set BERTH_RUNC to a runc wrapper that drops it (tools/runc-nosysres in the shared tools, ../shared/tools/REAL-NODE.md)',
+    );
+  }
   const assets = resolveAssets();
   const nodeDir = nodeAssets().dir;
   const bin = (n: string): string => join(nodeDir, n);
