@@ -66,6 +66,13 @@ if [[ "$engine" == buildah ]]; then
   # chroot isolation and the host network: what works in unprivileged-ish VMs (../shared/tools/REAL-NODE.md).
   buildah bud --layers "${no_cache[@]}" --isolation chroot --network host --format oci -f "$root/Containerfile" \
     "${args[@]}" -t "$tag" "$root" >&2
+  # buildah 1.28 reuses a cached final image whole (config, labels, annotations) when its layers did not
+  # change, whatever the build arguments: set version, revision and creation time on the result itself.
+  meta=()
+  for a in "${annotations[@]}"; do meta+=(--label "$a" --annotation "$a"); done
+  ctr="$(buildah from "$tag")"
+  buildah config --label "io.berth.version=$version" "${meta[@]}" "$ctr"
+  buildah commit --quiet --rm --format oci "$ctr" "$tag" >/dev/null
   [[ -n "$oci_archive" ]] && { rm -f "$oci_archive"; buildah push --quiet "$tag" "oci-archive:$oci_archive:$tag" >&2; log "wrote $oci_archive"; }
   [[ -n "$docker_archive" ]] && { rm -f "$docker_archive"; buildah push --quiet "$tag" "docker-archive:$docker_archive:$tag" >&2; log "wrote $docker_archive"; }
   size="$(buildah images --noheading --format '{{.Size}}' "$tag" 2>/dev/null | head -n1 || true)"
