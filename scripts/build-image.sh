@@ -64,7 +64,7 @@ log "building $tag with $engine${base:+ from $base}"
 if [[ "$engine" == buildah ]]; then
   for a in "${annotations[@]}"; do args+=(--annotation "$a"); done
   # chroot isolation and the host network: what works in unprivileged-ish VMs (../shared/tools/REAL-NODE.md).
-  buildah bud --layers "${no_cache[@]}" --isolation chroot --network host --format oci -f "$root/Containerfile" \
+  buildah bud --layers --force-rm "${no_cache[@]}" --isolation chroot --network host --format oci -f "$root/Containerfile" \
     "${args[@]}" -t "$tag" "$root" >&2
   # buildah 1.28 reuses a cached final image whole (config, labels, annotations) when its layers did not
   # change, whatever the build arguments: set version, revision and creation time on the result itself.
