@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Builds the berth_sys N-API addon (src/sys/native, binding.gyp) with node-gyp. Run by `npm ci` /
 // `npm install` as the package's "install" script, and by hand: `node scripts/build-addon.mjs`.
-// Never downloads anything: when the node headers are installed system-wide (Debian's nodejs
-// package puts them in /usr/include/node) node-gyp is told so with --nodedir=/usr. N-API is ABI
+// Never downloads anything when the node headers are installed: beside node (<prefix>/include/node) or
+// system-wide (Debian's nodejs package puts them in /usr/include/node), node-gyp is told so with --nodedir. N-API is ABI
 // stable, so those headers serve any node >= 20.
 import { existsSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
@@ -58,7 +58,11 @@ if (nodeGyp === undefined) {
 }
 
 const args = [nodeGyp, 'rebuild', '--loglevel=warn'];
-if (existsSync('/usr/include/node/node_api.h')) args.push('--nodedir=/usr');
+// Headers beside the running node (official tarballs and the node:20 images: <prefix>/include/node), else
+// Debian's system-wide ones.
+const prefix = resolve(dirname(process.execPath), '..');
+if (existsSync(join(prefix, 'include', 'node', 'node_api.h'))) args.push(`--nodedir=${prefix}`);
+else if (existsSync('/usr/include/node/node_api.h')) args.push('--nodedir=/usr');
 const res = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
 if (res.status !== 0) {
   console.error('berth: building the native addon (src/sys) failed; see the compiler output above.');

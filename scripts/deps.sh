@@ -27,4 +27,9 @@ openssl:openssl
 dockerd:docker.io
 runc:runc
 debootstrap:debootstrap
+buildah:buildah
+containerd:containerd
+/usr/lib/cni/bridge:containernetworking-plugins
+conntrack:conntrack
+iptables:iptables
 "

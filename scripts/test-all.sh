@@ -28,5 +28,9 @@ KUBEBUILDER_ASSETS="$(./scripts/provision-k8s.sh)" || {
   echo "test-all: cannot provide etcd/kube-apiserver/kubectl (the error is above); see docs/testing-k8s.md" >&2; exit 1; }
 export KUBEBUILDER_ASSETS
 
+echo "== node binaries (kubelet, kube-proxy, kube-scheduler, kube-controller-manager, helm for test/node and the chart test; built once, then cached)"
+./scripts/provision-node.sh >/dev/null || {
+  echo "test-all: cannot provide the node binaries (the error is above); see docs/testing-node.md" >&2; exit 1; }
+
 echo "== tests"
 node scripts/run-tests.mjs test

@@ -136,6 +136,7 @@ describe('workloads', () => {
     assert.equal(field(d, 'spec', 'template', 'spec', 'securityContext', 'runAsNonRoot'), true);
     assert.deepEqual(field(c, 'securityContext', 'capabilities'), { drop: ['ALL'] } as Json);
     assert.equal(field(c, 'securityContext', 'allowPrivilegeEscalation'), false);
+    assert.equal(field(c, 'securityContext', 'readOnlyRootFilesystem'), true);
     const env = (c['env'] as readonly JsonObject[]).map((e) => e['name']);
     assert.ok(env.includes('BERTH_NAMESPACE') && env.includes('BERTH_LEASE_NAME'), env.join(','));
     // The probes hit the ports `berth controller` serves by default (src/cli/controller.ts --health-port).
@@ -145,15 +146,19 @@ describe('workloads', () => {
     assert.deepEqual(field(d, 'spec', 'template', 'metadata', 'annotations'), { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '17472', 'prometheus.io/path': '/metrics' } as Json);
   });
 
-  test('speaker: DaemonSet on the host network with NET_RAW and NET_ADMIN only, not privileged, non-root', async () => {
+  test('speaker: DaemonSet on the host network with NET_RAW and NET_ADMIN only, not privileged, no escalation', async () => {
     const d = await getJson(api(), ['daemonset', 'berth-speaker', '-n', 'berth-system']);
     const pod = field(d, 'spec', 'template', 'spec');
     const c = container(d);
     assert.deepEqual(c['command'], ['berth', 'speaker']);
     assert.equal(field(pod, 'hostNetwork'), true);
     assert.equal(field(pod, 'serviceAccountName'), 'berth-speaker');
-    assert.equal(field(pod, 'securityContext', 'runAsNonRoot'), true);
-    assert.notEqual(field(pod, 'securityContext', 'runAsUser'), 0);
+    // UID 0 so the two capabilities reach the process (no ambient capabilities for other UIDs in
+    // Kubernetes); no_new_privs and a bounding set of exactly those two (deploy/README.md "Privileges").
+    assert.equal(field(c, 'securityContext', 'runAsUser'), 0);
+    assert.equal(field(c, 'securityContext', 'allowPrivilegeEscalation'), false);
+    assert.equal(field(c, 'securityContext', 'readOnlyRootFilesystem'), true);
+    assert.equal(field(pod, 'securityContext', 'seccompProfile', 'type'), 'RuntimeDefault');
     assert.equal(field(c, 'securityContext', 'privileged'), false);
     assert.deepEqual(field(c, 'securityContext', 'capabilities'), { drop: ['ALL'], add: ['NET_RAW', 'NET_ADMIN'] } as Json);
     const env = (c['env'] as readonly JsonObject[]).map((e) => e['name']);

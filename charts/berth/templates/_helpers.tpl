@@ -1,0 +1,16 @@
+{{/* The image reference: repository:tag, the tag defaulting to the chart's appVersion. */}}
+{{- define "berth.image" -}}
+{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
+{{- end }}
+
+{{/* Options both processes take, only when they differ from berth's defaults (so the defaults render deploy/). */}}
+{{- define "berth.commonArgs" -}}
+{{- if .Values.loadBalancerClass }}
+- --lb-class
+- {{ .Values.loadBalancerClass | quote }}
+{{- end }}
+{{- if ne .Values.logLevel "info" }}
+- --log-level
+- {{ .Values.logLevel | quote }}
+{{- end }}
+{{- end }}
