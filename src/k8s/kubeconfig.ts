@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { RequestOptions } from 'node:https';
-import { parse } from 'yaml';
+import { parseDocument } from 'yaml';
 
 /** Server URL plus a function that yields fresh TLS/auth request options. */
 export interface Connection {
@@ -59,12 +59,6 @@ interface ContextEntry {
   readonly cluster?: string;
   readonly user?: string;
 }
-interface KubeConfigFile {
-  readonly clusters?: readonly Named<ClusterEntry>[];
-  readonly users?: readonly Named<UserEntry>[];
-  readonly contexts?: readonly Named<ContextEntry>[];
-  readonly 'current-context'?: string;
-}
 
 export function loadConnection(src: KubeConfigSource = {}): Promise<Connection> {
   const env = src.env ?? process.env;
@@ -86,18 +80,78 @@ function inCluster(host: string, port: string): Connection {
   };
 }
 
-async function fromFile(path: string): Promise<Connection> {
-  let doc: KubeConfigFile;
+/** The cluster and user a kubeconfig's current context selects. */
+export interface KubeconfigSelection {
+  readonly cluster: ClusterEntry & { readonly server: string };
+  readonly user: UserEntry;
+}
+
+const STRING_FIELDS = {
+  cluster: ['server', 'certificate-authority', 'certificate-authority-data', 'tls-server-name'],
+  user: ['token', 'tokenFile', 'client-certificate', 'client-certificate-data', 'client-key', 'client-key-data', 'username', 'password'],
+  context: ['cluster', 'user'],
+} as const;
+
+/** A list of named entries (`clusters`, `users`, `contexts`): each an object with an optional string
+ * name and an object under `key` whose known fields have the type kubectl reads them as. */
+function namedList<T>(doc: Readonly<Record<string, unknown>>, list: 'clusters' | 'users' | 'contexts', key: keyof typeof STRING_FIELDS, where: string): Named<T>[] {
+  const v = doc[list];
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new KubeConfigError(`${where}: ${list} must be a list, got ${typeof v}`);
+  return v.map((item: unknown, i): Named<T> => {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new KubeConfigError(`${where}: ${list}[${i}] must be a mapping`);
+    const entry = item as Record<string, unknown>;
+    if (entry['name'] !== undefined && typeof entry['name'] !== 'string') throw new KubeConfigError(`${where}: ${list}[${i}].name must be a string`);
+    const body = entry[key];
+    if (body === undefined || body === null) return { ...(entry['name'] === undefined ? {} : { name: entry['name'] }) };
+    if (typeof body !== 'object' || Array.isArray(body)) throw new KubeConfigError(`${where}: ${list}[${i}].${key} must be a mapping`);
+    for (const f of STRING_FIELDS[key]) {
+      const fv = (body as Record<string, unknown>)[f];
+      if (fv !== undefined && typeof fv !== 'string') throw new KubeConfigError(`${where}: ${list}[${i}].${key}.${f} must be a string`);
+    }
+    const skip = (body as Record<string, unknown>)['insecure-skip-tls-verify'];
+    if (skip !== undefined && typeof skip !== 'boolean') throw new KubeConfigError(`${where}: ${list}[${i}].${key}.insecure-skip-tls-verify must be true or false`);
+    return { ...(entry['name'] === undefined ? {} : { name: entry['name'] }), [key]: body as T };
+  });
+}
+
+/** Parses kubeconfig text (pure; no file is read) and selects the current context's cluster and user.
+ * Throws KubeConfigError naming the field for anything kubectl would not accept either. */
+export function parseKubeconfig(text: string, where: string): KubeconfigSelection {
+  let raw: unknown;
   try {
-    doc = parse(readFileSync(path, 'utf8')) as KubeConfigFile;
+    // logLevel silent: YAML warnings (an unresolved tag such as `!user`, a typo for `user`) are not
+    // printed to stderr but refused here, like errors. toJS throws on alias bombs (maxAliasCount).
+    const parsed = parseDocument(text, { logLevel: 'silent' });
+    const problem = parsed.errors[0] ?? parsed.warnings[0];
+    if (problem !== undefined) throw problem;
+    raw = parsed.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    throw new KubeConfigError(`cannot read kubeconfig ${where}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new KubeConfigError(`kubeconfig ${where}: not a mapping`);
+  const doc = raw as Readonly<Record<string, unknown>>;
+  const ctxName = doc['current-context'];
+  if (ctxName !== undefined && ctxName !== null && typeof ctxName !== 'string') throw new KubeConfigError(`kubeconfig ${where}: current-context must be a string`);
+  const contexts = namedList<ContextEntry>(doc, 'contexts', 'context', `kubeconfig ${where}`);
+  const clusters = namedList<ClusterEntry>(doc, 'clusters', 'cluster', `kubeconfig ${where}`);
+  const users = namedList<UserEntry>(doc, 'users', 'user', `kubeconfig ${where}`);
+  const ctx = contexts.find((c) => c.name === ctxName)?.context ?? (contexts.length === 1 ? contexts[0]?.context : undefined);
+  const cluster = clusters.find((c) => c.name === ctx?.cluster)?.cluster ?? (clusters.length === 1 ? clusters[0]?.cluster : undefined);
+  const user = users.find((u) => u.name === ctx?.user)?.user ?? (users.length === 1 ? users[0]?.user : undefined) ?? {};
+  const server = cluster?.server;
+  if (cluster === undefined || server === undefined) throw new KubeConfigError(`kubeconfig ${where}: no cluster server for context "${ctxName ?? ''}"`);
+  return { cluster: { ...cluster, server }, user };
+}
+
+async function fromFile(path: string): Promise<Connection> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
   } catch (e) {
     throw new KubeConfigError(`cannot read kubeconfig ${path}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  const ctxName = doc['current-context'];
-  const ctx = doc.contexts?.find((c) => c.name === ctxName)?.context ?? (doc.contexts?.length === 1 ? doc.contexts[0]?.context : undefined);
-  const cluster = doc.clusters?.find((c) => c.name === ctx?.cluster)?.cluster ?? (doc.clusters?.length === 1 ? doc.clusters[0]?.cluster : undefined);
-  const user = doc.users?.find((u) => u.name === ctx?.user)?.user ?? (doc.users?.length === 1 ? doc.users[0]?.user : undefined) ?? {};
-  if (cluster?.server === undefined) throw new KubeConfigError(`kubeconfig ${path}: no cluster server for context "${ctxName ?? ''}"`);
+  const { cluster, user } = parseKubeconfig(text, path);
   if (user.exec !== undefined || user['auth-provider'] !== undefined) return viaClientNode(path, cluster.server);
   const base = dirname(path);
   const file = (p: string): Buffer => readFileSync(isAbsolute(p) ? p : join(base, p));
