@@ -94,6 +94,8 @@ export interface SessionOptions {
   readonly restarting?: boolean;
   /** TCP connect timeout; default 10 s. */
   readonly connectTimeoutMs?: number;
+  /** Bound on octets queued for the peer beyond what the kernel took; default DEFAULT_MAX_UNSENT_BYTES. */
+  readonly maxUnsentBytes?: number;
   /** Sees every decoded message from the peer (tests, debugging). */
   readonly onMessage?: (msg: Message) => void;
 }
@@ -137,6 +139,12 @@ function closed(s: BgpSocket): Promise<void> {
   });
 }
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** A peer that stops reading makes every write queue in this process (the kernel's send buffer and the
+ * peer's receive window full). Past this many queued octets the connection is dropped, so memory held
+ * for one peer stays below the bound plus one write (a send chunk, speaker.ts SEND_CHUNK_PREFIXES).
+ * 32 MiB is many full tables: 100,000 IPv4 /32s pack into about 0.6 MB. In the spirit of RFC 9687 (BGP
+ * Send Hold Timer): a peer that takes nothing is down; its NOTIFICATION could not be delivered anyway. */
+export const DEFAULT_MAX_UNSENT_BYTES = 32 * 1024 * 1024;
 
 function notificationMessage(n: NotificationView): Message {
   return { type: 'NOTIFICATION', code: n.code, subcode: n.subcode, data: n.data ?? Buffer.alloc(0) };
@@ -150,6 +158,7 @@ export class Session {
   readonly #clock: Clock;
   readonly #routerId: string | undefined;
   readonly #connectTimeoutMs: number;
+  readonly #maxUnsentBytes: number;
   readonly #onMessage: ((msg: Message) => void) | undefined;
   #restarting: boolean;
   #outgoing: Conn | undefined;
@@ -169,6 +178,7 @@ export class Session {
     this.#routerId = opts.routerId;
     this.#restarting = opts.restarting ?? false;
     this.#connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    this.#maxUnsentBytes = opts.maxUnsentBytes ?? DEFAULT_MAX_UNSENT_BYTES;
     this.#onMessage = opts.onMessage;
   }
 
@@ -275,6 +285,8 @@ export class Session {
     const c = this.#established;
     if (c?.socket === undefined) return false;
     for (const m of messages) c.socket.write(m);
+    this.#checkUnsent(c);
+    if (c.socket === undefined) return false;
     // RFC 4271 §8.2.2 (Established): sending an UPDATE restarts the KeepaliveTimer.
     const ka = c.fsm.negotiated?.keepaliveSec ?? 0;
     if (messages.length > 0 && ka > 0) this.#startTimer(c, 'Keepalive', ka * 1000);
@@ -490,6 +502,17 @@ export class Session {
 
   #write(conn: Conn, msg: Message, ctx: CodecContext = conn.ctx): void {
     conn.socket?.write(encodeMessage(msg, ctx));
+    this.#checkUnsent(conn);
+  }
+
+  /** Drops a connection whose peer has stopped reading (DEFAULT_MAX_UNSENT_BYTES). The socket is
+   * destroyed, which frees what it queued; its 'close' drives the FSM (TcpConnectionFails). */
+  #checkUnsent(conn: Conn): void {
+    const s = conn.socket;
+    const queued = s?.writableLength ?? 0;
+    if (s === undefined || queued <= this.#maxUnsentBytes) return;
+    this.#log.warn({ peer: this.peer.name, queued, bound: this.#maxUnsentBytes, reason: 'peer is not reading' }, 'send buffer over its bound: dropping the connection');
+    s.destroy();
   }
 
   #execute(conn: Conn, action: FsmAction): void {

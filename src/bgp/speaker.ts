@@ -80,6 +80,8 @@ export interface SpeakerOptions {
   readonly onMessage?: (peer: string, msg: Message) => void;
   /** TCP connect timeout per attempt; default 10 s. */
   readonly connectTimeoutMs?: number;
+  /** Per-peer bound on queued outgoing octets (session.ts DEFAULT_MAX_UNSENT_BYTES). */
+  readonly maxUnsentBytes?: number;
 }
 
 interface PeerEntry {
@@ -206,6 +208,7 @@ export class Speaker {
         ...(this.#opts.routerId !== undefined ? { routerId: this.#opts.routerId } : {}),
         ...((this.#opts.now ?? Date.now)() <= this.#restartUntil ? { restarting: true } : {}),
         ...(this.#opts.connectTimeoutMs !== undefined ? { connectTimeoutMs: this.#opts.connectTimeoutMs } : {}),
+        ...(this.#opts.maxUnsentBytes !== undefined ? { maxUnsentBytes: this.#opts.maxUnsentBytes } : {}),
         ...(this.#opts.onMessage !== undefined ? { onMessage: (m: Message) => this.#opts.onMessage?.(spec.name, m) } : {}),
       });
       this.#peers.set(spec.name, { spec, key: JSON.stringify(spec), session, sent: EMPTY_TABLE, busy: false, jobs: [], syncQueued: false });

@@ -47,6 +47,8 @@ export interface NodeRuntimeOptions {
   readonly l2Threads: number;
   /** Speaker liveness (src/liveness, docs/liveness.md); absent: off. */
   readonly liveness?: { readonly key: Buffer; readonly port: number; readonly intervalMs: number; readonly onConflict?: (c: Conflict) => void };
+  /** Per-peer bound on queued outgoing BGP octets; default src/bgp/session.ts DEFAULT_MAX_UNSENT_BYTES. */
+  readonly maxUnsentBytes?: number;
 }
 
 export interface NodeRuntime {
@@ -96,6 +98,7 @@ export async function startNodeRuntime(opts: NodeRuntimeOptions): Promise<NodeRu
     logger: log,
     ...(restart.restarting ? { restarting: true } : {}),
     ...(opts.listenPort === undefined ? {} : { listen: { port: opts.listenPort } }),
+    ...(opts.maxUnsentBytes === undefined ? {} : { maxUnsentBytes: opts.maxUnsentBytes }),
   });
   try {
     await bgp.start();

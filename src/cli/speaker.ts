@@ -158,6 +158,9 @@ export async function runSpeaker(argv: readonly string[]): Promise<number> {
   let fatal: string | undefined;
   let stopNode: ((reason: string) => void) | undefined;
   const stall = Number(process.env['BERTH_PLAN_STALL_MS'] ?? '0');
+  // Test hook (test/integration/bgp/hostile-peer.test.ts): a small per-peer send bound, so a peer that
+  // never reads reaches it with a test-sized table.
+  const maxUnsent = Number(process.env['BERTH_BGP_MAX_UNSENT_BYTES'] ?? '0');
   const planner = startPlanThread({
     data: {
       kind: 'manifests',
@@ -185,6 +188,7 @@ export async function runSpeaker(argv: readonly string[]): Promise<number> {
     listenPort: args.listenPort ?? configured,
     restartStatePath: args.restartStatePath ?? defaultRestartStatePath(),
     l2Threads: args.l2Threads,
+    ...(Number.isInteger(maxUnsent) && maxUnsent > 0 ? { maxUnsentBytes: maxUnsent } : {}),
     ...(livenessKey === undefined ? {} : { liveness: { key: livenessKey, port: args.livenessPort, intervalMs: args.livenessIntervalMs } }),
   });
   if (runtime === undefined) {
