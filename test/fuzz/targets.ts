@@ -24,7 +24,7 @@ import { createReplyScratch } from '../../src/l2/frame-bytes.ts';
 import { parseManifests } from '../../src/config/manifests.ts';
 import { compile } from '../../src/config/compile.ts';
 import { parseKubeconfig, KubeConfigError } from '../../src/k8s/kubeconfig.ts';
-import { KERNEL_ARP_REQUEST, KERNEL_NS, MAC_A, MAC_B } from '../unit/l2/vectors.ts';
+import { KERNEL_ARP_REQUEST, KERNEL_NS, MAC_B } from '../unit/l2/vectors.ts';
 import { FuzzFinding, type FuzzTarget, type Random } from './engine.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
