@@ -116,6 +116,8 @@ interface Conn {
   generation: number;
   /** The family of the ROUTE-REFRESH being handled (set while its event is fed). */
   refreshFamily: Family | undefined;
+  /** The socket dropped for holding more than maxUnsentBytes (its 'close' is still to come). */
+  overBound: BgpSocket | undefined;
 }
 
 const DROP_GRACE_MS = 1000;
@@ -285,8 +287,7 @@ export class Session {
     const c = this.#established;
     if (c?.socket === undefined) return false;
     for (const m of messages) c.socket.write(m);
-    this.#checkUnsent(c);
-    if (c.socket === undefined) return false;
+    if (!this.#checkUnsent(c)) return false;
     // RFC 4271 §8.2.2 (Established): sending an UPDATE restarts the KeepaliveTimer.
     const ka = c.fsm.negotiated?.keepaliveSec ?? 0;
     if (messages.length > 0 && ka > 0) this.#startTimer(c, 'Keepalive', ka * 1000);
@@ -312,6 +313,7 @@ export class Session {
       timers: new Map(),
       generation: 0,
       refreshFamily: undefined,
+      overBound: undefined,
     };
   }
 
@@ -506,13 +508,17 @@ export class Session {
   }
 
   /** Drops a connection whose peer has stopped reading (DEFAULT_MAX_UNSENT_BYTES). The socket is
-   * destroyed, which frees what it queued; its 'close' drives the FSM (TcpConnectionFails). */
-  #checkUnsent(conn: Conn): void {
+   * destroyed, which frees what it queued; its 'close' drives the FSM (TcpConnectionFails). False when
+   * the connection was dropped (now or by an earlier check). */
+  #checkUnsent(conn: Conn): boolean {
     const s = conn.socket;
-    const queued = s?.writableLength ?? 0;
-    if (s === undefined || queued <= this.#maxUnsentBytes) return;
+    if (s === undefined || conn.overBound === s) return false;
+    const queued = s.writableLength ?? 0;
+    if (queued <= this.#maxUnsentBytes) return true;
+    conn.overBound = s;
     this.#log.warn({ peer: this.peer.name, queued, bound: this.#maxUnsentBytes, reason: 'peer is not reading' }, 'send buffer over its bound: dropping the connection');
     s.destroy();
+    return false;
   }
 
   #execute(conn: Conn, action: FsmAction): void {
