@@ -79,7 +79,11 @@ function runWorker(): Promise<void> {
       w.postMessage(job);
     };
     const attach = (): void => {
-      w.on('message', (r: Result) => {
+      w.on('message', (r: Result | { readonly progress: number; readonly target: string }) => {
+        if ('progress' in r) {
+          console.log(`  ${r.target}: ${r.progress.toLocaleString('en-US')} inputs so far`);
+          return;
+        }
         results.push(r);
         const rate = Math.round(r.inputs / r.seconds);
         console.log(`  ${r.target}: ${r.inputs.toLocaleString('en-US')} inputs in ${r.seconds.toFixed(1)} s (${rate.toLocaleString('en-US')}/s), ${r.findings.length} findings`);

@@ -30,6 +30,8 @@ parentPort?.on('message', (job: WorkerJob) => {
     inputs: job.inputs,
     seed: job.seed,
     corpus,
+    progressEvery: 100_000,
+    onProgress: (done) => parentPort?.postMessage({ progress: done, target: job.target }),
     onInput: (b) => {
       const n = Math.min(b.length, input.length);
       input.set(b.subarray(0, n));

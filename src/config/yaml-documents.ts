@@ -10,7 +10,7 @@
 // A chunk's text is the cache key: re-reading a file where one document changed parses one chunk
 // (the Scale issue: a 100,000-Service file re-read after one edit costs the split and the lookups).
 import { loadAll as jsYamlLoadAll, CORE_SCHEMA } from 'js-yaml';
-import { LineCounter, parseAllDocuments } from 'yaml';
+import { isCollection, isPair, LineCounter, parseAllDocuments, visit, type Document } from 'yaml';
 
 /** One document of a file. */
 export type YamlDocument =
@@ -114,14 +114,18 @@ function parseChunkSlowly(text: string): ChunkDoc[] {
   const out: ChunkDoc[] = [];
   let docs;
   try {
-    docs = parseAllDocuments(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+    // logLevel silent: the library would print its warnings to stderr and go on; they are refused below.
+    docs = parseAllDocuments(text, { lineCounter, prettyErrors: true, uniqueKeys: true, logLevel: 'silent' });
   } catch (err: unknown) {
     return [{ lineOffset: 0, error: { lineOffset: 0, message: `cannot parse: ${err instanceof Error ? err.message : String(err)}` } }];
   }
   for (const doc of Array.isArray(docs) ? docs : [docs]) {
     const lineOffset = lineCounter.linePos(doc.contents?.range?.[0] ?? doc.range[0]).line - 1;
-    if (doc.errors.length > 0) {
-      for (const e of doc.errors) {
+    // Warnings (an unresolved tag such as `!foo`) and keys that are lists or mappings (which toJS would
+    // turn into text like "[object Object]") are errors here: nothing of the document is used silently.
+    const refused = [...doc.errors, ...doc.warnings, ...collectionKeys(doc, lineCounter)];
+    if (refused.length > 0) {
+      for (const e of refused) {
         const at = e.linePos?.[0];
         const firstLine = e.message.split('\n')[0] ?? e.message;
         out.push({
@@ -138,6 +142,19 @@ function parseChunkSlowly(text: string): ChunkDoc[] {
     }
   }
   return out;
+}
+
+/** A mapping key that is a list or a mapping: Kubernetes objects (JSON) have only string keys. */
+function collectionKeys(doc: Document.Parsed, lineCounter: LineCounter): { readonly message: string; readonly linePos?: readonly [{ line: number; col: number }] }[] {
+  const found: { message: string; linePos?: [{ line: number; col: number }] }[] = [];
+  visit(doc, {
+    Pair(_, pair) {
+      if (!isPair(pair) || !isCollection(pair.key)) return;
+      const at = pair.key.range?.[0];
+      found.push({ message: 'a mapping key is a list or a mapping; keys must be plain text', ...(at === undefined ? {} : { linePos: [lineCounter.linePos(at)] as [{ line: number; col: number }] }) });
+    },
+  });
+  return found;
 }
 
 /**

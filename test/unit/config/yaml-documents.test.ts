@@ -110,3 +110,29 @@ test('property: values and lines agree with the yaml library on generated manife
     { numRuns: 300 },
   );
 });
+
+// Regression from fuzzing (test/fuzz target "manifests", docs/fuzzing.md): the `yaml` library printed a
+// warning to stderr ("Keys with collection values will be stringified", "Unresolved tag") and went on
+// with a key like "[object Object]" or the tag dropped. Both are errors with a line now, and nothing is
+// printed.
+test('an unresolved tag and a list used as a key are YAML errors with their lines, never a printed warning', async () => {
+  const warnings: string[] = [];
+  const onWarning = (w: Error): void => {
+    warnings.push(w.message);
+  };
+  process.on('warning', onWarning);
+  try {
+    const docs = readDocuments('kind: Service\nmetadata: !foo {name: a}\n[x, y]: 2\n');
+    assert.deepEqual(
+      docs.map((d) => (d.ok ? d : { line: d.line, message: d.message })),
+      [
+        { line: 2, message: 'YAML error: Unresolved tag: !foo' },
+        { line: 3, message: 'YAML error: a mapping key is a list or a mapping; keys must be plain text' },
+      ],
+    );
+    await new Promise((r) => setImmediate(r)); // process warnings are emitted on the next tick
+    assert.deepEqual(warnings, []);
+  } finally {
+    process.off('warning', onWarning);
+  }
+});
