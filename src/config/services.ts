@@ -5,6 +5,8 @@
 //   OpenELB dialect: annotation lb.kubesphere.io/v1alpha1 = porter | openelb;
 //   MetalLB dialect: every other one with no spec.loadBalancerClass (or exactly the configured class).
 //   A Service whose loadBalancerClass names another implementation is never ours, in either dialect.
+//   OpenELB dialect off (ServiceOptions.openelb false, `--openelb off`): the OpenELB ones are not ours,
+//   and the eip.* and protocol.* annotations below are not read on any Service.
 // Requests (both dialects read every annotation; contradictions are problems):
 //   IPs:  metallb.io/loadBalancerIPs (comma-separated, <= 2, one per family) | spec.loadBalancerIP |
 //         eip.{openelb,porter}.kubesphere.io/v1alpha1. MetalLB: annotation + spec.loadBalancerIP is an error.
@@ -26,6 +28,7 @@ import {
   type ServicePort,
 } from '../pool/types.ts';
 import { makeProblem, type ObjectRef, type Problem } from './problems.ts';
+import type { CompileOptions } from './compile.ts';
 
 export const Annotations = {
   loadBalancerIPs: 'metallb.io/loadBalancerIPs',
@@ -41,7 +44,7 @@ export const Annotations = {
 const DEPRECATED_PREFIX = 'metallb.universe.tf/';
 const OPENELB_VALUES: readonly string[] = ['porter', 'openelb'];
 
-export interface ServiceOptions {
+export interface ServiceOptions extends CompileOptions {
   /** berth's loadBalancerClass (`--lb-class`); undefined = Services without a class only. */
   readonly loadBalancerClass?: string;
 }
@@ -140,12 +143,17 @@ export function translateService(svc: V1Service, namespaces: readonly V1Namespac
   const ann = stringMap(svc.metadata?.annotations, 'metadata.annotations', report);
   const labels = stringMap(svc.metadata?.labels, 'metadata.labels', report);
   const dialect = serviceDialect(svc);
+  // OpenELB off (--openelb off): its Services are OpenELB's, and no OpenELB annotation is read on the others.
+  const openelb = opts.openelb !== false;
+  if (!openelb && dialect === 'openelb') {
+    return { kind: 'ignored', ref, reason: `annotation ${Annotations.openelb} hands it to OpenELB, and berth runs with the OpenELB dialect off (--openelb off)` };
+  }
   if (cls === undefined && opts.loadBalancerClass !== undefined && dialect === 'metallb') {
     return { kind: 'ignored', ref, reason: `no loadBalancerClass; berth runs with class "${opts.loadBalancerClass}"` };
   }
   // Requested IPs.
   const lbIPs = metallbAnnotation(ann, Annotations.loadBalancerIPs);
-  const eipIP = firstOf(ann, Annotations.eipIP);
+  const eipIP = firstOf(ann, openelb ? Annotations.eipIP : []);
   const rawSpecIP: unknown = spec.loadBalancerIP;
   if (rawSpecIP !== undefined && rawSpecIP !== null && typeof rawSpecIP !== 'string') report('spec.loadBalancerIP', 'must be a string');
   const specIP = typeof rawSpecIP === 'string' && rawSpecIP !== '' ? rawSpecIP : undefined;
@@ -176,14 +184,14 @@ export function translateService(svc: V1Service, namespaces: readonly V1Namespac
 
   // Pool.
   const pool = metallbAnnotation(ann, Annotations.addressPool);
-  const eipPool = firstOf(ann, Annotations.eipPool);
+  const eipPool = firstOf(ann, openelb ? Annotations.eipPool : []);
   if (pool.value !== undefined && eipPool.value !== undefined && pool.value !== eipPool.value) {
     report(`metadata.annotations["${eipPool.field}"]`, `${pool.field} ("${pool.value}") and ${eipPool.field} ("${eipPool.value}") name different pools: keep one`);
   }
   const requestedPool = pool.value ?? eipPool.value;
 
   // Protocol.
-  const proto = firstOf(ann, Annotations.protocol);
+  const proto = firstOf(ann, openelb ? Annotations.protocol : []);
   let protocol: PoolProtocol | undefined;
   if (proto.value !== undefined) {
     if (proto.value === 'layer2' || proto.value === 'bgp') protocol = proto.value;

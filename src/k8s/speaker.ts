@@ -22,7 +22,7 @@ import { planNode, type NodePlan, type PlanOptions } from '../speaker/plan.ts';
 import type { Conflict } from '../liveness/runtime.ts';
 import { servicesWithStatusIPs } from '../speaker/services.ts';
 import { createSnapshotPlanMemo } from '../speaker/snapshot-plan.ts';
-import { createCache, type Cache, type SnapshotField } from './cache.ts';
+import { createCache, watchedFields, type Cache, type SnapshotField } from './cache.ts';
 import { createEventRecorder, EventReason, EventType, type EventRecorder } from './events.ts';
 import { PatchType, isNotFound, type Rest } from './rest.ts';
 import { emptySnapshot, type BgpConf } from '../config/snapshot.ts';
@@ -117,7 +117,7 @@ export function createKubeSpeaker(opts: KubeSpeakerOptions): KubeSpeaker {
   const cache: Cache = createCache({
     rest,
     logger: log,
-    fields: SPEAKER_FIELDS,
+    fields: watchedFields(SPEAKER_FIELDS, opts.serviceOptions ?? {}),
     namespaces: { secrets: opts.namespace },
     ...(opts.watchTimeoutSeconds === undefined ? {} : { watchTimeoutSeconds: opts.watchTimeoutSeconds }),
     onEvent: () => schedule(),
@@ -143,7 +143,7 @@ export function createKubeSpeaker(opts: KubeSpeakerOptions): KubeSpeaker {
 
   async function once(): Promise<void> {
     const snapshot = cache.snapshot();
-    const compiled = memo.compile(snapshot, store);
+    const compiled = memo.compile(snapshot, store, opts.serviceOptions);
     store = compiled.store;
     const svcs = servicesWithStatusIPs(snapshot.services, snapshot.namespaces, opts.serviceOptions ?? {}, memo.translations);
     const next = planNode({
