@@ -271,8 +271,19 @@ function cleanHost(dir: string): string[] {
   removeCgroupTree('berth-node-system');
   if (rec?.bridgeCreated === true && run('ip', ['link', 'show', bridge]).code === 0) run('ip', ['link', 'del', bridge]);
   if (rec?.lanCreated === true) {
-    // Deleting the namespace deletes its veth end, and with it the host's.
-    if (listDir(netnsDir).includes(lan.netns)) run('ip', ['netns', 'del', lan.netns]);
+    // Processes a test started in the LAN (an FRR router whose test process died before stopping it), by
+    // PID; then deleting the namespace deletes its veth end, and with it the host's.
+    if (listDir(netnsDir).includes(lan.netns)) {
+      for (const pid of run('ip', ['netns', 'pids', lan.netns]).stdout.split('\n').filter((l) => /^\d+$/.test(l))) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+          notes.push(`process ${pid} in ${lan.netns}`);
+        } catch {
+          // gone
+        }
+      }
+      run('ip', ['netns', 'del', lan.netns]);
+    }
     if (run('ip', ['link', 'show', lan.hostIface]).code === 0) run('ip', ['link', 'del', lan.hostIface]);
   }
   for (const e of listDir('/var/lib/cni/results').filter((x) => x.startsWith('berth-node-test-'))) rmSync(join('/var/lib/cni/results', e), { force: true });
