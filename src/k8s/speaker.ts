@@ -106,6 +106,8 @@ export function createKubeSpeaker(opts: KubeSpeakerOptions): KubeSpeaker {
   const memo = createSnapshotPlanMemo();
   let plan: NodePlan | undefined;
   let stopped = false;
+  /** Every informer has listed once (start()). */
+  let synced = false;
   let debounce: NodeJS.Timeout | undefined;
   let resync: NodeJS.Timeout | undefined;
   let lastProblems: string | undefined;
@@ -309,6 +311,7 @@ export function createKubeSpeaker(opts: KubeSpeakerOptions): KubeSpeaker {
       bgpStatuses.start();
       await cache.synced;
       await Promise.all([l2Statuses.synced, bgpStatuses.synced]);
+      synced = true;
       await reconcile();
       const every = opts.resyncMs ?? 60_000;
       if (every > 0) {
@@ -325,7 +328,10 @@ export function createKubeSpeaker(opts: KubeSpeakerOptions): KubeSpeaker {
       bgpStatuses.stop();
     },
     reconcile,
-    ready: () => plan !== undefined,
+    // Ready once every informer has listed (a change may plan earlier, from part of the cluster): a
+    // resource that cannot be listed, such as OpenELB's without its CRDs and without --openelb off, keeps
+    // the speaker unready.
+    ready: () => synced && plan !== undefined,
     get plan() {
       return plan;
     },

@@ -1,13 +1,17 @@
 // `berth controller --openelb off --metallb-namespace metallb-system` (the chart's `dialects` values) against a
 // real kube-apiserver that has only MetalLB's CRDs: the controller watches no OpenELB resource (their CRDs are
 // absent, and it still allocates), leaves the Services that lb.kubesphere.io/v1alpha1 hands to OpenELB alone,
-// and refuses a metallb.io pool outside its namespace with a ConfigurationError Event naming the field.
+// and refuses a metallb.io pool outside its namespace with a ConfigurationError Event naming the field; and
+// `berth speaker --openelb off` on the same API server becomes ready (its caches sync without those CRDs).
+// The speaker runs in the test's own namespace with no layer 2 or BGP configuration, so it sends nothing.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apiServerForFile, crdDir, field, getJson, isObject, type Json } from './helpers.ts';
-import { eventually, startController, type BerthProcess } from './berth-process.ts';
+import { eventually, startBerth, startController, type BerthProcess } from './berth-process.ts';
+import { freePort } from './harness/process.ts';
 
 let ctl: BerthProcess | undefined;
 let exitCode: number | null | undefined;
@@ -72,4 +76,23 @@ describe('dialect switches on a real API server without the OpenELB CRDs', () =>
     assert.match(String(failed['message']), /elsewhere/);
     assert.deepEqual(await ingress('wants-elsewhere'), []);
   });
+});
+
+test('berth speaker --openelb off becomes ready on an API server without the OpenELB CRDs', async () => {
+  const port = await freePort();
+  const state = mkdtempSync(join(tmpdir(), 'berth-dialects-'));
+  const speaker = startBerth([
+    'speaker', '--kubeconfig', api().kubeconfigPath, '--node-name', 'dialects-node', '--namespace', 'berth-system',
+    '--health-port', String(port), '--l2-threads', '0', '--openelb', 'off', '--metallb-namespace', 'metallb-system',
+  ], { env: { ...process.env, BERTH_RESTART_STATE: join(state, 'speaker-restart.json') } });
+  try {
+    await eventually('the speaker /readyz answering 200', async () => {
+      const r = await fetch(`http://127.0.0.1:${String(port)}/readyz`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+      return r?.status === 200 ? true : undefined;
+    }, 60_000);
+  } finally {
+    const code = await speaker.stop();
+    rmSync(state, { recursive: true, force: true });
+    assert.equal(code, 0, `speaker exit code (stderr tail: ${speaker.stderr().slice(-2000)})`);
+  }
 });
