@@ -21,6 +21,7 @@ import { parseAllDocuments } from 'yaml';
 import { lan, startNode, waitFor, type RealNode } from './harness/node.ts';
 import { repoRoot } from './harness/images.ts';
 import { run } from './harness/host.ts';
+import { tail } from '../k8s/harness/process.ts';
 import { berthReady } from './harness/workloads.ts';
 import { startFrr, type FrrInstance } from '../../frr-lab/frr.ts';
 
@@ -166,7 +167,7 @@ describe('the seed documents\' manifests on a real node', { timeout: 1_800_000 }
     const route = await waitFor(`the router's route to ${vip}/32`, 90_000, async () => {
       const routes = await r.vtyshJson<Route>(`show ip route ${vip}/32 json`);
       return routes[`${vip}/32`]?.find((x) => x.protocol === 'bgp');
-    }, () => `${inLan(['true']).stderr}\n${n().logs(5)}`);
+    }, () => `--- FRR log\n${tail(r.logFile, 20)}\n${n().logs(5)}`);
     assert.deepEqual(route.nexthops.map((h) => h.ip), [lan.hostIp]);
     const body = await waitFor(`HTTP through ${vip}:18081 from the router`, 60_000, () => curlFromLan(`http://${vip}:18081/`));
     assert.match(body, /^You've hit metallb-demo-/);
