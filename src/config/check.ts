@@ -79,7 +79,7 @@ export function checkSnapshot(snapshot: Snapshot, opts: ServiceOptions & Compile
       ...droppedNote(restored.get(t.intent.request.service), res),
       ...(res.additionalFailed === undefined ? [] : [`no second family: ${res.additionalFailed.message}`]),
     ];
-    announcements.set(`${ns}/${name}`, describeAnnouncements(config, res.assignment.ips, d));
+    announcements.set(`${ns}/${name}`, describeAnnouncements(config, res.assignment.ips, d, { weightedEcmp: t.intent.weightedEcmp === true }));
     services.push({
       namespace: ns,
       name,

@@ -36,7 +36,12 @@ export const Annotations = {
   eipPool: ['eip.openelb.kubesphere.io/v1alpha2', 'eip.porter.kubesphere.io/v1alpha2'],
   eipIP: ['eip.openelb.kubesphere.io/v1alpha1', 'eip.porter.kubesphere.io/v1alpha1'],
   protocol: ['protocol.openelb.kubesphere.io/v1alpha1', 'protocol.porter.kubesphere.io/v1alpha1'],
+  /** berth's own: "local-endpoints" weights each node's BGP route by its serving endpoints (docs/steering.md). */
+  weightedEcmp: 'berth.io/weighted-ecmp',
 } as const;
+
+/** The one value of berth.io/weighted-ecmp. */
+export const WEIGHTED_BY_LOCAL_ENDPOINTS = 'local-endpoints';
 
 const DEPRECATED_PREFIX = 'metallb.universe.tf/';
 const OPENELB_VALUES: readonly string[] = ['porter', 'openelb'];
@@ -59,6 +64,9 @@ export interface ServiceIntent {
   readonly currentIPs: readonly IPAddress[];
   /** Labels, for advertisement serviceSelectors. */
   readonly labels: Labels;
+  /** berth.io/weighted-ecmp: local-endpoints (externalTrafficPolicy Local only): BGP routes carry the
+   * node's serving endpoint count as link bandwidth, for weighted ECMP at the router. */
+  readonly weightedEcmp?: boolean;
 }
 
 export type ServiceTranslation =
@@ -225,6 +233,13 @@ export function translateService(svc: V1Service, namespaces: readonly V1Namespac
   const etpText = spec.externalTrafficPolicy ?? TrafficPolicy.Cluster;
   const etp = etpText === 'Local' ? TrafficPolicy.Local : etpText === 'Cluster' ? TrafficPolicy.Cluster : undefined;
   if (etp === undefined) report('spec.externalTrafficPolicy', `must be Cluster or Local, got ${gotText(etpText)}`);
+  const weighted = ann[Annotations.weightedEcmp];
+  const weightedField = `metadata.annotations["${Annotations.weightedEcmp}"]`;
+  if (weighted !== undefined && weighted !== WEIGHTED_BY_LOCAL_ENDPOINTS) report(weightedField, `must be "${WEIGHTED_BY_LOCAL_ENDPOINTS}", got "${weighted}"`);
+  else if (weighted !== undefined && etp === TrafficPolicy.Cluster) {
+    // With Cluster every node forwards to every endpoint: equal shares are right, a weight would skew them.
+    report(weightedField, 'has effect only with spec.externalTrafficPolicy Local (with Cluster every node reaches every endpoint): set Local or remove the annotation');
+  }
 
   const selector = stringMap(spec.selector, 'spec.selector', report);
   if (problems.length > 0 || etp === undefined) return { kind: 'invalid', ref, problems };
@@ -256,5 +271,5 @@ export function translateService(svc: V1Service, namespaces: readonly V1Namespac
     ports,
     dialect,
   };
-  return { kind: 'ours', intent: { ref, request, protocol, externalTrafficPolicy: etp, currentIPs, labels } };
+  return { kind: 'ours', intent: { ref, request, protocol, externalTrafficPolicy: etp, currentIPs, labels, ...(weighted !== undefined ? { weightedEcmp: true } : {}) } };
 }

@@ -34,6 +34,7 @@ import { aggregatePrefix } from '../config/describe.ts';
 import type { Advertisement } from '../bgp/speaker.ts';
 import type { LargeCommunity } from '../bgp/messages/types.ts';
 import { peerFamilies } from '../bgp/peer.ts';
+import { maxBandwidth } from '../bgp/adj-rib-out.ts';
 import { elect, ExclusionReason, EXCLUDE_FROM_LB_LABEL, OUT_OF_SERVICE_TAINT, type ElectionNode, type ElectionResult } from '../l2/election.ts';
 import type { InterfaceRequest, NodeAddressing } from '../l2/interfaces.ts';
 import { endpointsByService, type ServiceEndpoints } from './endpoints.ts';
@@ -332,7 +333,7 @@ export function createPlanMemo(): PlanMemo {
       const inputsOf = (s: PlanService): string => {
         const ep = endpoints.get(s.intent.request.service);
         // Plain text, not JSON: this runs for every Service on every plan.
-        const eps = ep === undefined ? '-' : `${ep.slices}:${ep.anyServing ? 1 : 0}:${[...ep.servingNodes].sort().join(',')}`;
+        const eps = ep === undefined ? '-' : `${ep.slices}:${ep.anyServing ? 1 : 0}:${[...ep.servingNodes].sort().join(',')}${s.intent.weightedEcmp === true ? `:${ep.servingPerNode?.get(input.nodeName) ?? 0}` : ''}`;
         return `${s.ips.join(',')}\u0000${s.pool ?? '\u0001'}\u0000${s.pendingReason ?? '\u0001'}\u0000${eps}`;
       };
       let last: { s: PlanService; inputs: string } | undefined;
@@ -372,6 +373,9 @@ export function poolOfIPs(pools: readonly PoolConfig[], ips: readonly string[]):
 }
 
 // ------------------------------------------------------------------------------------------------ L2
+
+/** Weighted ECMP: one serving endpoint counts as 1 Mbit/s of link bandwidth (the router uses only the ratio). */
+export const BYTES_PER_SECOND_PER_ENDPOINT = 125_000;
 
 const exclusionToReason: Readonly<Record<ExclusionReason, NotAnnounced>> = {
   [ExclusionReason.notSelected]: NotAnnounced.nodeNotSelected,
@@ -487,6 +491,8 @@ function planBgp(ctx: Ctx, s: PlanService, rules: readonly BgpAdvertisementRule[
   } else if (!ep.anyServing) {
     return no(reason(NotAnnounced.noEndpoints, 'no serving endpoint anywhere'));
   }
+  // Weighted ECMP (docs/steering.md): this node's serving endpoints as link bandwidth (RFC 10005).
+  const linkBandwidth = s.intent.weightedEcmp === true && s.intent.externalTrafficPolicy === 'Local' ? (ep.servingPerNode?.get(ctx.me.name) ?? 0) * BYTES_PER_SECOND_PER_ENDPOINT : undefined;
   const ads: Advertisement[] = [];
   for (const ip of s.ips) {
     for (const r of mine) {
@@ -500,6 +506,7 @@ function planBgp(ctx: Ctx, s: PlanService, rules: readonly BgpAdvertisementRule[
         ...(standard.length > 0 ? { communities: standard } : {}),
         ...(large.length > 0 ? { largeCommunities: large } : {}),
         ...(r.peers.length > 0 ? { peers: [...r.peers].sort() } : {}),
+        ...(linkBandwidth !== undefined ? { linkBandwidth } : {}),
       });
     }
   }
@@ -519,13 +526,14 @@ export function aggregate(ip: string, rule: Pick<BgpAdvertisementRule, 'aggregat
   return p.ok ? aggregatePrefix(p.value, rule) : undefined;
 }
 
-/** One advertisement per (prefix, peer filter): communities unioned, the first LOCAL_PREF kept. */
+/** One advertisement per (prefix, peer filter): communities unioned, the first LOCAL_PREF kept, the largest link bandwidth kept. */
 export function mergeAdvertisements(ads: readonly Advertisement[]): Advertisement[] {
-  const acc = new Map<string, { prefix: string; localPref: number | undefined; communities: Set<number>; large: Map<string, LargeCommunity>; peers: readonly string[] | undefined }>();
+  const acc = new Map<string, { prefix: string; localPref: number | undefined; communities: Set<number>; large: Map<string, LargeCommunity>; peers: readonly string[] | undefined; linkBandwidth: number | undefined }>();
   for (const a of ads) {
     const key = `${a.prefix}|${a.peers === undefined ? '*' : a.peers.join(',')}`;
-    const cur = acc.get(key) ?? { prefix: a.prefix, localPref: a.localPref, communities: new Set<number>(), large: new Map<string, LargeCommunity>(), peers: a.peers };
+    const cur = acc.get(key) ?? { prefix: a.prefix, localPref: a.localPref, communities: new Set<number>(), large: new Map<string, LargeCommunity>(), peers: a.peers, linkBandwidth: undefined };
     if (cur.localPref === undefined) cur.localPref = a.localPref;
+    cur.linkBandwidth = maxBandwidth(cur.linkBandwidth, a.linkBandwidth);
     for (const c of a.communities ?? []) cur.communities.add(c);
     for (const l of a.largeCommunities ?? []) cur.large.set(`${l.globalAdmin}:${l.localData1}:${l.localData2}`, l);
     acc.set(key, cur);
@@ -541,6 +549,7 @@ export function mergeAdvertisements(ads: readonly Advertisement[]): Advertisemen
         ...(communities.length > 0 ? { communities } : {}),
         ...(large.length > 0 ? { largeCommunities: large } : {}),
         ...(v.peers !== undefined ? { peers: v.peers } : {}),
+        ...(v.linkBandwidth !== undefined ? { linkBandwidth: v.linkBandwidth } : {}),
       };
     });
 }

@@ -187,3 +187,37 @@ test('Kubernetes semantics (withoutEndpointSlices: noEndpoints): a Service witho
   assert.equal(o.reason.code, 'noEndpoints');
   assert.equal(get(planAll(docs), 'node1').advertisements.length, 1);
 });
+
+test('berth.io/weighted-ecmp: local-endpoints: each node carries its serving endpoints as link bandwidth (1 Mbit/s each)', () => {
+  const docs = (eps: readonly { node: string; ready?: boolean }[]): string[] => [
+    threeNodes(),
+    pool(),
+    router(),
+    bgpAdv('adv'),
+    service('web', { ip: '198.51.100.10', etp: 'Local', annotations: { 'berth.io/weighted-ecmp': 'local-endpoints' } }),
+    slice('web', eps),
+  ];
+  const p = planAll(docs([{ node: 'node1' }, { node: 'node3' }, { node: 'node3' }, { node: 'node3' }, { node: 'node2', ready: false }]));
+  assert.deepEqual(get(p, 'node1').advertisements, [{ prefix: '198.51.100.10/32', linkBandwidth: 125_000 }]);
+  assert.deepEqual(get(p, 'node3').advertisements, [{ prefix: '198.51.100.10/32', linkBandwidth: 375_000 }]);
+  assert.deepEqual(get(p, 'node2').advertisements, [], 'no serving endpoint: not announced at all (Local)');
+  // Scaling the pods changes the weight, nothing else.
+  const scaled = planAll(docs([{ node: 'node1' }, { node: 'node1' }, { node: 'node3' }]));
+  assert.deepEqual(get(scaled, 'node1').advertisements, [{ prefix: '198.51.100.10/32', linkBandwidth: 250_000 }]);
+  assert.deepEqual(get(scaled, 'node3').advertisements, [{ prefix: '198.51.100.10/32', linkBandwidth: 125_000 }]);
+});
+
+test('berth.io/weighted-ecmp: without the annotation no link bandwidth; a bad value or Cluster policy is a problem naming the field', () => {
+  const plain = planAll([threeNodes(), pool(), router(), bgpAdv('adv'), service('web', { ip: '198.51.100.10', etp: 'Local' }), slice('web', [{ node: 'node1' }, { node: 'node1' }])]);
+  assert.deepEqual(get(plain, 'node1').advertisements, [{ prefix: '198.51.100.10/32' }]);
+  const bad = planAll([threeNodes(), pool(), router(), bgpAdv('adv'), service('web', { ip: '198.51.100.10', etp: 'Local', annotations: { 'berth.io/weighted-ecmp': 'yes' } })], { allowProblems: true });
+  assert.match(bad.problems.join('\n'), /metadata\.annotations\["berth\.io\/weighted-ecmp"\].*must be "local-endpoints", got "yes"/);
+  const cluster = planAll([threeNodes(), pool(), router(), bgpAdv('adv'), service('web', { ip: '198.51.100.10', annotations: { 'berth.io/weighted-ecmp': 'local-endpoints' } })], { allowProblems: true });
+  assert.match(cluster.problems.join('\n'), /berth\.io\/weighted-ecmp.*only with spec\.externalTrafficPolicy Local/);
+});
+
+test('mergeAdvertisements keeps the larger link bandwidth of one prefix', () => {
+  assert.deepEqual(mergeAdvertisements([{ prefix: '198.51.100.0/24', linkBandwidth: 125_000 }, { prefix: '198.51.100.0/24', linkBandwidth: 500_000 }, { prefix: '198.51.100.0/24' }]), [
+    { prefix: '198.51.100.0/24', linkBandwidth: 500_000 },
+  ]);
+});
