@@ -65,8 +65,8 @@ function routeAttributes(localPref: number | undefined, communities: Iterable<nu
   return { ...(localPref !== undefined ? { localPref } : {}), communities: cs, largeCommunities: ls, ...(linkBandwidth !== undefined ? { linkBandwidth } : {}) };
 }
 
-/** The larger of two optional link bandwidths (one prefix advertised twice carries one value). */
-export function maxBandwidth(a: number | undefined, b: number | undefined): number | undefined {
+/** The larger of two optional values (LOCAL_PREF, link bandwidth: one prefix advertised twice carries one). */
+export function maxDefined(a: number | undefined, b: number | undefined): number | undefined {
   return a === undefined ? b : b === undefined ? a : Math.max(a, b);
 }
 
@@ -128,12 +128,12 @@ export function compileAdvertisements(ads: readonly Advertisement[]): CompiledAd
     ad.localPref === undefined && (ad.communities?.length ?? 0) === 0 && (ad.largeCommunities?.length ?? 0) === 0 && ad.linkBandwidth === undefined
       ? plain
       : intern(ad.localPref, ad.communities, ad.largeCommunities, ad.linkBandwidth);
-  // Several advertisements of one prefix: the first LOCAL_PREF given wins, communities are unioned,
-  // the largest link bandwidth is kept.
+  // Several advertisements of one prefix: the largest LOCAL_PREF given wins (as the planner's
+  // mergeAdvertisements), communities are unioned, the largest link bandwidth is kept.
   const merge = (a: RouteAttributes, b: RouteAttributes): RouteAttributes =>
     a === b || b === plain
       ? a
-      : intern(a.localPref ?? b.localPref, [...a.communities, ...b.communities], [...a.largeCommunities, ...b.largeCommunities], maxBandwidth(a.linkBandwidth, b.linkBandwidth));
+      : intern(maxDefined(a.localPref, b.localPref), [...a.communities, ...b.communities], [...a.largeCommunities, ...b.largeCommunities], maxDefined(a.linkBandwidth, b.linkBandwidth));
   const add = (t: { ipv4: Map<NlriKey, RouteAttributes>; ipv6: Map<NlriKey, RouteAttributes> }, f: Family, key: NlriKey, a: RouteAttributes): void => {
     const table = t[f];
     const cur = table.get(key);
@@ -174,7 +174,7 @@ export function compileAdvertisements(ads: readonly Advertisement[]): CompiledAd
 /**
  * The routes a peer should have: the advertisements that select it, deduplicated by prefix. Several
  * advertisements of one prefix (Services sharing an aggregate, MetalLB BGPAdvertisement aggregationLength, internal/bgp session dedup) merge: communities and
- * large communities are unioned, the first LOCAL_PREF given wins. Unparsable prefixes are left out.
+ * large communities are unioned, the largest LOCAL_PREF wins. Unparsable prefixes are left out.
  */
 export function desiredRoutes(peerName: string, ads: readonly Advertisement[]): RouteTable {
   return compileAdvertisements(ads).forPeer(peerName);
