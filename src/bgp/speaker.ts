@@ -19,6 +19,7 @@ import type { Family, Message, PathAttribute } from './messages/types.ts';
 import { AS_PATH_SEGMENT, ORIGIN, ROUTE_REFRESH_SUBTYPE } from './constants.ts';
 import { encodeMessage, endOfRib, packKeyAnnouncements, packKeyWithdrawals, type NextHops } from './codec.ts';
 import { afiOfFamily } from './nlri.ts';
+import { linkBandwidthCommunity } from './attributes/link-bandwidth.ts';
 import type { Reason, SessionState } from './fsm.ts';
 import { Session, type Clock, type EstablishedSession, type SessionHandler, type SessionStopOptions } from './session.ts';
 export type { SessionStopOptions } from './session.ts';
@@ -444,5 +445,7 @@ export function pathAttributes(myAsn: number, internal: boolean, a: RouteAttribu
   if (internal) attrs.push({ kind: 'LOCAL_PREF', localPref: a.localPref ?? DEFAULT_LOCAL_PREF });
   if (a.communities.length > 0) attrs.push({ kind: 'COMMUNITIES', communities: a.communities });
   if (a.largeCommunities.length > 0) attrs.push({ kind: 'LARGE_COMMUNITIES', communities: a.largeCommunities });
+  // RFC 10005: the link bandwidth, originated by our AS, for weighted ECMP at the router.
+  if (a.linkBandwidth !== undefined) attrs.push({ kind: 'EXTENDED_COMMUNITIES', communities: [linkBandwidthCommunity(myAsn, a.linkBandwidth)] });
   return attrs;
 }

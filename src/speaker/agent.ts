@@ -257,7 +257,7 @@ function logChanges(
   if (!each) log.info({ node, advertised: upsert.length, withdrawn: remove.length }, 'BGP: advertisements changed');
   if (each || log.isLevelEnabled('debug')) {
     const level = each ? 'info' : 'debug';
-    for (const a of upsert) log[level]({ node, vip: a.prefix, peers: a.peers ?? 'all', localPref: a.localPref, communities: a.communities?.length ?? 0 }, 'BGP: advertising prefix');
+    for (const a of upsert) log[level]({ node, vip: a.prefix, peers: a.peers ?? 'all', localPref: a.localPref, communities: a.communities?.length ?? 0, ...(a.linkBandwidth !== undefined ? { linkBandwidth: a.linkBandwidth } : {}) }, 'BGP: advertising prefix');
     for (const k of remove) log[level]({ node, vip: k }, 'BGP: withdrawing prefix');
   }
 }

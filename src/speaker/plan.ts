@@ -15,7 +15,7 @@
 //        not NetworkUnavailable, and the Service can be served from it: ETP=Local needs a serving
 //        endpoint on this node, Cluster one anywhere (MetalLB speaker/bgp_controller.go). Prefix = VIP & mask(aggregation
 //        length) (MetalLB BGPAdvertisement aggregationLength), with the rule's LOCAL_PREF, communities and peer filter; advertisements of one
-//        prefix and one peer filter merge (communities unioned, first LOCAL_PREF kept), as MetalLB's
+//        prefix and one peer filter merge (communities unioned, the largest LOCAL_PREF kept), as MetalLB's
 //        session dedup does (MetalLB internal/bgp session Set).
 // Liveness (PlanOptions.l2Window > 1, docs/liveness.md): the election itself assumes every speaker alive;
 // the plan also lists the VIPs this node is among the first l2Window candidates of, with the nodes ranked
@@ -34,6 +34,7 @@ import { aggregatePrefix } from '../config/describe.ts';
 import type { Advertisement } from '../bgp/speaker.ts';
 import type { LargeCommunity } from '../bgp/messages/types.ts';
 import { peerFamilies } from '../bgp/peer.ts';
+import { maxDefined } from '../bgp/adj-rib-out.ts';
 import { elect, ExclusionReason, EXCLUDE_FROM_LB_LABEL, OUT_OF_SERVICE_TAINT, type ElectionNode, type ElectionResult } from '../l2/election.ts';
 import type { InterfaceRequest, NodeAddressing } from '../l2/interfaces.ts';
 import { endpointsByService, type ServiceEndpoints } from './endpoints.ts';
@@ -332,7 +333,7 @@ export function createPlanMemo(): PlanMemo {
       const inputsOf = (s: PlanService): string => {
         const ep = endpoints.get(s.intent.request.service);
         // Plain text, not JSON: this runs for every Service on every plan.
-        const eps = ep === undefined ? '-' : `${ep.slices}:${ep.anyServing ? 1 : 0}:${[...ep.servingNodes].sort().join(',')}`;
+        const eps = ep === undefined ? '-' : `${ep.slices}:${ep.anyServing ? 1 : 0}:${[...ep.servingNodes].sort().join(',')}${s.intent.weightedEcmp === true ? `:${ep.servingPerNode?.get(input.nodeName) ?? 0}` : ''}`;
         return `${s.ips.join(',')}\u0000${s.pool ?? '\u0001'}\u0000${s.pendingReason ?? '\u0001'}\u0000${eps}`;
       };
       let last: { s: PlanService; inputs: string } | undefined;
@@ -372,6 +373,9 @@ export function poolOfIPs(pools: readonly PoolConfig[], ips: readonly string[]):
 }
 
 // ------------------------------------------------------------------------------------------------ L2
+
+/** Weighted ECMP: one serving endpoint counts as 1 Mbit/s of link bandwidth (the router uses only the ratio). */
+export const BYTES_PER_SECOND_PER_ENDPOINT = 125_000;
 
 const exclusionToReason: Readonly<Record<ExclusionReason, NotAnnounced>> = {
   [ExclusionReason.notSelected]: NotAnnounced.nodeNotSelected,
@@ -487,19 +491,27 @@ function planBgp(ctx: Ctx, s: PlanService, rules: readonly BgpAdvertisementRule[
   } else if (!ep.anyServing) {
     return no(reason(NotAnnounced.noEndpoints, 'no serving endpoint anywhere'));
   }
+  // Weighted ECMP (docs/steering.md): this node's serving endpoints as link bandwidth (RFC 10005).
+  const linkBandwidth = s.intent.weightedEcmp === true && s.intent.externalTrafficPolicy === 'Local' ? (ep.servingPerNode?.get(ctx.me.name) ?? 0) * BYTES_PER_SECOND_PER_ENDPOINT : undefined;
+  const svcBgp = s.intent.bgp;
   const ads: Advertisement[] = [];
   for (const ip of s.ips) {
     for (const r of mine) {
       const prefix = aggregate(ip, r);
       if (prefix === undefined) continue;
-      const standard = r.communities.flatMap((c) => (c.kind === 'standard' ? [c.value] : []));
-      const large: LargeCommunity[] = r.communities.flatMap((c) => (c.kind === 'large' ? [{ globalAdmin: c.globalAdmin, localData1: c.localData1, localData2: c.localData2 }] : []));
+      // The rule's communities, then the Service's own (berth.io/bgp-communities); its LOCAL_PREF
+      // (berth.io/bgp-local-pref) over the rule's (docs/steering.md).
+      const all = svcBgp === undefined ? r.communities : [...r.communities, ...svcBgp.communities];
+      const standard = [...new Set(all.flatMap((c) => (c.kind === 'standard' ? [c.value] : [])))].sort((a, b) => a - b);
+      const large: LargeCommunity[] = all.flatMap((c) => (c.kind === 'large' ? [{ globalAdmin: c.globalAdmin, localData1: c.localData1, localData2: c.localData2 }] : []));
+      const localPref = svcBgp?.localPref ?? r.localPref;
       ads.push({
         prefix,
-        ...(r.localPref !== undefined ? { localPref: r.localPref } : {}),
+        ...(localPref !== undefined ? { localPref } : {}),
         ...(standard.length > 0 ? { communities: standard } : {}),
         ...(large.length > 0 ? { largeCommunities: large } : {}),
         ...(r.peers.length > 0 ? { peers: [...r.peers].sort() } : {}),
+        ...(linkBandwidth !== undefined ? { linkBandwidth } : {}),
       });
     }
   }
@@ -519,13 +531,16 @@ export function aggregate(ip: string, rule: Pick<BgpAdvertisementRule, 'aggregat
   return p.ok ? aggregatePrefix(p.value, rule) : undefined;
 }
 
-/** One advertisement per (prefix, peer filter): communities unioned, the first LOCAL_PREF kept. */
+/** One advertisement per (prefix, peer filter): communities unioned, the largest LOCAL_PREF and the largest link bandwidth kept. */
 export function mergeAdvertisements(ads: readonly Advertisement[]): Advertisement[] {
-  const acc = new Map<string, { prefix: string; localPref: number | undefined; communities: Set<number>; large: Map<string, LargeCommunity>; peers: readonly string[] | undefined }>();
+  const acc = new Map<string, { prefix: string; localPref: number | undefined; communities: Set<number>; large: Map<string, LargeCommunity>; peers: readonly string[] | undefined; linkBandwidth: number | undefined }>();
   for (const a of ads) {
     const key = `${a.prefix}|${a.peers === undefined ? '*' : a.peers.join(',')}`;
-    const cur = acc.get(key) ?? { prefix: a.prefix, localPref: a.localPref, communities: new Set<number>(), large: new Map<string, LargeCommunity>(), peers: a.peers };
-    if (cur.localPref === undefined) cur.localPref = a.localPref;
+    const cur = acc.get(key) ?? { prefix: a.prefix, localPref: a.localPref, communities: new Set<number>(), large: new Map<string, LargeCommunity>(), peers: a.peers, linkBandwidth: undefined };
+    // BGPAdvertisements of one prefix and peer agree on LOCAL_PREF (config refuses the others); Services
+    // sharing an IP may not (berth.io/bgp-local-pref): the largest wins, whatever the order.
+    if (a.localPref !== undefined && (cur.localPref === undefined || a.localPref > cur.localPref)) cur.localPref = a.localPref;
+    cur.linkBandwidth = maxDefined(cur.linkBandwidth, a.linkBandwidth);
     for (const c of a.communities ?? []) cur.communities.add(c);
     for (const l of a.largeCommunities ?? []) cur.large.set(`${l.globalAdmin}:${l.localData1}:${l.localData2}`, l);
     acc.set(key, cur);
@@ -541,6 +556,7 @@ export function mergeAdvertisements(ads: readonly Advertisement[]): Advertisemen
         ...(communities.length > 0 ? { communities } : {}),
         ...(large.length > 0 ? { largeCommunities: large } : {}),
         ...(v.peers !== undefined ? { peers: v.peers } : {}),
+        ...(v.linkBandwidth !== undefined ? { linkBandwidth: v.linkBandwidth } : {}),
       };
     });
 }

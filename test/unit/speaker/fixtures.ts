@@ -26,7 +26,7 @@ export function node(name: string, ip: string, extra: { labels?: Record<string, 
 export const threeNodes = (opts: Partial<Record<string, { labels?: Record<string, string>; ready?: boolean; annotations?: Record<string, string> }>> = {}): string =>
   NODES.map((n, i) => node(n, `192.0.2.${11 + i}`, opts[n] ?? {})).join('\n---\n');
 
-export function service(name: string, extra: { ip?: string; annotations?: Record<string, string>; labels?: Record<string, string>; etp?: 'Local' | 'Cluster'; families?: string[]; policy?: string; statusIP?: string } = {}): string {
+export function service(name: string, extra: { ip?: string; annotations?: Record<string, string>; labels?: Record<string, string>; etp?: 'Local' | 'Cluster'; families?: string[]; policy?: string; statusIP?: string; port?: number } = {}): string {
   return [
     'apiVersion: v1',
     'kind: Service',
@@ -38,7 +38,7 @@ export function service(name: string, extra: { ip?: string; annotations?: Record
     'spec:',
     '  type: LoadBalancer',
     `  selector: {app: ${name}}`,
-    '  ports: [{port: 80, protocol: TCP}]',
+    `  ports: [{port: ${extra.port ?? 80}, protocol: TCP}]`,
     ...(extra.ip === undefined ? [] : [`  loadBalancerIP: "${extra.ip}"`]),
     ...(extra.etp === undefined ? [] : [`  externalTrafficPolicy: ${extra.etp}`]),
     ...(extra.families === undefined ? [] : [`  ipFamilies: ${JSON.stringify(extra.families)}`]),
