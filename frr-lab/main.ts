@@ -17,7 +17,7 @@ import type { LabHandle } from './topology.ts';
 
 const NETNS_PREFIX = 'berthlab';
 /** test/integration/lab's namespace prefixes (runners, berth-netns, netns-down). */
-const TEST_NETNS_PREFIXES = ['blabt', 'blabn', 'blabd'];
+const TEST_NETNS_PREFIXES = ['blabt', 'blabn', 'blabd', 'blk8'];
 const say = (l: string): void => {
   process.stdout.write(`${l}\n`);
 };
