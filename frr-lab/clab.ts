@@ -159,9 +159,9 @@ export async function deployClab(o: ClabOptions = {}): Promise<ClabLab> {
   try {
     log(`containerlab deploy -t ${TOPOLOGY_FILE} (lab ${t.name})`);
     await clab(bin, env, ['deploy', '-t', TOPOLOGY_FILE, '--reconfigure']);
-    // The host's address on the management bridge (docker's gateway of the mgmt network).
-    const gw = (await engine.docker(['network', 'inspect', '--format', '{{range .IPAM.Config}}{{.Gateway}} {{end}}', t.mgmt.network])).stdout;
-    mgmtGateway = gw.split(/\s+/).find((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a));
+    // The host's address on the management bridge (the mgmt network's gateway, which dockerd puts there).
+    const br = JSON.parse((await run(['ip', '-j', '-4', 'addr', 'show', 'dev', t.mgmt.bridge], { check: false })).stdout || '[]') as { addr_info?: { local?: string }[] }[];
+    mgmtGateway = br[0]?.addr_info?.[0]?.local;
   } catch (err) {
     await lab.destroy().catch(() => undefined);
     throw err;
