@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
 import { startApiServer, type ApiServer } from '../test/k8s/harness/index.ts';
-import { MANIFESTS_DIR, plannedServices, type LabService } from './berth-lab.ts';
+import { clientNeighbour, MANIFESTS_DIR, plannedServices, report, routerNextHops, type LabService } from './berth-lab.ts';
 import { LabError, run, sleep } from './run.ts';
 import type { LabHandle } from './topology.ts';
 
@@ -71,6 +71,8 @@ export interface K8sLab {
   removePod(name: string): Promise<void>;
   /** Writes the Service's EndpointSlice: one ready endpoint per pod (nodeName set). */
   setEndpoints(service: string, pods: readonly string[]): Promise<void>;
+  /** The pods setEndpoints last wrote for a Service. */
+  endpointsOf(service: string): readonly Pod[];
   /** kubectl against the lab's API server (admin). */
   kubectl(args: readonly string[], stdin?: string): Promise<string>;
   /** The admin kubeconfig as the host sees it (the nodes hold a copy at kubeconfigIn(node)). */
@@ -114,6 +116,7 @@ export async function startK8s(lab: LabHandle, log: (l: string) => void = () => 
   const api = await startApiServer({ bindAddress: gw, serviceClusterIpRange: CLUSTER_IP_RANGE });
   const started: [string, string][] = [];
   const pods = new Map<string, Pod>();
+  const endpoints = new Map<string, Pod[]>();
   const nextPodHost = new Map<LabNode, number>(LAB_NODES.map((n) => [n, 2]));
   const kubeconfigIn = (node: string): string => join(lab.dataDir(node), 'kubeconfig');
   const kubectl = (args: readonly string[], stdin?: string): Promise<string> => api.kubectlOk(args, stdin === undefined ? {} : { stdin });
@@ -209,7 +212,9 @@ export async function startK8s(lab: LabHandle, log: (l: string) => void = () => 
         endpoints: eps,
       };
       await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=berth-lab', '-f', '-'], JSON.stringify(slice));
+      endpoints.set(service, names.map((n) => pods.get(n)).filter((p): p is Pod => p !== undefined));
     },
+    endpointsOf: (service) => endpoints.get(service) ?? [],
     async controllerLeader() {
       const r = await api.kubectl(['get', 'lease', 'berth-controller', '-n', NAMESPACE, '-o', 'jsonpath={.spec.holderIdentity}']);
       return r.code === 0 && r.stdout.trim() !== '' ? r.stdout.trim() : undefined;
@@ -308,4 +313,43 @@ export async function startK8s(lab: LabHandle, log: (l: string) => void = () => 
 export async function kubeProxyBinary(): Promise<string> {
   const dir = (await run([join(REPO_ROOT, 'scripts', 'provision-node.sh')], { timeoutMs: 1_800_000 })).stdout.trim();
   return join(dir, 'kube-proxy');
+}
+
+/** The lab's pods and which Service each serves: Cluster Services on two nodes, Local ones on chosen nodes. */
+export const WORKLOAD: readonly { readonly service: string; readonly pods: readonly (readonly [string, LabNode])[] }[] = [
+  { service: 'metallb-demo', pods: [['demo-a', 'node1'], ['demo-b', 'node2']] },
+  { service: 'metallb-local', pods: [['local-a', 'node1'], ['local-b', 'node3']] },
+  { service: 'metallb1-cluster', pods: [['l2c-a', 'node3']] },
+  { service: 'porter-layer2-svc', pods: [['porter-a', 'node1'], ['porter-b', 'node3']] },
+  { service: 'porter-local', pods: [['pl-a', 'node3']] },
+];
+
+/** Starts WORKLOAD's pods and writes the EndpointSlices. */
+export async function startWorkload(k: K8sLab): Promise<void> {
+  for (const w of WORKLOAD) {
+    for (const [pod, node] of w.pods) await k.addPod(pod, node);
+    await k.setEndpoints(w.service, w.pods.map(([pod]) => pod));
+  }
+}
+
+/** Waits until every Service is announced: BGP next hops on every node (Cluster) or the nodes with a pod (Local), an ARP answer for each Layer 2 VIP. */
+export async function waitK8sAnnounced(k: K8sLab, timeoutMs = 120_000): Promise<void> {
+  for (const s of await k.services()) {
+    const eligible = s.policy === 'Local' ? [...new Set(k.endpointsOf(s.name).map((p) => p.node))].sort() : [...LAB_NODES];
+    const hops = eligible.map((n) => NODE_IPS[n as LabNode]).sort();
+    for (const ip of s.ips) {
+      if (s.modes.includes('bgp')) {
+        await waitUntil(`${ip}/32 at the router with next hops ${hops.join(', ')}`, timeoutMs, async () => ((await routerNextHops(k.lab, `${ip}/32`)).join() === hops.join() ? true : undefined), () => k.logs());
+      }
+      if (s.modes.includes('l2') && !ip.includes(':')) {
+        await waitUntil(`an ARP answer for ${ip}`, timeoutMs, async () => ((await clientNeighbour(k.lab, ip)) === undefined ? undefined : true), () => k.logs());
+      }
+    }
+  }
+}
+
+/** `npm run lab`'s report (berth-lab.ts report()) from the API server's view: EXTERNAL-IP as the controller assigned it. */
+export async function k8sReport(k: K8sLab): Promise<string> {
+  const services = await k.services();
+  return report({ lab: k.lab, macs: k.macs, services }, `kubectl get services: EXTERNAL-IP from berth controller; runner: ${k.lab.runner}`);
 }

@@ -6,7 +6,7 @@
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { bgpPaths, clientNeighbour, curl, routerNextHops } from '../../../frr-lab/berth-lab.ts';
-import { LAB_NODES, NODE_IPS, startK8s, type K8sLab, type K8sService, type LabNode } from '../../../frr-lab/k8s-lab.ts';
+import { LAB_NODES, NODE_IPS, startK8s, startWorkload, type K8sLab, type K8sService, type LabNode } from '../../../frr-lab/k8s-lab.ts';
 import type { LabHandle } from '../../../frr-lab/topology.ts';
 import { arpingReplies, waitFor } from '../common.ts';
 
@@ -56,13 +56,7 @@ async function scenario(t: TestContext, lab: LabHandle, k: K8sLab): Promise<void
       return macs.length > 0 && macs.every((m) => m === macOf(node)) ? true : undefined;
     }, opts);
 
-  // Pods: Cluster Services on two nodes, Local ones where the checks below expect them.
-  for (const [pod, node] of [['demo-a', 'node1'], ['demo-b', 'node2'], ['local-a', 'node1'], ['local-b', 'node3'], ['l2c-a', 'node3'], ['porter-a', 'node1'], ['porter-b', 'node3'], ['pl-a', 'node3']] as const) await k.addPod(pod, node);
-  await k.setEndpoints('metallb-demo', ['demo-a', 'demo-b']);
-  await k.setEndpoints('metallb-local', ['local-a', 'local-b']);
-  await k.setEndpoints('metallb1-cluster', ['l2c-a']);
-  await k.setEndpoints('porter-layer2-svc', ['porter-a', 'porter-b']);
-  await k.setEndpoints('porter-local', ['pl-a']);
+  await startWorkload(k);
 
   await t.test('the controller (two replicas, one leader) gives each Service an address from its pool', async () => {
     const leader = await k.controllerLeader();
