@@ -7,7 +7,8 @@
 // 127.0.0.1 with serving certificates from a throw-away CA, static tokens (an admin in system:masters and
 // a less-privileged user for RBAC tests), RBAC authorization, service-account signing keys, and
 // 198.51.100.0/24 (documentation range) as the service cluster IP range: the API server never sends traffic
-// there. Kubeconfigs are written for both users. No controller-manager or scheduler runs: objects are
+// there (the lab, frr-lab/k8s-lab.ts, passes another range and a bind address its nodes reach: see
+// StartApiServerOptions). Kubeconfigs are written for both users. No controller-manager or scheduler runs: objects are
 // stored and validated, nothing reconciles them.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, mkdir, rm, writeFile, readFile } from 'node:fs/promises';
