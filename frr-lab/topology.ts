@@ -73,7 +73,8 @@ export function readTopology(file: string = TOPOLOGY_FILE, env: Readonly<Record<
       const [host = '', container = ''] = b.split(':');
       return { host: resolve(dir, host), container };
     }),
-    exec: (n?.exec ?? []).map((line) => {
+    exec: (n?.exec ?? []).map((line: unknown) => {
+      if (typeof line !== 'string') throw new LabError(`${file}: node ${name}: an exec line is ${JSON.stringify(line)}, not a command`);
       if (/["'`$|;&<>\\]/.test(line)) throw new LabError(`${file}: node ${name}: exec line must be one plain command (no shell): ${line}`);
       return line.trim().split(/\s+/);
     }),
