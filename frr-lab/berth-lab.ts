@@ -47,12 +47,20 @@ export function plannedServices(dir: string = MANIFESTS_DIR): LabService[] {
   });
 }
 
-async function waitUntil<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
+/** Polls fn every 250 ms until it returns a value; LabError naming `what`, fn's last error and describe()'s text on timeout. */
+export async function waitUntil<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>, describe?: () => Promise<string>): Promise<T> {
   const until = Date.now() + timeoutMs;
+  let last = '';
   for (;;) {
-    const v = await fn().catch(() => undefined);
+    const v = await fn().catch((e: unknown) => {
+      last = e instanceof Error ? e.message : String(e);
+      return undefined;
+    });
     if (v !== undefined) return v;
-    if (Date.now() > until) throw new LabError(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > until) {
+      const more = describe === undefined ? '' : `\n${await describe().catch(() => '')}`;
+      throw new LabError(`timed out after ${String(timeoutMs)} ms waiting for ${what}${last === '' ? '' : ` (last error: ${last})`}${more}`);
+    }
     await sleep(250);
   }
 }

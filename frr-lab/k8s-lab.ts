@@ -19,8 +19,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
 import { startApiServer, type ApiServer } from '../test/k8s/harness/index.ts';
-import { clientNeighbour, MANIFESTS_DIR, plannedServices, report, routerNextHops, type LabService } from './berth-lab.ts';
-import { LabError, run, sleep } from './run.ts';
+import { clientNeighbour, MANIFESTS_DIR, plannedServices, report, routerNextHops, waitUntil, type LabService } from './berth-lab.ts';
+import { LabError } from './run.ts';
 import type { LabHandle } from './topology.ts';
 
 export const K8S_DIR = fileURLToPath(new URL('k8s/', import.meta.url));
@@ -83,20 +83,6 @@ export interface K8sLab {
   logs(): Promise<string>;
   /** Stops what startK8s started (not the lab itself). */
   stop(): Promise<void>;
-}
-
-async function waitUntil<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>, describe?: () => Promise<string>): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    const v = await fn().catch((e: unknown) => {
-      last = e instanceof Error ? e.message : String(e);
-      return undefined;
-    });
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new LabError(`timed out after ${String(timeoutMs)} ms waiting for ${what}${last === '' ? '' : ` (last error: ${last})`}${describe === undefined ? '' : `\n${await describe().catch(() => '')}`}`);
-    await sleep(250);
-  }
 }
 
 interface Doc {
@@ -307,12 +293,6 @@ export async function startK8s(lab: LabHandle, log: (l: string) => void = () => 
     throw err;
   }
   return self;
-}
-
-/** The kube-proxy binary (scripts/provision-node.sh builds it once and caches it). */
-export async function kubeProxyBinary(): Promise<string> {
-  const dir = (await run([join(REPO_ROOT, 'scripts', 'provision-node.sh')], { timeoutMs: 1_800_000 })).stdout.trim();
-  return join(dir, 'kube-proxy');
 }
 
 /** The lab's pods and which Service each serves: Cluster Services on two nodes, Local ones on chosen nodes. */
