@@ -21,7 +21,9 @@ export const HANDOFF_MAX_MS = 1000;
 export interface Release {
   readonly vip: string;
   /** Why this node stopped answering it. */
-  readonly reason: 'nextOwnerAnnounced' | 'nextOwnerAnnouncedBefore' | 'timeout';
+  readonly reason: 'nextOwnerAnnouncedBefore' | 'timeout';
+  /** The MAC that announced or answered for it (nextOwnerAnnouncedBefore). */
+  readonly otherMac?: string;
 }
 
 export interface HandoffStep {
@@ -42,7 +44,7 @@ export interface Handoff {
    */
   step(before: ReadonlyMap<string, readonly string[]>, owned: ReadonlySet<string>, yielded: ReadonlySet<string>, now: number): HandoffStep;
   /** Another MAC announced or answered for `vip`. A release that waited for it ends: true. */
-  foreign(vip: string, now: number): boolean;
+  foreign(vip: string, mac: string, now: number): boolean;
   /** VIPs answered only while being handed off. */
   releasing(): ReadonlyMap<string, readonly string[]>;
   /** Forget what was seen of VIPs that are neither wanted nor released. */
@@ -51,7 +53,7 @@ export interface Handoff {
 
 export function createHandoff(opts: { readonly handoffMs: number }): Handoff {
   const releasing = new Map<string, { readonly interfaces: readonly string[]; readonly until: number }>();
-  const lastForeign = new Map<string, number>();
+  const lastForeign = new Map<string, { readonly at: number; readonly mac: string }>();
 
   const view = (): Map<string, readonly string[]> => new Map([...releasing].map(([vip, r]) => [vip, r.interfaces]));
 
@@ -63,8 +65,8 @@ export function createHandoff(opts: { readonly handoffMs: number }): Handoff {
       for (const [vip, interfaces] of before) {
         if (owned.has(vip) || yielded.has(vip) || releasing.has(vip)) continue;
         const seen = lastForeign.get(vip);
-        if (seen !== undefined && now - seen < opts.handoffMs) {
-          dropped.push({ vip, reason: 'nextOwnerAnnouncedBefore' });
+        if (seen !== undefined && now - seen.at < opts.handoffMs) {
+          dropped.push({ vip, reason: 'nextOwnerAnnouncedBefore', otherMac: seen.mac });
           continue;
         }
         releasing.set(vip, { interfaces, until: now + opts.handoffMs });
@@ -81,8 +83,8 @@ export function createHandoff(opts: { readonly handoffMs: number }): Handoff {
       return { releasing: view(), started, dropped, wakeAt };
     },
 
-    foreign(vip, now) {
-      lastForeign.set(vip, now);
+    foreign(vip, mac, now) {
+      lastForeign.set(vip, { at: now, mac });
       return releasing.delete(vip);
     },
 

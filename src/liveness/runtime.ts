@@ -21,6 +21,9 @@ import type { OpenPacketTransport } from '../sys/packet.ts';
  * that share a VIP's window (its owner and the nodes standing by for it). */
 export const DEFAULT_FULL_MESH_UP_TO = 16;
 
+/** The log line of a hand-off that ended because the next owner announced the VIP (docs/handoff.md). */
+const HANDED_OFF = 'hand-off: the next owner announced the VIP: we stop answering for it';
+
 /** Candidates per VIP that stand by for it (plan.ts l2Window): the owner and two successors. */
 export const L2_WINDOW = 3;
 
@@ -177,7 +180,7 @@ export function startLivenessRuntime(opts: LivenessRuntimeOptions): LivenessRunt
     for (const vip of h.started) log.info({ node: self, vip, reason: leaving ? 'stopping' : 'no longer the owner' }, 'hand-off: answering for the VIP until the next owner announces it');
     for (const d of h.dropped) {
       if (d.reason === 'timeout') log.warn({ node: self, vip: d.vip, reason: `no other node announced it within ${handoffMs} ms` }, 'hand-off: stopped answering for the VIP');
-      else log.info({ node: self, vip: d.vip, reason: 'the next owner announced it first' }, 'hand-off: stopped answering for the VIP');
+      else log.info({ node: self, vip: d.vip, otherNode: macOwner(d.otherMac ?? '') ?? 'unknown', otherMac: d.otherMac, reason: 'it announced the VIP before our plan let it go' }, HANDED_OFF);
     }
     handoffs += h.dropped.filter((d) => d.reason !== 'timeout').length;
     ownedInterfaces = new Map();
@@ -213,9 +216,9 @@ export function startLivenessRuntime(opts: LivenessRuntimeOptions): LivenessRunt
   function onClaim(c: ForeignClaim, iface: string): void {
     const e = entries.get(c.vip);
     const claimant = macOwner(c.mac);
-    if (handoff.foreign(c.vip, now())) {
+    if (handoff.foreign(c.vip, c.mac, now())) {
       handoffs++;
-      log.info({ node: self, vip: c.vip, iface, otherNode: claimant ?? 'unknown', otherMac: c.mac, kind: c.kind }, 'hand-off: the next owner announced the VIP: we stop answering for it');
+      log.info({ node: self, vip: c.vip, iface, otherNode: claimant ?? 'unknown', otherMac: c.mac, kind: c.kind }, HANDED_OFF);
       evaluate();
       return;
     }

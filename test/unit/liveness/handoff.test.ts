@@ -12,7 +12,7 @@ const owned = (...vips: string[]): Map<string, readonly string[]> => new Map(vip
 
 type Row =
   | { readonly name: string; readonly at: number; readonly step: { readonly before: readonly string[]; readonly now: readonly string[]; readonly yielded?: readonly string[] }; readonly releasing: readonly string[]; readonly dropped?: readonly string[]; readonly wakeAt?: number }
-  | { readonly name: string; readonly at: number; readonly foreign: string; readonly ended: boolean; readonly releasing: readonly string[] };
+  | { readonly name: string; readonly at: number; readonly foreign: string; readonly mac?: string; readonly ended: boolean; readonly releasing: readonly string[] };
 
 const ROWS: readonly Row[] = [
   { name: 'owning A and B', at: 0, step: { before: [], now: [A, B] }, releasing: [] },
@@ -20,8 +20,8 @@ const ROWS: readonly Row[] = [
   { name: 'a frame for B from another MAC (a conflict, not a hand-off): nothing ends', at: 150, foreign: B, ended: false, releasing: [A] },
   { name: "the next owner's gratuitous ARP for A: A's hand-off ends", at: 160, foreign: A, ended: true, releasing: [] },
   { name: 'the next evaluation answers B only', at: 160, step: { before: [B], now: [B] }, releasing: [] },
-  { name: 'another MAC announced B just before our plan moved B (its plan came first)', at: 200, foreign: B, ended: false, releasing: [] },
-  { name: '... so B is dropped at once', at: 250, step: { before: [B], now: [] }, releasing: [], dropped: ['nextOwnerAnnouncedBefore:' + B] },
+  { name: 'another MAC announced B just before our plan moved B (its plan came first)', at: 200, foreign: B, mac: '02:00:00:00:00:0c', ended: false, releasing: [] },
+  { name: '... so B is dropped at once', at: 250, step: { before: [B], now: [] }, releasing: [], dropped: [`nextOwnerAnnouncedBefore:${B} from 02:00:00:00:00:0c`] },
   { name: 'owning A again', at: 3000, step: { before: [], now: [A] }, releasing: [] },
   { name: 'A lost in a conflict: dropped at once, not handed off', at: 3100, step: { before: [A], now: [], yielded: [A] }, releasing: [] },
   { name: 'owning A and B again', at: 5000, step: { before: [], now: [A, B] }, releasing: [] },
@@ -34,11 +34,11 @@ test('hand-off scenario: release, the next owner announces, the bound, conflicts
   const h = createHandoff({ handoffMs: HANDOFF_MAX_MS });
   for (const row of ROWS) {
     if ('foreign' in row) {
-      assert.equal(h.foreign(row.foreign, row.at), row.ended, row.name);
+      assert.equal(h.foreign(row.foreign, row.mac ?? '02:00:00:00:00:0b', row.at), row.ended, row.name);
     } else {
       const r: HandoffStep = h.step(owned(...row.step.before), new Set(row.step.now), new Set(row.step.yielded ?? []), row.at);
       assert.deepEqual(
-        r.dropped.map((d) => `${d.reason}:${d.vip}`),
+        r.dropped.map((d) => `${d.reason}:${d.vip}${d.otherMac === undefined ? '' : ` from ${d.otherMac}`}`),
         row.dropped ?? [],
         row.name,
       );
@@ -52,7 +52,7 @@ test('hand-off scenario: release, the next owner announces, the bound, conflicts
 
 test('prune forgets what was seen of VIPs no longer wanted', () => {
   const h = createHandoff({ handoffMs: HANDOFF_MAX_MS });
-  h.foreign(A, 0);
+  h.foreign(A, '02:00:00:00:00:0b', 0);
   h.prune(() => false);
   // Without the earlier sighting, releasing A waits for an announcement.
   const r = h.step(owned(A), new Set(), new Set(), 10);
