@@ -19,9 +19,9 @@
 // Start: for `startGraceMs` after its first evaluation a speaker answers for nothing, so that before it
 // claims anything it has heard its members (who is alive, and their MACs for the conflict rules below);
 // otherwise a starting node and an owner that cannot place its MAC would both defend.
-// Hand-off: for `handoffMs` after this node starts answering for a VIP, frames from a known member
-// are that member handing the VIP over (it keeps answering until it sees our announcement,
-// handoff.ts), not a conflict; an unknown MAC is a conflict at once.
+// Hand-off: for `handoffMs` after this node starts answering for a VIP, answers (not announcements)
+// from a known member are that member handing the VIP over (it keeps answering until it sees our
+// announcement, handoff.ts), not a conflict; an announcement, or an unknown MAC, is a conflict at once.
 // Conflicts (a foreign MAC announcing or answering for a VIP we answer for, seen by the observer):
 // the election order decides, deterministically on both sides:
 //   - the other node is ahead of us (or unknown while we hold the VIP only by takeover): yield at once
@@ -98,7 +98,12 @@ export interface Claims {
    * A frame from `mac` (owned by node `claimant`, if the liveness channel told us) announcing or
    * answering for the entry's VIP. `owned`: whether we answer for it now.
    */
-  observed(entry: ClaimEntry | undefined, claimant: { readonly node: string | undefined; readonly mac: string; readonly left?: boolean }, owned: boolean, now: number): Resolution;
+  observed(
+    entry: ClaimEntry | undefined,
+    claimant: { readonly node: string | undefined; readonly mac: string; readonly left?: boolean; readonly announcement?: boolean },
+    owned: boolean,
+    now: number,
+  ): Resolution;
   /** This node is stopping: from now on it defends nothing. */
   leaving(): void;
 }
@@ -162,7 +167,7 @@ export function createClaims(opts: ClaimsOptions): Claims {
       leaving = true;
     },
 
-    observed(entry, { node: claimant, mac, left }, owned, now) {
+    observed(entry, { node: claimant, mac, left, announcement }, owned, now) {
       if (entry === undefined || claimant === opts.self || graceUntil === undefined || now < graceUntil) return Resolution.ignore;
       if (left === true || leaving) return Resolution.ignore;
       const s = takeovers.get(entry.vip);
@@ -173,7 +178,7 @@ export function createClaims(opts: ClaimsOptions): Claims {
       }
       // The previous holder handing the VIP over (handoff.ts): it stops at our announcement.
       const since = ownedSince.get(entry.vip);
-      if (claimant !== undefined && since !== undefined && now - since < opts.handoffMs) return Resolution.ignore;
+      if (claimant !== undefined && announcement !== true && since !== undefined && now - since < opts.handoffMs) return Resolution.ignore;
       let weKeep: boolean;
       if (claimant === undefined) weKeep = entry.ahead.length === 0;
       else if (entry.ahead.includes(claimant)) weKeep = false;

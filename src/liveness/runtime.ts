@@ -98,6 +98,8 @@ export function startLivenessRuntime(opts: LivenessRuntimeOptions): LivenessRunt
   let leaving = false;
   let handedOffWaiters: (() => void)[] = [];
   let handoffs = 0;
+  /** Defences against known members, waiting handoffMs (defendLater). */
+  const defences = new Set<NodeJS.Timeout>();
   const left = new Set<string>();
   const conflicts: Record<string, number> = {};
   let probesSent = 0;
@@ -223,7 +225,7 @@ export function startLivenessRuntime(opts: LivenessRuntimeOptions): LivenessRunt
       return;
     }
     const wasOwned = owned.has(c.vip);
-    const r = claims.observed(e, { node: claimant, mac: c.mac, left: claimant !== undefined && left.has(claimant) }, wasOwned, now());
+    const r = claims.observed(e, { node: claimant, mac: c.mac, left: claimant !== undefined && left.has(claimant), announcement: c.kind === 'announcement' }, wasOwned, now());
     if (r === Resolution.ignore) return;
     const fields = { node: self, mac: opts.link(iface)?.mac, vip: c.vip, iface, otherNode: claimant ?? 'unknown', otherMac: c.mac, kind: c.kind, resolution: r };
     if (r === Resolution.heldElsewhere) {
@@ -235,11 +237,24 @@ export function startLivenessRuntime(opts: LivenessRuntimeOptions): LivenessRunt
     conflicts[r] = (conflicts[r] ?? 0) + 1;
     opts.onConflict?.({ vip: c.vip, node: self, mac: fields.mac ?? '', otherNode: claimant, otherMac: c.mac, resolution: r });
     log.warn(fields, `L2: another MAC answers for a VIP we answer for (RFC 5227 §2.4): ${r === Resolution.yield ? 'it ranks before us: we stop answering' : 'we rank before it: we keep the VIP'}`);
-    if (r === Resolution.defend) opts.l2.announceNow(c.vip);
+    if (r === Resolution.defend) {
+      // Against a speaker we hear, the defence waits handoffMs: if our own plan is moving the VIP to it
+      // (its plan change arrived first), we let go instead (handoff.ts) and the defence is not sent.
+      if (claimant === undefined) opts.l2.announceNow(c.vip);
+      else defendLater(c.vip);
+    }
     if (r === Resolution.yield) {
       yielded.add(c.vip);
       evaluate();
     }
+  }
+
+  function defendLater(vip: string): void {
+    const timer = setTimeout(() => {
+      defences.delete(timer);
+      if (!closed && owned.has(vip)) opts.l2.announceNow(vip);
+    }, handoffMs);
+    defences.add(timer);
   }
 
   function watchSet(): Map<string, string> {
@@ -315,6 +330,7 @@ export function startLivenessRuntime(opts: LivenessRuntimeOptions): LivenessRunt
       if (closed) return;
       closed = true;
       if (wake !== undefined) clearTimeout(wake);
+      for (const d of defences) clearTimeout(d);
       for (const w of handedOffWaiters) w();
       handedOffWaiters = [];
       driver.close();
