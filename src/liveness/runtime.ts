@@ -234,6 +234,15 @@ export function startLivenessRuntime(opts: LivenessRuntimeOptions): LivenessRunt
       evaluate();
       return;
     }
+    if (r === Resolution.yield && claimant !== undefined && e?.ahead.includes(claimant) === true) {
+      // A node ahead of us in the election announced: the VIP going back to its owner (or to a node
+      // whose plan moved it there first), a hand-off, not a duplicate owner.
+      handoffs++;
+      log.info({ ...fields, reason: 'it ranks before us' }, HANDED_OFF);
+      yielded.add(c.vip);
+      evaluate();
+      return;
+    }
     conflicts[r] = (conflicts[r] ?? 0) + 1;
     opts.onConflict?.({ vip: c.vip, node: self, mac: fields.mac ?? '', otherNode: claimant, otherMac: c.mac, resolution: r });
     log.warn(fields, `L2: another MAC answers for a VIP we answer for (RFC 5227 §2.4): ${r === Resolution.yield ? 'it ranks before us: we stop answering' : 'we rank before it: we keep the VIP'}`);

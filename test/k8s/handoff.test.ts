@@ -90,6 +90,16 @@ async function sessionState(lab: Lab, n: LabHost): Promise<string> {
   return r[n.ipv4]?.bgpState ?? 'absent';
 }
 
+/**
+ * The old owner's log line saying it stopped answering at `mac`'s announcement: the hand-off, or, when
+ * the other node's plan changed first and its announcement came while this node still owned the VIP by
+ * its own plan, a conflict it yielded (docs/handoff.md).
+ */
+function stoppedAt(l: Record<string, unknown>, mac: string): boolean {
+  if (l['otherMac'] !== mac) return false;
+  return l['msg'] === HANDED_OFF || (String(l['msg']).startsWith('L2: another MAC answers') && l['resolution'] === 'yield' && l['kind'] === 'announcement');
+}
+
 /** The speaker's JSON log lines (stderr). */
 function lines(p: SpawnedProcess | undefined): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
@@ -187,7 +197,7 @@ test('hand-off (Kubernetes mode): cordon, drain, the out-of-service taint and th
           const t0 = Date.now();
           await k.kubectlOk(kubectl);
           const first = await rec.from(mac(to), m, `${to.name} announcing (${what})`);
-          await eventually(`${from.name} stopping at ${to.name}'s announcement (${what})`, async () => lines(speakers.get(from.name)).slice(logFrom).find((l) => l['msg'] === HANDED_OFF && l['otherMac'] === mac(to)), 20_000, 100).catch(async (e: unknown) => {
+          await eventually(`${from.name} stopping at ${to.name}'s announcement (${what})`, async () => lines(speakers.get(from.name)).slice(logFrom).find((l) => stoppedAt(l, mac(to))), 20_000, 100).catch(async (e: unknown) => {
             throw new Error(`${String(e)}\n${await tail(from)}`);
           });
           assert.deepEqual(await rec.onlyOne(mac(to), rec.mark), [mac(to)], what);
