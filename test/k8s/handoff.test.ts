@@ -12,7 +12,7 @@
 // and undoing it brings the VIP back the same way round.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, connect, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { withLab, type Lab, type LabHost, type SpawnedProcess } from '../../frr-lab/lab.ts';
@@ -22,6 +22,8 @@ import { electionHash } from '../../src/l2/election.ts';
 import { startApiServer } from './harness/index.ts';
 import { installCrds, repoRoot } from './helpers.ts';
 import { eventually } from './berth-process.ts';
+import { spawnNsRelay, unixToApi } from './api-relay.ts';
+import { frrNextHops, frrSessionState, speakerMetric, stoppedAt } from '../integration/liveness/lab-views.ts';
 
 const VIP = '203.0.113.140';
 const BGP_VIP = '203.0.113.10';
@@ -29,7 +31,10 @@ const ROUTER_ASN = 64512;
 const NODE_ASN = 64513;
 const PORT = 17949;
 const HEALTH = 17484;
-const HANDED_OFF = 'hand-off: the next owner announced the VIP: we stop answering for it';
+
+const metric = (lab: Lab, node: LabHost, name: string): Promise<number> => speakerMetric(lab, node, HEALTH, name);
+const nextHops = (lab: Lab): Promise<string[]> => frrNextHops(lab, `${BGP_VIP}/32`);
+const sessionState = (lab: Lab, n: LabHost): Promise<string> => frrSessionState(lab, n.ipv4);
 
 const CONFIG = `apiVersion: metallb.io/v1beta1
 kind: IPAddressPool
@@ -56,49 +61,6 @@ kind: BGPPeer
 metadata: {name: router, namespace: metallb-system}
 spec: {myASN: ${NODE_ASN}, peerASN: ${ROUTER_ASN}, peerAddress: 192.0.2.1, holdTime: 90s}
 `;
-
-function unixToApi(path: string, port: number): Promise<Server> {
-  const server = createServer((c) => {
-    const up = connect(port, '127.0.0.1');
-    c.pipe(up);
-    up.pipe(c);
-    c.on('error', () => up.destroy());
-    up.on('error', () => c.destroy());
-  });
-  return new Promise((resolve) => server.listen(path, () => resolve(server)));
-}
-
-function spawnNsRelay(lab: Lab, node: LabHost, port: number, sock: string): SpawnedProcess {
-  const script = `const net=require('net');net.createServer(c=>{const u=net.connect(${JSON.stringify(sock)});c.pipe(u);u.pipe(c);c.on('error',()=>u.destroy());u.on('error',()=>c.destroy());}).listen(${String(port)},'127.0.0.1');`;
-  return lab.spawn(node, [process.execPath, '-e', script]);
-}
-
-async function metric(lab: Lab, node: LabHost, name: string): Promise<number> {
-  const r = await lab.exec(node, ['curl', '-s', '-m', '2', `http://127.0.0.1:${HEALTH}/metrics`], { check: false });
-  let sum = 0;
-  for (const line of r.stdout.split('\n')) if (line.startsWith(name) && (line[name.length] === ' ' || line[name.length] === '{')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  return sum;
-}
-
-async function nextHops(lab: Lab): Promise<string[]> {
-  const r = await lab.vtyshJson<{ paths?: readonly { nexthops?: readonly { ip?: string }[] }[] }>(`show bgp ipv4 unicast ${BGP_VIP}/32 json`);
-  return (r.paths ?? []).map((p) => p.nexthops?.[0]?.ip ?? '?').sort();
-}
-
-async function sessionState(lab: Lab, n: LabHost): Promise<string> {
-  const r = await lab.vtyshJson<Record<string, { bgpState?: string }>>(`show bgp neighbors ${n.ipv4} json`);
-  return r[n.ipv4]?.bgpState ?? 'absent';
-}
-
-/**
- * The old owner's log line saying it stopped answering at `mac`'s announcement: the hand-off, or, when
- * the other node's plan changed first and its announcement came while this node still owned the VIP by
- * its own plan, a conflict it yielded (docs/handoff.md).
- */
-function stoppedAt(l: Record<string, unknown>, mac: string): boolean {
-  if (l['otherMac'] !== mac) return false;
-  return l['msg'] === HANDED_OFF || (String(l['msg']).startsWith('L2: another MAC answers') && l['resolution'] === 'yield' && l['kind'] === 'announcement');
-}
 
 /** The speaker's JSON log lines (stderr). */
 function lines(p: SpawnedProcess | undefined): Record<string, unknown>[] {

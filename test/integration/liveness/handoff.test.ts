@@ -20,6 +20,7 @@ import { withLab, type Lab, type LabHost } from '../../../frr-lab/lab.ts';
 import { Recorder } from './recorder.ts';
 import { ManifestDir, nodeDoc, serviceDoc, SpeakerProcess, waitFor } from '../speaker/harness.ts';
 import { electionHash } from '../../../src/l2/election.ts';
+import { frrNextHops, frrSessionState, speakerMetric, stoppedAt } from './lab-views.ts';
 
 const VIP = '203.0.113.130';
 const BGP_VIP = '203.0.113.10';
@@ -46,38 +47,17 @@ function node(n: LabHost, cordoned = false): string {
   return cordoned ? nodeDoc(n).replace('\nstatus:', '\nspec:\n  unschedulable: true\nstatus:') : nodeDoc(n);
 }
 
-async function metric(lab: Lab, n: LabHost, name: string): Promise<number> {
-  const r = await lab.exec(n, ['curl', '-s', '-m', '2', `http://127.0.0.1:${HEALTH}/metrics`], { check: false });
-  let sum = 0;
-  for (const line of r.stdout.split('\n')) if (line.startsWith(name) && (line[name.length] === ' ' || line[name.length] === '{')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  return sum;
-}
-
-/** The next hops FRR has for the BGP VIP (one per node announcing it: ECMP). */
-async function nextHops(lab: Lab): Promise<string[]> {
-  const r = await lab.vtyshJson<{ paths?: readonly { nexthops?: readonly { ip?: string }[] }[] }>(`show bgp ipv4 unicast ${BGP_VIP}/32 json`);
-  return (r.paths ?? []).map((p) => p.nexthops?.[0]?.ip ?? '?').sort();
-}
-
-/** FRR's BGP state of a node's session ('absent' once the dynamic neighbour is gone). */
-async function sessionState(lab: Lab, n: LabHost): Promise<string> {
-  const r = await lab.vtyshJson<Record<string, { bgpState?: string }>>(`show bgp neighbors ${n.ipv4} json`);
-  return r[n.ipv4]?.bgpState ?? 'absent';
-}
-
-const HANDED_OFF = 'hand-off: the next owner announced the VIP: we stop answering for it';
-
-/**
- * The old owner's log line saying it stopped answering at `mac`'s announcement: the hand-off, or, when
- * the other node's plan changed first and its announcement came while this node still owned the VIP by
- * its own plan, a conflict it yielded (docs/handoff.md).
- */
-function stoppedAt(sp: SpeakerProcess, mac: string, from: number): Record<string, unknown> | undefined {
-  return sp.lines.slice(from).find((l) => l['otherMac'] === mac && (l['msg'] === HANDED_OFF || (String(l['msg']).startsWith('L2: another MAC answers') && l['resolution'] === 'yield' && l['kind'] === 'announcement')));
-}
+const metric = (lab: Lab, n: LabHost, name: string): Promise<number> => speakerMetric(lab, n, HEALTH, name);
+const nextHops = (lab: Lab): Promise<string[]> => frrNextHops(lab, `${BGP_VIP}/32`);
+const sessionState = (lab: Lab, n: LabHost): Promise<string> => frrSessionState(lab, n.ipv4);
 
 function logged(sp: SpeakerProcess, msg: string, extra: (l: Record<string, unknown>) => boolean = () => true, from = 0): Record<string, unknown> | undefined {
   return sp.lines.slice(from).find((l) => typeof l['msg'] === 'string' && (l['msg'] as string).startsWith(msg) && extra(l));
+}
+
+/** The old owner's log line, from line `from` on, saying it stopped at `mac`'s announcement. */
+function stoppedAtLine(sp: SpeakerProcess, mac: string, from: number): Record<string, unknown> | undefined {
+  return sp.lines.slice(from).find((l) => stoppedAt(l, mac));
 }
 
 test('hand-off before stop: BGP withdraws before the Cease, cordon and rolling restart lose no probe', { timeout: 900_000 }, async (t) => {
@@ -186,7 +166,7 @@ test('hand-off before stop: BGP withdraws before the Cease, cordon and rolling r
         writeNodes(owner);
         const first = await rec.from(mac(next), m, `${next} announcing after ${owner} was cordoned`);
         figures['cordon written -> first frame from the next owner (ms)'] = first.wall - t0;
-        await waitFor(`${owner} stopping at ${next}'s announcement`, 20_000, async () => stoppedAt(running(owner), mac(next), ownerLog), async () => running(owner).tail(30));
+        await waitFor(`${owner} stopping at ${next}'s announcement`, 20_000, async () => stoppedAtLine(running(owner), mac(next), ownerLog), async () => running(owner).tail(30));
         assert.deepEqual(await rec.onlyOne(mac(next), rec.mark), [mac(next)]);
         const lost = rec.lost(m);
         figures['cordon: probes, lost'] = `${lost.last - lost.first + 1}, ${lost.lost.length}`;
@@ -205,7 +185,7 @@ test('hand-off before stop: BGP withdraws before the Cease, cordon and rolling r
         writeNodes(undefined);
         const back = await rec.from(mac(owner), m2, `${owner} announcing again after the uncordon`);
         figures['uncordon written -> first frame from the owner (ms)'] = back.wall - t1;
-        await waitFor(`${next} stopping at ${owner}'s announcement`, 20_000, async () => stoppedAt(running(next), mac(owner), nextLog), async () => running(next).tail(30));
+        await waitFor(`${next} stopping at ${owner}'s announcement`, 20_000, async () => stoppedAtLine(running(next), mac(owner), nextLog), async () => running(next).tail(30));
         assert.deepEqual(await rec.onlyOne(mac(owner), rec.mark), [mac(owner)]);
         const lost2 = rec.lost(m2);
         assert.deepEqual(lost2.lost, [], `requests ${lost2.first}..${lost2.last} all answered`);
@@ -225,7 +205,7 @@ test('hand-off before stop: BGP withdraws before the Cease, cordon and rolling r
           start(host(name));
           await allHearing();
           // The owner back: the stand-in answers until the owner's announcement, then stops.
-          if (name === owner) await waitFor(`${during} handing the VIP back to ${owner}`, 20_000, async () => stoppedAt(running(during), mac(owner), duringLog), async () => running(during).tail(30));
+          if (name === owner) await waitFor(`${during} handing the VIP back to ${owner}`, 20_000, async () => stoppedAtLine(running(during), mac(owner), duringLog), async () => running(during).tail(30));
           assert.deepEqual(await rec.onlyOne(mac(owner), rec.mark), [mac(owner)], `${owner} alone after ${name} is back`);
           const step = rec.lost(stepMark);
           assert.deepEqual(step.lost, [], `restart of ${name}: requests ${step.first}..${step.last} all answered`);
