@@ -138,6 +138,12 @@ export function startLivenessRuntime(opts: LivenessRuntimeOptions): LivenessRunt
 
   function onTransitions(ts: readonly Transition[]): void {
     for (const t of ts) {
+      // A node ahead back without having left (it was hung, cut off, or we missed its heartbeats) still
+      // answers and will not announce again: its VIPs are dropped at once, as a lost conflict. One that
+      // left (stopped with SIGTERM) and came back announces when it starts answering: handed off.
+      if (t.to === 'alive' && !left.has(t.node)) {
+        for (const vip of owned) if (entries.get(vip)?.ahead.includes(t.node) === true) yielded.add(vip);
+      }
       if (t.to === 'dead' && t.reason === 'leaving') left.add(t.node);
       else left.delete(t.node);
     }
