@@ -14,6 +14,8 @@ export interface BgpSocket {
   readonly remoteAddress?: string | undefined;
   readonly remotePort?: number | undefined;
   write(chunk: Uint8Array): boolean;
+  /** Octets written but not yet handed to the kernel (node's net.Socket). */
+  readonly writableLength?: number;
   end(): unknown;
   destroy(): unknown;
   on(event: 'data', listener: (chunk: Buffer) => void): unknown;

@@ -35,7 +35,7 @@ import type { Advertisement } from '../bgp/speaker.ts';
 import type { LargeCommunity } from '../bgp/messages/types.ts';
 import { peerFamilies } from '../bgp/peer.ts';
 import { maxDefined } from '../bgp/adj-rib-out.ts';
-import { elect, ExclusionReason, EXCLUDE_FROM_LB_LABEL, OUT_OF_SERVICE_TAINT, type ElectionNode, type ElectionResult } from '../l2/election.ts';
+import { elect, nodeIneligibility, ExclusionReason, EXCLUDE_FROM_LB_LABEL, OUT_OF_SERVICE_TAINT, type ElectionNode, type ElectionResult } from '../l2/election.ts';
 import type { InterfaceRequest, NodeAddressing } from '../l2/interfaces.ts';
 import { endpointsByService, type ServiceEndpoints } from './endpoints.ts';
 import { firstIPv4, nodeFacts, type NodeFacts } from './nodes.ts';
@@ -183,6 +183,7 @@ export function planNode(input: PlanInput): NodePlan {
       ready: n.ready,
       networkUnavailable: n.networkUnavailable,
       taints: n.taints,
+      unschedulable: n.unschedulable,
       alive: n.name === me.name || input.aliveNodes === undefined || input.aliveNodes.has(n.name),
     })),
     peers: peerPlan.peers,
@@ -383,6 +384,7 @@ const exclusionToReason: Readonly<Record<ExclusionReason, NotAnnounced>> = {
   [ExclusionReason.networkUnavailable]: NotAnnounced.networkUnavailable,
   [ExclusionReason.notReady]: NotAnnounced.nodeNotReady,
   [ExclusionReason.outOfService]: NotAnnounced.outOfService,
+  [ExclusionReason.cordoned]: NotAnnounced.nodeCordoned,
   [ExclusionReason.notAlive]: NotAnnounced.notOwner,
   [ExclusionReason.noLocalEndpoint]: NotAnnounced.noLocalEndpoints,
 };
@@ -468,15 +470,18 @@ function collapseRequests(reqs: readonly InterfaceRequest[]): InterfaceRequest[]
 
 // ----------------------------------------------------------------------------------------------- BGP
 
+/** The messages of the node rules the BGP plan shares with the election (election.ts nodeIneligibility). */
+const ineligibleMessage: Readonly<Partial<Record<ExclusionReason, string>>> = {
+  [ExclusionReason.excludeLabel]: `the node has the label ${EXCLUDE_FROM_LB_LABEL}`,
+  [ExclusionReason.networkUnavailable]: 'the node is NetworkUnavailable',
+  [ExclusionReason.notReady]: 'the node is not Ready',
+  [ExclusionReason.outOfService]: `the node has the taint ${OUT_OF_SERVICE_TAINT}`,
+  [ExclusionReason.cordoned]: 'the node is cordoned (spec.unschedulable)',
+};
+
 function nodeIneligible(ctx: Ctx): Reason | undefined {
-  const me = ctx.me;
-  if (ctx.opts.ignoreExcludeLabel !== true && Object.hasOwn(me.labels, EXCLUDE_FROM_LB_LABEL)) {
-    return reason(NotAnnounced.nodeExcluded, `the node has the label ${EXCLUDE_FROM_LB_LABEL}`);
-  }
-  if (me.networkUnavailable) return reason(NotAnnounced.networkUnavailable, 'the node is NetworkUnavailable');
-  if (!me.ready) return reason(NotAnnounced.nodeNotReady, 'the node is not Ready');
-  if (me.taints.some((t) => t.key === OUT_OF_SERVICE_TAINT)) return reason(NotAnnounced.outOfService, `the node has the taint ${OUT_OF_SERVICE_TAINT}`);
-  return undefined;
+  const why = nodeIneligibility(ctx.me, ctx.opts);
+  return why === undefined ? undefined : reason(exclusionToReason[why], ineligibleMessage[why] ?? why);
 }
 
 function planBgp(ctx: Ctx, s: PlanService, rules: readonly BgpAdvertisementRule[]): { outcome: BgpOutcome; ads: Advertisement[] } {

@@ -127,6 +127,24 @@ const eligibility: readonly { name: string; docs: string[]; announcing: readonly
     reason: { node: 'node2', code: 'nodeNotReady' },
   },
   {
+    name: 'a cordoned node withdraws (kubectl cordon / drain: the same node rules as the L2 election)',
+    docs: [threeNodes({ node2: { unschedulable: true } }), pool(), router(), bgpAdv('adv'), service('web', { ip: '198.51.100.10' })],
+    announcing: ['node1', 'node3'],
+    reason: { node: 'node2', code: 'nodeCordoned' },
+  },
+  {
+    name: 'an out-of-service node withdraws',
+    docs: [threeNodes({ node3: { taints: [{ key: 'node.kubernetes.io/out-of-service', effect: 'NoExecute' }] } }), pool(), router(), bgpAdv('adv'), service('web', { ip: '198.51.100.10' })],
+    announcing: ['node1', 'node2'],
+    reason: { node: 'node3', code: 'outOfService' },
+  },
+  {
+    name: 'an excluded node withdraws',
+    docs: [threeNodes({ node1: { labels: { 'node.kubernetes.io/exclude-from-external-load-balancers': 'true' } } }), pool(), router(), bgpAdv('adv'), service('web', { ip: '198.51.100.10' })],
+    announcing: ['node2', 'node3'],
+    reason: { node: 'node1', code: 'nodeExcluded' },
+  },
+  {
     name: 'BGPAdvertisement nodeSelectors',
     docs: [threeNodes(), pool(), router(), bgpAdv('adv', { nodeSelectors: [{ matchLabels: { 'kubernetes.io/hostname': 'node3' } }] }), service('web', { ip: '198.51.100.10' })],
     announcing: ['node3'],
