@@ -74,6 +74,8 @@ function ownerOf(lab: Lab, prober: Prober): LabHost {
 export interface TrialLimits {
   /** How long the client may take to see a steady VIP after the failure. */
   readonly settleWithinMs: number;
+  /** BGP: what else must hold before a trial (the BFD variant: every BFD session Up at the router). */
+  readonly ready?: { readonly what: string; readonly check: () => Promise<boolean> };
 }
 
 export async function l2Trial(lab: Lab, subject: Subject, prober: Prober, kase: L2Case, limits: TrialLimits): Promise<Trial> {
@@ -128,6 +130,8 @@ export async function bgpTrial(lab: Lab, subject: Subject, prober: Prober, kase:
   await subject.converged(60_000);
   const fibAll = async (): Promise<boolean> => (await fibNextHops(lab, vip)).join(',') === all;
   if (!(await until(`${vip}: every node in the router's FIB`, 120_000, fibAll))) throw new Error(`${subject.name}: ${vip} not on every node in the router's FIB before the trial: ${JSON.stringify(await fibNextHops(lab, vip))}`);
+  const ready = limits.ready;
+  if (ready !== undefined && !(await until(ready.what, 60_000, ready.check))) throw new Error(`${subject.name}: not ${ready.what} before the trial`);
   if (!(await steadyOn(prober, undefined, 60_000))) throw new Error(`${subject.name}: ${vip} not steady from the outside client before the trial`);
   prober.trim(now() - 10_000);
   const t0 = now();

@@ -103,8 +103,14 @@ export async function linkDown(lab: Lab, n: LabHost): Promise<void> {
   await lab.exec(n, ['ip', 'link', 'set', n.iface, 'down']);
 }
 
+/** Link up again, and the default route the kernel dropped with the link (the replies to the outside client take it). */
 export async function linkUp(lab: Lab, n: LabHost): Promise<void> {
   await lab.exec(n, ['ip', 'link', 'set', n.iface, 'up']);
+  const r = lab.router;
+  if (r !== undefined) {
+    await lab.exec(n, ['ip', 'route', 'replace', 'default', 'via', r.ipv4]);
+    await lab.exec(n, ['ip', '-6', 'route', 'replace', 'default', 'via', r.ipv6], { check: false }); // IPv6 may still be settling: the benchmark is IPv4
+  }
 }
 
 /** The processes in a process tree (by /proc), parent first. */

@@ -17,7 +17,7 @@ import { BGP_CASE_TITLES } from './cases.ts';
 import { KEEPALIVED_ADVERT_S, KeepalivedSubject } from './keepalived.ts';
 import { buildLab, routerConfig, VIPS } from './lab-setup.ts';
 import { metallbPhases } from './metallb.ts';
-import { BGP_VARIANTS, runBgp, runL2 } from './runner.ts';
+import { BGP_VARIANTS, bfdUp, runBgp, runL2 } from './runner.ts';
 import { printTables, Results } from './table.ts';
 
 const { values } = parseArgs({
@@ -60,7 +60,7 @@ try {
   if (only.has('berth-bgp')) {
     for (const v of variants) {
       await lab.router?.reload(routerConfig(lab.nodes, v.router));
-      await runBgp(lab, new BerthSubject(lab, berthManifests(lab, { bgp: v.berth })), VIPS.berthBgp, (c) => `${BGP_CASE_TITLES[c]}, ${v.title}`, results, v.settleWithinMs, run);
+      await runBgp(lab, new BerthSubject(lab, berthManifests(lab, { bgp: v.berth })), VIPS.berthBgp, (c) => `${BGP_CASE_TITLES[c]}, ${v.title}`, results, { settleWithinMs: v.settleWithinMs, ...(v.router.bfd === undefined ? {} : { ready: { what: 'BFD Up at the router with every node', check: () => bfdUp(lab) } }) }, run);
     }
   }
   if (only.has('metallb')) notes.push(...(await metallbPhases(lab, results, run, variants)));

@@ -2,7 +2,7 @@
 // every BGP case against one system on the outside client, --trials times each.
 import type { Lab } from '../../frr-lab/lab.ts';
 import type { BerthBgp } from './berth.ts';
-import { bgpTrial, L2_CASE_TITLES, l2Trial, type BgpCase, type L2Case } from './cases.ts';
+import { bgpTrial, L2_CASE_TITLES, l2Trial, type BgpCase, type L2Case, type TrialLimits } from './cases.ts';
 import { SERVICE_PORT, type RouterVariant } from './lab-setup.ts';
 import { Prober } from './probes.ts';
 import type { Subject } from './subject.ts';
@@ -26,6 +26,12 @@ export interface BgpVariant {
   readonly router: RouterVariant;
   /** How long a hard failure may take to leave the router's FIB. */
   readonly settleWithinMs: number;
+}
+
+/** The router's BFD sessions with every node are Up (FRR `show bfd peers json`). */
+export async function bfdUp(lab: Lab): Promise<boolean> {
+  const peers = await lab.vtyshJson<{ peer?: string; status?: string }[]>('show bfd peers json');
+  return lab.nodes.every((n) => peers.some((p) => p.peer === n.ipv4 && p.status === 'up'));
 }
 
 // The router's own hold time is long (180 s) so that the node's side decides the negotiated one
@@ -56,7 +62,7 @@ export async function runL2(lab: Lab, subject: Subject, vip: string, results: Re
   }
 }
 
-export async function runBgp(lab: Lab, subject: Subject, vip: string, row: (c: BgpCase) => string, results: Results, settleWithinMs: number, o: RunOptions): Promise<void> {
+export async function runBgp(lab: Lab, subject: Subject, vip: string, row: (c: BgpCase) => string, results: Results, limits: TrialLimits, o: RunOptions): Promise<void> {
   const outside = lab.externalClient;
   if (outside === undefined) throw new Error('no outside client');
   const prober = new Prober(lab, outside, { vip, tcpPort: SERVICE_PORT });
@@ -67,7 +73,7 @@ export async function runBgp(lab: Lab, subject: Subject, vip: string, row: (c: B
       for (let i = 0; i < o.trials; i++) {
         const victim = lab.nodes[i % lab.nodes.length];
         if (victim === undefined) throw new Error('no nodes');
-        const t = await bgpTrial(lab, subject, prober, kase, victim, { settleWithinMs });
+        const t = await bgpTrial(lab, subject, prober, kase, victim, limits);
         log(`${subject.name} ${row(kase)} #${i + 1} (${victim.name}): TCP lost ${t.tcpLost}/${t.tcpSent} over ${t.tcpLossSpanMs?.toFixed(0)} ms, route gone after ${t.routeGoneMs?.toFixed(0) ?? '-'} ms${t.note === undefined ? '' : ` (${t.note})`}`);
         results.add(row(kase), subject.name, t);
       }
