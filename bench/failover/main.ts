@@ -50,20 +50,33 @@ const notes: string[] = [];
 const started = Date.now();
 log('building the lab (prefix bfo)');
 const lab = await buildLab();
+/** A phase that fails is reported (with the figures it got so far); the others still run. */
+async function phase(name: string, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (e) {
+    log(`phase ${name} failed: ${String(e)}`);
+    notes.push(`phase ${name} stopped early: ${String(e).split('\n')[0]}`);
+  }
+}
 try {
-  if (only.has('berth-l2')) await runL2(lab, new BerthSubject(lab, berthManifests(lab, { l2: true })), VIPS.berthL2, results, 20_000, run);
+  if (only.has('berth-l2')) await phase('berth-l2', () => runL2(lab, new BerthSubject(lab, berthManifests(lab, { l2: true })), VIPS.berthL2, results, 20_000, run));
   if (only.has('keepalived')) {
-    const k = new KeepalivedSubject(lab);
-    notes.push(`${k.version}: VRRP v2, advert_int ${KEEPALIVED_ADVERT_S} s (its default), priorities 150/100/50, preemption on. A killed or stopped keepalived leaves the VIP on its interface: that node's kernel keeps answering (the MACs column shows two).`);
-    await runL2(lab, k, VIPS.keepalived, results, 20_000, run);
+    await phase('keepalived', async () => {
+      const k = new KeepalivedSubject(lab);
+      notes.push(`${k.version}: VRRP v2, advert_int ${KEEPALIVED_ADVERT_S} s (its default), priorities 150/100/50, preemption on. A killed or stopped keepalived leaves the VIP on its interface: that node's kernel keeps answering (the cell says how many trials ended with two MACs).`);
+      await runL2(lab, k, VIPS.keepalived, results, 20_000, run);
+    });
   }
   if (only.has('berth-bgp')) {
     for (const v of variants) {
-      await lab.router?.reload(routerConfig(lab.nodes, v.router));
-      await runBgp(lab, new BerthSubject(lab, berthManifests(lab, { bgp: v.berth })), VIPS.berthBgp, (c) => `${BGP_CASE_TITLES[c]}, ${v.title}`, results, { settleWithinMs: v.settleWithinMs, ...(v.router.bfd === undefined ? {} : { ready: { what: 'BFD Up at the router with every node', check: () => bfdUp(lab) } }) }, run);
+      await phase(`berth-bgp-${v.key}`, async () => {
+        await lab.router?.reload(routerConfig(lab.nodes, v.router));
+        await runBgp(lab, new BerthSubject(lab, berthManifests(lab, { bgp: v.berth })), VIPS.berthBgp, (c) => `${BGP_CASE_TITLES[c]}, ${v.title}`, results, { settleWithinMs: v.settleWithinMs, ...(v.router.bfd === undefined ? {} : { ready: { what: 'BFD Up at the router with every node', check: () => bfdUp(lab) } }) }, run);
+      });
     }
   }
-  if (only.has('metallb')) notes.push(...(await metallbPhases(lab, results, run, variants)));
+  if (only.has('metallb')) await phase('metallb', async () => void notes.push(...(await metallbPhases(lab, results, run, variants))));
 } finally {
   await lab.destroy();
 }
