@@ -79,7 +79,7 @@ export interface TrialLimits {
 }
 
 export async function l2Trial(lab: Lab, subject: Subject, prober: Prober, kase: L2Case, limits: TrialLimits): Promise<Trial> {
-  await subject.converged(60_000);
+  await subject.converged(120_000);
   if (!(await steadyOn(prober, undefined, 60_000))) throw new Error(`${subject.name}: ${prober.vip} is not steady before the trial`);
   const owner = ownerOf(lab, prober);
   const ownerMac = owner.mac.toLowerCase();
@@ -119,7 +119,7 @@ export async function l2Trial(lab: Lab, subject: Subject, prober: Prober, kase: 
   if (kase === 'kill') await subject.start(owner);
   else if (kase === 'link') await linkUp(lab, owner);
   else if (kase === 'stop') await subject.signal(owner, 'SIGCONT');
-  await subject.converged(60_000);
+  await subject.converged(120_000);
   if (!(await steadyOn(prober, ownerMac, 60_000))) log(`${subject.name}: ${owner.name} did not get ${prober.vip} back after ${kase}`);
   return { ...figures, node: owner.name, settled, baselineArpGapMs: baseline, ...(settled ? {} : { note: `no steady VIP within ${limits.settleWithinMs / 1000} s` }) };
 }
@@ -127,7 +127,7 @@ export async function l2Trial(lab: Lab, subject: Subject, prober: Prober, kase: 
 export async function bgpTrial(lab: Lab, subject: Subject, prober: Prober, kase: BgpCase, victim: LabHost, limits: TrialLimits): Promise<Trial> {
   const vip = prober.vip;
   const all = lab.nodes.map((n) => n.ipv4).sort().join(',');
-  await subject.converged(60_000);
+  await subject.converged(120_000);
   const fibAll = async (): Promise<boolean> => (await fibNextHops(lab, vip)).join(',') === all;
   if (!(await until(`${vip}: every node in the router's FIB`, 120_000, fibAll))) throw new Error(`${subject.name}: ${vip} not on every node in the router's FIB before the trial: ${JSON.stringify(await fibNextHops(lab, vip))}`);
   const ready = limits.ready;

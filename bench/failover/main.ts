@@ -17,7 +17,7 @@ import { BGP_CASE_TITLES } from './cases.ts';
 import { KEEPALIVED_ADVERT_S, KeepalivedSubject } from './keepalived.ts';
 import { buildLab, routerConfig, VIPS } from './lab-setup.ts';
 import { metallbPhases } from './metallb.ts';
-import { BGP_VARIANTS, bfdUp, runBgp, runL2 } from './runner.ts';
+import { BGP_VARIANTS, bfdUp, runBgp, runL2, type BgpVariant } from './runner.ts';
 import { printTables, Results } from './table.ts';
 
 const { values } = parseArgs({
@@ -59,24 +59,38 @@ async function phase(name: string, fn: () => Promise<void>): Promise<void> {
     notes.push(`phase ${name} stopped early: ${String(e).split('\n')[0]}`);
   }
 }
+/** The table so far, on stderr: a run cut short still leaves its figures. */
+function progress(): void {
+  log(`results so far:\n${printTables(results, { trials: run.trials, notes, seconds: Math.round((Date.now() - started) / 1000) })}`);
+}
 try {
   if (only.has('berth-l2')) await phase('berth-l2', () => runL2(lab, new BerthSubject(lab, berthManifests(lab, { l2: true })), VIPS.berthL2, results, 20_000, run));
+  progress();
   if (only.has('keepalived')) {
     await phase('keepalived', async () => {
       const k = new KeepalivedSubject(lab);
       notes.push(`${k.version}: VRRP v2, advert_int ${KEEPALIVED_ADVERT_S} s (its default), priorities 150/100/50, preemption on. A killed or stopped keepalived leaves the VIP on its interface: that node's kernel keeps answering (the cell says how many trials ended with two MACs).`);
       await runL2(lab, k, VIPS.keepalived, results, 20_000, run);
     });
+    progress();
   }
-  if (only.has('berth-bgp')) {
-    for (const v of variants) {
+  // The long variant (hold 90 s) last, for berth and MetalLB, so that a run cut short has the rest.
+  const quick = variants.filter((v) => v.key !== 'default');
+  const slow = variants.filter((v) => v.key === 'default');
+  const berthBgp = async (vs: readonly BgpVariant[]): Promise<void> => {
+    for (const v of vs) {
       await phase(`berth-bgp-${v.key}`, async () => {
         await lab.router?.reload(routerConfig(lab.nodes, v.router));
         await runBgp(lab, new BerthSubject(lab, berthManifests(lab, { bgp: v.berth })), VIPS.berthBgp, (c) => `${BGP_CASE_TITLES[c]}, ${v.title}`, results, { settleWithinMs: v.settleWithinMs, ...(v.router.bfd === undefined ? {} : { ready: { what: 'BFD Up at the router with every node', check: () => bfdUp(lab) } }) }, run);
       });
+      progress();
     }
-  }
-  if (only.has('metallb')) await phase('metallb', async () => void notes.push(...(await metallbPhases(lab, results, run, variants))));
+  };
+  if (only.has('berth-bgp')) await berthBgp(quick);
+  if (only.has('metallb')) await phase('metallb', async () => void notes.push(...(await metallbPhases(lab, results, run, quick, true))));
+  progress();
+  if (only.has('berth-bgp')) await berthBgp(slow);
+  if (only.has('metallb') && slow.length > 0) await phase('metallb-default', async () => void notes.push(...(await metallbPhases(lab, results, run, slow, false))));
 } finally {
   await lab.destroy();
 }

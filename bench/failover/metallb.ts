@@ -221,14 +221,14 @@ class MetallbSubject implements Subject {
 const BFD_NA = "MetalLB's native BGP has no BFD; a BFDProfile needs its FRR or frr-k8s mode (an FRR per speaker, configured by MetalLB through a shared /etc/frr_reloader or the frr-k8s daemon), not run in this lab";
 
 /** The MetalLB phases: Layer 2, then native BGP per variant. Returns notes for the output. */
-export async function metallbPhases(lab: Lab, results: Results, o: RunOptions, variants: readonly BgpVariant[]): Promise<string[]> {
+export async function metallbPhases(lab: Lab, results: Results, o: RunOptions, variants: readonly BgpVariant[], withL2: boolean): Promise<string[]> {
   let built: { bin: string; moduleDir: string };
   try {
     built = ensureMetallb();
   } catch (e) {
     const why = `cannot build MetalLB's speaker here: ${String(e).split('\n')[0]}`;
     log(why);
-    for (const c of o.l2Cases) results.notApplicable(L2_CASE_TITLES[c], 'MetalLB', why);
+    if (withL2) for (const c of o.l2Cases) results.notApplicable(L2_CASE_TITLES[c], 'MetalLB', why);
     return [why];
   }
   const k = await startApiServer();
@@ -240,7 +240,7 @@ export async function metallbPhases(lab: Lab, results: Results, o: RunOptions, v
       `MetalLB: speaker ${METALLB_VERSION} built from ${MODULE} (${BUILD_PATCH}); run as processes in the node namespaces against a real kube-apiserver + etcd (test/k8s/harness) with MetalLB's CRDs; memberlist on (secret key; default LAN config); no MetalLB controller: the Services' status and the speaker Pods' status (podIP, for memberlist) written by the benchmark; BGP in its native mode (the default).`,
     ];
     await bgpPeer(k, 'none');
-    await runL2(lab, new MetallbSubject(lab, built.bin, k.kubeconfigPath), VIPS.metallbL2, results, 60_000, o).catch((e: unknown) => void notes.push(`MetalLB Layer 2 phase stopped early: ${String(e).split('\n')[0]}`));
+    if (withL2) await runL2(lab, new MetallbSubject(lab, built.bin, k.kubeconfigPath), VIPS.metallbL2, results, 60_000, o).catch((e: unknown) => void notes.push(`MetalLB Layer 2 phase stopped early: ${String(e).split('\n')[0]}`));
     for (const v of variants) {
       if (v.berth.bfd !== undefined) {
         for (const c of o.bgpCases) results.notApplicable(`${BGP_CASE_TITLES[c]}, ${v.title}`, 'MetalLB', BFD_NA);

@@ -101,6 +101,6 @@ export function printTables(r: Results, o: { readonly trials: number; readonly n
       }
     }
   }
-  if (o.notes.length > 0) out.push('', ...o.notes.map((n) => `note: ${n}`));
+  if (o.notes.length > 0) out.push('', ...[...new Set(o.notes)].map((n) => `note: ${n}`));
   return out.join('\n');
 }
