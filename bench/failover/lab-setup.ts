@@ -63,16 +63,17 @@ export function routerConfig(nodes: readonly LabHost[], v: RouterVariant): strin
 
 const BACKEND = `require('node:http').createServer((q, s) => s.end(process.argv[1] + '\\n')).listen(${BACKEND_PORT})`;
 
-export async function buildLab(): Promise<Lab> {
-  const plan = planLab({ prefix: PREFIX, nodes: 3, router: true, client: true, externalClient: true });
-  const lab = await createLab({ prefix: PREFIX, nodes: 3, router: { asn: ROUTER_ASN, nodeAsn: NODE_ASN, bfd: true, frrConfig: routerConfig(plan.nodes, { timers: [60, 180] }) }, client: true, externalClient: true });
+/** The lab; `prefix` other than PREFIX for the smoke test (test/integration/failover), so both can run at once. */
+export async function buildLab(prefix: string = PREFIX): Promise<Lab> {
+  const plan = planLab({ prefix, nodes: 3, router: true, client: true, externalClient: true });
+  const lab = await createLab({ prefix, nodes: 3, router: { asn: ROUTER_ASN, nodeAsn: NODE_ASN, bfd: true, frrConfig: routerConfig(plan.nodes, { timers: [60, 180] }) }, client: true, externalClient: true });
   try {
     const client = lab.client;
     if (client === undefined) throw new Error('the lab has no client');
     // The LAN client reaches the Layer 2 VIPs on the LAN, not through the router.
     await lab.exec(client, ['ip', 'route', 'add', L2_BLOCK, 'dev', client.iface]);
     for (const n of lab.nodes) {
-      const rules = [`table ip ${PREFIX} {`, '  chain pre {', '    type nat hook prerouting priority dstnat;', `    ip daddr 203.0.113.0/24 tcp dport ${SERVICE_PORT} redirect to :${BACKEND_PORT}`, '  }', '}', ''].join('\n');
+      const rules = [`table ip ${prefix} {`, '  chain pre {', '    type nat hook prerouting priority dstnat;', `    ip daddr 203.0.113.0/24 tcp dport ${SERVICE_PORT} redirect to :${BACKEND_PORT}`, '  }', '}', ''].join('\n');
       await lab.exec(n, ['nft', '-f', '-'], { input: rules });
       lab.spawn(n, [process.execPath, '-e', BACKEND, n.name]);
     }
