@@ -26,6 +26,8 @@ export interface TcpProbe {
 export interface WindowFigures {
   /** ARP: the longest time between two frames from the VIP (undefined without ARP probes). */
   readonly arpGapMs: number | undefined;
+  /** Where the longest ARP gap began, in ms after `from` (negative: it began with the last answer before). */
+  readonly arpGapAtMs: number | undefined;
   /** TCP: the longest time between the sending of two connected probes. */
   readonly tcpGapMs: number | undefined;
   /** TCP: from the first lost probe to the next connected probe after the last lost one (0: none lost). */
@@ -38,15 +40,20 @@ export interface WindowFigures {
 
 /** The longest distance between consecutive times, counting from `from` to `to` at both ends. */
 export function longestGap(times: readonly number[], from: number, to: number): number {
+  return longestGapAt(times, from, to).gap;
+}
+
+/** The longest gap and where it began. */
+export function longestGapAt(times: readonly number[], from: number, to: number): { gap: number; at: number } {
   let last = from;
-  let gap = 0;
+  let best = { gap: 0, at: from };
   for (const t of times) {
     if (t < from) continue;
     if (t > to) break;
-    gap = Math.max(gap, t - last);
+    if (t - last > best.gap) best = { gap: t - last, at: last };
     last = t;
   }
-  return Math.max(gap, to - last);
+  return to - last > best.gap ? { gap: to - last, at: last } : best;
 }
 
 /**
@@ -67,8 +74,10 @@ export function windowFigures(arp: readonly ArpSeen[], tcp: readonly TcpProbe[],
     const nextOk = inWindow.find((p) => p.ok && p.sent > lastLost.sent);
     span = (nextOk?.sent ?? to) - firstLost.sent;
   }
+  const arpGap = longestGapAt(arpTimes, lastArpBefore, to);
   return {
-    arpGapMs: arp.length === 0 ? undefined : longestGap(arpTimes, lastArpBefore, to),
+    arpGapMs: arp.length === 0 ? undefined : arpGap.gap,
+    arpGapAtMs: arp.length === 0 ? undefined : arpGap.at - from,
     tcpGapMs: tcp.length === 0 ? undefined : longestGap(okSent, lastOkBefore, to),
     tcpLossSpanMs: tcp.length === 0 ? undefined : span,
     tcpLost: lost.length,

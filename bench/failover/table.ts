@@ -81,14 +81,14 @@ export function printTables(r: Results, o: { readonly trials: number; readonly n
     out.push(`| ${row} | ${cells.map((c) => c.text).join(' | ')} | ${ratio} |`);
   }
   out.push('');
-  out.push('Every trial (node hit; ARP gap; TCP gap; TCP lost of sent; loss span; route gone from the router FIB; MACs answering at the end):');
+  out.push('Every trial (node hit; ARP gap, from when after the failure; TCP gap; TCP lost of sent; loss span; route gone from the router FIB; MACs answering at the end):');
   for (const [row, subjects] of r.rows) {
     for (const [s, trials] of subjects) {
       out.push(`  ${row} | ${s}:`);
       for (const t of trials) {
         const parts = [
           t.node,
-          t.arpGapMs === undefined ? undefined : `ARP gap ${ms(t.arpGapMs)}`,
+          t.arpGapMs === undefined ? undefined : `ARP gap ${ms(t.arpGapMs)}${t.arpGapAtMs === undefined ? '' : ` from ${Math.round(t.arpGapAtMs)} ms`}`,
           t.tcpGapMs === undefined ? undefined : `TCP gap ${ms(t.tcpGapMs)}`,
           `lost ${t.tcpLost}/${t.tcpSent}`,
           t.tcpLossSpanMs === undefined ? undefined : `loss span ${ms(t.tcpLossSpanMs)}`,

@@ -1,7 +1,7 @@
 // The failover benchmark's figures (bench/failover/probes.ts, table.ts) from made-up probe records.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { longestGap, windowFigures, type TcpProbe } from '../../../bench/failover/probes.ts';
+import { longestGap, longestGapAt, windowFigures, type TcpProbe } from '../../../bench/failover/probes.ts';
 import { figure, median, Results, printTables } from '../../../bench/failover/table.ts';
 
 const every10 = (from: number, to: number): number[] => Array.from({ length: (to - from) / 10 + 1 }, (_, i) => from + i * 10);
@@ -13,6 +13,7 @@ test('longestGap counts from the window start to its end', () => {
   assert.equal(longestGap([10, 20, 430, 440], 0, 440), 410);
   // times outside the window are ignored; the tail to `to` counts
   assert.equal(longestGap([-50, 10, 20], 0, 500), 480);
+  assert.deepEqual(longestGapAt([10, 20, 430, 440], 0, 440), { gap: 410, at: 20 });
 });
 
 test('windowFigures: an L2 outage (one gap) and a BGP partial outage (every third probe lost)', () => {
@@ -20,6 +21,7 @@ test('windowFigures: an L2 outage (one gap) and a BGP partial outage (every thir
   const probes = tcp(every10(0, 3000), (t) => t > 1000 && t < 1400);
   const f = windowFigures(arp, probes, 1005, 3000, 1000);
   assert.equal(f.arpGapMs, 400); // from the last answer before the failure (1000) to 1400
+  assert.equal(f.arpGapAtMs, -5); // it began with that answer, 5 ms before the failure
   assert.equal(f.tcpLost, 39);
   assert.equal(f.tcpLossSpanMs, 1400 - 1010);
   assert.equal(f.tcpGapMs, 400);
@@ -37,7 +39,7 @@ test('windowFigures: an L2 outage (one gap) and a BGP partial outage (every thir
 test('the table: median/max, not-settled and two-MAC trials kept out of the ratio', () => {
   assert.equal(median([5, 1, 3]), 3);
   assert.equal(median([4, 1, 3, 2]), 2.5);
-  const base = { tcpGapMs: 10, tcpLossSpanMs: 0, tcpLost: 0, tcpSent: 100, node: 'node1', settled: true } as const;
+  const base = { arpGapAtMs: undefined, tcpGapMs: 10, tcpLossSpanMs: 0, tcpLost: 0, tcpSent: 100, node: 'node1', settled: true } as const;
   const r = new Results();
   for (const g of [400, 420, 500]) r.add('L2: x', 'berth', { ...base, arpGapMs: g, macsAtEnd: ['b'] });
   for (const g of [3600, 3700, 3650]) r.add('L2: x', 'keepalived', { ...base, arpGapMs: g, macsAtEnd: ['c'] });
