@@ -77,7 +77,7 @@ export function printTables(r: Results, o: { readonly trials: number; readonly n
     const best = anchors.length === 0 ? undefined : Math.min(...anchors);
     const excluded = SUBJECTS.slice(1).filter((_, i) => (cells[i + 1]?.split ?? 0) > 0);
     const why = excluded.length > 0 ? ` (not compared: ${excluded.join(', ')}, two MACs answering)` : '';
-    const ratio = (berth === undefined || best === undefined ? 'n/a' : berth === 0 && best === 0 ? 'both 0' : berth === 0 ? `0 vs ${ms(best)}` : `${(best / berth).toFixed(1)}x shorter`) + why;
+    const ratio = (berth === undefined || best === undefined ? 'n/a' : berth === 0 && best === 0 ? 'both 0' : berth === 0 ? `0 vs ${ms(best)}` : best >= berth ? `${(best / berth).toFixed(1)}x shorter` : `${(berth / best).toFixed(2)}x longer`) + why;
     out.push(`| ${row} | ${cells.map((c) => c.text).join(' | ')} | ${ratio} |`);
   }
   out.push('');

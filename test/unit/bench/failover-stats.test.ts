@@ -45,12 +45,15 @@ test('the table: median/max, not-settled and two-MAC trials kept out of the rati
   for (const g of [3600, 3700, 3650]) r.add('L2: x', 'keepalived', { ...base, arpGapMs: g, macsAtEnd: ['c'] });
   for (const g of [50, 60, 70]) r.add('L2: y', 'berth', { ...base, arpGapMs: g, macsAtEnd: ['b'] });
   for (const g of [30, 30, 30]) r.add('L2: y', 'keepalived', { ...base, arpGapMs: g, macsAtEnd: ['a', 'c'] });
+  for (const g of [88, 89, 80]) r.add('L2: w', 'berth', { ...base, arpGapMs: g, macsAtEnd: ['b'] });
+  for (const g of [84, 137, 70]) r.add('L2: w', 'MetalLB', { ...base, arpGapMs: g, macsAtEnd: ['b'] });
   r.notApplicable('BGP: z', 'MetalLB', 'no BFD');
   r.add('BGP: z', 'berth', { ...base, arpGapMs: undefined, tcpLossSpanMs: 700, macsAtEnd: [] });
   assert.equal(figure('BGP: z', { ...base, arpGapMs: 5, tcpLossSpanMs: 700, macsAtEnd: [] }), 700);
   const out = printTables(r, { trials: 3, notes: ['n', 'n'], seconds: 1 });
   assert.match(out, /\| L2: x \| 420 ms \/ 500 ms; lost 0 \| 3650 ms \/ 3700 ms; lost 0 \| - \| 8\.7x shorter \|/);
   assert.match(out, /\| L2: y \| 60 ms \/ 70 ms; lost 0 \| 30 ms \/ 30 ms; lost 0 \(3 ended with 2 MACs answering\) \| - \| n\/a \(not compared: keepalived, two MACs answering\) \|/);
+  assert.match(out, /\| L2: w \| 88 ms \/ 89 ms; lost 0 \| - \| 84 ms \/ 137 ms; lost 0 \| 1\.05x longer \|/);
   assert.match(out, /\| BGP: z \| 700 ms \/ 700 ms; lost 0 \| - \| n\/a \(no BFD\) \| n\/a \|/);
   assert.equal(out.split('note: n').length - 1, 1, 'notes printed once');
 });
