@@ -141,6 +141,25 @@ function parseChunkSlowly(text: string): ChunkDoc[] {
 }
 
 /**
+ * Replaces the values kept in `cache` by `smaller(value)` (the same value when it returns it): a caller
+ * that keeps its own compact form of each document (config/manifests.ts keeps the routed object) lets
+ * the parsed one go. Documents that failed to parse are left as they are.
+ */
+export function replaceCachedValues(cache: ChunkCache, smaller: (value: unknown) => unknown): void {
+  for (const [text, docs] of cache) {
+    let out: ChunkDoc[] | undefined;
+    docs.forEach((d, i) => {
+      if (d.error !== undefined) return;
+      const v = smaller(d.value);
+      if (v === d.value) return;
+      out ??= [...docs];
+      out[i] = { lineOffset: d.lineOffset, value: v };
+    });
+    if (out !== undefined) cache.set(text, out);
+  }
+}
+
+/**
  * Every document of `text`, in order. With `cache` (the previous read's), chunks whose text is in it
  * are not parsed again; `next` receives this read's chunks (pass it as `cache` next time).
  */
