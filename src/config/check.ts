@@ -89,8 +89,10 @@ export function checkSnapshot(snapshot: Snapshot, opts: ServiceOptions & Compile
       ...(notes.length === 0 ? {} : { reason: notes.join('; ') }),
     });
   }
-  services.sort((a, b) => (`${a.namespace}/${a.name}` < `${b.namespace}/${b.name}` ? -1 : 1));
-  return { report: { services, problems: sortProblems(problems) }, compiled, announcements };
+  // Sorted by `namespace/name`, each key built once (not twice per comparison: 100,000 Services).
+  const keyed = services.map((svc) => ({ key: `${svc.namespace}/${svc.name}`, svc })).sort((a, b) => (a.key < b.key ? -1 : 1));
+
+  return { report: { services: keyed.map((k) => k.svc), problems: sortProblems(problems) }, compiled, announcements };
 }
 
 /** Why the IPs a Service carried in status were not kept, if they were not. */
