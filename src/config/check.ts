@@ -89,13 +89,14 @@ export function checkSnapshot(snapshot: Snapshot, opts: ServiceOptions & Compile
       ...(notes.length === 0 ? {} : { reason: notes.join('; ') }),
     });
   }
-  services.sort((a, b) => (`${a.namespace}/${a.name}` < `${b.namespace}/${b.name}` ? -1 : 1));
+  // Sorted by `namespace/name`, each key built once (not twice per comparison: 100,000 Services).
+  const keyed = services.map((svc) => ({ key: `${svc.namespace}/${svc.name}`, svc })).sort((a, b) => (a.key < b.key ? -1 : 1));
   // Services sharing an IP with different berth.io/bgp-local-pref: the speaker sends the largest and warns the same way.
   problems.push(...sharedIPAttributeConflicts(ours.flatMap((intent) => {
     const res = results.get(intent.request.service);
     return res?.ok === true ? [{ intent, ips: res.assignment.ips.map(formatIP) }] : [];
   })));
-  return { report: { services, problems: sortProblems(problems) }, compiled, announcements };
+  return { report: { services: keyed.map((k) => k.svc), problems: sortProblems(problems) }, compiled, announcements };
 }
 
 /** Why the IPs a Service carried in status were not kept, if they were not. */

@@ -31,6 +31,7 @@ import { makeProblem, Severity, type ObjectRef, type Problem } from './problems.
 import type { CompileOptions } from './compile.ts';
 import { compareCommunities, formatCommunity, parseCommunity, wellKnownCommunity } from './community.ts';
 import type { BgpCommunity } from './model.ts';
+import { fitted } from './compact.ts';
 
 export const Annotations = {
   loadBalancerIPs: 'metallb.io/loadBalancerIPs',
@@ -130,8 +131,11 @@ function listOf(v: unknown): readonly unknown[] {
   return Array.isArray(v) ? v : [];
 }
 
+/** One shared object for the Services without labels or annotations (translations are kept per Service). */
+const NO_STRINGS: Labels = Object.freeze({});
+
 function stringMap(v: unknown, field: string, report: (field: string, message: string) => void): Labels {
-  if (v === undefined || v === null) return {};
+  if (v === undefined || v === null) return NO_STRINGS;
   if (typeof v !== 'object' || Array.isArray(v)) {
     report(field, 'must be a mapping of strings');
     return {};
@@ -285,17 +289,18 @@ export function translateService(svc: V1Service, namespaces: readonly V1Namespac
     namespace: nsName,
     namespaceLabels,
     serviceLabels: labels,
-    ipFamilies,
+    // Exact-length arrays: translations are kept per Service for as long as it is unchanged.
+    ipFamilies: fitted(ipFamilies),
     ipFamilyPolicy,
-    requestedIPs,
+    requestedIPs: fitted(requestedIPs),
     requestedPool: requestedPool === undefined || requestedPool === '' ? undefined : requestedPool,
     protocol,
     sharingKey: sharing === undefined || sharing === '' ? undefined : sharing,
     backendKey: etp === TrafficPolicy.Local ? canonicalLabels(selector) : '',
-    ports,
+    ports: fitted(ports),
     dialect,
   };
-  return { kind: 'ours', intent: { ref, request, protocol, externalTrafficPolicy: etp, currentIPs, labels, ...(weighted !== undefined ? { weightedEcmp: true } : {}), ...(bgp !== undefined ? { bgp } : {}) } };
+  return { kind: 'ours', intent: { ref, request, protocol, externalTrafficPolicy: etp, currentIPs: fitted(currentIPs), labels, ...(weighted !== undefined ? { weightedEcmp: true } : {}), ...(bgp !== undefined ? { bgp } : {}) } };
 }
 
 /** berth.io/bgp-communities and berth.io/bgp-local-pref (docs/steering.md); undefined when neither is set. */

@@ -31,6 +31,7 @@ import { matchesAny } from '../labels/selector.ts';
 import type { ServiceIntent } from '../config/services.ts';
 import { formatIP, parseIP } from '../pool/address.ts';
 import { aggregatePrefix } from '../config/describe.ts';
+import { fitted, flat } from '../config/compact.ts';
 import type { Advertisement } from '../bgp/speaker.ts';
 import type { LargeCommunity } from '../bgp/messages/types.ts';
 import { peerFamilies } from '../bgp/peer.ts';
@@ -281,17 +282,22 @@ function planService(ctx: Ctx, s: PlanService): ServiceOut {
     bgpOutcome = r.outcome;
     ads = r.ads;
   }
-  return {
-    plan: {
-      ...base,
-      pool,
-      modes: d.modes,
-      ...(l2Outcome === undefined ? {} : { l2: l2Outcome }),
-      ...(bgpOutcome === undefined ? {} : { bgp: bgpOutcome }),
-    },
-    ...(standby !== undefined ? { l2: standby.interfaces, election: standby.election } : l2Outcome?.announced === true ? { l2: l2Outcome.interfaces } : {}),
-    ads,
-  };
+  const plan = announcedPlan(key, s.ips, pool, fitted(d.modes), l2Outcome, bgpOutcome);
+  if (standby !== undefined) return { plan, l2: standby.interfaces, election: standby.election, ads: fitted(ads) };
+  if (l2Outcome?.announced === true) return { plan, l2: l2Outcome.interfaces, ads: fitted(ads) };
+  return { plan, ads: fitted(ads) };
+}
+
+/**
+ * A plan with modes, as one of four literal shapes (the optional outcomes absent, not undefined): the
+ * planner keeps one per Service (PlanMemo), and objects built by spreading get a hidden class and a
+ * descriptor array each (~200 bytes per Service at 100,000).
+ */
+function announcedPlan(service: string, ips: readonly string[], pool: string, modes: readonly AnnounceMode[], l2: L2Outcome | undefined, bgp: BgpOutcome | undefined): ServicePlan {
+  if (l2 !== undefined && bgp !== undefined) return { service, ips, pool, modes, l2, bgp };
+  if (l2 !== undefined) return { service, ips, pool, modes, l2 };
+  if (bgp !== undefined) return { service, ips, pool, modes, bgp };
+  return { service, ips, pool, modes };
 }
 
 // ---------------------------------------------------------------------------------------------- memo
@@ -335,7 +341,8 @@ export function createPlanMemo(): PlanMemo {
         const ep = endpoints.get(s.intent.request.service);
         // Plain text, not JSON: this runs for every Service on every plan.
         const eps = ep === undefined ? '-' : `${ep.slices}:${ep.anyServing ? 1 : 0}:${[...ep.servingNodes].sort().join(',')}${s.intent.weightedEcmp === true ? `:${ep.servingPerNode?.get(input.nodeName) ?? 0}` : ''}`;
-        return `${s.ips.join(',')}\u0000${s.pool ?? '\u0001'}\u0000${s.pendingReason ?? '\u0001'}\u0000${eps}`;
+        // Kept per Service until the next plan: one flat string (compact.ts flat).
+        return flat(`${s.ips.join(',')}\u0000${s.pool ?? '\u0001'}\u0000${s.pendingReason ?? '\u0001'}\u0000${eps}`);
       };
       let last: { s: PlanService; inputs: string } | undefined;
       return {
