@@ -47,12 +47,20 @@ export function plannedServices(dir: string = MANIFESTS_DIR): LabService[] {
   });
 }
 
-async function waitUntil<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
+/** Polls fn every 250 ms until it returns a value; LabError naming `what`, fn's last error and describe()'s text on timeout. */
+export async function waitUntil<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>, describe?: () => Promise<string>): Promise<T> {
   const until = Date.now() + timeoutMs;
+  let last = '';
   for (;;) {
-    const v = await fn().catch(() => undefined);
+    const v = await fn().catch((e: unknown) => {
+      last = e instanceof Error ? e.message : String(e);
+      return undefined;
+    });
     if (v !== undefined) return v;
-    if (Date.now() > until) throw new LabError(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > until) {
+      const more = describe === undefined ? '' : `\n${await describe().catch(() => '')}`;
+      throw new LabError(`timed out after ${String(timeoutMs)} ms waiting for ${what}${last === '' ? '' : ` (last error: ${last})`}${more}`);
+    }
     await sleep(250);
   }
 }
@@ -182,16 +190,16 @@ export async function waitAnnounced(b: BerthLab, timeoutMs = 90_000): Promise<vo
 }
 
 /** What `npm run lab` prints: Services, the router's routes, the outside client's curl, the LAN client's ARP view. */
-export async function report(b: BerthLab): Promise<string> {
+export async function report(b: Pick<BerthLab, 'lab' | 'macs'> & { readonly services: readonly (LabService & { readonly policy?: string })[] }, source?: string): Promise<string> {
   const { lab } = b;
   const out: string[] = [];
   const nodeOfMac = (mac: string): string => [...b.macs].find(([, m]) => m === mac)?.[0] ?? 'not a node';
   const nodeOfIp = (ip: string): string => LAB_NODES.find((_, i) => ip === `192.0.2.${String(11 + i)}`) ?? ip;
-  out.push(`== Services (berth check --manifests, as every speaker compiles them; runner: ${lab.runner})`);
+  out.push(`== Services (${source ?? `berth check --manifests, as every speaker compiles them; runner: ${lab.runner}`})`);
   out.push(
     table([
-      ['SERVICE', 'EXTERNAL-IP', 'PORT', 'POOL', 'MODE'],
-      ...b.services.map((s) => [s.name, s.ips.join(','), s.ports.join(','), s.pool ?? '-', s.modes.join('+')]),
+      ['SERVICE', 'EXTERNAL-IP', 'PORT', 'POOL', 'MODE', ...(b.services.some((s) => s.policy !== undefined) ? ['TRAFFIC-POLICY'] : [])],
+      ...b.services.map((s) => [s.name, s.ips.join(','), s.ports.join(','), s.pool ?? '-', s.modes.join('+'), ...(s.policy === undefined ? [] : [s.policy])]),
     ]),
   );
   const bgp = b.services.filter((s) => s.modes.includes('bgp'));

@@ -100,9 +100,13 @@ export async function deployClab(o: ClabOptions = {}): Promise<ClabLab> {
   const dockerExec = (host: string, argv: readonly string[], opts?: Parameters<DockerEngine['docker']>[1], flags: readonly string[] = []): ReturnType<DockerEngine['docker']> =>
     engine.docker(['exec', ...flags, container(host), ...argv], opts);
   let destroyed: Promise<void> | undefined;
+  let mgmtGateway: string | undefined;
   const lab: ClabLab = {
     runner: 'containerlab',
     topology: t,
+    get mgmtGateway() {
+      return mgmtGateway;
+    },
     engine,
     images,
     container,
@@ -131,6 +135,17 @@ export async function deployClab(o: ClabOptions = {}): Promise<ClabLab> {
     dataDir: () => '/var/lib/berth-lab',
     node: () => ['/usr/local/bin/node'],
     berth: () => ['/usr/local/bin/node', '/opt/berth/bin/berth.mjs'],
+    kubeProxy: () => ['/usr/local/bin/kube-proxy'],
+    async addNetns(host, name) {
+      await dockerExec(host, ['ip', 'netns', 'add', name]);
+      return name;
+    },
+    async removeNetns(host, netns) {
+      await dockerExec(host, ['sh', '-c', 'for p in $(ip netns pids "$1"); do kill -9 "$p"; done; ip netns del "$1"', 'sh', netns]);
+    },
+    async killHost(host) {
+      await engine.docker(['kill', container(host)]);
+    },
     async vtysh(commands) {
       const list = typeof commands === 'string' ? [commands] : commands;
       return (await dockerExec('router', ['vtysh', ...list.flatMap((c) => ['-c', c])], { timeoutMs: 20_000 })).stdout;
@@ -144,6 +159,9 @@ export async function deployClab(o: ClabOptions = {}): Promise<ClabLab> {
   try {
     log(`containerlab deploy -t ${TOPOLOGY_FILE} (lab ${t.name})`);
     await clab(bin, env, ['deploy', '-t', TOPOLOGY_FILE, '--reconfigure']);
+    // The host's address on the management bridge (the mgmt network's gateway, which dockerd puts there).
+    const br = JSON.parse((await run(['ip', '-j', '-4', 'addr', 'show', 'dev', t.mgmt.bridge], { check: false })).stdout || '[]') as { addr_info?: { local?: string }[] }[];
+    mgmtGateway = br[0]?.addr_info?.[0]?.local;
   } catch (err) {
     await lab.destroy().catch(() => undefined);
     throw err;

@@ -1,5 +1,5 @@
 // The lab's container images, built locally (no registry is needed): the router (FRR from Debian, the same
-// version as the host's), the node (berth + tools) and the client (curl, arping, ndisc6, iproute2).
+// version as the host's), the node (berth + kube-proxy + tools) and the client (curl, arping, ndisc6, iproute2).
 // Each Containerfile in images/ takes its base as a build argument: users with a registry build
 // FROM debian:bookworm-slim; here the base is a debootstrap minbase bookworm imported as
 // local/debian:bookworm-slim (scripts/debian-rootfs.sh). Every image carries the hash of its inputs in a
@@ -113,8 +113,9 @@ async function nodeInputs(): Promise<string[]> {
   return [...files, join(REPO_ROOT, ADDON)];
 }
 
-async function stageNode(dir: string, nodeBinary: string): Promise<void> {
+async function stageNode(dir: string, nodeBinary: string, kubeProxy: string): Promise<void> {
   await copyFile(nodeBinary, join(dir, 'node'));
+  await copyFile(kubeProxy, join(dir, 'kube-proxy'));
   const b = join(dir, 'berth');
   // Timestamps kept: bin/berth.mjs runs dist/ (compiled, no tsx loader, faster start) only while it is newer than src/.
   for (const rel of ['src', 'bin']) await cp(join(REPO_ROOT, rel), join(b, rel), { recursive: true, preserveTimestamps: true });
@@ -134,6 +135,7 @@ async function buildOne(engine: DockerEngine, name: ImageName, baseId: string, l
   const args: string[] = [];
   let inputs: string[] = [containerfile];
   let nodeBinary = '';
+  let kubeProxy = '';
   if (name === 'router') {
     const v = await hostFrrPackageVersion();
     args.push('--build-arg', `FRR_VERSION=${v}`);
@@ -141,7 +143,9 @@ async function buildOne(engine: DockerEngine, name: ImageName, baseId: string, l
   } else if (name === 'node') {
     nodeBinary = (await run([join(REPO_ROOT, 'scripts', 'node-binary.sh')], { timeoutMs: 300_000 })).stdout.trim();
     h.update(`node ${(await run([nodeBinary, '--version'])).stdout.trim()}\n`);
-    inputs = [...inputs, ...(await nodeInputs())];
+    // kube-proxy of the same Kubernetes release as the tests' API server (scripts/provision-node.sh, cached).
+    kubeProxy = join((await run([join(REPO_ROOT, 'scripts', 'provision-node.sh')], { timeoutMs: 1_800_000 })).stdout.trim(), 'kube-proxy');
+    inputs = [...inputs, ...(await nodeInputs()), kubeProxy];
     h.update(`dist ${String(distIsFresh())} (dist/build a relative link)\n`);
   }
   h.update(args.join(' '));
@@ -154,7 +158,7 @@ async function buildOne(engine: DockerEngine, name: ImageName, baseId: string, l
   let scratch: string | undefined;
   if (name === 'node') {
     scratch = await mkdtemp(join(tmpdir(), 'berth-lab-node-image-'));
-    await stageNode(scratch, nodeBinary);
+    await stageNode(scratch, nodeBinary, kubeProxy);
     context = scratch;
   }
   try {

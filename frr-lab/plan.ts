@@ -1,5 +1,9 @@
-// The lab topology as plain data: namespace and interface names, MACs and addresses. Pure; lab.ts
-// turns a plan into namespaces. Everything is named after the caller's prefix so labs never collide.
+// The parametric namespace lab (lab.ts) as plain data: namespace and interface names, MACs and addresses.
+// Its addresses, MACs, interfaces and switch ports are READ from frr-lab/topology.clab.yml (the one
+// description of the lab, which containerlab and netns.ts deploy): the router, node1, the client and the
+// outside client as the file says; node N continues node1's pattern (host octet + N - 1, same MAC scheme,
+// switch port nN). lab.ts turns a plan into namespaces. Everything is named after the caller's prefix so
+// labs never collide.
 //
 //                 [prefix-ext] eth1 198.51.100.100 / 2001:db8:2::100      (externalClient)
 //                       |
@@ -12,9 +16,52 @@
 //   [prefix-n1] eth1   ... [prefix-nN] eth1      [prefix-cl] eth1 192.0.2.100 / 2001:db8:1::100
 //   192.0.2.11 / 2001:db8:1::11 ...
 import { LabError } from './run.ts';
+import { readTopology, type Topology } from './topology.ts';
 
-export const LAN = { v4Prefix: '192.0.2', v4Len: 24, v6Prefix: '2001:db8:1::', v6Len: 64 } as const;
-export const UPSTREAM = { v4Prefix: '198.51.100', v4Len: 24, v6Prefix: '2001:db8:2::', v6Len: 64 } as const;
+/** What topology.clab.yml's exec lines and links say about one interface of one node. */
+export interface FileInterface {
+  readonly iface: string;
+  /** '' when the file leaves it random. */
+  readonly mac: string;
+  readonly ipv4: string;
+  readonly v4Len: number;
+  readonly ipv6: string;
+  readonly v6Len: number;
+  /** The port of the `lan` switch this interface is cabled to ('' when none). */
+  readonly switchPort: string;
+}
+
+/** Reads `ip link set IF address MAC` and `ip addr add A/LEN dev IF` of a node's exec lines, and its link to the switch. */
+export function fileInterface(t: Topology, node: string, iface: string): FileInterface {
+  const n = t.nodes.find((x) => x.name === node);
+  if (n === undefined) throw new LabError(`${t.file}: no node ${node}`);
+  const line = (pred: (argv: readonly string[]) => boolean): readonly string[] => n.exec.find(pred) ?? [];
+  const mac = line((a) => a.join(' ').startsWith(`ip link set ${iface} address `))[5] ?? '';
+  const addr = (v6: boolean): [string, number] => {
+    const a = line((x) => x[0] === 'ip' && x[1] === 'addr' && x[2] === 'add' && x[4] === 'dev' && x[5] === iface && (x[3] ?? '').includes(':') === v6)[3] ?? '';
+    const [ip = '', len = ''] = a.split('/');
+    return [ip, Number(len)];
+  };
+  const [ipv4, v4Len] = addr(false);
+  const [ipv6, v6Len] = addr(true);
+  if (ipv4 === '' || ipv6 === '') throw new LabError(`${t.file}: node ${node} does not give ${iface} an IPv4 and an IPv6 address in its exec lines`);
+  const link = t.links.find(([a, b]) => (a.node === node && a.iface === iface) || (b.node === node && b.iface === iface));
+  const other = link === undefined ? undefined : link[0].node === node ? link[1] : link[0];
+  return { iface, mac, ipv4, v4Len, ipv6, v6Len, switchPort: other?.node === 'lan' ? other.iface : '' };
+}
+
+const FILE = readTopology();
+const FILE_ROUTER_LAN = fileInterface(FILE, 'router', 'eth1');
+const FILE_ROUTER_UP = fileInterface(FILE, 'router', 'eth2');
+const FILE_NODE1 = fileInterface(FILE, 'node1', 'eth1');
+const FILE_CLIENT = fileInterface(FILE, 'client', 'eth1');
+const FILE_EXT = fileInterface(FILE, 'ext', 'eth1');
+const v4Net = (ip: string): string => ip.split('.').slice(0, 3).join('.');
+const v6Net = (ip: string): string => `${ip.slice(0, ip.lastIndexOf(':'))}:`;
+const hostOctet = (ip: string): number => Number(ip.split('.')[3]);
+
+export const LAN = { v4Prefix: v4Net(FILE_ROUTER_LAN.ipv4), v4Len: FILE_ROUTER_LAN.v4Len, v6Prefix: v6Net(FILE_ROUTER_LAN.ipv6), v6Len: FILE_ROUTER_LAN.v6Len } as const;
+export const UPSTREAM = { v4Prefix: v4Net(FILE_ROUTER_UP.ipv4), v4Len: FILE_ROUTER_UP.v4Len, v6Prefix: v6Net(FILE_ROUTER_UP.ipv6), v6Len: FILE_ROUTER_UP.v6Len } as const;
 /** Where VIPs come from in tests. */
 export const VIP_RANGES = { v4: '203.0.113.0/24', v6: '2001:db8:f00::/64' } as const;
 
@@ -79,39 +126,36 @@ export function planLab(o: PlanOptions): LabPlan {
   }
   if (o.externalClient && !o.router) throw new LabError('an externalClient needs the router');
   const p = o.prefix;
-  const host = (name: string, role: HostRole, ns: string, port: string, octet: number): HostPlan => ({
-    name,
-    role,
-    ns,
-    iface: 'eth1',
-    mac: mac(1, octet),
-    ipv4: `${LAN.v4Prefix}.${octet}`,
-    ipv6: `${LAN.v6Prefix}${octet}`,
-    switchPort: port,
-  });
-  const nodes = Array.from({ length: o.nodes }, (_, i) => host(`node${i + 1}`, HostRole.node, `${p}-n${i + 1}`, `n${i + 1}`, 11 + i));
+  const fromFile = (name: string, role: HostRole, ns: string, f: FileInterface): HostPlan => {
+    if (f.mac === '') throw new LabError(`${FILE.file}: ${name}'s ${f.iface} needs a fixed MAC (ip link set ${f.iface} address ...)`);
+    return { name, role, ns, iface: f.iface, mac: f.mac, ipv4: f.ipv4, ipv6: f.ipv6, switchPort: f.switchPort };
+  };
+  // node N: node1's pattern continued (the file has node1..node3; the plan may have up to MAX_NODES).
+  const first = hostOctet(FILE_NODE1.ipv4);
+  if (FILE_NODE1.mac !== mac(1, first)) throw new LabError(`${FILE.file}: node1's MAC ${FILE_NODE1.mac} is not 02:b1:00:00:01:<host octet>, the pattern the plan continues`);
+  const node = (i: number): HostPlan => {
+    const octet = first + i;
+    return {
+      name: `node${i + 1}`,
+      role: HostRole.node,
+      ns: `${p}-n${i + 1}`,
+      iface: FILE_NODE1.iface,
+      mac: mac(1, octet),
+      ipv4: `${LAN.v4Prefix}.${octet}`,
+      ipv6: `${LAN.v6Prefix}${octet}`,
+      switchPort: `n${i + 1}`,
+    };
+  };
+  const nodes = Array.from({ length: o.nodes }, (_, i) => node(i));
   return {
     prefix: p,
     switchNs: `${p}-sw`,
     bridge: 'br0',
     nodes,
-    router: o.router ? host('router', HostRole.router, `${p}-rt`, 'rt', 1) : undefined,
-    client: o.client ? host('client', HostRole.client, `${p}-cl`, 'cl', 100) : undefined,
-    externalClient: o.externalClient
-      ? {
-          name: 'externalClient',
-          role: HostRole.externalClient,
-          ns: `${p}-ext`,
-          iface: 'eth1',
-          mac: mac(2, 100),
-          ipv4: `${UPSTREAM.v4Prefix}.100`,
-          ipv6: `${UPSTREAM.v6Prefix}100`,
-          switchPort: '',
-        }
-      : undefined,
-    upstream: o.externalClient
-      ? { routerIface: 'eth2', routerIpv4: `${UPSTREAM.v4Prefix}.1`, routerIpv6: `${UPSTREAM.v6Prefix}1` }
-      : undefined,
+    router: o.router ? fromFile('router', HostRole.router, `${p}-rt`, FILE_ROUTER_LAN) : undefined,
+    client: o.client ? fromFile('client', HostRole.client, `${p}-cl`, FILE_CLIENT) : undefined,
+    externalClient: o.externalClient ? fromFile('externalClient', HostRole.externalClient, `${p}-ext`, FILE_EXT) : undefined,
+    upstream: o.externalClient ? { routerIface: FILE_ROUTER_UP.iface, routerIpv4: FILE_ROUTER_UP.ipv4, routerIpv6: FILE_ROUTER_UP.ipv6 } : undefined,
     frrName: `${p}-rt`,
   };
 }

@@ -73,7 +73,8 @@ export function readTopology(file: string = TOPOLOGY_FILE, env: Readonly<Record<
       const [host = '', container = ''] = b.split(':');
       return { host: resolve(dir, host), container };
     }),
-    exec: (n?.exec ?? []).map((line) => {
+    exec: (n?.exec ?? []).map((line: unknown) => {
+      if (typeof line !== 'string') throw new LabError(`${file}: node ${name}: an exec line is ${JSON.stringify(line)}, not a command`);
       if (/["'`$|;&<>\\]/.test(line)) throw new LabError(`${file}: node ${name}: exec line must be one plain command (no shell): ${line}`);
       return line.trim().split(/\s+/);
     }),
@@ -118,6 +119,11 @@ export function frrNode(t: Topology): { node: TopologyNode; config: string; daem
 export interface LabHandle {
   readonly runner: 'containerlab' | 'netns';
   readonly topology: Topology;
+  /**
+   * The host's address on the management network (containerlab's mgmt bridge; the netns runner's when asked
+   * for one), where the nodes reach services the host runs; undefined when there is none.
+   */
+  readonly mgmtGateway: string | undefined;
   /** Runs argv inside the host; throws LabError on non-zero exit unless check: false. */
   exec(host: string, argv: readonly string[], opts?: RunOptions): Promise<RunResult>;
   /** Starts a long-running process in the host (output in log(host, name)); stopped by destroy(). */
@@ -134,6 +140,16 @@ export interface LabHandle {
   /** argv that runs `node` / `berth` in the host. */
   node(host: string): readonly string[];
   berth(host: string): readonly string[];
+  /** argv that runs kube-proxy in the host. */
+  kubeProxy(host: string): readonly string[];
+  /**
+   * Makes a network namespace belonging to the host (a pod of frr-lab/k8s-lab.ts) and returns the name by which
+   * `ip netns exec NAME` and `ip link ... netns NAME` reach it from inside the host.
+   */
+  addNetns(host: string, name: string): Promise<string>;
+  removeNetns(host: string, netns: string): Promise<void>;
+  /** The host fails: every process in it killed at once (SIGKILL), its links gone. Not undone. */
+  killHost(host: string): Promise<void>;
   /** vtysh on the FRR router. */
   vtysh(commands: string | readonly string[]): Promise<string>;
   /** How a person reaches the router's vtysh (printed by `npm run lab --keep`). */

@@ -77,6 +77,12 @@ if [[ "$engine" == buildah ]]; then
   [[ -n "$docker_archive" ]] && { rm -f "$docker_archive"; buildah push --quiet "$tag" "docker-archive:$docker_archive:$tag" >&2; log "wrote $docker_archive"; }
   size="$(buildah images --noheading --format '{{.Size}}' "$tag" 2>/dev/null | head -n1 || true)"
 else
+  # The Containerfile's RUN --mount=type=secret needs BuildKit: Docker's buildx plugin (Docker 23 and later
+  # build with the legacy builder without it, which cannot run that line), or DOCKER_BUILDKIT=1 with a
+  # Docker client before 23, which has BuildKit built in.
+  if [[ "${DOCKER_BUILDKIT:-}" != 1 ]] && ! docker buildx version >/dev/null 2>&1; then
+    die "docker has no buildx plugin (BuildKit), which the Containerfile's RUN --mount needs: install Docker's buildx plugin (or build it: go install github.com/docker/buildx/cmd/buildx@v0.38.2 and copy it to ~/.docker/cli-plugins/docker-buildx), set DOCKER_BUILDKIT=1 with a Docker client before 23, or use --engine buildah"
+  fi
   # OCI annotations need buildx (docker buildx build --annotation); the same keys are labels either way.
   docker build "${no_cache[@]}" --network host -f "$root/Containerfile" "${args[@]}" -t "$tag" "$root" >&2
   [[ -n "$oci_archive" || -n "$docker_archive" ]] && { docker save "$tag" -o "${docker_archive:-$oci_archive}"; log "wrote ${docker_archive:-$oci_archive}"; }

@@ -3,7 +3,7 @@
 //  - charts/berth/crds/ = deploy/crds/ byte for byte (Helm installs crds/ first and never deletes them);
 //  - charts/berth/templates/{namespace,rbac-controller,rbac-speaker}.yaml = deploy/namespace.yaml and
 //    deploy/rbac/*.yaml with the namespace made a value.
-// The controller and speaker templates are written by hand (they carry the values); test/node/chart.test.ts
+// The controller and speaker templates are written by hand (they carry the values); test/k8s/chart.test.ts
 // checks that `helm template` with the default values renders exactly what `kubectl kustomize deploy/` does.
 //   node scripts/gen-chart.mjs          # write
 //   node scripts/gen-chart.mjs --check  # exit 1 and name the files that are out of date

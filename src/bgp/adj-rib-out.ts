@@ -14,6 +14,8 @@ export interface Advertisement {
   readonly communities?: readonly number[];
   /** RFC 8092 large communities. */
   readonly largeCommunities?: readonly LargeCommunity[];
+  /** Link bandwidth in bytes per second, sent as the RFC 10005 extended community (weighted ECMP). */
+  readonly linkBandwidth?: number;
   /** Names of the peers that get this advertisement; absent = every peer. */
   readonly peers?: readonly string[];
 }
@@ -25,6 +27,8 @@ export interface RouteAttributes {
   readonly communities: readonly number[];
   /** Sorted, unique. */
   readonly largeCommunities: readonly LargeCommunity[];
+  /** Bytes per second (RFC 10005); several advertisements of one prefix: the largest. */
+  readonly linkBandwidth?: number;
 }
 
 /** One family's routes: prefix (its NLRI encoding, nlri.ts NlriKey) -> its attribute set. The attribute
@@ -55,10 +59,15 @@ function compareLarge(a: LargeCommunity, b: LargeCommunity): number {
   return a.globalAdmin - b.globalAdmin || a.localData1 - b.localData1 || a.localData2 - b.localData2;
 }
 
-function routeAttributes(localPref: number | undefined, communities: Iterable<number>, large: Iterable<LargeCommunity>): RouteAttributes {
+function routeAttributes(localPref: number | undefined, communities: Iterable<number>, large: Iterable<LargeCommunity>, linkBandwidth: number | undefined): RouteAttributes {
   const cs = [...new Set(communities)].sort((a, b) => a - b);
   const ls = [...new Map([...large].map((c) => [largeKey(c), c])).values()].sort(compareLarge);
-  return { ...(localPref !== undefined ? { localPref } : {}), communities: cs, largeCommunities: ls };
+  return { ...(localPref !== undefined ? { localPref } : {}), communities: cs, largeCommunities: ls, ...(linkBandwidth !== undefined ? { linkBandwidth } : {}) };
+}
+
+/** The larger of two optional values (LOCAL_PREF, link bandwidth: one prefix advertised twice carries one). */
+export function maxDefined(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.max(a, b);
 }
 
 /** Canonical text of each interned attribute set: two tables built apart compare equal attributes by it. */
@@ -67,7 +76,7 @@ const canonical = new WeakMap<RouteAttributes, string>();
 function attributesKey(a: RouteAttributes): string {
   let k = canonical.get(a);
   if (k === undefined) {
-    k = `lp=${a.localPref ?? ''};c=${a.communities.join(',')};l=${a.largeCommunities.map(largeKey).join(',')}`;
+    k = `lp=${a.localPref ?? ''};c=${a.communities.join(',')};l=${a.largeCommunities.map(largeKey).join(',')};bw=${a.linkBandwidth ?? ''}`;
     canonical.set(a, k);
   }
   return k;
@@ -105,8 +114,8 @@ interface FilteredEntry {
 export function compileAdvertisements(ads: readonly Advertisement[]): CompiledAdvertisements {
   const rejected: { prefix: string; reason: string }[] = [];
   const interned = new Map<string, RouteAttributes>();
-  const intern = (localPref: number | undefined, communities: readonly number[] | undefined, large: readonly LargeCommunity[] | undefined): RouteAttributes => {
-    const fresh = routeAttributes(localPref, communities ?? [], large ?? []);
+  const intern = (localPref: number | undefined, communities: readonly number[] | undefined, large: readonly LargeCommunity[] | undefined, linkBandwidth?: number): RouteAttributes => {
+    const fresh = routeAttributes(localPref, communities ?? [], large ?? [], linkBandwidth);
     const k = attributesKey(fresh);
     const hit = interned.get(k);
     if (hit !== undefined) return hit;
@@ -116,14 +125,15 @@ export function compileAdvertisements(ads: readonly Advertisement[]): CompiledAd
   // The plain route (no LOCAL_PREF, no communities): one object, no per-prefix work.
   const plain = intern(undefined, undefined, undefined);
   const attributesOf = (ad: Advertisement): RouteAttributes =>
-    ad.localPref === undefined && (ad.communities?.length ?? 0) === 0 && (ad.largeCommunities?.length ?? 0) === 0
+    ad.localPref === undefined && (ad.communities?.length ?? 0) === 0 && (ad.largeCommunities?.length ?? 0) === 0 && ad.linkBandwidth === undefined
       ? plain
-      : intern(ad.localPref, ad.communities, ad.largeCommunities);
-  // Several advertisements of one prefix: the first LOCAL_PREF given wins, communities are unioned.
+      : intern(ad.localPref, ad.communities, ad.largeCommunities, ad.linkBandwidth);
+  // Several advertisements of one prefix: the largest LOCAL_PREF given wins (as the planner's
+  // mergeAdvertisements), communities are unioned, the largest link bandwidth is kept.
   const merge = (a: RouteAttributes, b: RouteAttributes): RouteAttributes =>
     a === b || b === plain
       ? a
-      : intern(a.localPref ?? b.localPref, [...a.communities, ...b.communities], [...a.largeCommunities, ...b.largeCommunities]);
+      : intern(maxDefined(a.localPref, b.localPref), [...a.communities, ...b.communities], [...a.largeCommunities, ...b.largeCommunities], maxDefined(a.linkBandwidth, b.linkBandwidth));
   const add = (t: { ipv4: Map<NlriKey, RouteAttributes>; ipv6: Map<NlriKey, RouteAttributes> }, f: Family, key: NlriKey, a: RouteAttributes): void => {
     const table = t[f];
     const cur = table.get(key);
@@ -164,7 +174,7 @@ export function compileAdvertisements(ads: readonly Advertisement[]): CompiledAd
 /**
  * The routes a peer should have: the advertisements that select it, deduplicated by prefix. Several
  * advertisements of one prefix (Services sharing an aggregate, MetalLB BGPAdvertisement aggregationLength, internal/bgp session dedup) merge: communities and
- * large communities are unioned, the first LOCAL_PREF given wins. Unparsable prefixes are left out.
+ * large communities are unioned, the largest LOCAL_PREF wins. Unparsable prefixes are left out.
  */
 export function desiredRoutes(peerName: string, ads: readonly Advertisement[]): RouteTable {
   return compileAdvertisements(ads).forPeer(peerName);

@@ -294,6 +294,11 @@ export class Session {
     return true;
   }
 
+  /** Octets written on the Established connection that node has not yet handed to the kernel. */
+  get unsent(): number {
+    return this.#established?.socket?.writableLength ?? 0;
+  }
+
   // ----------------------------------------------------------------------------------------- internals
 
   #newConn(direction: Direction): Conn {

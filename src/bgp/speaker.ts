@@ -19,6 +19,7 @@ import type { Family, Message, PathAttribute } from './messages/types.ts';
 import { AS_PATH_SEGMENT, ORIGIN, ROUTE_REFRESH_SUBTYPE } from './constants.ts';
 import { encodeMessage, endOfRib, packKeyAnnouncements, packKeyWithdrawals, type NextHops } from './codec.ts';
 import { afiOfFamily } from './nlri.ts';
+import { linkBandwidthCommunity } from './attributes/link-bandwidth.ts';
 import type { Reason, SessionState } from './fsm.ts';
 import { Session, type Clock, type EstablishedSession, type SessionHandler, type SessionStopOptions } from './session.ts';
 export type { SessionStopOptions } from './session.ts';
@@ -132,6 +133,8 @@ export class Speaker {
   readonly #log: Logger;
   readonly #peers = new Map<string, PeerEntry>();
   #ads: CompiledAdvertisements = compileAdvertisements([]);
+  /** Set by withdrawAll (stopping): nothing is announced any more, whatever setAdvertisements says. */
+  #withdrawn = false;
   #listener: Listener | undefined;
   #handler: SessionHandler;
   /** Until when (opts.now clock) new sessions carry the R bit; -Infinity when not restarting. */
@@ -236,6 +239,24 @@ export class Speaker {
   /** What a peer has been sent (prefix text -> attributes), for status and tests. */
   advertised(peer: string): ReadonlyMap<string, RouteAttributes> {
     return describeTable(this.#peers.get(peer)?.sent ?? EMPTY_TABLE);
+  }
+
+  /**
+   * Hand-off before stop: withdraws every route from every Established peer (UPDATEs with
+   * withdrawals, RFC 4271 §4.3), the sessions staying up, and resolves once the withdrawals have been
+   * handed to the kernel or `maxMs` passed. From then on the speaker announces nothing, whatever
+   * setAdvertisements says; `stop()` ends the sessions. So a router moves the traffic to the other next
+   * hops while this node still forwards, instead of when the session drops (docs/handoff.md).
+   */
+  async withdrawAll(maxMs: number): Promise<{ readonly peers: number; readonly prefixes: number; readonly drained: boolean }> {
+    this.#withdrawn = true;
+    const established = [...this.#peers.values()].filter((e) => e.session.established !== undefined);
+    const prefixes = established.reduce((n, e) => n + tableSize(e.sent), 0);
+    for (const e of established) this.#requestSync(e);
+    const deadline = (this.#opts.now ?? Date.now)() + maxMs;
+    const pending = (): boolean => established.some((e) => e.busy || e.session.unsent > 0);
+    while (pending() && (this.#opts.now ?? Date.now)() < deadline) await new Promise((r) => setTimeout(r, 2));
+    return { peers: established.length, prefixes, drained: !pending() };
   }
 
   /** Resolves when no send job is running or queued for any peer (tests, benchmarks). */
@@ -409,6 +430,7 @@ export class Speaker {
 
   /** The desired table for a peer, limited to the families the session carries and has a next hop for. */
   #desiredFor(e: PeerEntry, view: EstablishedSession, hops: NextHops): RouteTable {
+    if (this.#withdrawn) return EMPTY_TABLE;
     const byFamily = this.#ads.forPeer(e.spec.name);
     const usable = (f: Family): boolean => view.families.includes(f) && (f === 'ipv4' ? hops.ipv4 !== undefined : hops.ipv6 !== undefined);
     const skipped = (['ipv4', 'ipv6'] as const).filter((f) => !usable(f)).reduce((n, f) => n + byFamily[f].size, 0);
@@ -447,5 +469,7 @@ export function pathAttributes(myAsn: number, internal: boolean, a: RouteAttribu
   if (internal) attrs.push({ kind: 'LOCAL_PREF', localPref: a.localPref ?? DEFAULT_LOCAL_PREF });
   if (a.communities.length > 0) attrs.push({ kind: 'COMMUNITIES', communities: a.communities });
   if (a.largeCommunities.length > 0) attrs.push({ kind: 'LARGE_COMMUNITIES', communities: a.largeCommunities });
+  // RFC 10005: the link bandwidth, originated by our AS, for weighted ECMP at the router.
+  if (a.linkBandwidth !== undefined) attrs.push({ kind: 'EXTENDED_COMMUNITIES', communities: [linkBandwidthCommunity(myAsn, a.linkBandwidth)] });
   return attrs;
 }

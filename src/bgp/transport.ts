@@ -14,7 +14,7 @@ export interface BgpSocket {
   readonly remoteAddress?: string | undefined;
   readonly remotePort?: number | undefined;
   write(chunk: Uint8Array): boolean;
-  /** Octets written but not yet handed to the kernel (net.Socket / stream.Writable). */
+  /** Octets written but not yet handed to the kernel (node's net.Socket). */
   readonly writableLength?: number;
   end(): unknown;
   destroy(): unknown;

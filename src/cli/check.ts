@@ -9,11 +9,15 @@ import { isError, objectKey, type Problem } from '../config/problems.ts';
 import { flagTokens } from './args.ts';
 
 export const CHECK_USAGE = `usage: berth check --manifests PATH [--output table|json] [--lb-class NAME] [--namespace NAME]
+                   [--openelb on|off]
 
   --manifests PATH   a YAML/JSON file, or a folder read recursively (*.yaml, *.yml, *.json)
   --output FORMAT    table (default) or json
   --lb-class NAME    berth's loadBalancerClass (default: Services without a class)
-  --namespace NAME   read metallb.io objects from this namespace only (default: any)
+  --namespace NAME   read metallb.io objects from this namespace only (default: any); the same as
+                     the controller's and speaker's --metallb-namespace
+  --openelb on|off   off: read no OpenELB object or annotation, as the controller and speaker do with
+                     --openelb off (default: on)
 
 exit status: 0 every object is valid (warnings allowed), 1 some object is invalid, 2 bad usage
 `;
@@ -23,6 +27,7 @@ interface CheckArgs {
   readonly output: 'table' | 'json';
   readonly lbClass: string | undefined;
   readonly namespace: string | undefined;
+  readonly openelb: boolean;
 }
 
 function parseArgs(argv: readonly string[]): CheckArgs | string {
@@ -30,6 +35,7 @@ function parseArgs(argv: readonly string[]): CheckArgs | string {
   let output: string = 'table';
   let lbClass: string | undefined;
   let namespace: string | undefined;
+  let openelb = true;
   for (const { arg, flag, value } of flagTokens(argv)) {
     switch (flag) {
       case '--manifests':
@@ -51,12 +57,18 @@ function parseArgs(argv: readonly string[]): CheckArgs | string {
         namespace = value();
         if (namespace === undefined || namespace === '') return '--namespace needs a name';
         break;
+      case '--openelb': {
+        const v = value() ?? '';
+        if (v !== 'on' && v !== 'off') return `--openelb must be on or off, got "${v}"`;
+        openelb = v === 'on';
+        break;
+      }
       default:
         return `unknown argument "${arg}"`;
     }
   }
   if (manifests === undefined) return '--manifests PATH is required';
-  return { manifests, output: output as 'table' | 'json', lbClass, namespace };
+  return { manifests, output: output as 'table' | 'json', lbClass, namespace, openelb };
 }
 
 export async function runCheck(argv: readonly string[]): Promise<number> {
@@ -79,6 +91,7 @@ export async function runCheck(argv: readonly string[]): Promise<number> {
   const opts = {
     ...(args.lbClass === undefined ? {} : { loadBalancerClass: args.lbClass }),
     ...(args.namespace === undefined ? {} : { metallbNamespace: args.namespace }),
+    ...(args.openelb ? {} : { openelb: false }),
   };
   const { report, announcements } = checkSnapshot(loaded.snapshot, opts, loaded.problems);
   const withOrigins: CheckReport = { services: report.services, problems: report.problems.map((p) => locate(p, loaded)) };

@@ -15,13 +15,23 @@ import { startLoopMonitor } from '../metrics/loop.ts';
 import { createRest, loadConnection, type Rest } from '../k8s/rest.ts';
 import { DEFAULT_L2_THREADS, flagTokens } from './args.ts';
 import { tuneHeap } from './heap.ts';
+import type { CompileOptions } from '../config/compile.ts';
+
+/** The dialect flags both Kubernetes processes take (src/config/compile.ts CompileOptions). */
+export const DIALECT_USAGE = `  --metallb-namespace NS
+                        read metallb.io objects from this namespace only; objects elsewhere are refused
+                        with a problem (ConfigurationState, Events). Default: every namespace
+  --openelb on|off      off: the OpenELB dialect is not read: no Eip, BgpConf or OpenELB BgpPeer is
+                        watched (their CRDs may be absent), Services annotated lb.kubesphere.io/v1alpha1
+                        are left to OpenELB, no eip.* / protocol.* annotation is read. Default: on
+`;
 
 export const CONTROLLER_USAGE = `usage: berth controller [options]
 
   --namespace NS        berth's namespace: Lease, ConfigurationState (env BERTH_NAMESPACE; default berth-system)
   --kubeconfig PATH     kubeconfig file (default: in-cluster service account, else KUBECONFIG / ~/.kube/config)
   --lb-class NAME       berth's loadBalancerClass (default: Services without a class)
-  --log-level LEVEL     trace, debug, info (default), warn, error, fatal, silent
+${DIALECT_USAGE}  --log-level LEVEL     trace, debug, info (default), warn, error, fatal, silent
   --health-port N       serve /healthz, /readyz and /metrics (Prometheus) on this TCP port (default
                         17472; 0 = off)
   --identity ID         Lease holder identity (env BERTH_POD_NAME; default host name + random suffix)
@@ -43,6 +53,8 @@ export interface KubeFlags {
   readonly namespace: string;
   readonly kubeconfig: string | undefined;
   readonly lbClass: string | undefined;
+  /** --metallb-namespace and --openelb. */
+  readonly dialects: CompileOptions;
   readonly logLevel: LogLevel;
   readonly healthPort: number;
   readonly nodeName: string | undefined;
@@ -64,7 +76,7 @@ export interface ParseOptions {
   readonly allow: ReadonlySet<string>;
 }
 
-const COMMON = new Set(['--namespace', '--kubeconfig', '--lb-class', '--log-level', '--health-port']);
+const COMMON = new Set(['--namespace', '--kubeconfig', '--lb-class', '--metallb-namespace', '--openelb', '--log-level', '--health-port']);
 
 export function parseKubeFlags(argv: readonly string[], po: ParseOptions): KubeFlags | string {
   const env = po.env;
@@ -72,6 +84,7 @@ export function parseKubeFlags(argv: readonly string[], po: ParseOptions): KubeF
     namespace: env['BERTH_NAMESPACE'] !== undefined && env['BERTH_NAMESPACE'] !== '' ? env['BERTH_NAMESPACE'] : 'berth-system',
     kubeconfig: undefined as string | undefined,
     lbClass: undefined as string | undefined,
+    dialects: {} as CompileOptions,
     logLevel: 'info' as LogLevel,
     healthPort: po.defaultHealthPort,
     nodeName: env['BERTH_NODE_NAME'] !== undefined && env['BERTH_NODE_NAME'] !== '' ? env['BERTH_NODE_NAME'] : undefined,
@@ -103,6 +116,13 @@ export function parseKubeFlags(argv: readonly string[], po: ParseOptions): KubeF
         break;
       case '--lb-class':
         f.lbClass = v;
+        break;
+      case '--metallb-namespace':
+        f.dialects = { ...f.dialects, metallbNamespace: v };
+        break;
+      case '--openelb':
+        if (v !== 'on' && v !== 'off') return `--openelb must be on or off, got "${v}"`;
+        f.dialects = { ...f.dialects, openelb: v === 'on' };
         break;
       case '--log-level':
         if (!(LEVELS as readonly string[]).includes(v)) return `--log-level must be one of ${LEVELS.join(', ')}, got "${v}"`;
@@ -193,6 +213,7 @@ export async function runController(argv: readonly string[]): Promise<number> {
       identity,
       leaseName: flags.leaseName,
       ...(flags.lbClass === undefined ? {} : { lbClass: flags.lbClass }),
+      dialects: flags.dialects,
       leaseDurationMs: flags.leaseDurationS * 1000,
       renewDeadlineMs: flags.renewDeadlineS * 1000,
       retryPeriodMs: flags.retryPeriodS * 1000,

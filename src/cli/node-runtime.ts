@@ -7,9 +7,12 @@
 // speaker over src/sys TCP, with TTL set on accepted sessions too (single-hop eBGP = 1).
 // Graceful restart (RFC 4724, src/bgp/restart-state.ts): a start that finds the state file of an earlier
 // run in this boot sets the R bit in its OPENs.
-// Stopping:
-//   SIGTERM / SIGINT  drain: BGP sessions end with Cease / Administrative Shutdown (peers withdraw our
-//                     routes at once), ARP/NDP answers stop, the restart state file is removed.
+// Stopping (docs/handoff.md):
+//   SIGTERM / SIGINT  drain, hand-off first: every route is withdrawn with UPDATEs while the sessions
+//                     stay up (routers move the traffic to the other next hops while this node still
+//                     forwards), and with liveness every VIP is answered until its next owner has
+//                     announced it; then BGP sessions end with Cease / Administrative Shutdown, ARP/NDP
+//                     answers stop, the restart state file is removed.
 //   SIGUSR2           planned restart: connections close without NOTIFICATION, so peers that negotiated
 //                     graceful restart keep our routes as stale; the state file stays.
 // A crash also leaves the state file: the next start counts as a restart too (the peers' view).
@@ -17,7 +20,7 @@
 // speaker through the BFD gate, which tears a session down when its BFD goes Down.
 // Liveness (src/liveness, docs/liveness.md), when given a key: heartbeats on this thread, and the L2
 // engine driven through the liveness gate. Stopping first tells the watchers "leaving" and keeps
-// answering LEAVE_HANDOVER_MS, so the next owner announces before this node goes quiet.
+// answering until the next owners announced (at most HANDOFF_MAX_MS), so this node goes quiet last.
 import type { Logger } from '../log.ts';
 import { Speaker } from '../bgp/speaker.ts';
 import { sysTransport } from '../bgp/transport.ts';
@@ -34,8 +37,11 @@ import { startLoopMonitor } from '../metrics/loop.ts';
 import { createBfdGate } from './bfd-runtime.ts';
 import { startLivenessRuntime, type Conflict, type LivenessRuntime } from '../liveness/runtime.ts';
 
-/** After the leaving heartbeats, how long this node keeps answering while the next owners announce. */
-const LEAVE_HANDOVER_MS = 300;
+/** Stopping: at most this long for the withdrawals to leave for the kernel (src/bgp Speaker.withdrawAll). */
+const WITHDRAW_DRAIN_MAX_MS = 1000;
+/** Stopping: the sessions stay up this long after the withdrawals, so the routers have moved the traffic
+ * to the other next hops (and installed that in their FIBs) before the session goes. */
+const WITHDRAW_SETTLE_MS = 500;
 
 export interface NodeRuntimeOptions {
   readonly log: Logger;
@@ -144,6 +150,13 @@ export async function startNodeRuntime(opts: NodeRuntimeOptions): Promise<NodeRu
     defaultRoute: () => defaultRouteInterface(),
   });
 
+  const withdrawBeforeClose = async (): Promise<void> => {
+    const w = await bgp.withdrawAll(WITHDRAW_DRAIN_MAX_MS);
+    if (w.peers === 0) return;
+    log.info({ node: nodeName, peers: w.peers, prefixes: w.prefixes, drained: w.drained, settleMs: WITHDRAW_SETTLE_MS }, 'stopping: routes withdrawn, sessions kept up while the routers move the traffic');
+    if (w.prefixes > 0) await new Promise((r) => setTimeout(r, WITHDRAW_SETTLE_MS));
+  };
+
   const untilStopped = (hooks: StopHooks): Promise<number> =>
     new Promise<number>((resolveExit) => {
       let stopping = false;
@@ -153,8 +166,11 @@ export async function startNodeRuntime(opts: NodeRuntimeOptions): Promise<NodeRu
         log.info({ node: nodeName, reason }, preserveRoutes ? 'stopping for a restart: peers keep the routes (graceful restart)' : 'stopping: draining');
         hooks.beforeClose();
         if (!preserveRoutes) restart.drained();
-        // Leaving (docs/liveness.md): the next owners take over (and announce) before we stop answering.
-        void (liveness === undefined ? Promise.resolve() : liveness.leave().then(() => new Promise((r) => setTimeout(r, LEAVE_HANDOVER_MS))))
+        // Hand-off (docs/handoff.md), both at once: the next owners announce the L2 VIPs before we stop
+        // answering; the routers drop our routes before the sessions go (a planned restart keeps them).
+        const l2Handoff = liveness === undefined ? Promise.resolve() : liveness.leave().then(() => liveness?.handedOff());
+        const bgpHandoff = preserveRoutes ? Promise.resolve() : withdrawBeforeClose();
+        void Promise.all([l2Handoff, bgpHandoff])
           .then(() => agent.close(preserveRoutes ? { preserveRoutes: true } : { communication: 'berth speaker shutting down' }))
           .then(() => liveness?.close())
           // Let the NOTIFICATIONs leave before the process ends.

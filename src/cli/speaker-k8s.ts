@@ -9,7 +9,7 @@ import { defaultRestartStatePath } from '../bgp/restart-state.ts';
 import { startNodeRuntime } from './node-runtime.ts';
 import { startHealthServer, type HealthServer } from '../k8s/health.ts';
 import { startPlanThread } from '../speaker/plan-thread.ts';
-import { parseKubeFlags } from './controller.ts';
+import { DIALECT_USAGE, parseKubeFlags } from './controller.ts';
 import { extractLivenessFlags, LIVENESS_USAGE, readLivenessKey } from './liveness-args.ts';
 import { L2_WINDOW } from '../liveness/runtime.ts';
 
@@ -19,7 +19,7 @@ export const KUBE_SPEAKER_USAGE = `usage: berth speaker --node-name NAME [option
   --namespace NS       berth's namespace: Secrets, status objects (env BERTH_NAMESPACE; default berth-system)
   --kubeconfig PATH    kubeconfig file (default: in-cluster service account, else KUBECONFIG / ~/.kube/config)
   --lb-class NAME      berth's loadBalancerClass (default: Services without a class)
-  --log-level LEVEL    trace, debug, info (default), warn, error, fatal, silent
+${DIALECT_USAGE}  --log-level LEVEL    trace, debug, info (default), warn, error, fatal, silent
   --health-port N      serve /healthz, /readyz and /metrics (Prometheus) on this TCP port (default 17473;
                        0 = off)
   --listen-port N      also accept BGP connections on TCP port N (passive peers); default: the OpenELB
@@ -74,7 +74,7 @@ export async function runKubeSpeaker(argv: readonly string[]): Promise<number> {
       logLevel: flags.logLevel,
       ...(flags.kubeconfig === undefined ? {} : { kubeconfig: flags.kubeconfig }),
       ...(flags.listenPort === undefined ? {} : { listenPort: flags.listenPort }),
-      ...(flags.lbClass === undefined ? {} : { serviceOptions: { loadBalancerClass: flags.lbClass } }),
+      serviceOptions: { ...flags.dialects, ...(flags.lbClass === undefined ? {} : { loadBalancerClass: flags.lbClass }) },
       ...(podName !== undefined && podName !== '' && podUid !== undefined && podUid !== '' ? { pod: { name: podName, uid: podUid } } : {}),
       ...(livenessKey === undefined ? {} : { l2Window: L2_WINDOW }),
     },

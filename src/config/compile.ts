@@ -36,17 +36,32 @@ export interface CompileResult {
   readonly store: LastGoodStore;
 }
 
+/**
+ * Which of the two dialects berth reads (`--metallb-namespace`, `--openelb`; the chart's `dialects` values).
+ * The same options go to translateService (ServiceOptions extends them).
+ */
 export interface CompileOptions {
   /**
    * The MetalLB namespace. When set, metallb.io objects in any other namespace are refused (MetalLB's
    * webhooks reject them and its caches never see them). undefined = every namespace is read.
    */
   readonly metallbNamespace?: string;
+  /**
+   * false: the OpenELB dialect is off. Eip, BgpConf and OpenELB BgpPeer objects are not read (the
+   * Kubernetes processes do not even watch them, so their CRDs may be absent), and Services that
+   * `lb.kubesphere.io/v1alpha1` hands to OpenELB are left to OpenELB (src/config/services.ts). For a
+   * cluster where OpenELB itself still runs. undefined or true: both dialects.
+   */
+  readonly openelb?: boolean;
 }
+
+/** The snapshot fields only the OpenELB dialect reads. */
+export const OPENELB_FIELDS = ['eips', 'bgpConfs', 'openelbBgpPeers'] as const satisfies readonly (keyof Snapshot)[];
 
 export function compile(input: Snapshot, previous: LastGoodStore = emptyStore, options: CompileOptions = {}): CompileResult {
   const state = newSettleState(previous);
-  const snapshot = options.metallbNamespace === undefined ? input : onlyNamespace(input, options.metallbNamespace, state);
+  const dialects = options.openelb === false ? { ...input, eips: [], bgpConfs: [], openelbBgpPeers: [] } : input;
+  const snapshot = options.metallbNamespace === undefined ? dialects : onlyNamespace(dialects, options.metallbNamespace, state);
   const nodes: NodeInfo[] = snapshot.nodes.map((n) => ({ name: n.metadata?.name ?? '', labels: n.metadata?.labels ?? {} }));
 
   const communities = settle<Snapshot['communities'][number], CommunitySet>(

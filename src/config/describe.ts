@@ -60,10 +60,12 @@ function l2DefaultInterfaces(rule: L2Rule, config: Config): string {
   return `per node: the NIC with an address in the subnet of ${formatIP({ family: first.family, value: first.first })}, else the NIC of the node InternalIP`;
 }
 
-export function describeAnnouncements(config: Config, ips: readonly IPAddress[], d: Dispatch): AnnouncementLine[] {
+export function describeAnnouncements(config: Config, ips: readonly IPAddress[], d: Dispatch, opts: { readonly weightedEcmp?: boolean; readonly serviceBgp?: string } = {}): AnnouncementLine[] {
   const out: AnnouncementLine[] = [];
+  const extra = [...(opts.serviceBgp !== undefined && opts.serviceBgp !== '' ? [opts.serviceBgp] : []), ...(opts.weightedEcmp === true ? ['link-bandwidth: 1 Mbit/s per serving endpoint on the node (weighted ECMP)'] : [])];
+  const tail = extra.map((e) => `; ${e}`).join('');
   for (const ip of ips) {
-    for (const r of d.bgpRules) out.push({ mode: 'bgp', what: aggregatePrefix(ip, r), how: bgpHow(r, config) });
+    for (const r of d.bgpRules) out.push({ mode: 'bgp', what: aggregatePrefix(ip, r), how: bgpHow(r, config) + tail });
     for (const r of d.l2Rules) out.push({ mode: 'l2', what: formatIP(ip), how: l2How(r, config) });
   }
   return out;

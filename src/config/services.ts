@@ -5,6 +5,8 @@
 //   OpenELB dialect: annotation lb.kubesphere.io/v1alpha1 = porter | openelb;
 //   MetalLB dialect: every other one with no spec.loadBalancerClass (or exactly the configured class).
 //   A Service whose loadBalancerClass names another implementation is never ours, in either dialect.
+//   OpenELB dialect off (ServiceOptions.openelb false, `--openelb off`): the OpenELB ones are not ours,
+//   and the eip.* and protocol.* annotations below are not read on any Service.
 // Requests (both dialects read every annotation; contradictions are problems):
 //   IPs:  metallb.io/loadBalancerIPs (comma-separated, <= 2, one per family) | spec.loadBalancerIP |
 //         eip.{openelb,porter}.kubesphere.io/v1alpha1. MetalLB: annotation + spec.loadBalancerIP is an error.
@@ -25,7 +27,11 @@ import {
   type PoolProtocol,
   type ServicePort,
 } from '../pool/types.ts';
-import { makeProblem, type ObjectRef, type Problem } from './problems.ts';
+import { makeProblem, Severity, type ObjectRef, type Problem } from './problems.ts';
+import type { CompileOptions } from './compile.ts';
+import { compareCommunities, formatCommunity, parseCommunity, wellKnownCommunity } from './community.ts';
+import type { BgpCommunity } from './model.ts';
+import { fitted } from './compact.ts';
 
 export const Annotations = {
   loadBalancerIPs: 'metallb.io/loadBalancerIPs',
@@ -36,12 +42,21 @@ export const Annotations = {
   eipPool: ['eip.openelb.kubesphere.io/v1alpha2', 'eip.porter.kubesphere.io/v1alpha2'],
   eipIP: ['eip.openelb.kubesphere.io/v1alpha1', 'eip.porter.kubesphere.io/v1alpha1'],
   protocol: ['protocol.openelb.kubesphere.io/v1alpha1', 'protocol.porter.kubesphere.io/v1alpha1'],
+  /** berth's own: "local-endpoints" weights each node's BGP route by its serving endpoints (docs/steering.md). */
+  weightedEcmp: 'berth.io/weighted-ecmp',
+  /** berth's own: communities (AA:NN, large:G:L1:L2, well-known names), comma-separated, added to this Service's prefixes. */
+  bgpCommunities: 'berth.io/bgp-communities',
+  /** berth's own: LOCAL_PREF of this Service's prefixes toward iBGP peers (0..4294967295), over the BGPAdvertisement's. */
+  bgpLocalPref: 'berth.io/bgp-local-pref',
 } as const;
+
+/** The one value of berth.io/weighted-ecmp. */
+export const WEIGHTED_BY_LOCAL_ENDPOINTS = 'local-endpoints';
 
 const DEPRECATED_PREFIX = 'metallb.universe.tf/';
 const OPENELB_VALUES: readonly string[] = ['porter', 'openelb'];
 
-export interface ServiceOptions {
+export interface ServiceOptions extends CompileOptions {
   /** berth's loadBalancerClass (`--lb-class`); undefined = Services without a class only. */
   readonly loadBalancerClass?: string;
 }
@@ -59,6 +74,17 @@ export interface ServiceIntent {
   readonly currentIPs: readonly IPAddress[];
   /** Labels, for advertisement serviceSelectors. */
   readonly labels: Labels;
+  /** berth.io/weighted-ecmp: local-endpoints (externalTrafficPolicy Local only): BGP routes carry the
+   * node's serving endpoint count as link bandwidth, for weighted ECMP at the router. */
+  readonly weightedEcmp?: boolean;
+  /** berth.io/bgp-communities and berth.io/bgp-local-pref: added to every BGP prefix of this Service. */
+  readonly bgp?: ServiceBgpAttributes;
+}
+
+export interface ServiceBgpAttributes {
+  /** Sorted (compareCommunities), unique. */
+  readonly communities: readonly BgpCommunity[];
+  readonly localPref?: number;
 }
 
 export type ServiceTranslation =
@@ -105,8 +131,11 @@ function listOf(v: unknown): readonly unknown[] {
   return Array.isArray(v) ? v : [];
 }
 
+/** One shared object for the Services without labels or annotations (translations are kept per Service). */
+const NO_STRINGS: Labels = Object.freeze({});
+
 function stringMap(v: unknown, field: string, report: (field: string, message: string) => void): Labels {
-  if (v === undefined || v === null) return {};
+  if (v === undefined || v === null) return NO_STRINGS;
   if (typeof v !== 'object' || Array.isArray(v)) {
     report(field, 'must be a mapping of strings');
     return {};
@@ -140,12 +169,17 @@ export function translateService(svc: V1Service, namespaces: readonly V1Namespac
   const ann = stringMap(svc.metadata?.annotations, 'metadata.annotations', report);
   const labels = stringMap(svc.metadata?.labels, 'metadata.labels', report);
   const dialect = serviceDialect(svc);
+  // OpenELB off (--openelb off): its Services are OpenELB's, and no OpenELB annotation is read on the others.
+  const openelb = opts.openelb !== false;
+  if (!openelb && dialect === 'openelb') {
+    return { kind: 'ignored', ref, reason: `annotation ${Annotations.openelb} hands it to OpenELB, and berth runs with the OpenELB dialect off (--openelb off)` };
+  }
   if (cls === undefined && opts.loadBalancerClass !== undefined && dialect === 'metallb') {
     return { kind: 'ignored', ref, reason: `no loadBalancerClass; berth runs with class "${opts.loadBalancerClass}"` };
   }
   // Requested IPs.
   const lbIPs = metallbAnnotation(ann, Annotations.loadBalancerIPs);
-  const eipIP = firstOf(ann, Annotations.eipIP);
+  const eipIP = firstOf(ann, openelb ? Annotations.eipIP : []);
   const rawSpecIP: unknown = spec.loadBalancerIP;
   if (rawSpecIP !== undefined && rawSpecIP !== null && typeof rawSpecIP !== 'string') report('spec.loadBalancerIP', 'must be a string');
   const specIP = typeof rawSpecIP === 'string' && rawSpecIP !== '' ? rawSpecIP : undefined;
@@ -176,14 +210,14 @@ export function translateService(svc: V1Service, namespaces: readonly V1Namespac
 
   // Pool.
   const pool = metallbAnnotation(ann, Annotations.addressPool);
-  const eipPool = firstOf(ann, Annotations.eipPool);
+  const eipPool = firstOf(ann, openelb ? Annotations.eipPool : []);
   if (pool.value !== undefined && eipPool.value !== undefined && pool.value !== eipPool.value) {
     report(`metadata.annotations["${eipPool.field}"]`, `${pool.field} ("${pool.value}") and ${eipPool.field} ("${eipPool.value}") name different pools: keep one`);
   }
   const requestedPool = pool.value ?? eipPool.value;
 
   // Protocol.
-  const proto = firstOf(ann, Annotations.protocol);
+  const proto = firstOf(ann, openelb ? Annotations.protocol : []);
   let protocol: PoolProtocol | undefined;
   if (proto.value !== undefined) {
     if (proto.value === 'layer2' || proto.value === 'bgp') protocol = proto.value;
@@ -225,6 +259,15 @@ export function translateService(svc: V1Service, namespaces: readonly V1Namespac
   const etpText = spec.externalTrafficPolicy ?? TrafficPolicy.Cluster;
   const etp = etpText === 'Local' ? TrafficPolicy.Local : etpText === 'Cluster' ? TrafficPolicy.Cluster : undefined;
   if (etp === undefined) report('spec.externalTrafficPolicy', `must be Cluster or Local, got ${gotText(etpText)}`);
+  const weighted = ann[Annotations.weightedEcmp];
+  const weightedField = `metadata.annotations["${Annotations.weightedEcmp}"]`;
+  if (weighted !== undefined && weighted !== WEIGHTED_BY_LOCAL_ENDPOINTS) report(weightedField, `must be "${WEIGHTED_BY_LOCAL_ENDPOINTS}", got "${weighted}"`);
+  else if (weighted !== undefined && etp === TrafficPolicy.Cluster) {
+    // With Cluster every node forwards to every endpoint: equal shares are right, a weight would skew them.
+    report(weightedField, 'has effect only with spec.externalTrafficPolicy Local (with Cluster every node reaches every endpoint): set Local or remove the annotation');
+  }
+
+  const bgp = serviceBgpAttributes(ann, report);
 
   const selector = stringMap(spec.selector, 'spec.selector', report);
   if (problems.length > 0 || etp === undefined) return { kind: 'invalid', ref, problems };
@@ -246,15 +289,86 @@ export function translateService(svc: V1Service, namespaces: readonly V1Namespac
     namespace: nsName,
     namespaceLabels,
     serviceLabels: labels,
-    ipFamilies,
+    // Exact-length arrays: translations are kept per Service for as long as it is unchanged.
+    ipFamilies: fitted(ipFamilies),
     ipFamilyPolicy,
-    requestedIPs,
+    requestedIPs: fitted(requestedIPs),
     requestedPool: requestedPool === undefined || requestedPool === '' ? undefined : requestedPool,
     protocol,
     sharingKey: sharing === undefined || sharing === '' ? undefined : sharing,
     backendKey: etp === TrafficPolicy.Local ? canonicalLabels(selector) : '',
-    ports,
+    ports: fitted(ports),
     dialect,
   };
-  return { kind: 'ours', intent: { ref, request, protocol, externalTrafficPolicy: etp, currentIPs, labels } };
+  return { kind: 'ours', intent: { ref, request, protocol, externalTrafficPolicy: etp, currentIPs: fitted(currentIPs), labels, ...(weighted !== undefined ? { weightedEcmp: true } : {}), ...(bgp !== undefined ? { bgp } : {}) } };
+}
+
+/** berth.io/bgp-communities and berth.io/bgp-local-pref (docs/steering.md); undefined when neither is set. */
+function serviceBgpAttributes(ann: Labels, report: (field: string, message: string) => void): ServiceBgpAttributes | undefined {
+  const text = ann[Annotations.bgpCommunities];
+  const lpText = ann[Annotations.bgpLocalPref];
+  if (text === undefined && lpText === undefined) return undefined;
+  const communities: BgpCommunity[] = [];
+  const field = `metadata.annotations["${Annotations.bgpCommunities}"]`;
+  for (const item of (text ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '')) {
+    const known = wellKnownCommunity(item);
+    const c = known !== undefined ? { ok: true as const, value: known } : parseCommunity(item);
+    if (!c.ok) {
+      // Community aliases are names of MetalLB Community objects, which a Service cannot see.
+      report(field, `${c.message.replace(/, or the name of a Community alias$/, '')} (Community aliases are read in BGPAdvertisements only: write the value)`);
+      continue;
+    }
+    if (!communities.some((x) => compareCommunities(x, c.value) === 0)) communities.push(c.value);
+  }
+  communities.sort(compareCommunities);
+  let localPref: number | undefined;
+  if (lpText !== undefined) {
+    const n = /^[0-9]{1,10}$/.test(lpText.trim()) ? Number(lpText.trim()) : NaN;
+    if (Number.isInteger(n) && n <= 0xffff_ffff) localPref = n;
+    else report(`metadata.annotations["${Annotations.bgpLocalPref}"]`, `must be an integer 0..4294967295, got "${lpText}"`);
+  }
+  return { communities, ...(localPref !== undefined ? { localPref } : {}) };
+}
+
+/**
+ * Services that share an IP but ask for different per-Service LOCAL_PREFs (berth.io/bgp-local-pref):
+ * one prefix carries one LOCAL_PREF, so the largest is sent (deterministic, whatever the order the
+ * Services arrive in) and each other Service gets a warning naming the one that won. Communities of
+ * all of them are sent (unioned), which is no conflict.
+ */
+export function sharedIPAttributeConflicts(services: readonly { readonly intent: ServiceIntent; readonly ips: readonly string[] }[]): Problem[] {
+  const byIP = new Map<string, { intent: ServiceIntent; localPref: number }[]>();
+  for (const s of services) {
+    const lp = s.intent.bgp?.localPref;
+    if (lp === undefined) continue;
+    for (const ip of s.ips) {
+      const list = byIP.get(ip) ?? [];
+      list.push({ intent: s.intent, localPref: lp });
+      byIP.set(ip, list);
+    }
+  }
+  const problems: Problem[] = [];
+  for (const [ip, list] of byIP) {
+    if (list.length < 2 || list.every((x) => x.localPref === list[0]?.localPref)) continue;
+    const sorted = [...list].sort((a, b) => b.localPref - a.localPref || (a.intent.request.service < b.intent.request.service ? -1 : 1));
+    const win = sorted[0];
+    if (win === undefined) continue;
+    for (const lose of sorted.slice(1)) {
+      if (lose.localPref === win.localPref) continue;
+      problems.push({
+        ...makeProblem(lose.intent.ref, `metadata.annotations["${Annotations.bgpLocalPref}"]`, `${lose.localPref} is not sent: ${ip} is shared with ${win.intent.request.service}, whose ${win.localPref} is larger (one prefix has one LOCAL_PREF; the largest wins)`),
+        severity: Severity.Warning,
+      });
+    }
+  }
+  return problems;
+}
+
+/** The per-Service attributes as `berth check` shows them. */
+export function describeServiceBgp(a: ServiceBgpAttributes | undefined): string {
+  if (a === undefined) return '';
+  return [
+    ...(a.localPref !== undefined ? [`service local-pref ${a.localPref}`] : []),
+    ...(a.communities.length > 0 ? [`service communities ${a.communities.map(formatCommunity).join(' ')}`] : []),
+  ].join('; ');
 }

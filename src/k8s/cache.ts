@@ -3,11 +3,18 @@
 // allocation and planning run unchanged on either source.
 import type { Logger } from '../log.ts';
 import { emptySnapshot, type Snapshot } from '../config/snapshot.ts';
+import { OPENELB_FIELDS, type CompileOptions } from '../config/compile.ts';
 import type { Rest } from './rest.ts';
 import { SnapshotResources } from './resources.ts';
 import { createReflector, type BackoffOptions, type KubeObject, type Reflector, type WatchEvent } from './watch.ts';
 
 export type SnapshotField = keyof Snapshot;
+
+/** The fields a process watches: without the OpenELB ones when that dialect is off (their CRDs may be absent). */
+export function watchedFields(fields: readonly SnapshotField[], options: CompileOptions): readonly SnapshotField[] {
+  const openelb: readonly SnapshotField[] = OPENELB_FIELDS;
+  return options.openelb === false ? fields.filter((f) => !openelb.includes(f)) : fields;
+}
 
 export type CacheHandler = (field: SnapshotField, type: WatchEvent, key: string, obj: KubeObject, previous: KubeObject | undefined) => void;
 

@@ -12,14 +12,14 @@
 // Service key is processed, so no new allocation can take an IP that is in use.
 import type { V1Namespace, V1Service } from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
-import { compile, emptyStore, ObjectState, type CompileResult, type LastGoodStore } from '../config/compile.ts';
+import { compile, emptyStore, ObjectState, type CompileOptions, type CompileResult, type LastGoodStore } from '../config/compile.ts';
 import { emptyConfig, type Config } from '../config/model.ts';
 import { allocateWithPorterFallback } from '../config/porter.ts';
 import type { Problem } from '../config/problems.ts';
 import { translateService, type ServiceIntent, type ServiceOptions } from '../config/services.ts';
 import { Allocator } from '../pool/allocator.ts';
 import { FailureReason, formatIP, type ExistingAssignment, type IPAddress } from '../pool/types.ts';
-import { createCache, type Cache, type SnapshotField } from './cache.ts';
+import { createCache, watchedFields, type Cache, type SnapshotField } from './cache.ts';
 import { createEventRecorder, EventReason, EventType, type EventRecorder, type InvolvedObject } from './events.ts';
 import { createLeaderElector, type LeaderElector } from './lease.ts';
 import { createQueue, ok, retry, type ReconcileResult, type WorkQueue } from './queue.ts';
@@ -51,6 +51,8 @@ export interface ControllerOptions {
   readonly identity: string;
   readonly leaseName?: string;
   readonly lbClass?: string;
+  /** --metallb-namespace, --openelb (src/config/compile.ts CompileOptions). */
+  readonly dialects?: CompileOptions;
   readonly leaseDurationMs?: number;
   readonly renewDeadlineMs?: number;
   readonly retryPeriodMs?: number;
@@ -107,7 +109,7 @@ const reasonOf = (e: unknown): string => (e instanceof Error ? e.message : Strin
 export function createController(opts: ControllerOptions): Controller {
   const log = opts.logger;
   const rest = opts.rest;
-  const svcOpts: ServiceOptions = opts.lbClass === undefined ? {} : { loadBalancerClass: opts.lbClass };
+  const svcOpts: ServiceOptions = { ...opts.dialects, ...(opts.lbClass === undefined ? {} : { loadBalancerClass: opts.lbClass }) };
   let store: LastGoodStore = emptyStore;
   let compiled: CompileResult | undefined;
   let config: Config = emptyConfig;
@@ -134,7 +136,7 @@ export function createController(opts: ControllerOptions): Controller {
   const cache: Cache = createCache({
     rest,
     logger: log,
-    fields: CONTROLLER_FIELDS,
+    fields: watchedFields(CONTROLLER_FIELDS, svcOpts),
     ...(opts.watchTimeoutSeconds === undefined ? {} : { watchTimeoutSeconds: opts.watchTimeoutSeconds }),
     onEvent: (field, type, key, obj, prev) => {
       if (field === 'services') queue.add(SVC + key);
@@ -184,7 +186,7 @@ export function createController(opts: ControllerOptions): Controller {
   }
 
   function recompile(): CompileResult {
-    const result = compile(cache.snapshot(), store);
+    const result = compile(cache.snapshot(), store, svcOpts);
     store = result.store;
     compiled = result;
     config = result.config;

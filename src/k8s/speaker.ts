@@ -22,7 +22,7 @@ import { planNode, type NodePlan, type PlanOptions } from '../speaker/plan.ts';
 import type { Conflict } from '../liveness/runtime.ts';
 import { servicesWithStatusIPs } from '../speaker/services.ts';
 import { createSnapshotPlanMemo } from '../speaker/snapshot-plan.ts';
-import { createCache, type Cache, type SnapshotField } from './cache.ts';
+import { createCache, watchedFields, type Cache, type SnapshotField } from './cache.ts';
 import { createEventRecorder, EventReason, EventType, type EventRecorder } from './events.ts';
 import { PatchType, isNotFound, type Rest } from './rest.ts';
 import { emptySnapshot, type BgpConf } from '../config/snapshot.ts';
@@ -106,6 +106,8 @@ export function createKubeSpeaker(opts: KubeSpeakerOptions): KubeSpeaker {
   const memo = createSnapshotPlanMemo();
   let plan: NodePlan | undefined;
   let stopped = false;
+  /** Every informer has listed once (start()). */
+  let synced = false;
   let debounce: NodeJS.Timeout | undefined;
   let resync: NodeJS.Timeout | undefined;
   let lastProblems: string | undefined;
@@ -117,7 +119,7 @@ export function createKubeSpeaker(opts: KubeSpeakerOptions): KubeSpeaker {
   const cache: Cache = createCache({
     rest,
     logger: log,
-    fields: SPEAKER_FIELDS,
+    fields: watchedFields(SPEAKER_FIELDS, opts.serviceOptions ?? {}),
     namespaces: { secrets: opts.namespace },
     ...(opts.watchTimeoutSeconds === undefined ? {} : { watchTimeoutSeconds: opts.watchTimeoutSeconds }),
     onEvent: () => schedule(),
@@ -143,7 +145,7 @@ export function createKubeSpeaker(opts: KubeSpeakerOptions): KubeSpeaker {
 
   async function once(): Promise<void> {
     const snapshot = cache.snapshot();
-    const compiled = memo.compile(snapshot, store);
+    const compiled = memo.compile(snapshot, store, opts.serviceOptions);
     store = compiled.store;
     const svcs = servicesWithStatusIPs(snapshot.services, snapshot.namespaces, opts.serviceOptions ?? {}, memo.translations);
     const next = planNode({
@@ -309,6 +311,7 @@ export function createKubeSpeaker(opts: KubeSpeakerOptions): KubeSpeaker {
       bgpStatuses.start();
       await cache.synced;
       await Promise.all([l2Statuses.synced, bgpStatuses.synced]);
+      synced = true;
       await reconcile();
       const every = opts.resyncMs ?? 60_000;
       if (every > 0) {
@@ -325,7 +328,10 @@ export function createKubeSpeaker(opts: KubeSpeakerOptions): KubeSpeaker {
       bgpStatuses.stop();
     },
     reconcile,
-    ready: () => plan !== undefined,
+    // Ready once every informer has listed (a change may plan earlier, from part of the cluster): a
+    // resource that cannot be listed, such as OpenELB's without its CRDs and without --openelb off, keeps
+    // the speaker unready.
+    ready: () => synced && plan !== undefined,
     get plan() {
       return plan;
     },

@@ -3,8 +3,10 @@
 // Candidates (in this order of filtering, each exclusion recorded with its reason):
 //   - selected by the nodeSelectors of at least one advertisement matching the Service (none = all nodes);
 //   - not labelled node.kubernetes.io/exclude-from-external-load-balancers (unless ignoreExcludeLabel);
-//   - not NetworkUnavailable, not NotReady, not tainted node.kubernetes.io/out-of-service
-//     (MetalLB skips the last two, issues #2514 and #3116; we do not);
+//   - not NetworkUnavailable, not NotReady, not tainted node.kubernetes.io/out-of-service, not cordoned
+//     (spec.unschedulable: `kubectl cordon`, and `kubectl drain`, which cordons first); MetalLB skips the
+//     last three (issues #2514, #3116; its cordon check, PR #2470, was contested); we do not
+//     (docs/handoff.md). `nodeIneligibility` is the one home of these node rules: the BGP plan uses it too;
 //   - alive (speaker liveness as the caller knows it; the speaker's planner passes "assume alive" and
 //     applies liveness on its main thread instead, src/liveness/claims.ts);
 //   - externalTrafficPolicy Local: has a serving endpoint.
@@ -29,6 +31,8 @@ export interface ElectionNode {
   /** NetworkUnavailable condition is True. */
   readonly networkUnavailable: boolean;
   readonly taints: readonly { readonly key: string; readonly effect: string }[];
+  /** spec.unschedulable (cordoned); absent: false. */
+  readonly unschedulable?: boolean;
   /** The node's speaker is alive as far as this speaker knows. */
   readonly alive: boolean;
 }
@@ -66,6 +70,7 @@ export const ExclusionReason = {
   networkUnavailable: 'networkUnavailable',
   notReady: 'notReady',
   outOfService: 'outOfService',
+  cordoned: 'cordoned',
   notAlive: 'notAlive',
   noLocalEndpoint: 'noLocalEndpoint',
 } as const;
@@ -103,15 +108,26 @@ export function electionHash(nodeName: string, ip: string): Buffer {
   return createHash('sha256').update(`${nodeName}#${ip}`, 'utf8').digest();
 }
 
+/** The node's own state that keeps it from announcing any VIP, in either mode (L2 election, BGP plan). */
+export function nodeIneligibility(
+  n: Pick<ElectionNode, 'labels' | 'networkUnavailable' | 'ready' | 'taints' | 'unschedulable'>,
+  opts: { readonly ignoreExcludeLabel?: boolean | undefined },
+): ExclusionReason | undefined {
+  if (opts.ignoreExcludeLabel !== true && Object.hasOwn(n.labels, EXCLUDE_FROM_LB_LABEL)) return ExclusionReason.excludeLabel;
+  if (n.networkUnavailable) return ExclusionReason.networkUnavailable;
+  if (!n.ready) return ExclusionReason.notReady;
+  if (n.taints.some((t) => t.key === OUT_OF_SERVICE_TAINT)) return ExclusionReason.outOfService;
+  if (n.unschedulable === true) return ExclusionReason.cordoned;
+  return undefined;
+}
+
 function exclusion(n: ElectionNode, input: ElectionInput, local: ReadonlySet<string>): ExclusionReason | undefined {
   const selected =
     input.advertisements.some((a) => a.nodeSelectors.length === 0) ||
     input.advertisements.some((a) => a.nodeSelectors.some((s) => selectorMatches(s, n.labels)));
   if (!selected) return ExclusionReason.notSelected;
-  if (input.ignoreExcludeLabel !== true && Object.hasOwn(n.labels, EXCLUDE_FROM_LB_LABEL)) return ExclusionReason.excludeLabel;
-  if (n.networkUnavailable) return ExclusionReason.networkUnavailable;
-  if (!n.ready) return ExclusionReason.notReady;
-  if (n.taints.some((t) => t.key === OUT_OF_SERVICE_TAINT)) return ExclusionReason.outOfService;
+  const own = nodeIneligibility(n, input);
+  if (own !== undefined) return own;
   if (!n.alive) return ExclusionReason.notAlive;
   if (input.externalTrafficPolicy === 'Local' && !local.has(n.name)) return ExclusionReason.noLocalEndpoint;
   return undefined;

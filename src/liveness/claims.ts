@@ -19,6 +19,9 @@
 // Start: for `startGraceMs` after its first evaluation a speaker answers for nothing, so that before it
 // claims anything it has heard its members (who is alive, and their MACs for the conflict rules below);
 // otherwise a starting node and an owner that cannot place its MAC would both defend.
+// Hand-off: for `handoffMs` after this node starts answering for a VIP, answers (not announcements)
+// from a known member are that member handing the VIP over (it keeps answering until it sees our
+// announcement, handoff.ts), not a conflict; an announcement, or an unknown MAC, is a conflict at once.
 // Conflicts (a foreign MAC announcing or answering for a VIP we answer for, seen by the observer):
 // the election order decides, deterministically on both sides:
 //   - the other node is ahead of us (or unknown while we hold the VIP only by takeover): yield at once
@@ -30,6 +33,7 @@
 //   - it is outside our window (the two nodes disagree about the candidates, e.g. different
 //     manifests): the lower sha256(node + "#" + election key) keeps it, the election's own tie-break.
 import { electionHash } from '../l2/election.ts';
+import { HANDOFF_MAX_MS } from './handoff.ts';
 
 export interface ClaimEntry {
   readonly vip: string;
@@ -48,9 +52,11 @@ export interface ClaimsOptions {
   readonly defendIntervalMs: number;
   /** Nothing is answered for this long after the first evaluation (the detection time). */
   readonly startGraceMs: number;
+  /** After starting to answer for a VIP, frames from a known member are its hand-off for this long. */
+  readonly handoffMs: number;
 }
 
-export const DEFAULT_CLAIMS: Omit<ClaimsOptions, 'self'> = { probeWaitMs: 150, reprobeMs: 1000, defendIntervalMs: 10_000, startGraceMs: 300 };
+export const DEFAULT_CLAIMS: Omit<ClaimsOptions, 'self'> = { probeWaitMs: 150, reprobeMs: 1000, defendIntervalMs: 10_000, startGraceMs: 300, handoffMs: HANDOFF_MAX_MS };
 
 export interface LivenessView {
   alive(node: string): boolean;
@@ -92,7 +98,12 @@ export interface Claims {
    * A frame from `mac` (owned by node `claimant`, if the liveness channel told us) announcing or
    * answering for the entry's VIP. `owned`: whether we answer for it now.
    */
-  observed(entry: ClaimEntry | undefined, claimant: { readonly node: string | undefined; readonly mac: string; readonly left?: boolean }, owned: boolean, now: number): Resolution;
+  observed(
+    entry: ClaimEntry | undefined,
+    claimant: { readonly node: string | undefined; readonly mac: string; readonly left?: boolean; readonly announcement?: boolean },
+    owned: boolean,
+    now: number,
+  ): Resolution;
   /** This node is stopping: from now on it defends nothing. */
   leaving(): void;
 }
@@ -100,6 +111,8 @@ export interface Claims {
 export function createClaims(opts: ClaimsOptions): Claims {
   const takeovers = new Map<string, TakeoverState>();
   const defended = new Map<string, number>();
+  /** When this node started answering for each VIP it answers for. */
+  const ownedSince = new Map<string, number>();
   let graceUntil: number | undefined;
   let leaving = false;
 
@@ -144,6 +157,8 @@ export function createClaims(opts: ClaimsOptions): Claims {
         else wake(s.until);
       }
       for (const vip of takeovers.keys()) if (!seen.has(vip)) takeovers.delete(vip);
+      for (const vip of ownedSince.keys()) if (!owned.has(vip)) ownedSince.delete(vip);
+      for (const vip of owned) if (!ownedSince.has(vip)) ownedSince.set(vip, now);
       for (const key of defended.keys()) if (!seen.has(key.slice(0, key.indexOf('|')))) defended.delete(key);
       return { owned, probe, wakeAt };
     },
@@ -152,7 +167,7 @@ export function createClaims(opts: ClaimsOptions): Claims {
       leaving = true;
     },
 
-    observed(entry, { node: claimant, mac, left }, owned, now) {
+    observed(entry, { node: claimant, mac, left, announcement }, owned, now) {
       if (entry === undefined || claimant === opts.self || graceUntil === undefined || now < graceUntil) return Resolution.ignore;
       if (left === true || leaving) return Resolution.ignore;
       const s = takeovers.get(entry.vip);
@@ -161,6 +176,9 @@ export function createClaims(opts: ClaimsOptions): Claims {
         takeovers.set(entry.vip, { kind: 'heldElsewhere', until: now + opts.reprobeMs });
         return Resolution.heldElsewhere;
       }
+      // The previous holder handing the VIP over (handoff.ts): it stops at our announcement.
+      const since = ownedSince.get(entry.vip);
+      if (claimant !== undefined && announcement !== true && since !== undefined && now - since < opts.handoffMs) return Resolution.ignore;
       let weKeep: boolean;
       if (claimant === undefined) weKeep = entry.ahead.length === 0;
       else if (entry.ahead.includes(claimant)) weKeep = false;

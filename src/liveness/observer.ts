@@ -49,7 +49,9 @@ export function foreignClaim(frame: Buffer, ours: ReadonlySet<string>, watched: 
   }
   // RFC 5227 §2.1.1: a probe's sender IP is 0.0.0.0; it claims nothing.
   if (!watched(arp.senderProtocol) || ours.has(arp.senderHardware)) return undefined;
-  const kind = arp.operation === ArpOperation.reply ? ClaimKind.reply : arp.targetProtocol === arp.senderProtocol ? ClaimKind.announcement : ClaimKind.request;
+  // Target IP = sender IP: an announcement (RFC 5227 §2.3, and the gratuitous ARP reply some stacks and
+  // announcements.ts also send); otherwise a reply answers one requester, a request asks.
+  const kind = arp.targetProtocol === arp.senderProtocol ? ClaimKind.announcement : arp.operation === ArpOperation.reply ? ClaimKind.reply : ClaimKind.request;
   return { vip: arp.senderProtocol, mac: arp.senderHardware, kind };
 }
 

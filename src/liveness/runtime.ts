@@ -3,6 +3,8 @@
 // VIP this node stands by for (plan.l2 with l2Window > 1, interfaces resolved) and the members; from
 // then on it alone calls l2.setOwned, again whenever liveness, a probe's wait or a conflict changes
 // the answer. Nothing here waits for the planner thread (docs/liveness.md).
+// A VIP this node lets go (plan change, a node ahead back, stopping) is answered until the next owner
+// announces it (handoff.ts, docs/handoff.md).
 import type { Logger } from '../log.ts';
 import type { MetricFamily, Sample } from '../metrics/exposition.ts';
 import type { OwnedVip, SetOwnedProblem } from '../l2/engine.ts';
@@ -11,12 +13,16 @@ import type { Member } from '../speaker/plan.ts';
 import { createClaims, DEFAULT_CLAIMS, Resolution, type ClaimEntry, type ClaimsOptions } from './claims.ts';
 import { startLivenessDriver, type LivenessDriverOptions, type OpenLivenessSocket } from './driver.ts';
 import { createObserver, type ForeignClaim } from './observer.ts';
+import { createHandoff, HANDOFF_MAX_MS } from './handoff.ts';
 import { DEFAULT_DETECTOR, type DetectorOptions, type Transition } from './detector.ts';
 import type { OpenPacketTransport } from '../sys/packet.ts';
 
 /** Up to this many members every speaker watches every other (all pairs); above, only the pairs
  * that share a VIP's window (its owner and the nodes standing by for it). */
 export const DEFAULT_FULL_MESH_UP_TO = 16;
+
+/** The log line of a hand-off that ended because the next owner announced the VIP (docs/handoff.md). */
+const HANDED_OFF = 'hand-off: the next owner announced the VIP: we stop answering for it';
 
 /** Candidates per VIP that stand by for it (plan.ts l2Window): the owner and two successors. */
 export const L2_WINDOW = 3;
@@ -57,14 +63,19 @@ export interface LivenessRuntimeOptions {
   readonly openPacket?: OpenPacketTransport;
   /** Told of every conflict (Kubernetes mode turns it into an Event). */
   readonly onConflict?: (c: Conflict) => void;
+  /** At most this long a released VIP is answered while the next owner has not announced it. */
+  readonly handoffMs?: number;
 }
 
 export interface LivenessRuntime {
   /** Every VIP this node stands by for; returns what the engine answers for now and its problems. */
   setCandidates(entries: readonly GateEntry[]): { readonly owned: readonly OwnedVip[]; readonly problems: readonly SetOwnedProblem[] };
   setMembers(members: readonly Member[]): void;
-  /** Tells the watchers this node is stopping (heartbeats with the leaving flag). */
+  /** Tells the watchers this node is stopping (heartbeats with the leaving flag); every VIP is released
+   * (answered until the next owner announces it, at most handoffMs). */
   leave(): Promise<void>;
+  /** Resolves when no VIP is being handed off any more (every next owner announced, or timed out). */
+  handedOff(): Promise<void>;
   families(): MetricFamily[];
   close(): void;
 }
@@ -74,10 +85,21 @@ export function startLivenessRuntime(opts: LivenessRuntimeOptions): LivenessRunt
   const self = opts.self;
   const now = (): number => performance.now();
   const detection = (opts.detector?.intervalMs ?? DEFAULT_DETECTOR.intervalMs) * (opts.detector?.deadAfter ?? DEFAULT_DETECTOR.deadAfter);
-  const claims = createClaims({ self, ...DEFAULT_CLAIMS, startGraceMs: detection, ...opts.claims });
+  const handoffMs = opts.handoffMs ?? HANDOFF_MAX_MS;
+  const claims = createClaims({ self, ...DEFAULT_CLAIMS, startGraceMs: detection, handoffMs, ...opts.claims });
+  const handoff = createHandoff({ handoffMs });
   let entries = new Map<string, GateEntry>();
   let members: readonly Member[] = [];
   let owned = new Set<string>();
+  /** What the last evaluation owned, with its interfaces (released VIPs keep them). */
+  let ownedInterfaces = new Map<string, readonly string[]>();
+  /** VIPs lost in a conflict since the last evaluation: dropped at once, not handed off. */
+  const yielded = new Set<string>();
+  let leaving = false;
+  let handedOffWaiters: (() => void)[] = [];
+  let handoffs = 0;
+  /** Defences against known members, waiting handoffMs (defendLater). */
+  const defences = new Set<NodeJS.Timeout>();
   const left = new Set<string>();
   const conflicts: Record<string, number> = {};
   let probesSent = 0;
@@ -104,7 +126,7 @@ export function startLivenessRuntime(opts: LivenessRuntimeOptions): LivenessRunt
   const observer = createObserver({
     logger: log,
     link: opts.link,
-    watched: (vip) => entries.has(vip),
+    watched: (vip) => entries.has(vip) || handoff.releasing().has(vip),
     onClaim,
     ...(opts.openPacket === undefined ? {} : { open: opts.openPacket }),
   });
@@ -116,6 +138,12 @@ export function startLivenessRuntime(opts: LivenessRuntimeOptions): LivenessRunt
 
   function onTransitions(ts: readonly Transition[]): void {
     for (const t of ts) {
+      // A node ahead back without having left (it was hung, cut off, or we missed its heartbeats) still
+      // answers and will not announce again: its VIPs are dropped at once, as a lost conflict. One that
+      // left (stopped with SIGTERM) and came back announces when it starts answering: handed off.
+      if (t.to === 'alive' && !left.has(t.node)) {
+        for (const vip of owned) if (entries.get(vip)?.ahead.includes(t.node) === true) yielded.add(vip);
+      }
       if (t.to === 'dead' && t.reason === 'leaving') left.add(t.node);
       else left.delete(t.node);
     }
@@ -134,7 +162,8 @@ export function startLivenessRuntime(opts: LivenessRuntimeOptions): LivenessRunt
   function evaluate(): readonly SetOwnedProblem[] {
     if (closed) return [];
     const t = now();
-    const ev = claims.evaluate(entries.values(), view, t);
+    // Stopping: nothing is owned any more; what was is handed off below.
+    const ev = leaving ? { owned: new Set<string>(), probe: [], wakeAt: undefined } : claims.evaluate(entries.values(), view, t);
     for (const vip of ev.probe) {
       const e = entries.get(vip);
       if (e === undefined) continue;
@@ -154,17 +183,36 @@ export function startLivenessRuntime(opts: LivenessRuntimeOptions): LivenessRunt
       if (!ev.owned.has(vip) && e !== undefined && e.ahead.length > 0) log.info({ node: self, vip, alive: e.ahead.filter((n) => view.alive(n)) }, 'liveness: handing VIP back');
     }
     owned = new Set(ev.owned);
-    if (wake !== undefined) clearTimeout(wake);
-    wake = ev.wakeAt === undefined ? undefined : setTimeout(() => void evaluate(), Math.max(0, ev.wakeAt - t) + 1);
-    return opts.l2.setOwned(ownedVips());
-  }
-
-  function ownedVips(): OwnedVip[] {
-    const out: OwnedVip[] = [];
+    const h = handoff.step(ownedInterfaces, owned, yielded, t);
+    yielded.clear();
+    for (const vip of h.started) log.info({ node: self, vip, reason: leaving ? 'stopping' : 'no longer the owner' }, 'hand-off: answering for the VIP until the next owner announces it');
+    for (const d of h.dropped) {
+      if (d.reason === 'timeout') log.warn({ node: self, vip: d.vip, reason: `no other node announced it within ${handoffMs} ms` }, 'hand-off: stopped answering for the VIP');
+      else log.info({ node: self, vip: d.vip, otherNode: macOwner(d.otherMac ?? '') ?? 'unknown', otherMac: d.otherMac, reason: 'it announced the VIP before our plan let it go' }, HANDED_OFF);
+    }
+    handoffs += h.dropped.filter((d) => d.reason !== 'timeout').length;
+    ownedInterfaces = new Map();
     for (const vip of owned) {
       const e = entries.get(vip);
-      if (e !== undefined) out.push({ vip, interfaces: e.interfaces });
+      if (e !== undefined) ownedInterfaces.set(vip, e.interfaces);
     }
+    handoff.prune((vip) => entries.has(vip));
+    if (wake !== undefined) clearTimeout(wake);
+    const wakeAt = ev.wakeAt === undefined ? h.wakeAt : h.wakeAt === undefined ? ev.wakeAt : Math.min(ev.wakeAt, h.wakeAt);
+    wake = wakeAt === undefined ? undefined : setTimeout(() => void evaluate(), Math.max(0, wakeAt - t) + 1);
+    const problems = opts.l2.setOwned(ownedVips());
+    if (h.releasing.size === 0) {
+      const waiters = handedOffWaiters;
+      handedOffWaiters = [];
+      for (const w of waiters) w();
+    }
+    return problems;
+  }
+
+  /** Owned VIPs and those being handed off: what the engine answers for. */
+  function ownedVips(): OwnedVip[] {
+    const out: OwnedVip[] = [...ownedInterfaces].map(([vip, interfaces]) => ({ vip, interfaces }));
+    for (const [vip, interfaces] of handoff.releasing()) if (!ownedInterfaces.has(vip)) out.push({ vip, interfaces });
     return out.sort((a, b) => (a.vip < b.vip ? -1 : a.vip > b.vip ? 1 : 0));
   }
 
@@ -176,8 +224,14 @@ export function startLivenessRuntime(opts: LivenessRuntimeOptions): LivenessRunt
   function onClaim(c: ForeignClaim, iface: string): void {
     const e = entries.get(c.vip);
     const claimant = macOwner(c.mac);
+    if (handoff.foreign(c.vip, c.mac, now())) {
+      handoffs++;
+      log.info({ node: self, vip: c.vip, iface, otherNode: claimant ?? 'unknown', otherMac: c.mac, kind: c.kind }, HANDED_OFF);
+      evaluate();
+      return;
+    }
     const wasOwned = owned.has(c.vip);
-    const r = claims.observed(e, { node: claimant, mac: c.mac, left: claimant !== undefined && left.has(claimant) }, wasOwned, now());
+    const r = claims.observed(e, { node: claimant, mac: c.mac, left: claimant !== undefined && left.has(claimant), announcement: c.kind === 'announcement' }, wasOwned, now());
     if (r === Resolution.ignore) return;
     const fields = { node: self, mac: opts.link(iface)?.mac, vip: c.vip, iface, otherNode: claimant ?? 'unknown', otherMac: c.mac, kind: c.kind, resolution: r };
     if (r === Resolution.heldElsewhere) {
@@ -186,11 +240,36 @@ export function startLivenessRuntime(opts: LivenessRuntimeOptions): LivenessRunt
       evaluate();
       return;
     }
+    if (r === Resolution.yield && claimant !== undefined && e?.ahead.includes(claimant) === true) {
+      // A node ahead of us in the election announced: the VIP going back to its owner (or to a node
+      // whose plan moved it there first), a hand-off, not a duplicate owner.
+      handoffs++;
+      log.info({ ...fields, reason: 'it ranks before us' }, HANDED_OFF);
+      yielded.add(c.vip);
+      evaluate();
+      return;
+    }
     conflicts[r] = (conflicts[r] ?? 0) + 1;
     opts.onConflict?.({ vip: c.vip, node: self, mac: fields.mac ?? '', otherNode: claimant, otherMac: c.mac, resolution: r });
     log.warn(fields, `L2: another MAC answers for a VIP we answer for (RFC 5227 §2.4): ${r === Resolution.yield ? 'it ranks before us: we stop answering' : 'we rank before it: we keep the VIP'}`);
-    if (r === Resolution.defend) opts.l2.announceNow(c.vip);
-    if (r === Resolution.yield) evaluate();
+    if (r === Resolution.defend) {
+      // Against a speaker we hear, the defence waits handoffMs: if our own plan is moving the VIP to it
+      // (its plan change arrived first), we let go instead (handoff.ts) and the defence is not sent.
+      if (claimant === undefined) opts.l2.announceNow(c.vip);
+      else defendLater(c.vip);
+    }
+    if (r === Resolution.yield) {
+      yielded.add(c.vip);
+      evaluate();
+    }
+  }
+
+  function defendLater(vip: string): void {
+    const timer = setTimeout(() => {
+      defences.delete(timer);
+      if (!closed && owned.has(vip)) opts.l2.announceNow(vip);
+    }, handoffMs);
+    defences.add(timer);
   }
 
   function watchSet(): Map<string, string> {
@@ -211,8 +290,11 @@ export function startLivenessRuntime(opts: LivenessRuntimeOptions): LivenessRunt
     setCandidates(list) {
       entries = new Map(list.map((e) => [e.vip, e]));
       driver.setMembers(watchSet());
-      observer.setInterfaces(new Set(list.flatMap((e) => e.interfaces)));
+      // The interfaces of released VIPs too: the next owner's announcement ends their hand-off.
+      const watch = (): Set<string> => new Set([...list.flatMap((e) => e.interfaces), ...[...handoff.releasing().values(), ...ownedInterfaces.values()].flat()]);
+      observer.setInterfaces(watch());
       const problems = evaluate();
+      observer.setInterfaces(watch());
       return { owned: ownedVips(), problems };
     },
     setMembers(next) {
@@ -221,8 +303,11 @@ export function startLivenessRuntime(opts: LivenessRuntimeOptions): LivenessRunt
     },
     leave: () => {
       claims.leaving();
+      leaving = true;
+      evaluate();
       return driver.leave(3, 20);
     },
+    handedOff: () => (handoff.releasing().size === 0 ? Promise.resolve() : new Promise<void>((resolve) => handedOffWaiters.push(resolve))),
     families() {
       const c = driver.counters();
       const ms = [...driver.members()].sort((a, b) => (a.node < b.node ? -1 : 1));
@@ -245,6 +330,7 @@ export function startLivenessRuntime(opts: LivenessRuntimeOptions): LivenessRunt
           samples: Object.entries(c.rejected).sort(([a], [b]) => (a < b ? -1 : 1)).map(([reason, value]) => ({ labels: { reason }, value })),
         },
         { name: 'berth_liveness_local_stalls_total', help: 'Times this process did not run for longer than the detection time.', type: 'counter', samples: [{ value: c.localStalls }] },
+        { name: 'berth_l2_handoffs_total', help: 'VIPs this node let go after the next owner announced them (hand-off before stop).', type: 'counter', samples: [{ value: handoffs }] },
         { name: 'berth_l2_takeovers_total', help: 'VIPs taken over because every node ahead in the election was dead.', type: 'counter', samples: [{ value: takeovers }] },
         { name: 'berth_l2_probes_total', help: 'RFC 5227 ARP probes sent before a takeover, and those answered (the VIP was still held).', type: 'counter', samples: [{ labels: { result: 'sent' }, value: probesSent }, { labels: { result: 'answered' }, value: probesAnswered }] },
         {
@@ -259,6 +345,9 @@ export function startLivenessRuntime(opts: LivenessRuntimeOptions): LivenessRunt
       if (closed) return;
       closed = true;
       if (wake !== undefined) clearTimeout(wake);
+      for (const d of defences) clearTimeout(d);
+      for (const w of handedOffWaiters) w();
+      handedOffWaiters = [];
       driver.close();
       observer.close();
     },

@@ -20,6 +20,7 @@ import { parseEipInterface, selectInterfaces, type InterfaceFacts, type Interfac
 import type { L2Outcome, BgpOutcome, L2Announcement, Member, NodePlan, PeerNote, PlannedPeer, ServicePlan } from './plan.ts';
 import type { NodeAddressing } from '../l2/interfaces.ts';
 import { createPlanDiffer, createPlanMirror, type PlanDelta } from './plan-delta.ts';
+import { hash53 } from '../config/compact.ts';
 
 /** What the agent needs of the L2 engine (src/l2 createLayer2Engine). */
 export interface L2Driver {
@@ -257,14 +258,15 @@ function logChanges(
   if (!each) log.info({ node, advertised: upsert.length, withdrawn: remove.length }, 'BGP: advertisements changed');
   if (each || log.isLevelEnabled('debug')) {
     const level = each ? 'info' : 'debug';
-    for (const a of upsert) log[level]({ node, vip: a.prefix, peers: a.peers ?? 'all', localPref: a.localPref, communities: a.communities?.length ?? 0 }, 'BGP: advertising prefix');
+    for (const a of upsert) log[level]({ node, vip: a.prefix, peers: a.peers ?? 'all', localPref: a.localPref, communities: a.communities?.length ?? 0, ...(a.linkBandwidth !== undefined ? { linkBandwidth: a.linkBandwidth } : {}) }, 'BGP: advertising prefix');
     for (const k of remove) log[level]({ node, vip: k }, 'BGP: withdrawing prefix');
   }
 }
 
-/** Each Service's announcement state (what logServiceChanges compares), compact: one string each,
- * with the plan object it was computed from (a plan reused by the planner's memo is not encoded again). */
-export type ServiceStates = ReadonlyMap<string, { readonly plan: ServicePlan; readonly state: string }>;
+/** Each Service's announcement state (what logServiceChanges compares), compact: a hash of its text
+ * (compact.ts hash53: a collision would lose one log line), with the plan object it was computed from
+ * (a plan reused by the planner's memo is not encoded again). */
+export type ServiceStates = ReadonlyMap<string, { readonly plan: ServicePlan; readonly state: number }>;
 
 /**
  * Logs the per-Service announcement states that changed since `before` (the planner's side logs
@@ -272,7 +274,7 @@ export type ServiceStates = ReadonlyMap<string, { readonly plan: ServicePlan; re
  */
 export function logServiceChanges(log: Logger, before: ServiceStates | undefined, after: NodePlan): ServiceStates {
   const node = after.node;
-  const states = new Map<string, { plan: ServicePlan; state: string }>();
+  const states = new Map<string, { plan: ServicePlan; state: number }>();
   const changed: ServicePlan[] = [];
   for (const s of after.services) {
     const prev = before?.get(s.service);
@@ -300,6 +302,6 @@ export function logServiceChanges(log: Logger, before: ServiceStates | undefined
 /** Above this many Service state changes in one plan, one summary line (per-Service lines at debug). */
 const SERVICE_LOG_LIMIT = 100;
 
-function serviceState(s: ServicePlan): string {
-  return JSON.stringify([s.ips, s.modes, s.reason?.code, outcomeText(s.l2), outcomeText(s.bgp), s.l2 !== undefined && !s.l2.announced ? s.l2.winner : undefined]);
+function serviceState(s: ServicePlan): number {
+  return hash53(JSON.stringify([s.ips, s.modes, s.reason?.code, outcomeText(s.l2), outcomeText(s.bgp), s.l2 !== undefined && !s.l2.announced ? s.l2.winner : undefined]));
 }

@@ -12,6 +12,8 @@ export interface ServiceEndpoints {
   readonly slices: number;
   /** Nodes hosting at least one serving endpoint. */
   readonly servingNodes: ReadonlySet<string>;
+  /** Serving endpoints per node (the keys are servingNodes); weighted ECMP announces these counts. */
+  readonly servingPerNode?: ReadonlyMap<string, number>;
   /** Some endpoint can serve, with or without a nodeName. */
   readonly anyServing: boolean;
 }
@@ -26,17 +28,19 @@ export function endpointCanServe(e: Endpoint): boolean {
 
 /** Endpoint facts per Service key `namespace/name`. Services without slices are absent. */
 export function endpointsByService(slices: readonly V1EndpointSlice[]): ReadonlyMap<string, ServiceEndpoints> {
-  const acc = new Map<string, { slices: number; servingNodes: Set<string>; anyServing: boolean }>();
+  const acc = new Map<string, { slices: number; servingNodes: Set<string>; servingPerNode: Map<string, number>; anyServing: boolean }>();
   for (const s of slices) {
     const svc = s.metadata?.labels?.[SERVICE_NAME_LABEL];
     if (svc === undefined || svc === '') continue;
     const key = `${s.metadata?.namespace ?? 'default'}/${svc}`;
-    const cur = acc.get(key) ?? { slices: 0, servingNodes: new Set<string>(), anyServing: false };
+    const cur = acc.get(key) ?? { slices: 0, servingNodes: new Set<string>(), servingPerNode: new Map<string, number>(), anyServing: false };
     cur.slices += 1;
     for (const e of s.endpoints ?? []) {
       if (!endpointCanServe(e)) continue;
       cur.anyServing = true;
-      if (e.nodeName !== undefined && e.nodeName !== '') cur.servingNodes.add(e.nodeName);
+      if (e.nodeName === undefined || e.nodeName === '') continue;
+      cur.servingNodes.add(e.nodeName);
+      cur.servingPerNode.set(e.nodeName, (cur.servingPerNode.get(e.nodeName) ?? 0) + 1);
     }
     acc.set(key, cur);
   }

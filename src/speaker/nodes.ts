@@ -17,6 +17,8 @@ export interface NodeFacts {
   readonly ready: boolean;
   readonly networkUnavailable: boolean;
   readonly taints: readonly { readonly key: string; readonly effect: string }[];
+  /** spec.unschedulable: cordoned (`kubectl cordon`, or `kubectl drain`, which cordons first). */
+  readonly unschedulable: boolean;
   /** status.addresses of type InternalIP, in order. */
   readonly internalIPs: readonly string[];
 }
@@ -32,6 +34,7 @@ export function nodeFacts(n: V1Node): NodeFacts {
     ready: ready === undefined || ready.status === 'True',
     networkUnavailable: netUnavailable?.status === 'True',
     taints: (n.spec?.taints ?? []).map((t) => ({ key: t.key, effect: t.effect })),
+    unschedulable: n.spec?.unschedulable === true,
     internalIPs: (n.status?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address),
   };
 }

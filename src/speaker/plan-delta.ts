@@ -12,6 +12,7 @@
 import type { Advertisement } from '../bgp/speaker.ts';
 import type { NodeAddressing } from '../l2/interfaces.ts';
 import type { L2Announcement, Member, NodePlan, PeerNote, PlannedPeer } from './plan.ts';
+import { flat } from '../config/compact.ts';
 
 export interface KeyedDelta<T> {
   /** New or changed entries. */
@@ -59,7 +60,8 @@ function keyedDiff<T>(last: Map<string, string>, items: readonly T[], key: (t: T
     const enc = JSON.stringify(item);
     if (last.get(k) !== enc) {
       upsert.push(item);
-      last.set(k, enc);
+      // Kept until the next plan, one per prefix: flat strings (compact.ts flat).
+      last.set(flat(k), flat(enc));
     }
   }
   const remove: string[] = [];

@@ -108,7 +108,8 @@ async function manifestSource(d: ManifestPlanData): Promise<Source> {
 
 async function kubeSource(d: KubePlanData): Promise<Source> {
   const rest = createRest(await loadConnection({ kubeconfig: d.kubeconfig }));
-  hello(d.listenPort ?? (await bgpConfListenPort(rest, log)));
+  // The OpenELB BgpConf is not read with that dialect off (--openelb off).
+  hello(d.listenPort ?? (d.serviceOptions?.openelb === false ? undefined : await bgpConfListenPort(rest, log)));
   const speaker = createKubeSpeaker({
     rest,
     logger: log,

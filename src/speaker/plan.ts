@@ -15,7 +15,7 @@
 //        not NetworkUnavailable, and the Service can be served from it: ETP=Local needs a serving
 //        endpoint on this node, Cluster one anywhere (MetalLB speaker/bgp_controller.go). Prefix = VIP & mask(aggregation
 //        length) (MetalLB BGPAdvertisement aggregationLength), with the rule's LOCAL_PREF, communities and peer filter; advertisements of one
-//        prefix and one peer filter merge (communities unioned, first LOCAL_PREF kept), as MetalLB's
+//        prefix and one peer filter merge (communities unioned, the largest LOCAL_PREF kept), as MetalLB's
 //        session dedup does (MetalLB internal/bgp session Set).
 // Liveness (PlanOptions.l2Window > 1, docs/liveness.md): the election itself assumes every speaker alive;
 // the plan also lists the VIPs this node is among the first l2Window candidates of, with the nodes ranked
@@ -31,10 +31,12 @@ import { matchesAny } from '../labels/selector.ts';
 import type { ServiceIntent } from '../config/services.ts';
 import { formatIP, parseIP } from '../pool/address.ts';
 import { aggregatePrefix } from '../config/describe.ts';
+import { fitted, flat } from '../config/compact.ts';
 import type { Advertisement } from '../bgp/speaker.ts';
 import type { LargeCommunity } from '../bgp/messages/types.ts';
 import { peerFamilies } from '../bgp/peer.ts';
-import { elect, ExclusionReason, EXCLUDE_FROM_LB_LABEL, OUT_OF_SERVICE_TAINT, type ElectionNode, type ElectionResult } from '../l2/election.ts';
+import { maxDefined } from '../bgp/adj-rib-out.ts';
+import { elect, nodeIneligibility, ExclusionReason, EXCLUDE_FROM_LB_LABEL, OUT_OF_SERVICE_TAINT, type ElectionNode, type ElectionResult } from '../l2/election.ts';
 import type { InterfaceRequest, NodeAddressing } from '../l2/interfaces.ts';
 import { endpointsByService, type ServiceEndpoints } from './endpoints.ts';
 import { firstIPv4, nodeFacts, type NodeFacts } from './nodes.ts';
@@ -182,6 +184,7 @@ export function planNode(input: PlanInput): NodePlan {
       ready: n.ready,
       networkUnavailable: n.networkUnavailable,
       taints: n.taints,
+      unschedulable: n.unschedulable,
       alive: n.name === me.name || input.aliveNodes === undefined || input.aliveNodes.has(n.name),
     })),
     peers: peerPlan.peers,
@@ -279,17 +282,22 @@ function planService(ctx: Ctx, s: PlanService): ServiceOut {
     bgpOutcome = r.outcome;
     ads = r.ads;
   }
-  return {
-    plan: {
-      ...base,
-      pool,
-      modes: d.modes,
-      ...(l2Outcome === undefined ? {} : { l2: l2Outcome }),
-      ...(bgpOutcome === undefined ? {} : { bgp: bgpOutcome }),
-    },
-    ...(standby !== undefined ? { l2: standby.interfaces, election: standby.election } : l2Outcome?.announced === true ? { l2: l2Outcome.interfaces } : {}),
-    ads,
-  };
+  const plan = announcedPlan(key, s.ips, pool, fitted(d.modes), l2Outcome, bgpOutcome);
+  if (standby !== undefined) return { plan, l2: standby.interfaces, election: standby.election, ads: fitted(ads) };
+  if (l2Outcome?.announced === true) return { plan, l2: l2Outcome.interfaces, ads: fitted(ads) };
+  return { plan, ads: fitted(ads) };
+}
+
+/**
+ * A plan with modes, as one of four literal shapes (the optional outcomes absent, not undefined): the
+ * planner keeps one per Service (PlanMemo), and objects built by spreading get a hidden class and a
+ * descriptor array each (~200 bytes per Service at 100,000).
+ */
+function announcedPlan(service: string, ips: readonly string[], pool: string, modes: readonly AnnounceMode[], l2: L2Outcome | undefined, bgp: BgpOutcome | undefined): ServicePlan {
+  if (l2 !== undefined && bgp !== undefined) return { service, ips, pool, modes, l2, bgp };
+  if (l2 !== undefined) return { service, ips, pool, modes, l2 };
+  if (bgp !== undefined) return { service, ips, pool, modes, bgp };
+  return { service, ips, pool, modes };
 }
 
 // ---------------------------------------------------------------------------------------------- memo
@@ -332,8 +340,9 @@ export function createPlanMemo(): PlanMemo {
       const inputsOf = (s: PlanService): string => {
         const ep = endpoints.get(s.intent.request.service);
         // Plain text, not JSON: this runs for every Service on every plan.
-        const eps = ep === undefined ? '-' : `${ep.slices}:${ep.anyServing ? 1 : 0}:${[...ep.servingNodes].sort().join(',')}`;
-        return `${s.ips.join(',')}\u0000${s.pool ?? '\u0001'}\u0000${s.pendingReason ?? '\u0001'}\u0000${eps}`;
+        const eps = ep === undefined ? '-' : `${ep.slices}:${ep.anyServing ? 1 : 0}:${[...ep.servingNodes].sort().join(',')}${s.intent.weightedEcmp === true ? `:${ep.servingPerNode?.get(input.nodeName) ?? 0}` : ''}`;
+        // Kept per Service until the next plan: one flat string (compact.ts flat).
+        return flat(`${s.ips.join(',')}\u0000${s.pool ?? '\u0001'}\u0000${s.pendingReason ?? '\u0001'}\u0000${eps}`);
       };
       let last: { s: PlanService; inputs: string } | undefined;
       return {
@@ -373,12 +382,16 @@ export function poolOfIPs(pools: readonly PoolConfig[], ips: readonly string[]):
 
 // ------------------------------------------------------------------------------------------------ L2
 
+/** Weighted ECMP: one serving endpoint counts as 1 Mbit/s of link bandwidth (the router uses only the ratio). */
+export const BYTES_PER_SECOND_PER_ENDPOINT = 125_000;
+
 const exclusionToReason: Readonly<Record<ExclusionReason, NotAnnounced>> = {
   [ExclusionReason.notSelected]: NotAnnounced.nodeNotSelected,
   [ExclusionReason.excludeLabel]: NotAnnounced.nodeExcluded,
   [ExclusionReason.networkUnavailable]: NotAnnounced.networkUnavailable,
   [ExclusionReason.notReady]: NotAnnounced.nodeNotReady,
   [ExclusionReason.outOfService]: NotAnnounced.outOfService,
+  [ExclusionReason.cordoned]: NotAnnounced.nodeCordoned,
   [ExclusionReason.notAlive]: NotAnnounced.notOwner,
   [ExclusionReason.noLocalEndpoint]: NotAnnounced.noLocalEndpoints,
 };
@@ -464,15 +477,18 @@ function collapseRequests(reqs: readonly InterfaceRequest[]): InterfaceRequest[]
 
 // ----------------------------------------------------------------------------------------------- BGP
 
+/** The messages of the node rules the BGP plan shares with the election (election.ts nodeIneligibility). */
+const ineligibleMessage: Readonly<Partial<Record<ExclusionReason, string>>> = {
+  [ExclusionReason.excludeLabel]: `the node has the label ${EXCLUDE_FROM_LB_LABEL}`,
+  [ExclusionReason.networkUnavailable]: 'the node is NetworkUnavailable',
+  [ExclusionReason.notReady]: 'the node is not Ready',
+  [ExclusionReason.outOfService]: `the node has the taint ${OUT_OF_SERVICE_TAINT}`,
+  [ExclusionReason.cordoned]: 'the node is cordoned (spec.unschedulable)',
+};
+
 function nodeIneligible(ctx: Ctx): Reason | undefined {
-  const me = ctx.me;
-  if (ctx.opts.ignoreExcludeLabel !== true && Object.hasOwn(me.labels, EXCLUDE_FROM_LB_LABEL)) {
-    return reason(NotAnnounced.nodeExcluded, `the node has the label ${EXCLUDE_FROM_LB_LABEL}`);
-  }
-  if (me.networkUnavailable) return reason(NotAnnounced.networkUnavailable, 'the node is NetworkUnavailable');
-  if (!me.ready) return reason(NotAnnounced.nodeNotReady, 'the node is not Ready');
-  if (me.taints.some((t) => t.key === OUT_OF_SERVICE_TAINT)) return reason(NotAnnounced.outOfService, `the node has the taint ${OUT_OF_SERVICE_TAINT}`);
-  return undefined;
+  const why = nodeIneligibility(ctx.me, ctx.opts);
+  return why === undefined ? undefined : reason(exclusionToReason[why], ineligibleMessage[why] ?? why);
 }
 
 function planBgp(ctx: Ctx, s: PlanService, rules: readonly BgpAdvertisementRule[]): { outcome: BgpOutcome; ads: Advertisement[] } {
@@ -487,19 +503,27 @@ function planBgp(ctx: Ctx, s: PlanService, rules: readonly BgpAdvertisementRule[
   } else if (!ep.anyServing) {
     return no(reason(NotAnnounced.noEndpoints, 'no serving endpoint anywhere'));
   }
+  // Weighted ECMP (docs/steering.md): this node's serving endpoints as link bandwidth (RFC 10005).
+  const linkBandwidth = s.intent.weightedEcmp === true && s.intent.externalTrafficPolicy === 'Local' ? (ep.servingPerNode?.get(ctx.me.name) ?? 0) * BYTES_PER_SECOND_PER_ENDPOINT : undefined;
+  const svcBgp = s.intent.bgp;
   const ads: Advertisement[] = [];
   for (const ip of s.ips) {
     for (const r of mine) {
       const prefix = aggregate(ip, r);
       if (prefix === undefined) continue;
-      const standard = r.communities.flatMap((c) => (c.kind === 'standard' ? [c.value] : []));
-      const large: LargeCommunity[] = r.communities.flatMap((c) => (c.kind === 'large' ? [{ globalAdmin: c.globalAdmin, localData1: c.localData1, localData2: c.localData2 }] : []));
+      // The rule's communities, then the Service's own (berth.io/bgp-communities); its LOCAL_PREF
+      // (berth.io/bgp-local-pref) over the rule's (docs/steering.md).
+      const all = svcBgp === undefined ? r.communities : [...r.communities, ...svcBgp.communities];
+      const standard = [...new Set(all.flatMap((c) => (c.kind === 'standard' ? [c.value] : [])))].sort((a, b) => a - b);
+      const large: LargeCommunity[] = all.flatMap((c) => (c.kind === 'large' ? [{ globalAdmin: c.globalAdmin, localData1: c.localData1, localData2: c.localData2 }] : []));
+      const localPref = svcBgp?.localPref ?? r.localPref;
       ads.push({
         prefix,
-        ...(r.localPref !== undefined ? { localPref: r.localPref } : {}),
+        ...(localPref !== undefined ? { localPref } : {}),
         ...(standard.length > 0 ? { communities: standard } : {}),
         ...(large.length > 0 ? { largeCommunities: large } : {}),
         ...(r.peers.length > 0 ? { peers: [...r.peers].sort() } : {}),
+        ...(linkBandwidth !== undefined ? { linkBandwidth } : {}),
       });
     }
   }
@@ -519,13 +543,16 @@ export function aggregate(ip: string, rule: Pick<BgpAdvertisementRule, 'aggregat
   return p.ok ? aggregatePrefix(p.value, rule) : undefined;
 }
 
-/** One advertisement per (prefix, peer filter): communities unioned, the first LOCAL_PREF kept. */
+/** One advertisement per (prefix, peer filter): communities unioned, the largest LOCAL_PREF and the largest link bandwidth kept. */
 export function mergeAdvertisements(ads: readonly Advertisement[]): Advertisement[] {
-  const acc = new Map<string, { prefix: string; localPref: number | undefined; communities: Set<number>; large: Map<string, LargeCommunity>; peers: readonly string[] | undefined }>();
+  const acc = new Map<string, { prefix: string; localPref: number | undefined; communities: Set<number>; large: Map<string, LargeCommunity>; peers: readonly string[] | undefined; linkBandwidth: number | undefined }>();
   for (const a of ads) {
     const key = `${a.prefix}|${a.peers === undefined ? '*' : a.peers.join(',')}`;
-    const cur = acc.get(key) ?? { prefix: a.prefix, localPref: a.localPref, communities: new Set<number>(), large: new Map<string, LargeCommunity>(), peers: a.peers };
-    if (cur.localPref === undefined) cur.localPref = a.localPref;
+    const cur = acc.get(key) ?? { prefix: a.prefix, localPref: a.localPref, communities: new Set<number>(), large: new Map<string, LargeCommunity>(), peers: a.peers, linkBandwidth: undefined };
+    // BGPAdvertisements of one prefix and peer agree on LOCAL_PREF (config refuses the others); Services
+    // sharing an IP may not (berth.io/bgp-local-pref): the largest wins, whatever the order.
+    if (a.localPref !== undefined && (cur.localPref === undefined || a.localPref > cur.localPref)) cur.localPref = a.localPref;
+    cur.linkBandwidth = maxDefined(cur.linkBandwidth, a.linkBandwidth);
     for (const c of a.communities ?? []) cur.communities.add(c);
     for (const l of a.largeCommunities ?? []) cur.large.set(`${l.globalAdmin}:${l.localData1}:${l.localData2}`, l);
     acc.set(key, cur);
@@ -541,6 +568,7 @@ export function mergeAdvertisements(ads: readonly Advertisement[]): Advertisemen
         ...(communities.length > 0 ? { communities } : {}),
         ...(large.length > 0 ? { largeCommunities: large } : {}),
         ...(v.peers !== undefined ? { peers: v.peers } : {}),
+        ...(v.linkBandwidth !== undefined ? { linkBandwidth: v.linkBandwidth } : {}),
       };
     });
 }

@@ -17,6 +17,8 @@ export const NotAnnounced = {
   nodeNotReady: 'nodeNotReady',
   networkUnavailable: 'networkUnavailable',
   outOfService: 'outOfService',
+  /** spec.unschedulable (cordoned, or being drained). */
+  nodeCordoned: 'nodeCordoned',
   /** No serving endpoint anywhere (MetalLB noEndpoints). */
   noEndpoints: 'noEndpoints',
   /** ETP=Local and no serving endpoint on this node (MetalLB noLocalEndpoints). */

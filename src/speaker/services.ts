@@ -12,7 +12,7 @@
 import type { V1Namespace, V1Service } from '@kubernetes/client-node';
 import { allocateWithPorterFallback } from '../config/porter.ts';
 import type { Config } from '../config/model.ts';
-import { translateService, type ServiceIntent, type ServiceOptions, type ServiceTranslation } from '../config/services.ts';
+import { sharedIPAttributeConflicts, translateService, type ServiceIntent, type ServiceOptions, type ServiceTranslation } from '../config/services.ts';
 import type { Problem } from '../config/problems.ts';
 import { Allocator } from '../pool/allocator.ts';
 import { formatIP, type AllocationResult, type ExistingAssignment } from '../pool/types.ts';
@@ -20,7 +20,7 @@ import type { PlanService } from './plan.ts';
 
 export interface SpeakerServices {
   readonly services: readonly PlanService[];
-  /** Problems of Services that are invalid (not announced). */
+  /** Problems of Services that are invalid (not announced), and warnings (shared IPs asking for different LOCAL_PREFs). */
   readonly problems: readonly Problem[];
 }
 
@@ -78,18 +78,16 @@ export function allocateServices(config: Config, services: readonly V1Service[],
     if (res === undefined || !res.ok) return { intent, ips: [], pendingReason: res === undefined ? 'not allocated' : res.failure.message };
     return { intent, ips: res.assignment.ips.map(formatIP), pool: res.assignment.pool };
   });
-  return { services: out, problems };
+  return { services: out, problems: [...problems, ...sharedIPAttributeConflicts(out)] };
 }
 
 /** Kubernetes mode: the IPs the controller wrote to status; the pool is looked up by the planner. */
 export function servicesWithStatusIPs(services: readonly V1Service[], namespaces: readonly V1Namespace[], opts: ServiceOptions = {}, memo?: TranslationMemo): SpeakerServices {
   const { intents, problems } = ours(services, namespaces, opts, memo);
-  return {
-    services: intents.map((intent) => ({
-      intent,
-      ips: intent.currentIPs.map(formatIP),
-      ...(intent.currentIPs.length === 0 ? { pendingReason: 'no IP in status.loadBalancer.ingress yet' } : {}),
-    })),
-    problems,
-  };
+  const out: PlanService[] = intents.map((intent) => ({
+    intent,
+    ips: intent.currentIPs.map(formatIP),
+    ...(intent.currentIPs.length === 0 ? { pendingReason: 'no IP in status.loadBalancer.ingress yet' } : {}),
+  }));
+  return { services: out, problems: [...problems, ...sharedIPAttributeConflicts(out)] };
 }

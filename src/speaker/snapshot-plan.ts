@@ -2,7 +2,7 @@
 // store (invalid objects keep their last valid version, src/config/settle.ts), allocate as `berth check`
 // does (services.ts), plan (plan.ts). Pure.
 import { isDeepStrictEqual } from 'node:util';
-import { compile, emptyStore, type LastGoodStore } from '../config/compile.ts';
+import { compile, emptyStore, type CompileOptions, type LastGoodStore } from '../config/compile.ts';
 import type { Config } from '../config/model.ts';
 import type { Problem } from '../config/problems.ts';
 import type { ServiceOptions } from '../config/services.ts';
@@ -32,7 +32,8 @@ export interface SnapshotPlan {
 }
 
 export function planSnapshot(input: SnapshotPlanInput, memo?: SnapshotPlanMemo): SnapshotPlan {
-  const compiled = memo?.compile(input.snapshot, input.store ?? emptyStore) ?? compile(input.snapshot, input.store ?? emptyStore);
+  const options = input.serviceOptions ?? {};
+  const compiled = memo?.compile(input.snapshot, input.store ?? emptyStore, options) ?? compile(input.snapshot, input.store ?? emptyStore, options);
   const svcs = allocateServices(compiled.config, input.snapshot.services, input.snapshot.namespaces, input.serviceOptions ?? {}, memo?.translations);
   const plan = planNode({
     ...(memo === undefined ? {} : { memo: memo.plans }),
@@ -55,7 +56,7 @@ export function planSnapshot(input: SnapshotPlanInput, memo?: SnapshotPlanMemo):
  * `berth check` agree; about 0.5 s at 100,000 Services).
  */
 export interface SnapshotPlanMemo {
-  compile(snapshot: Snapshot, store: LastGoodStore): ReturnType<typeof compile>;
+  compile(snapshot: Snapshot, store: LastGoodStore, options?: CompileOptions): ReturnType<typeof compile>;
   readonly translations: TranslationMemo;
   readonly plans: PlanMemo;
 }
@@ -63,8 +64,8 @@ export interface SnapshotPlanMemo {
 export function createSnapshotPlanMemo(): SnapshotPlanMemo {
   let last: Config | undefined;
   return {
-    compile(snapshot, store) {
-      const result = compile(snapshot, store);
+    compile(snapshot, store, options) {
+      const result = compile(snapshot, store, options);
       if (last !== undefined && isDeepStrictEqual(result.config, last)) return { ...result, config: last };
       last = result.config;
       return result;

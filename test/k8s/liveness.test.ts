@@ -8,7 +8,7 @@
 //   2. the owner killed while the API server is still unreachable: the runner-up takes the VIP over.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, connect, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { withLab, type Lab, type LabHost, type SpawnedProcess } from '../../frr-lab/lab.ts';
@@ -18,6 +18,7 @@ import { electionHash } from '../../src/l2/election.ts';
 import { startApiServer } from './harness/index.ts';
 import { getJson, installCrds, isObject, repoRoot, type Json } from './helpers.ts';
 import { eventually } from './berth-process.ts';
+import { spawnNsRelay, unixToApi } from './api-relay.ts';
 
 const VIP = '203.0.113.140';
 const PORT = 17948;
@@ -33,22 +34,6 @@ kind: L2Advertisement
 metadata: {name: l2-adv, namespace: metallb-system}
 spec: {ipAddressPools: [l2-pool], interfaces: [eth1]}
 `;
-
-function unixToApi(path: string, port: number): Promise<Server> {
-  const server = createServer((c) => {
-    const up = connect(port, '127.0.0.1');
-    c.pipe(up);
-    up.pipe(c);
-    c.on('error', () => up.destroy());
-    up.on('error', () => c.destroy());
-  });
-  return new Promise((resolve) => server.listen(path, () => resolve(server)));
-}
-
-function spawnNsRelay(lab: Lab, node: LabHost, port: number, sock: string): SpawnedProcess {
-  const script = `const net=require('net');net.createServer(c=>{const u=net.connect(${JSON.stringify(sock)});c.pipe(u);u.pipe(c);c.on('error',()=>u.destroy());u.on('error',()=>c.destroy());}).listen(${String(port)},'127.0.0.1');`;
-  return lab.spawn(node, [process.execPath, '-e', script]);
-}
 
 async function metric(lab: Lab, node: LabHost, name: string): Promise<number> {
   const r = await lab.exec(node, ['curl', '-s', '-m', '2', `http://127.0.0.1:${HEALTH}/metrics`], { check: false });

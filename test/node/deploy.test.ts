@@ -31,11 +31,9 @@ describe('deploy/ on a real node', { timeout: 1_800_000 }, () => {
     node = await startNode();
     const overlay = join(node.dir, 'overlay');
     mkdirSync(overlay);
+    // README.md "Install", kustomize: the same overlay, word for word but the path and the image.
     writeFileSync(join(overlay, 'kustomization.yaml'), [
-      'apiVersion: kustomize.config.k8s.io/v1beta1',
-      'kind: Kustomization',
-      'resources:',
-      `- ${relative(overlay, join(repoRoot, 'deploy'))}`,
+      `resources: [${relative(overlay, join(repoRoot, 'deploy'))}]`,
       'images:',
       '- name: ghcr.io/berth-lb/berth',
       `  newName: ${node.berthImage.split(':')[0] ?? ''}`,

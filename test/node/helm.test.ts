@@ -1,7 +1,8 @@
 // charts/berth on a real Kubernetes node (test/node/harness), with the image built from this repository:
 // `helm install` makes both workloads Ready, the controller holds the Lease, a LoadBalancer Service gets an
-// address from a pool that a pod in another namespace reaches through kube-proxy; `helm uninstall` then leaves
-// nothing of berth but its CRDs (Helm never deletes crds/).
+// address from a pool that a pod in another namespace reaches through kube-proxy; `helm upgrade` turning on
+// speaker liveness (the chart's generated key, kept by the next upgrade) restarts the speaker with it and changes
+// no address; `helm uninstall` then leaves nothing of berth but its CRDs (Helm never deletes crds/).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -49,6 +50,27 @@ describe('charts/berth on a real node', { timeout: 1_800_000 }, () => {
     const vip = await waitFor('the Service status', 60_000, () => vipOf(n()));
     assert.match(vip, /^198\.51\.100\.(20[0-7])$/);
     assert.match(await fetchThroughVip(n(), vip, 'helm'), /^hello from web-/);
+  });
+
+  let vip = '';
+  test('helm upgrade --set speaker.liveness.enabled=true: the speaker heartbeats with the generated key, kept by the next upgrade; no address changes', async () => {
+    vip = (await vipOf(n())) ?? '';
+    assert.notEqual(vip, '', 'needs the previous test');
+    const chart = join(repoRoot, 'charts/berth');
+    await helmOk(['upgrade', 'berth', chart, '--reuse-values', '--set', 'speaker.liveness.enabled=true']);
+    await n().kubectlOk(['rollout', 'status', '-n', 'berth-system', 'daemonset/berth-speaker', '--timeout=180s'], { timeoutMs: 200_000 });
+    await waitFor('workloads Ready after the upgrade', 120_000, () => berthReady(n()));
+    const logs = await waitFor('the new speaker logging liveness', 60_000, async () => {
+      const r = await n().kubectl(['logs', '-n', 'berth-system', 'daemonset/berth-speaker']);
+      return r.code === 0 && r.stdout.includes('liveness: heartbeats on') ? r.stdout : undefined;
+    });
+    assert.match(logs, /"port":7947.*liveness: heartbeats on/);
+    const key = async (): Promise<string> => n().kubectlOk(['get', 'secret', 'berth-liveness', '-n', 'berth-system', '-o', 'jsonpath={.data.key}']);
+    const first = await key();
+    assert.ok(Buffer.from(first, 'base64').length >= 16);
+    await helmOk(['upgrade', 'berth', chart, '--reuse-values']);
+    assert.equal(await key(), first, 'the key survives an upgrade (lookup)');
+    assert.equal(await vipOf(n()), vip, 'the Service kept its address');
   });
 
   test('helm uninstall leaves nothing but the CRDs', async () => {

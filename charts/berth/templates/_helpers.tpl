@@ -9,8 +9,21 @@
 - --lb-class
 - {{ .Values.loadBalancerClass | quote }}
 {{- end }}
+{{- with .Values.dialects.metallb.namespace }}
+- --metallb-namespace
+- {{ . | quote }}
+{{- end }}
+{{- if not .Values.dialects.openelb.enabled }}
+- --openelb
+- "off"
+{{- end }}
 {{- if ne .Values.logLevel "info" }}
 - --log-level
 - {{ .Values.logLevel | quote }}
 {{- end }}
+{{- end }}
+
+{{/* The Secret holding the speakers' liveness key. */}}
+{{- define "berth.livenessSecret" -}}
+{{ .Values.speaker.liveness.existingSecret | default "berth-liveness" }}
 {{- end }}

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { parse } from 'yaml';
-import { planLab, planNamespaces } from '../../../frr-lab/plan.ts';
+import { fileInterface, planLab, planNamespaces } from '../../../frr-lab/plan.ts';
+import { readTopology, TOPOLOGY_FILE } from '../../../frr-lab/topology.ts';
 import { routerConfig } from '../../../frr-lab/router-config.ts';
 import { LabError } from '../../../frr-lab/run.ts';
 import { run } from '../../../frr-lab/run.ts';
@@ -68,5 +69,23 @@ test('the containerlab topology has the same hosts, addresses and links as the n
     if (h.switchPort !== '') {
       assert.ok(clab.topology.links.some((l) => l.endpoints.includes(`${clabName}:${h.iface}`) && l.endpoints.includes(`lan:${h.switchPort}`)));
     }
+  }
+});
+
+test('the plan reads its addresses from topology.clab.yml: an edited file gives other addresses, a node without them is refused', async () => {
+  const text = await readFile(TOPOLOGY_FILE, 'utf8');
+  const path = `${tmpdir()}/berth-plan-topology-${String(process.pid)}.clab.yml`;
+  try {
+    await writeFile(path, text.replace('ip addr add 192.0.2.1/24 dev eth1', 'ip addr add 192.0.2.254/24 dev eth1').replace('ip addr add 198.51.100.100/24 dev eth1', 'ip link set eth1 up'));
+    const t = readTopology(path, {});
+    const r = fileInterface(t, 'router', 'eth1');
+    assert.deepEqual([r.ipv4, r.v4Len, r.ipv6, r.mac, r.switchPort], ['192.0.2.254', 24, '2001:db8:1::1', '02:b1:00:00:01:01', 'rt']);
+    assert.equal(fileInterface(t, 'router', 'eth2').mac, '', 'the file leaves eth2 random');
+    assert.throws(() => fileInterface(t, 'ext', 'eth1'), /ext does not give eth1 an IPv4 and an IPv6 address/);
+    // A broken file is refused with the node named, not a TypeError.
+    await writeFile(path, text.replace('ip addr add 198.51.100.100/24 dev eth1', ''));
+    assert.throws(() => readTopology(path, {}), /node ext: an exec line is null, not a command/);
+  } finally {
+    await rm(path, { force: true });
   }
 });

@@ -1,7 +1,8 @@
 // The LAN client's recorder for the liveness tests (run inside the client namespace): asks for the VIP
 // with an ARP request every --every ms, from the client's own MAC and IP, and prints one JSON line per
 // ARP frame whose sender IP is the VIP, for the whole run: {"t": ms, "op": "reply"|"request", "mac": ..,
-// "seq": requests sent so far}. A line "garp MAC" on stdin sends a crafted gratuitous ARP for the VIP
+// "seq": requests sent so far, "g": true for a gratuitous ARP (target IP = VIP: an announcement, not
+// an answer)}. A line "garp MAC" on stdin sends a crafted gratuitous ARP for the VIP
 // from MAC (a rogue duplicate owner); "una MAC" an unsolicited Neighbor Advertisement for VIP6 from MAC.
 // Uses berth's own codecs and src/sys AF_PACKET sockets.
 //   node --import tsx arp-recorder.ts IFACE CLIENT_MAC CLIENT_IP VIP EVERY_MS [VIP6]
@@ -25,7 +26,7 @@ const socket = openPacketSocket({
     try {
       const arp = decodeArp(decodeEthernet(f.frame).payload);
       if (arp.senderProtocol !== vip) return;
-      out({ op: arp.operation === ArpOperation.reply ? 'reply' : 'request', mac: arp.senderHardware, seq });
+      out({ op: arp.operation === ArpOperation.reply ? 'reply' : 'request', mac: arp.senderHardware, seq, ...(arp.targetProtocol === vip ? { g: true } : {}) });
     } catch {
       // not ARP for Ethernet/IPv4: not ours to record
     }

@@ -95,10 +95,11 @@ test('speaker liveness: failover in under a second, never two answering MACs', {
 
       for (const n of lab.nodes) start(n);
       const rec = new Recorder(lab, client, VIP, VIP6);
-      await rec.from(mac(owner), 0, `the elected owner ${ownerName} answering`);
+      // Starting three speakers (sources through tsx) can take long on a loaded machine.
+      await waitFor(`the elected owner ${ownerName} answering`, 120_000, async () => (rec.seen.some((x) => x.mac === mac(owner)) ? true : undefined), async () => running(ownerName).tail(20));
       // Every speaker hears every other one before the cases begin.
       for (const n of lab.nodes) {
-        await waitFor(`${n.name} hearing both other speakers`, 20_000, async () => ((await metric(lab, n, 'berth_liveness_member_up')) === 2 ? true : undefined));
+        await waitFor(`${n.name} hearing both other speakers`, 60_000, async () => ((await metric(lab, n, 'berth_liveness_member_up')) === 2 ? true : undefined));
       }
       assert.deepEqual(await rec.onlyOne(mac(owner), rec.mark), [mac(owner)]);
       assert.deepEqual(await ndpSettled(lab, mac(owner)), [mac(owner)]);
@@ -140,12 +141,17 @@ test('speaker liveness: failover in under a second, never two answering MACs', {
           const markOwner = running(ownerName).lines.length;
           const rogue = new SpeakerProcess(lab, last, other.path, ['--liveness-secret-file', key, '--liveness-port', String(PORT), '--health-port', String(HEALTH), '--l2-threads', '0']);
           speakers.set(lastName, rogue);
-          const defended = await waitFor('the owner defending against it', 20_000, async () => logged(running(ownerName), 'L2: another MAC answers', markOwner));
+          const spawned = Date.now();
+          // Generous: the wait includes the second speaker's start (sources through tsx), which takes
+          // 10-20 s on the shared machine under load.
+          const defended = await waitFor('the owner defending against it', 60_000, async () => logged(running(ownerName), 'L2: another MAC answers', markOwner));
+          const running0 = logged(rogue, 'speaker running');
+          process.stderr.write(`blive: the second speaker running after ${running0 === undefined ? '?' : Number(running0['time']) - spawned} ms, the owner's defence logged after ${Date.now() - spawned} ms\n`);
           assert.equal(defended['otherNode'], lastName);
           assert.equal(defended['otherMac'], mac(last));
           assert.equal(defended['resolution'], 'defend');
           // Both think they won; the lower sha256(node#VIP) keeps it (the election's own tie-break).
-          const yielded = await waitFor('the other speaker yielding', 20_000, async () => logged(rogue, 'L2: another MAC answers', 0, (l) => l['resolution'] === 'yield'));
+          const yielded = await waitFor('the other speaker yielding', 60_000, async () => logged(rogue, 'L2: another MAC answers', 0, (l) => l['resolution'] === 'yield'));
           assert.equal(yielded['otherNode'], ownerName);
           assert.equal(yielded['otherMac'], mac(owner));
           assert.ok((await metric(lab, last, 'berth_l2_duplicate_owner_total')) >= 1);
@@ -155,7 +161,7 @@ test('speaker liveness: failover in under a second, never two answering MACs', {
           other.remove();
         }
         start(last);
-        await waitFor('the owner hearing all speakers again', 20_000, async () => ((await metric(lab, owner, 'berth_liveness_member_up')) === 2 ? true : undefined));
+        await waitFor('the owner hearing all speakers again', 60_000, async () => ((await metric(lab, owner, 'berth_liveness_member_up')) === 2 ? true : undefined));
       });
 
       await t.test('owner SIGKILL: the runner-up takes over; the owner returns and wins again', async () => {
@@ -241,14 +247,14 @@ test('speaker liveness: failover in under a second, never two answering MACs', {
         await running(lastName).stop();
         const mark = running(ownerName).lines.length;
         const wrong = start(last, wrongKey);
-        await waitFor('the owner reporting failed authentication', 20_000, async () => logged(running(ownerName), 'liveness: dropped a datagram that failed authentication', mark));
+        await waitFor('the owner reporting failed authentication', 60_000, async () => logged(running(ownerName), 'liveness: dropped a datagram that failed authentication', mark));
         await waitFor('the wrong-key speaker reporting failed authentication', 20_000, async () => logged(wrong, 'liveness: dropped a datagram that failed authentication'));
         await waitFor('auth failures on /metrics', 10_000, async () => ((await metric(lab, owner, 'berth_liveness_auth_failures_total')) > 0 ? true : undefined));
         await waitFor('the owner seeing the wrong-key speaker dead', 10_000, async () => ((await metric(lab, owner, 'berth_liveness_member_up')) === 1 ? true : undefined));
         assert.deepEqual(await rec.onlyOne(mac(owner), rec.mark), [mac(owner)]);
         await wrong.stop();
         start(last);
-        await waitFor('the owner hearing all speakers again', 20_000, async () => ((await metric(lab, owner, 'berth_liveness_member_up')) === 2 ? true : undefined));
+        await waitFor('the owner hearing all speakers again', 60_000, async () => ((await metric(lab, owner, 'berth_liveness_member_up')) === 2 ? true : undefined));
       });
 
       await t.test('the snapshot source unusable (the stand-in for an API server partition): failover still works', async () => {
@@ -257,7 +263,7 @@ test('speaker liveness: failover in under a second, never two answering MACs', {
         // Kubernetes speaker does while the API server is unreachable.
         dir.write('broken.yaml', ['kind: [unclosed']);
         for (const [n, sp] of speakers) {
-          await waitFor(`${n} keeping its plan`, 20_000, async () => logged(sp, 'snapshot unusable: the previous plan stays in force', marks.get(n)));
+          await waitFor(`${n} keeping its plan`, 60_000, async () => logged(sp, 'snapshot unusable: the previous plan stays in force', marks.get(n)));
         }
         const m = rec.mark;
         await running(ownerName).signal('SIGKILL').catch(() => undefined);
@@ -281,14 +287,11 @@ test('speaker liveness: failover in under a second, never two answering MACs', {
         const left = logged(running(nextName), 'liveness: member dead', 0, (l) => l['member'] === ownerName && l['reason'] === 'leaving');
         assert.ok(left, 'the runner-up heard the leaving heartbeat');
         assert.deepEqual(await rec.onlyOne(mac(next), rec.mark), [mac(next)]);
-        // No probe lost: every request the client sent across the handover got a reply.
-        const window = rec.seen.slice(m).filter((x) => x.op === 'reply');
-        const answered = new Set(window.map((x) => x.seq));
-        const lo = Math.min(...answered);
-        const hi = Math.max(...answered);
-        const lost = [];
-        for (let q = lo; q <= hi; q++) if (!answered.has(q)) lost.push(q);
-        assert.deepEqual(lost, [], `requests ${lo}..${hi} all answered`);
+        // No probe lost: every request the client sent across the handover got a reply (each MAC's
+        // answers matched to the requests in order: an answer that arrives after the next request was
+        // sent is not a loss; recorder.ts lost()).
+        const lost = rec.lost(m);
+        assert.deepEqual(lost.lost, [], `requests ${lost.first}..${lost.last} all answered`);
       });
 
       // Every liveness transition and stall each speaker logged (false positives would show here).

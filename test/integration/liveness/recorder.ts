@@ -14,15 +14,18 @@ export interface Seen {
   readonly mac: string;
   /** Requests the recorder had sent when the frame arrived. */
   readonly seq: number;
+  /** A gratuitous ARP (an announcement), not an answer to a request. */
+  readonly g?: boolean;
 }
 
 export class Recorder {
   readonly seen: Seen[] = [];
   readonly proc: SpawnedProcess;
-  constructor(lab: Lab, client: LabHost, vip: string, vip6?: string) {
-    this.proc = lab.spawn(client, [process.execPath, '--import', 'tsx', RECORDER, client.iface, client.mac.toLowerCase(), client.ipv4, vip, '50', ...(vip6 === undefined ? [] : [vip6])], { stdio: ['pipe', 'pipe', 'pipe'], cwd: fileURLToPath(new URL('../../../', import.meta.url)) });
+  /** An ARP request for `vip` every `everyMs` (default 50). */
+  constructor(lab: Lab, client: LabHost, vip: string, vip6?: string, everyMs = 50) {
+    this.proc = lab.spawn(client, [process.execPath, '--import', 'tsx', RECORDER, client.iface, client.mac.toLowerCase(), client.ipv4, vip, String(everyMs), ...(vip6 === undefined ? [] : [vip6])], { stdio: ['pipe', 'pipe', 'pipe'], cwd: fileURLToPath(new URL('../../../', import.meta.url)) });
     createInterface({ input: this.proc.child.stdout! }).on('line', (l) => {
-      const o = JSON.parse(l) as { t: number; op: string; mac: string; seq: number };
+      const o = JSON.parse(l) as { t: number; op: string; mac: string; seq: number; g?: boolean };
       this.seen.push({ ...o, wall: Date.now() });
     });
   }
@@ -50,6 +53,36 @@ export class Recorder {
     await waitFor(`${n} replies from ${mac}`, 20_000, async () => (this.seen.slice(from).filter((s) => s.mac === mac && s.op === 'reply').length >= n ? true : undefined), { describe: async () => this.tail(from), everyMs: 50 });
     return [...new Set(this.seen.slice(from).filter((s) => s.op !== 'injected').map((s) => s.mac))];
   }
+  /**
+   * The requests sent between `from` and the last frame seen (the last `inFlight` left out: their
+   * answers may be on the way) that no MAC answered. ARP carries no request id, so each MAC's answers
+   * are matched to requests greedily: an answer that arrived when `seq` requests had been sent answers
+   * the latest request <= seq that this MAC has not answered yet (an answer arriving late takes the
+   * slot of the request it overtook, which then takes the earlier one). A MAC answers a request at most
+   * once, so a request missing in every MAC's matching was not answered: a lost probe.
+   */
+  lost(from: number, inFlight = 5): { readonly first: number; readonly last: number; readonly lost: readonly number[] } {
+    const window = this.seen.slice(from);
+    const first = (window[0]?.seq ?? 0) + 1;
+    const last = (window.at(-1)?.seq ?? 0) - inFlight;
+    const answered = new Set<number>();
+    const byMac = new Map<string, Set<number>>();
+    for (const s of window) {
+      if (s.op !== 'reply' || s.g === true) continue;
+      let mine = byMac.get(s.mac);
+      if (mine === undefined) byMac.set(s.mac, (mine = new Set()));
+      for (let q = s.seq; q >= first; q--) {
+        if (mine.has(q)) continue;
+        mine.add(q);
+        answered.add(q);
+        break;
+      }
+    }
+    const lost: number[] = [];
+    for (let q = first; q <= last; q++) if (!answered.has(q)) lost.push(q);
+    return { first, last, lost };
+  }
+
   tail(from: number): string {
     return this.seen.slice(Math.max(from, this.seen.length - 40)).map((s) => JSON.stringify(s)).join('\n');
   }

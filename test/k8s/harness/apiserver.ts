@@ -7,7 +7,8 @@
 // 127.0.0.1 with serving certificates from a throw-away CA, static tokens (an admin in system:masters and
 // a less-privileged user for RBAC tests), RBAC authorization, service-account signing keys, and
 // 198.51.100.0/24 (documentation range) as the service cluster IP range: the API server never sends traffic
-// there. Kubeconfigs are written for both users. No controller-manager or scheduler runs: objects are
+// there (the lab, frr-lab/k8s-lab.ts, passes another range and a bind address its nodes reach: see
+// StartApiServerOptions). Kubeconfigs are written for both users. No controller-manager or scheduler runs: objects are
 // stored and validated, nothing reconciles them.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, mkdir, rm, writeFile, readFile } from 'node:fs/promises';
@@ -60,7 +61,7 @@ export const users = {
 export const serviceClusterIpRange = '198.51.100.0/24';
 
 export interface ApiServer {
-  /** https://127.0.0.1:PORT */
+  /** https://127.0.0.1:PORT (or the bindAddress option) */
   readonly url: string;
   readonly port: number;
   readonly etcdUrl: string;
@@ -98,6 +99,14 @@ export interface StartApiServerOptions {
   readonly readyTimeoutMs?: number;
   /** Extra kube-apiserver flags (`--flag=value`), appended last. */
   readonly extraApiserverArgs?: readonly string[];
+  /**
+   * The address kube-apiserver binds and advertises (default 127.0.0.1), e.g. a lab's management bridge
+   * so that nodes in other network namespaces reach it; it is added to the serving certificate. etcd stays
+   * on 127.0.0.1.
+   */
+  readonly bindAddress?: string;
+  /** --service-cluster-ip-range (default serviceClusterIpRange); the lab passes one its networks do not use. */
+  readonly serviceClusterIpRange?: string;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -228,7 +237,8 @@ async function startOnce(assets: Assets, opts: StartApiServerOptions): Promise<A
   };
 
   try {
-    const pki: Pki = await createPki(dir);
+    const bind = opts.bindAddress ?? '127.0.0.1';
+    const pki: Pki = await createPki(dir, bind === '127.0.0.1' ? [] : [bind]);
     const caPem = await readFile(pki.caCert, 'utf8');
     const adminToken = randomBytes(24).toString('hex');
     const limitedToken = randomBytes(24).toString('hex');
@@ -246,7 +256,7 @@ async function startOnce(assets: Assets, opts: StartApiServerOptions): Promise<A
     const [clientPort, peerPort, port] = [await freePort(), await freePort(), await freePort()];
     const etcdUrl = `http://127.0.0.1:${String(clientPort)}`;
     const peerUrl = `http://127.0.0.1:${String(peerPort)}`;
-    const url = `https://127.0.0.1:${String(port)}`;
+    const url = `https://${bind.includes(':') ? `[${bind}]` : bind}:${String(port)}`;
     const dataDir = join(dir, 'etcd-data');
     await mkdir(dataDir, { mode: 0o700 });
     const etcdLogPath = join(dir, 'etcd.log');
@@ -274,8 +284,8 @@ async function startOnce(assets: Assets, opts: StartApiServerOptions): Promise<A
 
     const apiserverArgs = [
       `--etcd-servers=${etcdUrl}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
+      `--bind-address=${bind}`,
+      `--advertise-address=${bind}`,
       `--secure-port=${String(port)}`,
       `--tls-cert-file=${pki.servingCert}`,
       `--tls-private-key-file=${pki.servingKey}`,
@@ -284,7 +294,7 @@ async function startOnce(assets: Assets, opts: StartApiServerOptions): Promise<A
       `--service-account-issuer=${url}`,
       `--service-account-key-file=${pki.serviceAccountPublicKey}`,
       `--service-account-signing-key-file=${pki.serviceAccountPrivateKey}`,
-      `--service-cluster-ip-range=${serviceClusterIpRange}`,
+      `--service-cluster-ip-range=${opts.serviceClusterIpRange ?? serviceClusterIpRange}`,
       // The `kubernetes` Service's Endpoints would name a loopback address; nothing here routes to it.
       '--endpoint-reconciler-type=none',
       '--allow-privileged=true',

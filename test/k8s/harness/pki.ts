@@ -1,4 +1,5 @@
-// Throw-away PKI for one test API server: a self-signed CA, a serving certificate for 127.0.0.1 signed by
+// Throw-away PKI for one test API server: a self-signed CA, a serving certificate for 127.0.0.1 (and the
+// bind address, when another) signed by
 // it (openssl; node:crypto cannot issue X.509), and the service-account signing key pair (node:crypto).
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
@@ -26,7 +27,7 @@ async function openssl(args: readonly string[]): Promise<void> {
 }
 
 /** Writes every file into `dir` and returns their paths. Certificates live one day. */
-export async function createPki(dir: string): Promise<Pki> {
+export async function createPki(dir: string, extraIps: readonly string[] = []): Promise<Pki> {
   const p = (name: string): string => join(dir, name);
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   await openssl([
@@ -42,7 +43,7 @@ export async function createPki(dir: string): Promise<Pki> {
       'basicConstraints=critical,CA:FALSE',
       'keyUsage=critical,digitalSignature,keyEncipherment',
       'extendedKeyUsage=serverAuth',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc',
+      `subjectAltName=${['IP:127.0.0.1', ...extraIps.map((ip) => `IP:${ip}`), 'DNS:localhost', 'DNS:kubernetes.default.svc'].join(',')}`,
       '',
     ].join('\n'),
   );

@@ -32,6 +32,14 @@ export const bridge = 'cniberth0';
 /** The one route a pod has besides its subnet: Service addresses and LoadBalancer pools live there. */
 export const podRoute = '198.51.100.0/24';
 export const nodeName = 'berth-node';
+/**
+ * The node's LAN: a veth from the host (`lanberth0`, 203.0.113.65/26, the node's LAN-facing interface) to a
+ * namespace standing for the LAN (`berth-node-lan`, `eth0` 203.0.113.66/26): a client, or a router (FRR).
+ * Layer 2 VIPs in the tests are announced on this interface only (L2Advertisement `interfaces`, Eip
+ * `interface`): the pod bridge `cniberth0` matches berth's default exclusion `cni*` (docs/layer2.md), and
+ * no frame may leave on the machine's own interfaces.
+ */
+export const lan = { netns: 'berth-node-lan', hostIface: 'lanberth0', hostIp: '203.0.113.65', clientIp: '203.0.113.66', prefixLength: 26 } as const;
 const dirPrefix = 'berth-node-run-';
 const netnsDir = '/var/run/netns';
 const podLogDirs = ['/var/log/pods', '/var/log/containers'];
@@ -141,6 +149,8 @@ interface Recorded {
   nft: string[];
   chains: Record<string, string[]>;
   bridgeCreated: boolean;
+  /** The LAN namespace (and with it the veth pair) was made by this run. */
+  lanCreated?: boolean;
 }
 
 const pidFiles = ['kube-proxy', 'kubelet', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd', 'containerd'];
@@ -260,6 +270,22 @@ function cleanHost(dir: string): string[] {
   removeCgroupTree('kubepods');
   removeCgroupTree('berth-node-system');
   if (rec?.bridgeCreated === true && run('ip', ['link', 'show', bridge]).code === 0) run('ip', ['link', 'del', bridge]);
+  if (rec?.lanCreated === true) {
+    // Processes a test started in the LAN (an FRR router whose test process died before stopping it), by
+    // PID; then deleting the namespace deletes its veth end, and with it the host's.
+    if (listDir(netnsDir).includes(lan.netns)) {
+      for (const pid of run('ip', ['netns', 'pids', lan.netns]).stdout.split('\n').filter((l) => /^\d+$/.test(l))) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+          notes.push(`process ${pid} in ${lan.netns}`);
+        } catch {
+          // gone
+        }
+      }
+      run('ip', ['netns', 'del', lan.netns]);
+    }
+    if (run('ip', ['link', 'show', lan.hostIface]).code === 0) run('ip', ['link', 'del', lan.hostIface]);
+  }
   for (const e of listDir('/var/lib/cni/results').filter((x) => x.startsWith('berth-node-test-'))) rmSync(join('/var/lib/cni/results', e), { force: true });
   rmSync(dir, { recursive: true, force: true });
   return notes;
@@ -317,6 +343,9 @@ export async function startNode(opts: StartNodeOptions = {}): Promise<RealNode> 
   sweepStale();
   if (run('ip', ['link', 'show', bridge]).code === 0) {
     throw new NodePrerequisiteError(`the bridge ${bridge} exists and no dead run owns it: another real-node test is running, or remove it (ip link del ${bridge})`);
+  }
+  if (run('ip', ['link', 'show', lan.hostIface]).code === 0 || listDir(netnsDir).includes(lan.netns)) {
+    throw new NodePrerequisiteError(`${lan.hostIface} or the namespace ${lan.netns} exists and no dead run owns it: another real-node test is running, or remove them (ip netns del ${lan.netns})`);
   }
 
   const dir = mkdtempSync(join(tmpdir(), dirPrefix));
@@ -377,6 +406,17 @@ export async function startNode(opts: StartNodeOptions = {}): Promise<RealNode> 
     writeFileSync(join(dir, 'recorded.json'), JSON.stringify(rec));
     runOk('ip', ['addr', 'add', `${hostIp}/26`, 'dev', bridge]);
     runOk('ip', ['link', 'set', bridge, 'up']);
+
+    // ---- the LAN: a veth from the host to its own namespace
+    runOk('ip', ['netns', 'add', lan.netns]);
+    rec.lanCreated = true;
+    writeFileSync(join(dir, 'recorded.json'), JSON.stringify(rec));
+    runOk('ip', ['link', 'add', lan.hostIface, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', lan.netns]);
+    runOk('ip', ['addr', 'add', `${lan.hostIp}/${String(lan.prefixLength)}`, 'dev', lan.hostIface]);
+    runOk('ip', ['link', 'set', lan.hostIface, 'up']);
+    runOk('ip', ['-n', lan.netns, 'addr', 'add', `${lan.clientIp}/${String(lan.prefixLength)}`, 'dev', 'eth0']);
+    runOk('ip', ['-n', lan.netns, 'link', 'set', 'eth0', 'up']);
+    runOk('ip', ['-n', lan.netns, 'link', 'set', 'lo', 'up']);
 
     // ---- PKI, tokens, kubeconfig
     const pki = createPki(dir);

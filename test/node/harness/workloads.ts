@@ -3,7 +3,7 @@
 // image's own node binary (`node -e`), so no other image is needed. All addresses are documentation ranges.
 import { readFileSync, readdirSync } from 'node:fs';
 import type { RealNode } from './node.ts';
-import { waitFor } from './node.ts';
+import { lan, waitFor } from './node.ts';
 
 export const appNamespace = 'berth-node-app';
 export const clientNamespace = 'berth-node-client';
@@ -19,7 +19,8 @@ const list = (items: readonly unknown[]): string => JSON.stringify({ apiVersion:
 export function poolManifests(namespace = 'berth-system'): string {
   return list([
     { apiVersion: 'metallb.io/v1beta1', kind: 'IPAddressPool', metadata: { name: 'node-test-pool', namespace }, spec: { addresses: [poolRange] } },
-    { apiVersion: 'metallb.io/v1beta1', kind: 'L2Advertisement', metadata: { name: 'node-test-l2', namespace }, spec: { ipAddressPools: ['node-test-pool'] } },
+    // On the LAN veth only: without `interfaces` every eligible interface answers, the machine's own too.
+    { apiVersion: 'metallb.io/v1beta1', kind: 'L2Advertisement', metadata: { name: 'node-test-l2', namespace }, spec: { ipAddressPools: ['node-test-pool'], interfaces: [lan.hostIface] } },
   ]);
 }
 

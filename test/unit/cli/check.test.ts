@@ -38,6 +38,7 @@ interface ProblemJSON {
   readonly name: string;
   readonly field?: string;
   readonly message: string;
+  readonly severity?: string;
 }
 
 function json(r: Run): { services: ServiceJSON[]; problems: ProblemJSON[] } {
@@ -144,6 +145,26 @@ test('berth check table output: aligned columns with a header, problems listed',
   assert.match(bad.stdout, /6 problems:\nKIND\s+OBJECT\s+FIELD\s+PROBLEM\n/);
   assert.match(bad.stdout, /BgpConf\s+main\s+metadata\.name\s+only the BgpConf named "default" is used/);
   assert.match(bad.stdout, /Eip\s+misspelt-field\s+spec\.protocl\s+unknown field "protocl" .*did you mean protocol\?/);
+});
+
+test('berth check --openelb off: the OpenELB Services are left to OpenELB, the Eips are not read', () => {
+  const r = berth('--manifests', 'examples/mixed-dialects', '--openelb', 'off', '-o', 'json');
+  assert.equal(r.status, 0, r.stdout);
+  const services = json(r).services;
+  assert.deepEqual(
+    services.map((s) => [s.name, s.ips, s.pool]),
+    [
+      ['api', ['198.51.100.80'], 'web'],
+      ['legacy', [], null],
+      ['payments', [], null],
+      ['printer-gateway', [], null],
+      ['storefront', ['198.51.100.1', '2001:db8:100::1'], 'web'],
+    ],
+  );
+  assert.match(services.find((s) => s.name === 'payments')?.reason ?? '', /hands it to OpenELB/);
+  // The BGPAdvertisement naming the Eip "routed" now names nothing: a warning, as for any missing pool.
+  assert.deepEqual(json(r).problems.map((p) => [p.kind, p.name, p.severity]), [['BGPAdvertisement', 'routed-no-export', 'warning']]);
+  assert.equal(berth('--manifests', 'examples/mixed-dialects', '--openelb', 'no').status, 2);
 });
 
 test('berth check --namespace refuses metallb.io objects elsewhere', () => {

@@ -27,3 +27,19 @@ test('controller flags: speaker-only flags are unknown there', () => {
   assert.ok(typeof c !== 'string');
   assert.equal(c.workers, 4);
 });
+
+test('dialect flags, both processes: --metallb-namespace, --openelb on|off (default: both dialects, any namespace)', () => {
+  for (const parse of [speaker, controller]) {
+    const d = parse([]);
+    assert.ok(typeof d !== 'string');
+    assert.deepEqual(d.dialects, {});
+    const f = parse(['--metallb-namespace', 'metallb-system', '--openelb=off']);
+    assert.ok(typeof f !== 'string');
+    assert.deepEqual(f.dialects, { metallbNamespace: 'metallb-system', openelb: false });
+    const on = parse(['--openelb', 'on']);
+    assert.ok(typeof on !== 'string');
+    assert.deepEqual(on.dialects, { openelb: true });
+    assert.match(parse(['--openelb', 'false']) as string, /--openelb must be on or off, got "false"/);
+    assert.match(parse(['--metallb-namespace']) as string, /--metallb-namespace needs a value/);
+  }
+});

@@ -64,4 +64,8 @@ spec: {ipAddressPools: [p], interfaces: [eth1], nodeSelectors: [{matchLabels: {r
     { mode: 'bgp', what: '198.51.100.0/24', how: 'peers r1; nodes all' },
     { mode: 'l2', what: '198.51.100.7', how: 'nodes rack=a; interfaces eth1' },
   ]);
+  // berth.io/weighted-ecmp: BGP lines say how the link bandwidth is set; L2 lines do not change.
+  const weighted = describeAnnouncements(config, [ip('198.51.100.7')], d, { weightedEcmp: true });
+  assert.equal(weighted[0]?.how, 'peers r1; nodes all; local-pref 100; communities 65535:65282; link-bandwidth: 1 Mbit/s per serving endpoint on the node (weighted ECMP)');
+  assert.equal(weighted[2]?.how, 'nodes rack=a; interfaces eth1');
 });

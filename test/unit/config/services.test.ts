@@ -137,3 +137,17 @@ for (const row of invalid) {
     assert.match(t.problems[0]?.message ?? '', new RegExp(row.includes));
   });
 }
+
+test('openelb false: Services handed to OpenELB are left to it; no eip.* or protocol.* annotation is read', () => {
+  const porter = svc({}, { 'lb.kubesphere.io/v1alpha1': 'porter', 'eip.porter.kubesphere.io/v1alpha2': 'eip1' });
+  assert.equal(translateService(porter, namespaces).kind, 'ours');
+  const left = translateService(porter, namespaces, { openelb: false });
+  assert.equal(left.kind, 'ignored');
+  assert.match((left as { reason: string }).reason, /lb\.kubesphere\.io\/v1alpha1 hands it to OpenELB.*--openelb off/);
+  // A MetalLB Service carrying OpenELB annotations: read with both dialects, not with OpenELB off.
+  const annotated = svc({}, { 'eip.openelb.kubesphere.io/v1alpha2': 'eip1', 'eip.openelb.kubesphere.io/v1alpha1': '192.0.2.7', 'protocol.openelb.kubesphere.io/v1alpha1': 'layer2' });
+  const both = ours(translateService(annotated, namespaces));
+  assert.deepEqual([both.request.requestedPool, both.request.requestedIPs.length, both.protocol], ['eip1', 1, 'layer2']);
+  const metallbOnly = ours(translateService(annotated, namespaces, { openelb: false }));
+  assert.deepEqual([metallbOnly.request.requestedPool, metallbOnly.request.requestedIPs.length, metallbOnly.protocol], [undefined, 0, undefined]);
+});

@@ -368,3 +368,32 @@ spec: {address: 203.0.113.0/24}`;
   assert.deepEqual(only.problems.map((p) => [p.kind, p.namespace, p.name, p.field]), [['IPAddressPool', 'default', 'out', 'metadata.namespace']]);
   assert.equal(only.statuses.find((s) => s.ref.name === 'out')?.state, 'invalid');
 });
+
+test('openelb false: Eip, BgpConf and OpenELB BgpPeer are not read; MetalLB objects are unaffected', () => {
+  const yaml =
+    POOL('in', '192.0.2.0/24') +
+    `
+apiVersion: network.kubesphere.io/v1alpha2
+kind: Eip
+metadata: {name: e}
+spec: {address: 203.0.113.0/24}
+---
+apiVersion: network.kubesphere.io/v1alpha2
+kind: BgpConf
+metadata: {name: default}
+spec: {as: 64512, routerId: 192.0.2.1, listenPort: 17900}
+---
+apiVersion: network.kubesphere.io/v1alpha2
+kind: BgpPeer
+metadata: {name: p}
+spec: {conf: {peerAs: 64513, neighborAddress: 192.0.2.254}}`;
+  const both = compile(snap(yaml));
+  assert.deepEqual(both.config.pools.map((p) => p.spec.name), ['in', 'e']);
+  assert.equal(both.config.bgpSpeaker?.listenPort, 17900);
+  assert.equal(both.config.bgpPeers.length, 1);
+  const off = compile(snap(yaml), undefined, { openelb: false });
+  assert.deepEqual(off.config.pools.map((p) => p.spec.name), ['in']);
+  assert.equal(off.config.bgpSpeaker, undefined);
+  assert.equal(off.config.bgpPeers.length, 0);
+  assert.deepEqual(off.problems, []);
+});

@@ -68,6 +68,7 @@ const EXCLUSIONS: readonly { name: string; n: ElectionNode; reason: string; over
     n: node('node-c', { taints: [{ key: OUT_OF_SERVICE_TAINT, effect: 'NoExecute' }] }),
     reason: 'outOfService',
   },
+  { name: 'cordoned (spec.unschedulable; kubectl drain cordons first)', n: node('node-c', { unschedulable: true }), reason: 'cordoned' },
   { name: 'speaker dead', n: node('node-c', { alive: false }), reason: 'notAlive' },
   {
     name: 'Local without an endpoint',

@@ -7,9 +7,10 @@ import { electionHash } from '../../../src/l2/election.ts';
 
 const VIP = '203.0.113.130';
 const MAC = (node: string): string => `02:00:00:00:00:${node === 'a' ? '0a' : node === 'b' ? '0b' : '0c'}`;
-// Tests start after the start grace (its own test below), except where they say otherwise.
+// Tests start after the start grace and without the hand-off window (their own tests below), except
+// where they say otherwise.
 const claimsOf = (self: string) => {
-  const c = createClaims({ self, ...DEFAULT_CLAIMS, startGraceMs: 0 });
+  const c = createClaims({ self, ...DEFAULT_CLAIMS, startGraceMs: 0, handoffMs: 0 });
   c.evaluate([], view(), 0);
   return c;
 };
@@ -127,4 +128,30 @@ test('leaving: frames from a member that left are no conflict, and a leaving nod
   const a = claimsOf('a');
   a.leaving();
   assert.equal(a.observed(entry([], ['b']), { node: 'b', mac: MAC('b') }, true, 0), 'ignore');
+});
+
+test('hand-off: a new owner takes a known member\'s answers as its hand-off for handoffMs; an announcement or an unknown MAC is a conflict at once', () => {
+  // b becomes the winner at 5000 (a was cordoned: a is no longer in b's window); a answers until it
+  // sees b's announcement (handoff.ts).
+  const won = entry([], ['c']);
+  const fresh = (): ReturnType<typeof createClaims> => {
+    const c = createClaims({ self: 'b', ...DEFAULT_CLAIMS, startGraceMs: 0 });
+    c.evaluate([], view(), 0);
+    assert.deepEqual([...c.evaluate([won], view(), 5000).owned], [VIP]);
+    return c;
+  };
+  const weWin = Buffer.compare(electionHash('b', VIP), electionHash('a', VIP)) < 0;
+  const b = fresh();
+  assert.equal(b.observed(won, { node: 'a', mac: MAC('a') }, true, 5000 + DEFAULT_CLAIMS.handoffMs - 1), 'ignore', 'a hands over');
+  assert.equal(b.observed(won, { node: undefined, mac: '02:00:00:00:00:ff' }, true, 5001), 'defend', 'a rogue MAC is no hand-off');
+  // After the window a's answers are a conflict again: a is outside b's window, the hash decides.
+  assert.equal(b.observed(won, { node: 'a', mac: MAC('a') }, true, 5000 + DEFAULT_CLAIMS.handoffMs), weWin ? 'defend' : 'yield');
+  // An announcement from a is a conflict at once.
+  assert.equal(fresh().observed(won, { node: 'a', mac: MAC('a'), announcement: true }, true, 5001), weWin ? 'defend' : 'yield');
+  // The window starts again only when the VIP is owned anew.
+  const c = fresh();
+  c.evaluate([], view(), 7000);
+  c.evaluate([won], view(), 8000);
+  assert.equal(c.observed(won, { node: 'a', mac: MAC('a') }, true, 8500), 'ignore');
+  assert.equal(c.observed(won, { node: 'a', mac: MAC('a') }, true, 9000), weWin ? 'defend' : 'yield');
 });

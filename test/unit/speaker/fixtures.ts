@@ -8,7 +8,16 @@ import { planNode, type NodePlan, type PlanOptions } from '../../../src/speaker/
 
 export const NODES = ['node1', 'node2', 'node3'] as const;
 
-export function node(name: string, ip: string, extra: { labels?: Record<string, string>; ready?: boolean; annotations?: Record<string, string> } = {}): string {
+export interface NodeExtra {
+  labels?: Record<string, string>;
+  ready?: boolean;
+  annotations?: Record<string, string>;
+  /** spec.unschedulable (cordoned). */
+  unschedulable?: boolean;
+  taints?: { key: string; effect: string }[];
+}
+
+export function node(name: string, ip: string, extra: NodeExtra = {}): string {
   const labels = { 'kubernetes.io/hostname': name, ...(extra.labels ?? {}) };
   return [
     'apiVersion: v1',
@@ -17,16 +26,19 @@ export function node(name: string, ip: string, extra: { labels?: Record<string, 
     `  name: ${name}`,
     `  labels: ${JSON.stringify(labels)}`,
     ...(extra.annotations === undefined ? [] : [`  annotations: ${JSON.stringify(extra.annotations)}`]),
+    ...(extra.unschedulable === undefined && extra.taints === undefined
+      ? []
+      : ['spec:', ...(extra.unschedulable === undefined ? [] : [`  unschedulable: ${String(extra.unschedulable)}`]), ...(extra.taints === undefined ? [] : [`  taints: ${JSON.stringify(extra.taints)}`])]),
     'status:',
     `  addresses: [{type: InternalIP, address: "${ip}"}]`,
     ...(extra.ready === undefined ? [] : [`  conditions: [{type: Ready, status: "${extra.ready ? 'True' : 'False'}"}]`]),
   ].join('\n');
 }
 
-export const threeNodes = (opts: Partial<Record<string, { labels?: Record<string, string>; ready?: boolean; annotations?: Record<string, string> }>> = {}): string =>
+export const threeNodes = (opts: Partial<Record<string, NodeExtra>> = {}): string =>
   NODES.map((n, i) => node(n, `192.0.2.${11 + i}`, opts[n] ?? {})).join('\n---\n');
 
-export function service(name: string, extra: { ip?: string; annotations?: Record<string, string>; labels?: Record<string, string>; etp?: 'Local' | 'Cluster'; families?: string[]; policy?: string; statusIP?: string } = {}): string {
+export function service(name: string, extra: { ip?: string; annotations?: Record<string, string>; labels?: Record<string, string>; etp?: 'Local' | 'Cluster'; families?: string[]; policy?: string; statusIP?: string; port?: number } = {}): string {
   return [
     'apiVersion: v1',
     'kind: Service',
@@ -38,7 +50,7 @@ export function service(name: string, extra: { ip?: string; annotations?: Record
     'spec:',
     '  type: LoadBalancer',
     `  selector: {app: ${name}}`,
-    '  ports: [{port: 80, protocol: TCP}]',
+    `  ports: [{port: ${extra.port ?? 80}, protocol: TCP}]`,
     ...(extra.ip === undefined ? [] : [`  loadBalancerIP: "${extra.ip}"`]),
     ...(extra.etp === undefined ? [] : [`  externalTrafficPolicy: ${extra.etp}`]),
     ...(extra.families === undefined ? [] : [`  ipFamilies: ${JSON.stringify(extra.families)}`]),

@@ -127,6 +127,24 @@ const eligibility: readonly { name: string; docs: string[]; announcing: readonly
     reason: { node: 'node2', code: 'nodeNotReady' },
   },
   {
+    name: 'a cordoned node withdraws (kubectl cordon / drain: the same node rules as the L2 election)',
+    docs: [threeNodes({ node2: { unschedulable: true } }), pool(), router(), bgpAdv('adv'), service('web', { ip: '198.51.100.10' })],
+    announcing: ['node1', 'node3'],
+    reason: { node: 'node2', code: 'nodeCordoned' },
+  },
+  {
+    name: 'an out-of-service node withdraws',
+    docs: [threeNodes({ node3: { taints: [{ key: 'node.kubernetes.io/out-of-service', effect: 'NoExecute' }] } }), pool(), router(), bgpAdv('adv'), service('web', { ip: '198.51.100.10' })],
+    announcing: ['node1', 'node2'],
+    reason: { node: 'node3', code: 'outOfService' },
+  },
+  {
+    name: 'an excluded node withdraws',
+    docs: [threeNodes({ node1: { labels: { 'node.kubernetes.io/exclude-from-external-load-balancers': 'true' } } }), pool(), router(), bgpAdv('adv'), service('web', { ip: '198.51.100.10' })],
+    announcing: ['node2', 'node3'],
+    reason: { node: 'node1', code: 'nodeExcluded' },
+  },
+  {
     name: 'BGPAdvertisement nodeSelectors',
     docs: [threeNodes(), pool(), router(), bgpAdv('adv', { nodeSelectors: [{ matchLabels: { 'kubernetes.io/hostname': 'node3' } }] }), service('web', { ip: '198.51.100.10' })],
     announcing: ['node3'],
@@ -161,7 +179,7 @@ test('a Service forced to BGP by the protocol annotation uses the default rule (
   assert.deepEqual(NODES.flatMap((n) => get(p, n).l2), []);
 });
 
-test('aggregate() masks IPv4 and IPv6; mergeAdvertisements keeps peer filters apart and the first LOCAL_PREF', () => {
+test('aggregate() masks IPv4 and IPv6; mergeAdvertisements keeps peer filters apart and the largest LOCAL_PREF', () => {
   assert.equal(aggregate('198.51.100.77', { aggregationLength: 26, aggregationLengthV6: 128 }), '198.51.100.64/26');
   assert.equal(aggregate('2001:db8:f00::1234', { aggregationLength: 32, aggregationLengthV6: 64 }), '2001:db8:f00::/64');
   assert.equal(aggregate('not-an-ip', { aggregationLength: 32, aggregationLengthV6: 128 }), undefined);
@@ -169,6 +187,7 @@ test('aggregate() masks IPv4 and IPv6; mergeAdvertisements keeps peer filters ap
     mergeAdvertisements([
       { prefix: '198.51.100.0/24', communities: [5] },
       { prefix: '198.51.100.0/24', localPref: 200, communities: [3, 5] },
+      { prefix: '198.51.100.0/24', localPref: 150 },
       { prefix: '198.51.100.0/24', localPref: 300, peers: ['a'] },
     ]),
     [
@@ -186,4 +205,63 @@ test('Kubernetes semantics (withoutEndpointSlices: noEndpoints): a Service witho
   assert.ok(o !== undefined && !o.announced);
   assert.equal(o.reason.code, 'noEndpoints');
   assert.equal(get(planAll(docs), 'node1').advertisements.length, 1);
+});
+
+test('berth.io/weighted-ecmp: local-endpoints: each node carries its serving endpoints as link bandwidth (1 Mbit/s each)', () => {
+  const docs = (eps: readonly { node: string; ready?: boolean }[]): string[] => [
+    threeNodes(),
+    pool(),
+    router(),
+    bgpAdv('adv'),
+    service('web', { ip: '198.51.100.10', etp: 'Local', annotations: { 'berth.io/weighted-ecmp': 'local-endpoints' } }),
+    slice('web', eps),
+  ];
+  const p = planAll(docs([{ node: 'node1' }, { node: 'node3' }, { node: 'node3' }, { node: 'node3' }, { node: 'node2', ready: false }]));
+  assert.deepEqual(get(p, 'node1').advertisements, [{ prefix: '198.51.100.10/32', linkBandwidth: 125_000 }]);
+  assert.deepEqual(get(p, 'node3').advertisements, [{ prefix: '198.51.100.10/32', linkBandwidth: 375_000 }]);
+  assert.deepEqual(get(p, 'node2').advertisements, [], 'no serving endpoint: not announced at all (Local)');
+  // Scaling the pods changes the weight, nothing else.
+  const scaled = planAll(docs([{ node: 'node1' }, { node: 'node1' }, { node: 'node3' }]));
+  assert.deepEqual(get(scaled, 'node1').advertisements, [{ prefix: '198.51.100.10/32', linkBandwidth: 250_000 }]);
+  assert.deepEqual(get(scaled, 'node3').advertisements, [{ prefix: '198.51.100.10/32', linkBandwidth: 125_000 }]);
+});
+
+test('berth.io/weighted-ecmp: without the annotation no link bandwidth; a bad value or Cluster policy is a problem naming the field', () => {
+  const plain = planAll([threeNodes(), pool(), router(), bgpAdv('adv'), service('web', { ip: '198.51.100.10', etp: 'Local' }), slice('web', [{ node: 'node1' }, { node: 'node1' }])]);
+  assert.deepEqual(get(plain, 'node1').advertisements, [{ prefix: '198.51.100.10/32' }]);
+  const bad = planAll([threeNodes(), pool(), router(), bgpAdv('adv'), service('web', { ip: '198.51.100.10', etp: 'Local', annotations: { 'berth.io/weighted-ecmp': 'yes' } })], { allowProblems: true });
+  assert.match(bad.problems.join('\n'), /metadata\.annotations\["berth\.io\/weighted-ecmp"\].*must be "local-endpoints", got "yes"/);
+  const cluster = planAll([threeNodes(), pool(), router(), bgpAdv('adv'), service('web', { ip: '198.51.100.10', annotations: { 'berth.io/weighted-ecmp': 'local-endpoints' } })], { allowProblems: true });
+  assert.match(cluster.problems.join('\n'), /berth\.io\/weighted-ecmp.*only with spec\.externalTrafficPolicy Local/);
+});
+
+test('mergeAdvertisements keeps the larger link bandwidth of one prefix', () => {
+  assert.deepEqual(mergeAdvertisements([{ prefix: '198.51.100.0/24', linkBandwidth: 125_000 }, { prefix: '198.51.100.0/24', linkBandwidth: 500_000 }, { prefix: '198.51.100.0/24' }]), [
+    { prefix: '198.51.100.0/24', linkBandwidth: 500_000 },
+  ]);
+});
+
+test('berth.io/bgp-communities and berth.io/bgp-local-pref add to this Service\'s prefixes only, over the BGPAdvertisement', () => {
+  const p = planAll([
+    threeNodes(),
+    pool(),
+    router(),
+    bgpAdv('adv', { localPref: 150, communities: ['64512:1'] }),
+    service('tagged', { ip: '198.51.100.10', annotations: { 'berth.io/bgp-communities': '64512:700, no-export,large:1:2:3', 'berth.io/bgp-local-pref': '250' } }),
+    service('plain', { ip: '198.51.100.11' }),
+  ]);
+  assert.deepEqual(get(p, 'node1').advertisements, [
+    { prefix: '198.51.100.10/32', localPref: 250, communities: [(64512 << 16) + 1, (64512 << 16) + 700, 0xffffff01].map((x) => x >>> 0), largeCommunities: [{ globalAdmin: 1, localData1: 2, localData2: 3 }] },
+    { prefix: '198.51.100.11/32', localPref: 150, communities: [((64512 << 16) + 1) >>> 0] },
+  ]);
+});
+
+test('per-Service attributes: bad values are problems naming the annotation; Services sharing an IP with different LOCAL_PREFs send the largest and warn', () => {
+  const bad = planAll([threeNodes(), pool(), router(), bgpAdv('adv'), service('web', { ip: '198.51.100.10', annotations: { 'berth.io/bgp-communities': 'my-alias', 'berth.io/bgp-local-pref': '-1' } })], { allowProblems: true });
+  assert.match(bad.problems.join('\n'), /berth\.io\/bgp-communities.*Community aliases are read in BGPAdvertisements only/);
+  assert.match(bad.problems.join('\n'), /berth\.io\/bgp-local-pref.*must be an integer 0\.\.4294967295, got "-1"/);
+  const shared = (name: string, lp: string, c: string, port: number): string => service(name, { ip: '198.51.100.20', port, annotations: { 'metallb.io/allow-shared-ip': 'k', 'berth.io/bgp-local-pref': lp, 'berth.io/bgp-communities': c } });
+  const p = planAll([threeNodes(), pool(), router(), bgpAdv('adv'), shared('a', '180', '64512:1', 80), shared('b', '300', '64512:2', 443)], { allowProblems: true });
+  assert.deepEqual(get(p, 'node1').advertisements, [{ prefix: '198.51.100.20/32', localPref: 300, communities: [((64512 << 16) + 1) >>> 0, ((64512 << 16) + 2) >>> 0] }]);
+  assert.match(p.problems.join('\n'), /Service a metadata\.annotations\["berth\.io\/bgp-local-pref"\]: 180 is not sent: 198\.51\.100\.20 is shared with default\/b, whose 300 is larger/);
 });

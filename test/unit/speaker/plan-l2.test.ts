@@ -63,6 +63,18 @@ const scenarios: readonly {
     reasonOn: { node: 'node1', code: 'nodeNotSelected' },
   },
   {
+    name: 'the winner cordoned (kubectl cordon / drain): the next node takes over, the old one says nodeCordoned',
+    docs: (w) => [threeNodes({ [w]: { unschedulable: true } }), l2Pool(), l2Adv('all'), service('web', { ip: VIP })],
+    owner: 'next',
+    reasonOn: { node: 'winner', code: 'nodeCordoned' },
+  },
+  {
+    name: 'the winner tainted node.kubernetes.io/out-of-service: the next node takes over',
+    docs: (w) => [threeNodes({ [w]: { taints: [{ key: 'node.kubernetes.io/out-of-service', effect: 'NoExecute' }] } }), l2Pool(), l2Adv('all'), service('web', { ip: VIP })],
+    owner: 'next',
+    reasonOn: { node: 'winner', code: 'outOfService' },
+  },
+  {
     name: 'exclude-from-external-load-balancers takes the winner out',
     docs: (w) => [threeNodes({ [w]: { labels: { 'node.kubernetes.io/exclude-from-external-load-balancers': '' } } }), l2Pool(), l2Adv('all'), service('web', { ip: VIP })],
     owner: 'next',

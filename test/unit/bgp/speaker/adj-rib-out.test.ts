@@ -29,7 +29,7 @@ describe('desiredRoutes', () => {
     assert.deepEqual([...desiredRoutes('r2', ads).keys()], ['198.51.100.1/32', '198.51.100.3/32']);
   });
 
-  it('deduplicates an aggregate: communities unioned and sorted, first LOCAL_PREF wins (MetalLB BGPAdvertisement aggregationLength)', () => {
+  it('deduplicates an aggregate: communities unioned and sorted, the largest LOCAL_PREF wins whatever the order (MetalLB BGPAdvertisement aggregationLength)', () => {
     const ads: Advertisement[] = [
       { prefix: '198.51.100.10/24', localPref: 50, communities: [parseCommunity('64512:2')] },
       { prefix: '198.51.100.77/24', localPref: 200, communities: [parseCommunity('64512:1'), parseCommunity('64512:2')] },
@@ -40,7 +40,7 @@ describe('desiredRoutes', () => {
     const r = t.get('198.51.100.0/24');
     assert.ok(r !== undefined);
     assert.deepEqual(r, {
-      localPref: 50,
+      localPref: 200,
       communities: [parseCommunity('64512:1'), parseCommunity('64512:2')],
       largeCommunities: [{ globalAdmin: 64512, localData1: 1, localData2: 1 }],
     });

@@ -142,6 +142,25 @@ describe('speaker: two berth speakers', () => {
     assert.deepEqual(p.ribAtB.attr('198.51.100.9/32', 'COMMUNITIES')?.communities, [7]);
   });
 
+  it('withdrawAll (hand-off before stop): every prefix withdrawn, the session stays up, later plans announce nothing', async () => {
+    const p = await pair();
+    p.a.setAdvertisements(Array.from({ length: 20 }, (_, i) => ({ prefix: `198.51.100.${i}/32` })));
+    await waitFor('initial table', () => p.ribAtB.routes.size === 20 && p.ribAtB.endOfRib.length === 1);
+    const r = await p.a.withdrawAll(1000);
+    assert.deepEqual(r, { peers: 1, prefixes: 20, drained: true });
+    await waitFor('withdrawn at B', () => p.ribAtB.routes.size === 0);
+    assert.ok(established(p.a) && established(p.b), 'the sessions stay up until stop()');
+    const count = p.ribAtB.updates.length;
+    // A plan applied while stopping announces nothing; a marker cannot be sent either, so wait for the
+    // speaker's send queue to be idle and check B received nothing new.
+    p.a.setAdvertisements([{ prefix: '203.0.113.1/32' }]);
+    await p.a.idle();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(p.a.advertised('b').size, 0, 'nothing in the Adj-RIB-Out');
+    assert.equal(p.ribAtB.updates.length, count);
+    assert.equal(p.ribAtB.routes.size, 0);
+  });
+
   it('packs a large table into UPDATEs within 4096 octets', async () => {
     const p = await pair();
     const ads = Array.from({ length: 3000 }, (_, i) => ({ prefix: `10.${(i >> 8) & 0xff}.${i & 0xff}.1/32` }));
