@@ -19,6 +19,7 @@ import { startApiServer } from './harness/index.ts';
 import { getJson, installCrds, isObject, repoRoot, type Json } from './helpers.ts';
 import { eventually } from './berth-process.ts';
 import { spawnNsRelay, unixToApi } from './api-relay.ts';
+import { speakerMetric } from '../integration/liveness/lab-views.ts';
 
 const VIP = '203.0.113.140';
 const PORT = 17948;
@@ -35,12 +36,7 @@ metadata: {name: l2-adv, namespace: metallb-system}
 spec: {ipAddressPools: [l2-pool], interfaces: [eth1]}
 `;
 
-async function metric(lab: Lab, node: LabHost, name: string): Promise<number> {
-  const r = await lab.exec(node, ['curl', '-s', '-m', '2', `http://127.0.0.1:${HEALTH}/metrics`], { check: false });
-  let sum = 0;
-  for (const line of r.stdout.split('\n')) if (line.startsWith(name) && (line[name.length] === ' ' || line[name.length] === '{')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  return sum;
-}
+const metric = (lab: Lab, node: LabHost, name: string): Promise<number> => speakerMetric(lab, node, HEALTH, name);
 
 test('speaker liveness (Kubernetes mode): an API server partition moves nothing; the owner killed during it moves the VIP', { timeout: 300_000 }, async () => {
   const k = await startApiServer();

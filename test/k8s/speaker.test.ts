@@ -12,14 +12,15 @@
 // unreachable for the speaker only: it must keep announcing and withdraw nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, connect, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { join } from 'node:path';
-import { withLab, type Lab, type LabHost, type SpawnedProcess } from '../../frr-lab/lab.ts';
+import { withLab, type Lab, type LabHost } from '../../frr-lab/lab.ts';
 import { procNetCounter } from '../integration/common.ts';
 import { arpingReplies, nodeDoc, serviceDoc, sliceDoc } from '../integration/speaker/harness.ts';
 import { startApiServer, type ApiServer } from './harness/index.ts';
 import { field, getJson, installCrds, isObject, repoRoot, type Json, type JsonObject } from './helpers.ts';
 import { eventually, startController, type BerthProcess } from './berth-process.ts';
+import { spawnNsRelay, unixToApi } from './api-relay.ts';
 
 const ASN = 64512;
 
@@ -53,24 +54,6 @@ kind: L2Advertisement
 metadata: {name: l2-adv, namespace: metallb-system}
 spec: {ipAddressPools: [l2-pool], interfaces: [eth1]}
 `;
-
-/** Root-namespace half of the relay: Unix socket -> the API server's TCP port. */
-function unixToApi(path: string, port: number): Promise<Server> {
-  const server = createServer((c) => {
-    const up = connect(port, '127.0.0.1');
-    c.pipe(up);
-    up.pipe(c);
-    c.on('error', () => up.destroy());
-    up.on('error', () => c.destroy());
-  });
-  return new Promise((resolve) => server.listen(path, () => resolve(server)));
-}
-
-/** Node-namespace half: 127.0.0.1:PORT (the namespace's loopback) -> the Unix socket. */
-function spawnNsRelay(lab: Lab, node: LabHost, port: number, sock: string): SpawnedProcess {
-  const script = `const net=require('net');net.createServer(c=>{const u=net.connect(${JSON.stringify(sock)});c.pipe(u);u.pipe(c);c.on('error',()=>u.destroy());u.on('error',()=>c.destroy());}).listen(${String(port)},'127.0.0.1',()=>console.log('relay ready'));`;
-  return lab.spawn(node, [process.execPath, '-e', script]);
-}
 
 async function waitRelay(lab: Lab, node: LabHost, port: number): Promise<void> {
   await eventually('the in-namespace relay listens', async () => {

@@ -72,7 +72,8 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-function readPid(path: string): number | undefined {
+/** The PID in a PID file; undefined when the file is missing or holds no PID. */
+export function readPid(path: string): number | undefined {
   try {
     const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;

@@ -18,7 +18,7 @@ import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveAssets } from '../../k8s/harness/assets.ts';
-import { freePort, startProcess, stopProcess, tail, type Proc } from '../../k8s/harness/process.ts';
+import { freePort, readPid, startProcess, stopProcess, tail, type Proc } from '../../k8s/harness/process.ts';
 import { buildBerthImage, pauseImage, repoRoot, type ImageArchive } from './images.ts';
 import {
   NodePrerequisiteError, kubeChains, listDir, nftTables, removeCgroupTree, removeNewKubeChains, requireCommands, run, runOk, unmountBelow, which,
@@ -154,15 +154,6 @@ interface Recorded {
 }
 
 const pidFiles = ['kube-proxy', 'kubelet', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd', 'containerd'];
-
-function readPid(path: string): number | undefined {
-  try {
-    const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 function pidAlive(pid: number): boolean {
   try {
