@@ -95,12 +95,10 @@ export async function runCheck(argv: readonly string[]): Promise<number> {
   };
   const { report, announcements } = checkSnapshot(loaded.snapshot, opts, loaded.problems);
   const withOrigins: CheckReport = { services: report.services, problems: report.problems.map((p) => locate(p, loaded)) };
-  if (args.output === 'json') process.stdout.write(`${JSON.stringify(withOrigins, null, 2)}\n`);
-  else {
-    const out = new Out();
-    renderTable(out, withOrigins, loaded, announcements);
-    out.flush();
-  }
+  const out = new Out();
+  if (args.output === 'json') writeJson(out, withOrigins);
+  else renderTable(out, withOrigins, loaded, announcements);
+  out.flush();
   return withOrigins.problems.some(isError) ? 1 : 0;
 }
 
@@ -121,6 +119,29 @@ class Out {
     if (this.#buf !== '') process.stdout.write(this.#buf);
     this.#buf = '';
   }
+}
+
+/**
+ * `JSON.stringify(report, null, 2)` and a newline, byte for byte, written one Service or problem at a
+ * time (JSON escapes every newline inside a string, so indenting an item's lines is exact).
+ */
+function writeJson(out: Out, report: CheckReport): void {
+  const lists: readonly (readonly [string, readonly object[]])[] = [
+    ['services', report.services],
+    ['problems', report.problems],
+  ];
+  out.write('{\n');
+  lists.forEach(([key, list], k) => {
+    out.write(`  ${JSON.stringify(key)}: `);
+    if (list.length === 0) out.write('[]');
+    else {
+      out.write('[\n');
+      list.forEach((item, i) => out.write(`    ${JSON.stringify(item, null, 2).replaceAll('\n', '\n    ')}${i < list.length - 1 ? ',' : ''}\n`));
+      out.write('  ]');
+    }
+    out.write(k < lists.length - 1 ? ',\n' : '\n');
+  });
+  out.write('}\n');
 }
 
 /**
