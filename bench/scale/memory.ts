@@ -1,6 +1,6 @@
 // Memory of the product path at scale (issue 9, "memory proportional to the data"), without a router:
 // the real `berth speaker --manifests DIR` with N LoadBalancer Services in one BGP pool, alone in a
-// network namespace (`bmem-n1`, loopback only: its BGPPeer is unreachable, so no session and no
+// network namespace (`bm2-n1`, loopback only: its BGPPeer is unreachable, so no session and no
 // Adj-RIB-Out, only the reader, planner thread, engines and health server), then one change every
 // --change-every-ms for --seconds (the churn of bench/scale/churn.ts: add, delete, move between pools,
 // services.yaml replaced by a rename), then --rest-seconds with nothing changing. Then
@@ -26,7 +26,7 @@ import { flagValue } from '../common/args.ts';
 import { configYaml } from './manifests.ts';
 import { Churn, POOLS } from './churn.ts';
 
-const NETNS = 'bmem-n1';
+const NETNS = 'bm2-n1';
 const HEALTH_PORT = 17480;
 const READY_TIMEOUT_MS = 300_000;
 
@@ -109,7 +109,7 @@ function runCheck(dir: string, fromSource: boolean): CheckFigures {
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
   if (!a.fromSource && !distIsFresh()) throw new Error('dist/ is missing or older than src/: run `npm run build` (or pass --from-source)');
-  const work = await mkdtemp(join(tmpdir(), 'bmem-scale-'));
+  const work = await mkdtemp(join(tmpdir(), 'bm2-scale-'));
   const dir = join(work, 'manifests');
   await mkdir(dir);
   let child: ChildProcess | undefined;

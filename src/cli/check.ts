@@ -95,7 +95,10 @@ export async function runCheck(argv: readonly string[]): Promise<number> {
   };
   const { report, announcements } = checkSnapshot(loaded.snapshot, opts, loaded.problems);
   const withOrigins: CheckReport = { services: report.services, problems: report.problems.map((p) => locate(p, loaded)) };
-  process.stdout.write(args.output === 'json' ? `${JSON.stringify(withOrigins, null, 2)}\n` : renderTable(withOrigins, loaded, announcements));
+  const out = new Out();
+  if (args.output === 'json') writeJson(out, withOrigins);
+  else renderTable(out, withOrigins, loaded, announcements);
+  out.flush();
   return withOrigins.problems.some(isError) ? 1 : 0;
 }
 
@@ -105,46 +108,104 @@ function locate(p: Problem, loaded: ManifestResult): Problem {
   return origin === undefined ? p : { ...p, message: `${p.message} [${origin.file}:${origin.line}]` };
 }
 
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+/** Writes text to stdout in pieces of about 1 MB: the 100,000-Service table is never one string. */
+class Out {
+  #buf = '';
+  write(s: string): void {
+    this.#buf += s;
+    if (this.#buf.length >= 1 << 20) this.flush();
+  }
+  flush(): void {
+    if (this.#buf !== '') process.stdout.write(this.#buf);
+    this.#buf = '';
+  }
+}
+
+/**
+ * `JSON.stringify(report, null, 2)` and a newline, byte for byte, written one Service or problem at a
+ * time (JSON escapes every newline inside a string, so indenting an item's lines is exact).
+ */
+function writeJson(out: Out, report: CheckReport): void {
+  const lists: readonly (readonly [string, readonly object[]])[] = [
+    ['services', report.services],
+    ['problems', report.problems],
+  ];
+  out.write('{\n');
+  lists.forEach(([key, list], k) => {
+    out.write(`  ${JSON.stringify(key)}: `);
+    if (list.length === 0) out.write('[]');
+    else {
+      out.write('[\n');
+      list.forEach((item, i) => out.write(`    ${JSON.stringify(item, null, 2).replaceAll('\n', '\n    ')}${i < list.length - 1 ? ',' : ''}\n`));
+      out.write('  ]');
+    }
+    out.write(k < lists.length - 1 ? ',\n' : '\n');
+  });
+  out.write('}\n');
+}
+
+/**
+ * Columns padded to the widest cell, the last one unpadded, lines right-trimmed. `row(i)` is called
+ * twice per row (widths, then text), so no row is kept: at 100,000 Services keeping every row and line
+ * at once was the largest part of check's peak memory.
+ */
+function table(out: Out, header: readonly string[], count: number, row: (i: number) => readonly string[]): void {
+  const widths = header.map((h) => h.length);
+  for (let i = 0; i < count; i++) {
+    const r = row(i);
+    for (let c = 0; c < widths.length; c++) widths[c] = Math.max(widths[c] ?? 0, (r[c] ?? '').length);
+  }
   const line = (cells: readonly string[]): string =>
     cells
       .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
       .join('  ')
       .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n') + '\n';
+  out.write(`${line(header)}\n`);
+  for (let i = 0; i < count; i++) out.write(`${line(row(i))}\n`);
 }
 
-function renderTable(report: CheckReport, loaded: ManifestResult, announcements: ReadonlyMap<string, readonly AnnouncementLine[]>): string {
-  let out = '';
-  if (report.services.length === 0) out += 'No LoadBalancer Services.\n';
+function renderTable(out: Out, report: CheckReport, loaded: ManifestResult, announcements: ReadonlyMap<string, readonly AnnouncementLine[]>): void {
+  const services = report.services;
+  if (services.length === 0) out.write('No LoadBalancer Services.\n');
   else {
-    out += table(
-      ['SERVICE', 'IPS', 'POOL', 'MODES', 'NOTE'],
-      report.services.map((s) => [`${s.namespace}/${s.name}`, s.ips.length > 0 ? s.ips.join(',') : '-', s.pool ?? '-', s.modes.length > 0 ? s.modes.join('+') : '-', s.reason ?? '']),
-    );
+    table(out, ['SERVICE', 'IPS', 'POOL', 'MODES', 'NOTE'], services.length, (i) => {
+      const s = services[i];
+      return s === undefined ? [] : [`${s.namespace}/${s.name}`, s.ips.length > 0 ? s.ips.join(',') : '-', s.pool ?? '-', s.modes.length > 0 ? s.modes.join('+') : '-', s.reason ?? ''];
+    });
   }
-  const lines = [...announcements.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .flatMap(([svc, list]) => list.map((a) => [svc, a.mode, a.what, a.how]));
-  if (lines.length > 0) {
-    out += '\nAnnouncements:\n';
-    out += table(['SERVICE', 'MODE', 'PREFIX/ADDRESS', 'TO/FROM'], lines);
+  // One row per announcement line, in Service order: rows[k] = [Service index, line index].
+  const keys = [...announcements.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const rowService: number[] = [];
+  const rowLine: number[] = [];
+  keys.forEach((svc, k) => {
+    const n = announcements.get(svc)?.length ?? 0;
+    for (let j = 0; j < n; j++) {
+      rowService.push(k);
+      rowLine.push(j);
+    }
+  });
+  if (rowService.length > 0) {
+    out.write('\nAnnouncements:\n');
+    table(out, ['SERVICE', 'MODE', 'PREFIX/ADDRESS', 'TO/FROM'], rowService.length, (i) => {
+      const svc = keys[rowService[i] ?? 0] ?? '';
+      const a = announcements.get(svc)?.[rowLine[i] ?? 0];
+      return a === undefined ? [] : [svc, a.mode, a.what, a.how];
+    });
   }
   if (loaded.ignored.length > 0) {
-    out += `\nIgnored (berth does not read these kinds): ${loaded.ignored.map((o) => `${o.kind} ${o.namespace === undefined ? '' : `${o.namespace}/`}${o.name}`).join(', ')}\n`;
+    out.write(`\nIgnored (berth does not read these kinds): ${loaded.ignored.map((o) => `${o.kind} ${o.namespace === undefined ? '' : `${o.namespace}/`}${o.name}`).join(', ')}\n`);
   }
   const errors = report.problems.filter(isError);
   const warnings = report.problems.filter((p) => !isError(p));
-  if (report.problems.length === 0) out += '\nNo problems.\n';
-  if (errors.length > 0) out += problemTable(`${errors.length} problem${errors.length === 1 ? '' : 's'}`, errors);
-  if (warnings.length > 0) out += problemTable(`${warnings.length} warning${warnings.length === 1 ? '' : 's'} (the objects are in force)`, warnings);
-  return out;
+  if (report.problems.length === 0) out.write('\nNo problems.\n');
+  if (errors.length > 0) problemTable(out, `${errors.length} problem${errors.length === 1 ? '' : 's'}`, errors);
+  if (warnings.length > 0) problemTable(out, `${warnings.length} warning${warnings.length === 1 ? '' : 's'} (the objects are in force)`, warnings);
 }
 
-function problemTable(title: string, problems: readonly Problem[]): string {
-  return `\n${title}:\n${table(
-    ['KIND', 'OBJECT', 'FIELD', 'PROBLEM'],
-    problems.map((p) => [p.kind, p.namespace === undefined ? p.name : `${p.namespace}/${p.name}`, p.field ?? '-', p.message]),
-  )}`;
+function problemTable(out: Out, title: string, problems: readonly Problem[]): void {
+  out.write(`\n${title}:\n`);
+  table(out, ['KIND', 'OBJECT', 'FIELD', 'PROBLEM'], problems.length, (i) => {
+    const p = problems[i];
+    return p === undefined ? [] : [p.kind, p.namespace === undefined ? p.name : `${p.namespace}/${p.name}`, p.field ?? '-', p.message];
+  });
 }

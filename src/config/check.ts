@@ -46,40 +46,51 @@ export function checkSnapshot(snapshot: Snapshot, opts: ServiceOptions & Compile
   // Restart safety (MetalLB controller/service.go convergeBalancer, which restores IPs from Service status): status IPs first, then every Service converges.
   const existing: ExistingAssignment[] = ours.filter((i) => i.currentIPs.length > 0).map((i) => ({ request: i.request, ips: i.currentIPs }));
   const restored = allocator.restoreAll(existing);
-  const results = new Map<string, AllocationResult>();
+  // Keyed by the intent object, not its `namespace/name` string: no string hashed per lookup (100,000 Services).
+  const results = new Map<ServiceIntent, AllocationResult>();
   for (const intent of [...ours].sort((a, b) => (a.request.service < b.request.service ? -1 : 1))) {
-    results.set(intent.request.service, allocateWithPorterFallback(allocator, config, intent.request));
+    results.set(intent, allocateWithPorterFallback(allocator, config, intent.request));
   }
+  const restoredOf = (intent: ServiceIntent): AllocationResult | undefined => (restored.size === 0 ? undefined : restored.get(intent.request.service));
 
   const services: ServiceReport[] = [];
+  /** `namespace/name` of services[i], built once: the sort key and the announcements' key. */
+  const keys: string[] = [];
   const announcements = new Map<string, readonly AnnouncementLine[]>();
   const problems: Problem[] = [...extraProblems, ...compiled.problems];
   for (const t of translations) {
     const ns = t.kind === 'ours' ? (t.intent.ref.namespace ?? 'default') : (t.ref.namespace ?? 'default');
     const name = t.kind === 'ours' ? t.intent.ref.name : t.ref.name;
     if (t.kind === 'ignored') {
-      if (!t.reason.startsWith('type ')) services.push({ namespace: ns, name, ips: [], pool: null, modes: [], reason: `not berth's: ${t.reason}` });
+      if (!t.reason.startsWith('type ')) {
+        services.push({ namespace: ns, name, ips: [], pool: null, modes: [], reason: `not berth's: ${t.reason}` });
+        keys.push(`${ns}/${name}`);
+      }
       continue;
     }
     if (t.kind === 'invalid') {
       problems.push(...t.problems);
       services.push({ namespace: ns, name, ips: [], pool: null, modes: [], reason: 'invalid Service: see problems' });
+      keys.push(`${ns}/${name}`);
       continue;
     }
-    const res = results.get(t.intent.request.service);
+    const res = results.get(t.intent);
     if (res === undefined || !res.ok) {
-      const why = [res === undefined ? 'not allocated' : res.failure.message, ...(res === undefined ? [] : droppedNote(restored.get(t.intent.request.service), res))];
+      const why = [res === undefined ? 'not allocated' : res.failure.message, ...(res === undefined ? [] : droppedNote(restoredOf(t.intent), res))];
       services.push({ namespace: ns, name, ips: [], pool: null, modes: [], reason: why.join('; ') });
+      keys.push(`${ns}/${name}`);
       continue;
     }
     const d = dispatch(config, { pool: res.assignment.pool, serviceProtocol: t.intent.protocol, serviceLabels: t.intent.labels, sharingKey: t.intent.request.sharingKey });
     // Notes beside a success: the status IPs were replaced, or a PreferDualStack second family is missing.
     const notes = [
       ...(d.reason === undefined ? [] : [d.reason]),
-      ...droppedNote(restored.get(t.intent.request.service), res),
+      ...droppedNote(restoredOf(t.intent), res),
       ...(res.additionalFailed === undefined ? [] : [`no second family: ${res.additionalFailed.message}`]),
     ];
-    announcements.set(`${ns}/${name}`, describeAnnouncements(config, res.assignment.ips, d, { weightedEcmp: t.intent.weightedEcmp === true, serviceBgp: describeServiceBgp(t.intent.bgp) }));
+    const key = `${ns}/${name}`;
+    keys.push(key);
+    announcements.set(key, describeAnnouncements(config, res.assignment.ips, d, { weightedEcmp: t.intent.weightedEcmp === true, serviceBgp: describeServiceBgp(t.intent.bgp) }));
     services.push({
       namespace: ns,
       name,
@@ -90,10 +101,10 @@ export function checkSnapshot(snapshot: Snapshot, opts: ServiceOptions & Compile
     });
   }
   // Sorted by `namespace/name`, each key built once (not twice per comparison: 100,000 Services).
-  const keyed = services.map((svc) => ({ key: `${svc.namespace}/${svc.name}`, svc })).sort((a, b) => (a.key < b.key ? -1 : 1));
+  const keyed = services.map((svc, i) => ({ key: keys[i] ?? '', svc })).sort((a, b) => (a.key < b.key ? -1 : 1));
   // Services sharing an IP with different berth.io/bgp-local-pref: the speaker sends the largest and warns the same way.
   problems.push(...sharedIPAttributeConflicts(ours.flatMap((intent) => {
-    const res = results.get(intent.request.service);
+    const res = results.get(intent);
     return res?.ok === true ? [{ intent, ips: res.assignment.ips.map(formatIP) }] : [];
   })));
   return { report: { services: keyed.map((k) => k.svc), problems: sortProblems(problems) }, compiled, announcements };

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { IPV4_BYTES, IPV6_BYTES, parseIpv4Into, parseIpv6Into } from '../../../src/net/ip.ts';
-import { parseIP, parsePoolAddress } from '../../../src/pool/address.ts';
+import { parseIP, parsePoolAddress, parseWithLibrary } from '../../../src/pool/address.ts';
 
 const RUNS = 3000;
 
@@ -25,6 +25,8 @@ function hotPath(text: string): { family: 'ipv4' | 'ipv6'; value: bigint } | und
 /** parseIP trims surrounding spaces (its documented contract); the hot path reads the text as given. */
 function agree(text: string): void {
   const hot = hotPath(text.trim());
+  // parseIP reads dotted IPv4 with the hot path first: the library's own reading is compared too.
+  assert.deepEqual(parseWithLibrary(text.trim()), hot, `ip-address alone on ${JSON.stringify(text)}`);
   const cold = parseIP(text);
   if (hot === undefined) {
     assert.equal(cold.ok, false, `ip-address path accepted ${JSON.stringify(text)}, src/net/ip.ts rejects it`);
