@@ -28,6 +28,7 @@ import { startBerth, type BerthProcess } from '../../test/k8s/berth-process.ts';
 import { arpingReplies } from '../../test/integration/common.ts';
 import { electionHash } from '../../src/l2/election.ts';
 import { Address4, Address6 } from 'ip-address';
+import { random } from '../../scripts/test-order.mjs';
 import { apiOf, ApiError, ingressIPs, ServiceWatch, type Api, type ServiceObject } from './api.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -90,17 +91,8 @@ export interface ChaosResult {
   readonly load: { start: string; end: string };
 }
 
-/** mulberry32: a small seeded PRNG, so a run is replayed from its printed seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (scripts/test-order.mjs, the test shuffler's): a run is replayed from its printed seed. */
+export const prng = random;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const loadavg = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
