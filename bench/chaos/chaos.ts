@@ -68,6 +68,8 @@ export interface ChaosOptions {
   readonly churnMs: number;
   readonly apiKills: number;
   readonly controllerKills: number;
+  /** Concurrent churn workers (default 4); the first also edits pools, the others delete and create. */
+  readonly churnWorkers?: number;
   /** Wait for settling (each check) at most this long. */
   readonly settleMs?: number;
   readonly log?: (line: string) => void;
@@ -311,9 +313,9 @@ async function chaos(o: ChaosOptions, c: Ctx): Promise<ChaosResult> {
   let deleted = 0;
   let poolEdits = 0;
   let spareUp = false;
-  const churn = async (): Promise<void> => {
+  const churn = async (worker: number): Promise<void> => {
     while (Date.now() < until) {
-      const r = rnd();
+      const r = worker === 0 ? rnd() : rnd() * 0.4;
       if (r < 0.4) {
         const victims = [...live.values()];
         const v = pick(victims);
@@ -398,8 +400,8 @@ async function chaos(o: ChaosOptions, c: Ctx): Promise<ChaosResult> {
       startSpeaker(n);
     }
   };
-  log(`churn and faults for ${String(Math.round(o.churnMs / 1000))} s: ${String(o.apiKills)} API server kills, ${String(o.controllerKills)} controller kills, speakers in a loop`);
-  await Promise.all([churn(), apiFaults(), controllerFaults(), speakerFaults()]);
+  log(`churn (${String(o.churnWorkers ?? 4)} workers) and faults for ${String(Math.round(o.churnMs / 1000))} s: ${String(o.apiKills)} API server kills, ${String(o.controllerKills)} controller kills, speakers in a loop`);
+  await Promise.all([...Array.from({ length: o.churnWorkers ?? 4 }, (_, w) => churn(w)), apiFaults(), controllerFaults(), speakerFaults()]);
   log(`churn done: ${String(created)} created, ${String(deleted)} deleted, ${String(poolEdits)} pool edits; faults ${JSON.stringify(faults)}`);
   // The spare pool's state is a choice of the churn; the config the checks expect ends without it.
   if (spareUp) await write(api, 'DELETE', `/apis/metallb.io/v1beta1/namespaces/${POOL_NS}/ipaddresspools/${SPARE.name}`);

@@ -4,7 +4,7 @@
 // counter mismatches, announcement mismatches (FRR and ARP), leaks; then RSS start/end and the duration,
 // with the load average (the machine is shared). See docs/chaos.md.
 //
-// Run (root): npm run bench:chaos -- [--services 1000] [--seed N] [--churn-s 300] [--api-kills 10] [--controller-kills 10]
+// Run (root): npm run bench:chaos -- [--services 1000] [--seed N] [--churn-s 300] [--api-kills 10] [--controller-kills 10] [--churn-workers 4]
 import { randomInt } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { formatResult, runChaos } from './chaos.ts';
@@ -17,6 +17,7 @@ const { values } = parseArgs({
     'api-kills': { type: 'string', default: '10' },
     'controller-kills': { type: 'string', default: '10' },
     'settle-s': { type: 'string', default: '300' },
+    'churn-workers': { type: 'string', default: '4' },
   },
 });
 const num = (name: string, v: string | undefined): number => {
@@ -33,6 +34,7 @@ const r = await runChaos({
   apiKills: num('api-kills', values['api-kills']),
   controllerKills: num('controller-kills', values['controller-kills']),
   settleMs: num('settle-s', values['settle-s']) * 1000,
+  churnWorkers: num('churn-workers', values['churn-workers']),
   log: (l) => console.log(`  ${l}`),
 });
 console.log(formatResult(r));
