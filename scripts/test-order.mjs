@@ -1,7 +1,7 @@
 // Seeded orders for run-tests.mjs --shuffle (file order) and test-shuffle.mjs (test order in a file).
 
 /** mulberry32: a small, well-mixed 32-bit PRNG; the same seed gives the same sequence everywhere. */
-function random(seed) {
+export function random(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
