@@ -7,7 +7,8 @@
 //
 // The node's main table has no route to 192.0.2.0/24 (the connected route of an interface in a VRF goes
 // to the VRF's table), so the session to 192.0.2.1 comes up only when berth binds its socket to "red".
-// BGPPeers: `red-router` (peerAddress 192.0.2.1, vrf: red) and `plain-router` (198.51.100.1, no vrf).
+// BGPPeers: `red-router` (peerAddress 192.0.2.1, vrf: red, BFDProfile slow) and `plain-router`
+// (198.51.100.1, no vrf). FRR runs bgpd and bfdd.
 // Each check prints one line `BERTH-VM-CHECK {"name", "ok", "detail"}` for the host test to assert;
 // the exit status is 0 only when every check passed.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -68,14 +69,23 @@ async function topology(): Promise<void> {
   }
 }
 
+// BFD at 1 s x 5: the guest is emulated on a loaded machine; faster timers would flap for that alone.
 const FRR_CONFIG = `frr defaults traditional
 hostname bvr-rt
+bfd
+ profile slow
+  receive-interval 1000
+  transmit-interval 1000
+  detect-multiplier 5
+ !
+!
 router bgp 64512
  bgp router-id 192.0.2.1
  no bgp ebgp-requires-policy
  no bgp network import-check
  neighbor 192.0.2.2 remote-as 64513
  neighbor 192.0.2.2 timers connect 1
+ neighbor 192.0.2.2 bfd profile slow
  neighbor 198.51.100.2 remote-as 64513
  neighbor 198.51.100.2 timers connect 1
 !
@@ -86,7 +96,8 @@ function manifests(): string {
     'apiVersion: v1\nkind: Node\nmetadata: {name: bvr-node, labels: {kubernetes.io/hostname: bvr-node}}\nstatus:\n  addresses: [{type: InternalIP, address: "198.51.100.2"}]\n  conditions: [{type: Ready, status: "True"}]',
     'apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: vips, namespace: metallb-system}\nspec: {addresses: ["203.0.113.0/28"]}',
     'apiVersion: metallb.io/v1beta1\nkind: BGPAdvertisement\nmetadata: {name: all, namespace: metallb-system}\nspec: {ipAddressPools: [vips]}',
-    'apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: {name: red-router, namespace: metallb-system}\nspec: {myASN: 64513, peerASN: 64512, peerAddress: 192.0.2.1, vrf: red, holdTime: 9s, connectTime: 1s}',
+    'apiVersion: metallb.io/v1beta1\nkind: BFDProfile\nmetadata: {name: slow, namespace: metallb-system}\nspec: {receiveInterval: 1000, transmitInterval: 1000, detectMultiplier: 5}',
+    'apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: {name: red-router, namespace: metallb-system}\nspec: {myASN: 64513, peerASN: 64512, peerAddress: 192.0.2.1, vrf: red, holdTime: 9s, connectTime: 1s, bfdProfile: slow}',
     'apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: {name: plain-router, namespace: metallb-system}\nspec: {myASN: 64513, peerASN: 64512, peerAddress: 198.51.100.1, holdTime: 9s, connectTime: 1s}',
     `apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\nspec:\n  type: LoadBalancer\n  selector: {app: web}\n  ports: [{port: 80, targetPort: 8080, protocol: TCP}]\nstatus:\n  loadBalancer: {ingress: [{ip: "${VIP}"}]}`,
   ].join('\n---\n');
@@ -123,7 +134,7 @@ async function main(): Promise<number> {
     const vrfRoute = await sh('ip', '-n', NODE, 'route', 'get', '192.0.2.1', 'vrf', 'red');
     report('VRF red routes to the VRF peer over its enslaved uplink', vrfRoute.includes('dev bvr-n-red'), vrfRoute.trim());
 
-    frr = await startFrr({ name: 'bvrrt', ns: RT, config: FRR_CONFIG, logDir: work });
+    frr = await startFrr({ name: 'bvrrt', ns: RT, config: FRR_CONFIG, logDir: work, daemons: ['bgpd', 'bfdd'] });
     const file = join(work, 'manifests.yaml');
     await writeFile(file, manifests());
     speaker = spawn('ip', ['netns', 'exec', NODE, process.execPath, BERTH, 'speaker', '--node', NODE, '--manifests', file, '--log-level', 'debug', '--graceful-restart-state', join(work, 'restart.json')], {
@@ -165,6 +176,17 @@ async function main(): Promise<number> {
       report(`${VIP}/32 from the VRF peer has the VRF interface's address 192.0.2.2 as next hop`, hop('192.0.2.2') === '192.0.2.2', `next hop ${hop('192.0.2.2')}`);
       report(`${VIP}/32 from the default-VRF peer has 198.51.100.2 as next hop`, hop('198.51.100.2') === '198.51.100.2', `next hop ${hop('198.51.100.2')}`);
     }
+    // BFD with the VRF peer: FRR's bfdd reaches Up only when berth's packets arrive and FRR's reach berth
+    // (a listener and a sender bound to red; a socket of the default VRF would never see them).
+    const bfd = await waitFor('FRR BFD peer 192.0.2.2 up', async () => {
+      const peers = await fr.vtyshJson<readonly { peer?: string; status?: string }[]>('show bfd peers json');
+      const p = peers.find((x) => x.peer === '192.0.2.2');
+      return p?.status === 'up' ? p : undefined;
+    }).catch(async (e: unknown) => {
+      report('FRR: BFD with the VRF peer (192.0.2.2) is up', false, `${String(e)}: ${await fr.vtysh('show bfd peers').catch(() => '')}`);
+      return undefined;
+    });
+    if (bfd !== undefined) report('FRR: BFD with the VRF peer (192.0.2.2) is up', true, JSON.stringify(bfd));
     // For the log only: the session's socket as ss sees it.
     const ss = await sh('ip', 'netns', 'exec', NODE, 'ss', '-tnH', 'state', 'established', 'dport', '=', ':179');
     process.stdout.write(`node sockets to port 179:\n${ss}`);

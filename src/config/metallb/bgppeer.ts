@@ -198,8 +198,6 @@ export function attemptBGPPeer(p: BGPPeer, previous: BGPPeer | undefined, ctx: P
   const vrf = readString(s['vrf'], 'spec.vrf', report);
   // The session socket is bound to the VRF device by name (SO_BINDTODEVICE): a Linux interface name.
   if (vrf !== undefined && vrf !== '' && !validInterfaceName(vrf)) report('spec.vrf', `"${vrf}" is not a Linux VRF device name (1-15 characters, no '/', ':' or whitespace)`);
-  // src/bgp/bfd listens on one wildcard socket per family in the default VRF: its packets would not reach a VRF peer.
-  if (vrf !== undefined && vrf !== '' && bfdProfile !== undefined) report('spec.bfdProfile', `BFD for a peer in a VRF is not implemented yet (vrf ${vrf}): remove bfdProfile, or keep this peer on MetalLB for now`);
   readBool(s['disableMP'], 'spec.disableMP', report); // deprecated, no effect
   const dualStackAddressFamily = readBool(s['dualStackAddressFamily'], 'spec.dualStackAddressFamily', report) ?? false;
 

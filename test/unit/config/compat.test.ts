@@ -231,10 +231,10 @@ test('8: BGPPeer vrf must be a Linux device name (the session socket is bound to
   assert.deepEqual(r.config.bgpPeers, []);
 });
 
-test('8: BGPPeer vrf with a bfdProfile is refused naming bfdProfile (BFD does not run in VRFs yet)', () => {
+test('8: BGPPeer vrf with a bfdProfile is accepted (BFD runs in the VRF too)', () => {
   const r = compileYaml('apiVersion: metallb.io/v1beta1\nkind: BFDProfile\nmetadata: {name: fast, namespace: metallb-system}\n---' + PEER('vrf-bfd', '  {myASN: 64500, peerASN: 64501, peerAddress: 192.0.2.1, vrf: red, bfdProfile: fast}'));
-  assertProblems(r.problems, [{ kind: 'BGPPeer', name: 'vrf-bfd', field: 'spec.bfdProfile', includes: 'BFD for a peer in a VRF is not implemented yet' }]);
-  assert.deepEqual(r.config.bgpPeers, []);
+  assert.deepEqual(r.problems, []);
+  assert.deepEqual(r.config.bgpPeers.map((p) => [p.name, p.vrf, p.bfdProfile]), [['vrf-bfd', 'red', 'fast']]);
 });
 
 test('8: empty or false unimplemented fields are not reported (vrf: "", usingPortForward: false)', () => {
