@@ -2,7 +2,8 @@
 // kernel features the host's kernel may lack (VRF). The guest's root filesystem is the host's, exported
 // read-only over virtio-9p, with tmpfs over /tmp, /run, /etc/frr, /var/log, /var/tmp and /root
 // (test/vm/initramfs-init.sh): node, FRR and this repository are simply the host's. One writable share:
-// tsx's compile cache, kept in the provisioned folder between boots. The guest has no network
+// tsx's compile cache, kept in the provisioned folder between boots. The working directory (the
+// repository) is also shared on its own, so it is seen wherever the clone is (even under /tmp). The guest has no network
 // device at all (-nodefaults, no -netdev). Its console is the serial port, read here line by line; the
 // command's exit status comes back as the line `BERTH-VM-EXIT <code>`.
 //
@@ -77,7 +78,7 @@ export async function runInGuest(o: GuestOptions): Promise<GuestRun> {
   // the sources again costs a minute.
   const cache = `${dir}/tsx-cache`;
   mkdirSync(cache, { recursive: true });
-  const append = ['console=ttyS0', 'quiet', 'panic=-1', 'berth.cache=1', `berth.run=${program}`, ...args.map((a) => `berth.arg=${a}`), `berth.cwd=${o.cwd}`].join(' ');
+  const append = ['console=ttyS0', 'quiet', 'panic=-1', 'berth.cache=1', 'berth.work=1', `berth.run=${program}`, ...args.map((a) => `berth.arg=${a}`), `berth.cwd=${o.cwd}`].join(' ');
   const qemuArgs = [
     ...(accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg']),
     '-m', String(o.memoryMiB ?? 1024), '-smp', '2',
@@ -85,6 +86,10 @@ export async function runInGuest(o: GuestOptions): Promise<GuestRun> {
     '-kernel', `${dir}/vmlinuz`, '-initrd', `${dir}/initrd.img`, '-append', append,
     '-fsdev', 'local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap',
     '-device', 'virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot',
+    // The working directory again, on its own: the init script mounts it over the tmpfs mounts, so a
+    // clone under /tmp or /root is seen too.
+    '-fsdev', `local,id=berthwork,path=${o.cwd},security_model=none,readonly=on,multidevs=remap`,
+    '-device', 'virtio-9p-pci,fsdev=berthwork,mount_tag=berthwork',
     '-fsdev', `local,id=berthcache,path=${cache},security_model=none`,
     '-device', 'virtio-9p-pci,fsdev=berthcache,mount_tag=berthcache',
   ];

@@ -38,6 +38,16 @@ for d in /tmp /run /etc/frr /var/log /var/tmp /root /dev/shm; do
 done
 chmod 0755 /newroot/run /newroot/etc/frr /newroot/root
 mkdir -p /newroot/run/netns
+# The working directory (berth.cwd, the repository) is its own read-only share (tag "berthwork"), mounted
+# after the tmpfs above: a clone under /tmp or /root stays visible.
+WORK=''
+for arg in $(cat /proc/cmdline); do
+  case "$arg" in berth.cwd=*) WORK="${arg#berth.cwd=}" ;; esac
+done
+if [ -n "$WORK" ] && grep -q 'berth.work=1' /proc/cmdline; then
+  mkdir -p "/newroot$WORK" 2>/dev/null
+  mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 berthwork "/newroot$WORK" || fail "mount of the working directory $WORK failed"
+fi
 # Optional writable cache shared with the host (tag "berthcache", test/vm/guest.ts): tsx's compile cache, so
 # the TypeScript sources are not compiled again on every boot.
 if grep -q 'berth.cache=1' /proc/cmdline; then

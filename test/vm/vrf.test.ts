@@ -19,10 +19,10 @@ interface GuestCheck {
 const EXPECTED = [
   'the main table of the node has no route to the VRF peer',
   'VRF red routes to the VRF peer over its enslaved uplink',
-  'FRR: the session over the VRF uplink (192.0.2.2) is Established',
   'FRR: the session in the default VRF (198.51.100.2) is Established',
-  '203.0.113.10/32 from the VRF peer has the VRF interface\'s address 192.0.2.2 as next hop',
+  'FRR: the session over the VRF uplink (192.0.2.2) is Established',
   '203.0.113.10/32 from the default-VRF peer has 198.51.100.2 as next hop',
+  '203.0.113.10/32 from the VRF peer has the VRF interface\'s address 192.0.2.2 as next hop',
   'FRR: BFD with the VRF peer (192.0.2.2) is up',
 ];
 
