@@ -1,5 +1,6 @@
 # Debian packages the test suite needs, by the command that proves each is there.
 # docker.io/runc/debootstrap: the containerlab lab (frr-lab/clab.ts: its own dockerd, images from a debootstrap base).
+# qemu-system-x86/busybox-static: test/vm (a qemu guest with a Debian kernel that has VRF; scripts/provision-vm.sh).
 # Sourced by scripts/test-all.sh and scripts/install-deps.sh. One "command:package" per line.
 BERTH_DEBIAN_DEPS="
 ip:iproute2
@@ -32,4 +33,6 @@ containerd:containerd
 /usr/lib/cni/bridge:containernetworking-plugins
 conntrack:conntrack
 iptables:iptables
+qemu-system-x86_64:qemu-system-x86
+busybox:busybox-static
 "

@@ -32,5 +32,9 @@ echo "== node binaries (kubelet, kube-proxy, kube-scheduler, kube-controller-man
 ./scripts/provision-node.sh >/dev/null || {
   echo "test-all: cannot provide the node binaries (the error is above); see docs/testing-node.md" >&2; exit 1; }
 
+echo "== guest kernel and initramfs for test/vm (a Debian kernel with VRF; downloaded once, then cached)"
+./scripts/provision-vm.sh >/dev/null || {
+  echo "test-all: cannot provide the test/vm guest kernel (the error is above); see docs/testing-vm.md" >&2; exit 1; }
+
 echo "== tests"
 node scripts/run-tests.mjs test

@@ -49,7 +49,7 @@ function bgpHow(rule: BgpAdvertisementRule, config: Config): string {
 }
 
 function bgpHowOf(rule: BgpAdvertisementRule, config: Config): string {
-  const peers = rule.peers.length > 0 ? rule.peers : config.bgpPeers.map((p) => p.name);
+  const peers = (rule.peers.length > 0 ? rule.peers : config.bgpPeers.map((p) => p.name)).map((name) => peerWithVrf(name, config));
   const attrs = [
     `peers ${peers.length > 0 ? peers.join(',') : '(none configured)'}`,
     `nodes ${selectors(rule.nodeSelectors)}`,
@@ -57,6 +57,12 @@ function bgpHowOf(rule: BgpAdvertisementRule, config: Config): string {
     ...(rule.communities.length === 0 ? [] : [`communities ${rule.communities.map(formatCommunity).join(' ')}`]),
   ];
   return attrs.join('; ');
+}
+
+/** `name`, or `name (vrf red)` for a peer whose session runs in a VRF (BGPPeer spec.vrf). */
+function peerWithVrf(name: string, config: Config): string {
+  const vrf = config.bgpPeers.find((p) => p.name === name)?.vrf;
+  return vrf === undefined ? name : `${name} (vrf ${vrf})`;
 }
 
 function l2How(rule: L2Rule, config: Config): string {

@@ -120,6 +120,7 @@ export interface BgpPeerConfig {
   readonly ebgpMultiHop: boolean;
   /** OpenELB ebgpMultihop.multihopTtl. */
   readonly ebgpMultiHopTTL: number | undefined;
+  /** MetalLB FRR mode: the Linux VRF device the session runs in (socket bound to it). undefined = default VRF. */
   readonly vrf: string | undefined;
   readonly dualStackAddressFamily: boolean;
   /** OpenELB transport.passiveMode: wait for the peer to connect. */

@@ -5,7 +5,7 @@
 //                   from deploy/crds (crds/schemas.generated.ts); a typo gets "did you mean ...?".
 //   unimplemented   fields the CRDs accept (MetalLB and OpenELB manifests carry them) but berth does not
 //                   implement. Where running the object without them would do something else than the
-//                   user asked (a vrf peer in the default VRF) the field refuses the object; where only a
+//                   user asked (an OpenELB replacePeerAs berth would not apply) the field refuses the object; where only a
 //                   detail differs (a GoBGP timer berth does not use) it is a warning and the object stays.
 //                   docs/config.md lists every field of every kind with its state (fields-doc.test.ts
 //                   keeps the two in step).
@@ -131,7 +131,6 @@ function unicastFamily(v: unknown): boolean {
 
 /** Every field the CRDs (or the older served shapes) accept that berth does not act on. */
 export const UNIMPLEMENTED_FIELDS: readonly UnimplementedField[] = [
-  { kind: 'metallb.io/BGPPeer', path: 'spec.vrf', message: 'BGP sessions in a VRF are not implemented yet: the session would run in the default VRF; remove vrf, or keep this peer on MetalLB for now' },
   { kind: 'metallb.io/BGPPeer', path: 'spec.interface', message: 'unnumbered BGP (interface) is not implemented yet: set peerAddress instead' },
   {
     kind: 'metallb.io/BGPPeer',

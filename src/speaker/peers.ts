@@ -14,8 +14,11 @@
 //   passive       OpenELB transport.passiveMode (RFC 4271 §8.1.1 PassiveTcpEstablishment)
 //   families      the peer address's family; both with dualStackAddressFamily
 //   bfd           the BGPPeer's bfdProfile (MetalLB BFDProfile), run by src/bgp/bfd
+//   vrf           MetalLB FRR mode's `vrf`: the session's socket is bound to the VRF device
+//                 (SO_BINDTODEVICE on the VRF master), so the kernel routes it by the VRF's table and picks
+//                 the source address from the VRF's interfaces; the next hop announced is that address
+//                 (src/bgp/speaker.ts takes next hops from the session's local address and its interface).
 // Skipped, with a note: adminDown peers, unnumbered peers (`interface`: not supported by this engine).
-// Accepted with a note: vrf (the native engine has none; the session runs in the default VRF).
 import type { BfdProfileConfig, BgpPeerConfig } from '../config/model.ts';
 import { describeRef } from '../config/problems.ts';
 import { matchesAny } from '../labels/selector.ts';
@@ -58,7 +61,6 @@ export function planPeers(peers: readonly BgpPeerConfig[], node: NodeFacts, allN
       note(`unnumbered BGP (interface ${p.interface ?? '?'}) is not supported by berth's speaker: set peerAddress`);
       continue;
     }
-    if (p.vrf !== undefined) note(`vrf "${p.vrf}" is ignored: the session runs in the default VRF`);
     const bfd = p.bfdProfile === undefined ? undefined : bfdOf(p.bfdProfile, bfdProfiles);
     // Compile guarantees the profile exists; a snapshot without it must not silently drop BFD.
     if (p.bfdProfile !== undefined && bfd === undefined) note(`bfdProfile "${p.bfdProfile}" not found: the session runs without BFD`);
@@ -84,6 +86,7 @@ export function planPeers(peers: readonly BgpPeerConfig[], node: NodeFacts, allN
       ...(p.enableGracefulRestart ? { enableGracefulRestart: true } : {}),
       ...(p.dualStackAddressFamily ? { dualStackAddressFamily: true } : {}),
       ...(p.passive ? { passive: true } : {}),
+      ...(p.vrf !== undefined ? { bindDevice: p.vrf } : {}),
       ...(bfd !== undefined ? { bfd } : {}),
     };
     out.push({ spec, source: describeRef(p.source) });

@@ -23,6 +23,10 @@ export interface UdpOpenOptions {
   readonly port: number;
   /** Outgoing TTL / hop limit. */
   readonly ttl?: number;
+  /** SO_BINDTODEVICE (a VRF device: the socket sends and receives in that VRF). */
+  readonly device?: string;
+  /** SO_REUSEADDR, so sockets bound to different devices can share the port. */
+  readonly reuseAddress?: boolean;
   /** Called for each datagram received; absent: a send-only socket (nothing is read). */
   readonly onDatagram?: (d: UdpDatagram) => void;
 }
@@ -52,6 +56,8 @@ export function openUdp(opts: UdpOpenOptions): UdpSocket {
   }
   try {
     if (opts.ttl !== undefined) tcp.setTtl(fd, family, opts.ttl);
+    if (opts.device !== undefined) tcp.bindToDevice(fd, opts.device);
+    if (opts.reuseAddress === true) tcp.setReuseAddr(fd);
     tcp.bind(fd, family, address, opts.port);
   } catch (e) {
     tcp.close(fd);

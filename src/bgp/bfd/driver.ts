@@ -47,9 +47,9 @@ export interface BfdSocket {
 /** What the driver needs of UDP (src/sys openUdp in production, a fake in unit tests). */
 export interface BfdTransport {
   /** A receiving socket on the wildcard address of `family`. */
-  listen(opts: { readonly family: IpFamily; readonly port: number; readonly onDatagram: (d: BfdDatagram) => void }): BfdSocket;
+  listen(opts: { readonly family: IpFamily; readonly port: number; readonly device?: string; readonly onDatagram: (d: BfdDatagram) => void }): BfdSocket;
   /** A sending socket bound to `port` (throws an Error with code 'EADDRINUSE' when taken). */
-  sender(opts: { readonly family: IpFamily; readonly localAddress?: string; readonly port: number; readonly ttl: number }): BfdSocket;
+  sender(opts: { readonly family: IpFamily; readonly localAddress?: string; readonly port: number; readonly ttl: number; readonly device?: string }): BfdSocket;
 }
 
 export interface BfdClock {
@@ -63,6 +63,10 @@ export interface BfdSessionSpec {
   readonly peer: string;
   readonly peerAddress: string;
   readonly localAddress?: string;
+  /** The VRF device the BGP session runs in (BGPPeer vrf): the session's sockets are bound to it
+   * (SO_BINDTODEVICE), a listener of its own per VRF, since packets arriving in a VRF do not reach a
+   * socket of the default VRF. */
+  readonly device?: string;
   /** RFC 5883 multihop (the BGP session is ebgpMultiHop). */
   readonly multihop: boolean;
   /** RFC 5883 §5: multihop packets below this TTL are discarded. Ignored for single hop (255). */
@@ -216,7 +220,7 @@ export class BfdDriver {
     };
     this.#entries.set(spec.peer, entry);
     try {
-      this.#ensureListener(family, spec.multihop);
+      this.#ensureListener(family, spec.multihop, spec.device);
       entry.sender = this.#openSender(spec, family);
     } catch (err) {
       // The session stays Down (never Up), so it holds no BGP session; the next setSessions tries again.
@@ -239,7 +243,13 @@ export class BfdDriver {
     for (let i = 0; i < SOURCE_PORT_ATTEMPTS; i++) {
       const port = SOURCE_PORT_MIN + Math.floor(this.#opts.random() * (SOURCE_PORT_MAX - SOURCE_PORT_MIN + 1));
       try {
-        return this.#opts.transport.sender({ family, port, ttl: BFD_TTL, ...(spec.localAddress !== undefined ? { localAddress: spec.localAddress } : {}) });
+        return this.#opts.transport.sender({
+          family,
+          port,
+          ttl: BFD_TTL,
+          ...(spec.localAddress !== undefined ? { localAddress: spec.localAddress } : {}),
+          ...(spec.device !== undefined ? { device: spec.device } : {}),
+        });
       } catch (err) {
         last = err;
         if ((err as { code?: unknown }).code !== 'EADDRINUSE') throw err;
@@ -248,19 +258,18 @@ export class BfdDriver {
     throw last instanceof Error ? last : new Error(`no free source port in ${SOURCE_PORT_MIN}-${SOURCE_PORT_MAX}`);
   }
 
-  #ensureListener(family: IpFamily, multihop: boolean): void {
+  #ensureListener(family: IpFamily, multihop: boolean, device: string | undefined): void {
     const port = multihop ? BFD_MULTI_HOP_PORT : BFD_SINGLE_HOP_PORT;
-    const key = `${family}/${port}`;
+    const key = listenerKey(family, port, device);
     if (this.#listeners.has(key)) return;
-    const socket = this.#opts.transport.listen({ family, port, onDatagram: (d) => this.#receive(d, multihop) });
+    const socket = this.#opts.transport.listen({ family, port, ...(device !== undefined ? { device } : {}), onDatagram: (d) => this.#receive(d, multihop, device) });
     this.#listeners.set(key, socket);
-    this.#log.info({ port, family }, 'BFD: listening');
+    this.#log.info({ port, family, ...(device !== undefined ? { device } : {}) }, 'BFD: listening');
   }
 
   #closeUnusedListeners(): void {
     for (const [key, socket] of this.#listeners) {
-      const [family, port] = key.split('/').map(Number);
-      const used = [...this.#entries.values()].some((e) => e.family === family && (e.spec.multihop ? BFD_MULTI_HOP_PORT : BFD_SINGLE_HOP_PORT) === port);
+      const used = [...this.#entries.values()].some((e) => listenerKey(e.family, e.spec.multihop ? BFD_MULTI_HOP_PORT : BFD_SINGLE_HOP_PORT, e.spec.device) === key);
       if (used) continue;
       socket.close();
       this.#listeners.delete(key);
@@ -272,7 +281,8 @@ export class BfdDriver {
     this.#log.debug({ peer: d.address, reason }, 'BFD packet discarded');
   }
 
-  #receive(d: BfdDatagram, multihop: boolean): void {
+  /** `device`: the VRF the listening socket is bound to (undefined: the default VRF). */
+  #receive(d: BfdDatagram, multihop: boolean, device: string | undefined): void {
     // RFC 5881 §5: "received with a TTL or Hop Limit value other than 255 ... MUST be discarded".
     if (!multihop && d.ttl !== BFD_TTL) {
       this.#discard('ttl', d);
@@ -291,12 +301,12 @@ export class BfdDriver {
     const entry =
       packet.yourDiscriminator !== 0
         ? [...this.#entries.values()].find((e) => e.fsm.localDiscr === packet.yourDiscriminator)
-        : [...this.#entries.values()].find((e) => e.spec.multihop === multihop && sameAddress(e.spec.peerAddress, d.address));
+        : [...this.#entries.values()].find((e) => e.spec.multihop === multihop && e.spec.device === device && sameAddress(e.spec.peerAddress, d.address));
     if (entry === undefined) {
       this.#discard('no-session', d);
       return;
     }
-    if (entry.spec.multihop !== multihop || !sameAddress(entry.spec.peerAddress, d.address)) {
+    if (entry.spec.multihop !== multihop || entry.spec.device !== device || !sameAddress(entry.spec.peerAddress, d.address)) {
       this.#discard('wrong-source', d);
       return;
     }
@@ -385,7 +395,12 @@ export class BfdDriver {
 }
 
 function addressKey(s: BfdSessionSpec): string {
-  return JSON.stringify([s.peerAddress, s.localAddress ?? '', s.multihop]);
+  return JSON.stringify([s.peerAddress, s.localAddress ?? '', s.multihop, s.device ?? '']);
+}
+
+/** One listening socket per family, port (single hop / multihop) and VRF device. */
+function listenerKey(family: IpFamily, port: number, device: string | undefined): string {
+  return JSON.stringify([family, port, device ?? '']);
 }
 
 /** Addresses compared as the kernel reports them: an IPv4-mapped IPv6 source matches the IPv4 peer, and a

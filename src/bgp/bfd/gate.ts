@@ -45,6 +45,7 @@ export function bfdSessionFor(peer: PeerSpec): BfdSessionSpec | undefined {
     peer: peer.name,
     peerAddress: peer.peerAddress,
     ...(peer.sourceAddress !== undefined ? { localAddress: peer.sourceAddress } : {}),
+    ...(peer.bindDevice !== undefined ? { device: peer.bindDevice } : {}),
     multihop: peer.ebgpMultiHop === true,
     minimumTtl: b.minimumTtl,
     params: {

@@ -5,7 +5,10 @@ import type { BfdTransport } from './driver.ts';
 
 export function sysBfdTransport(openUdp: (opts: UdpOpenOptions) => UdpSocket): BfdTransport {
   return {
-    listen: ({ family, port, onDatagram }) => openUdp({ family, port, onDatagram }),
-    sender: ({ family, localAddress, port, ttl }) => openUdp({ family, port, ttl, ...(localAddress !== undefined ? { address: localAddress } : {}) }),
+    // SO_REUSEADDR on listeners: a VRF's listener (bound to its device) shares the port with the default
+    // VRF's; the kernel delivers each packet to the socket of the VRF it arrived in.
+    listen: ({ family, port, device, onDatagram }) => openUdp({ family, port, onDatagram, reuseAddress: true, ...(device !== undefined ? { device } : {}) }),
+    sender: ({ family, localAddress, port, ttl, device }) =>
+      openUdp({ family, port, ttl, ...(localAddress !== undefined ? { address: localAddress } : {}), ...(device !== undefined ? { device } : {}) }),
   };
 }

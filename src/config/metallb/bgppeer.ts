@@ -196,6 +196,8 @@ export function attemptBGPPeer(p: BGPPeer, previous: BGPPeer | undefined, ctx: P
   const ibgp = (peerASN?.kind === 'asn' && peerASN.asn === myASN) || (peerASN?.kind === 'dynamic' && peerASN.type === 'internal');
   if (ebgpMultiHop && ibgp) report('spec.ebgpMultiHop', 'invalid ebgp-multihop parameter set for an ibgp peer: remove ebgpMultiHop (iBGP sessions are not limited to one hop)');
   const vrf = readString(s['vrf'], 'spec.vrf', report);
+  // The session socket is bound to the VRF device by name (SO_BINDTODEVICE): a Linux interface name.
+  if (vrf !== undefined && vrf !== '' && !validInterfaceName(vrf)) report('spec.vrf', `"${vrf}" is not a Linux VRF device name (1-15 characters, no '/', ':' or whitespace)`);
   readBool(s['disableMP'], 'spec.disableMP', report); // deprecated, no effect
   const dualStackAddressFamily = readBool(s['dualStackAddressFamily'], 'spec.dualStackAddressFamily', report) ?? false;
 
@@ -232,4 +234,9 @@ export function attemptBGPPeer(p: BGPPeer, previous: BGPPeer | undefined, ctx: P
     },
     problems: [],
   };
+}
+
+/** Linux dev_valid_name (net/core/dev.c): shorter than IFNAMSIZ (16), not "." or "..", no '/', ':' or whitespace. */
+function validInterfaceName(name: string): boolean {
+  return name.length <= 15 && name !== '.' && name !== '..' && !/[/:\s]/.test(name);
 }

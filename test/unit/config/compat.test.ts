@@ -204,7 +204,7 @@ test('7: Service ipFamilies in lower case (as in MetalLB docs) are reported, not
 
 // ---- 8. accepted but unimplemented
 
-test('8: BGPPeer vrf and interface are problems naming the field; the peer gets no session (bfdProfile is implemented: docs/bfd.md)', () => {
+test('8: BGPPeer interface is a problem naming the field; the peer gets no session (bfdProfile and vrf are implemented: docs/bfd.md, docs/speaker.md)', () => {
   const bfd = `
 apiVersion: metallb.io/v1beta1
 kind: BFDProfile
@@ -217,10 +217,24 @@ metadata: {name: fast, namespace: metallb-system}
       PEER('with-bfd', '  {myASN: 64500, peerASN: 64501, peerAddress: 192.0.2.3, bfdProfile: fast}'),
   );
   assertProblems(r.problems, [
-    { kind: 'BGPPeer', name: 'in-vrf', field: 'spec.vrf', includes: 'not implemented yet' },
     { kind: 'BGPPeer', name: 'unnumbered', field: 'spec.interface', includes: 'not implemented yet' },
   ]);
-  assert.deepEqual(r.config.bgpPeers.map((p) => p.name), ['with-bfd']);
+  assert.deepEqual(r.config.bgpPeers.map((p) => [p.name, p.vrf]), [['in-vrf', 'red'], ['with-bfd', undefined]]);
+});
+
+test('8: BGPPeer vrf must be a Linux device name (the session socket is bound to it by name)', () => {
+  const r = compileYaml(PEER('long', '  {myASN: 64500, peerASN: 64501, peerAddress: 192.0.2.1, vrf: a-very-long-vrf-name}') + PEER('slash', '  {myASN: 64500, peerASN: 64501, peerAddress: 192.0.2.2, vrf: "red/blue"}'));
+  assertProblems(r.problems, [
+    { kind: 'BGPPeer', name: 'long', field: 'spec.vrf', includes: 'not a Linux VRF device name' },
+    { kind: 'BGPPeer', name: 'slash', field: 'spec.vrf', includes: 'not a Linux VRF device name' },
+  ]);
+  assert.deepEqual(r.config.bgpPeers, []);
+});
+
+test('8: BGPPeer vrf with a bfdProfile is accepted (BFD runs in the VRF too)', () => {
+  const r = compileYaml('apiVersion: metallb.io/v1beta1\nkind: BFDProfile\nmetadata: {name: fast, namespace: metallb-system}\n---' + PEER('vrf-bfd', '  {myASN: 64500, peerASN: 64501, peerAddress: 192.0.2.1, vrf: red, bfdProfile: fast}'));
+  assert.deepEqual(r.problems, []);
+  assert.deepEqual(r.config.bgpPeers.map((p) => [p.name, p.vrf, p.bfdProfile]), [['vrf-bfd', 'red', 'fast']]);
 });
 
 test('8: empty or false unimplemented fields are not reported (vrf: "", usingPortForward: false)', () => {

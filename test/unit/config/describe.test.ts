@@ -69,3 +69,27 @@ spec: {ipAddressPools: [p], interfaces: [eth1], nodeSelectors: [{matchLabels: {r
   assert.equal(weighted[0]?.how, 'peers r1; nodes all; local-pref 100; communities 65535:65282; link-bandwidth: 1 Mbit/s per serving endpoint on the node (weighted ECMP)');
   assert.equal(weighted[2]?.how, 'nodes rack=a; interfaces eth1');
 });
+
+test('describeAnnouncements names the VRF of each peer that has one (BGPPeer spec.vrf)', () => {
+  const { config, problems } = compileYaml(
+    POOL('p', '198.51.100.0/24') +
+      PEER('red-router', '  {myASN: 64500, peerASN: 64501, peerAddress: 192.0.2.1, vrf: red}') +
+      PEER('plain', '  {myASN: 64500, peerASN: 64501, peerAddress: 192.0.2.2}') +
+      `
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: {name: all, namespace: metallb-system}
+spec: {ipAddressPools: [p]}
+---
+apiVersion: metallb.io/v1beta1
+kind: BGPAdvertisement
+metadata: {name: red-only, namespace: metallb-system}
+spec: {ipAddressPools: [p], aggregationLength: 24, peers: [red-router]}`,
+  );
+  assert.deepEqual(problems, []);
+  const d = dispatch(config, { pool: 'p', serviceProtocol: undefined, serviceLabels: {} });
+  assert.deepEqual(describeAnnouncements(config, [ip('198.51.100.7')], d), [
+    { mode: 'bgp', what: '198.51.100.7/32', how: 'peers red-router (vrf red),plain; nodes all' },
+    { mode: 'bgp', what: '198.51.100.0/24', how: 'peers red-router (vrf red); nodes all' },
+  ]);
+});

@@ -3,8 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BFD_SINGLE_HOP_PORT, BFD_TTL, BfdDriver, SOURCE_PORT_MAX, SOURCE_PORT_MIN, type BfdClock, type BfdDatagram, type BfdSessionSpec, type BfdStateChange, type BfdTransport } from '../../../../src/bgp/bfd/driver.ts';
-import { BfdGate, type GatedSpeaker } from '../../../../src/bgp/bfd/gate.ts';
-import { decodeControl } from '../../../../src/bgp/bfd/packet.ts';
+import { BfdGate, bfdSessionFor, type GatedSpeaker } from '../../../../src/bgp/bfd/gate.ts';
+import { decodeControl, encodeControl } from '../../../../src/bgp/bfd/packet.ts';
 import type { PeerSpec } from '../../../../src/bgp/peer.ts';
 import { createLogger } from '../../../../src/log.ts';
 
@@ -257,4 +257,69 @@ test('gate: our own stop (Up -> AdminDown, e.g. the peer address changed) and th
   gate.onBfdStateChange({ peer: 'router', from: 'Up', to: 'Down', diag: 3 });
   assert.deepEqual(gate.held(), ['router']);
   assert.match(speaker.calls.at(-1)?.removedBecause ?? '', /neighbor signaled session down/);
+});
+
+test('a peer in a VRF (BGPPeer vrf): its listener and sender are bound to the VRF device; packets from the default VRF do not reach it', () => {
+  const clock = new ManualClock();
+  let seed = 7;
+  const random = (): number => {
+    seed = (seed * 16807) % 2147483647;
+    return seed / 2147483647;
+  };
+  const listens: (string | undefined)[] = [];
+  const senders: (string | undefined)[] = [];
+  // host:port:device -> receiver. The router 192.0.2.1 is reached through VRF red on the node.
+  const receivers = new Map<string, (d: BfdDatagram) => void>();
+  const VRF_OF: Readonly<Record<string, string>> = { '192.0.2.1': 'red' };
+  const transport = (host: string, trackCalls: boolean): BfdTransport => ({
+    listen: ({ port, device, onDatagram }) => {
+      if (trackCalls) listens.push(device);
+      const key = `${host}:${port}:${device ?? ''}`;
+      receivers.set(key, onDatagram);
+      return { send: () => undefined, close: () => receivers.delete(key) };
+    },
+    sender: ({ port: fromPort, ttl, device }) => {
+      if (trackCalls) senders.push(device);
+      return {
+        send: (payload, to, port) => {
+          // The node's packets arrive at the router without a VRF; the router's arrive in the node's VRF red.
+          const arrivingDevice = host === '192.0.2.11' ? undefined : VRF_OF[host];
+          receivers.get(`${to}:${port}:${arrivingDevice ?? ''}`)?.({ payload, address: host, port: fromPort, ttl });
+        },
+        close: () => undefined,
+      };
+    },
+  });
+  const node = new BfdDriver({ transport: transport('192.0.2.11', true), clock, random, logger: log });
+  const router = new BfdDriver({ transport: transport('192.0.2.1', false), clock, random, logger: log });
+  node.setSessions([{ ...spec('red-router', '192.0.2.1'), device: 'red' }, spec('plain', '198.51.100.1')]);
+  router.setSessions([spec('node1', '192.0.2.11')]);
+  assert.deepEqual(listens, ['red', undefined], 'one listener per VRF: red (the first session) and the default one');
+  assert.deepEqual(senders, ['red', undefined], 'the red session sends from a socket bound to red, the other from an unbound one');
+  clock.advance(5000);
+  assert.equal(node.state('red-router'), 'Up');
+  assert.equal(router.state('node1'), 'Up');
+
+  // The same source address arriving in the default VRF is not the VRF peer's session.
+  const packet = net0Packet();
+  receivers.get(`192.0.2.11:${BFD_SINGLE_HOP_PORT}:`)?.({ payload: packet, address: '192.0.2.1', port: 50000, ttl: BFD_TTL });
+  assert.equal(node.discards()['no-session'], 1);
+
+  // Removing the VRF peer closes red's listener and keeps the default one.
+  node.setSessions([spec('plain', '198.51.100.1')]);
+  assert.ok(!receivers.has(`192.0.2.11:${BFD_SINGLE_HOP_PORT}:red`));
+  assert.ok(receivers.has(`192.0.2.11:${BFD_SINGLE_HOP_PORT}:`));
+});
+
+/** A Down control packet with Your Discriminator 0 (selects the session by source address). */
+function net0Packet(): Buffer {
+  return encodeControl({ diag: 0, state: 'Down', poll: false, final: false, controlPlaneIndependent: false, demand: false, detectMult: 3, myDiscriminator: 99, yourDiscriminator: 0, desiredMinTxUs: 1_000_000, requiredMinRxUs: 1_000_000, requiredMinEchoRxUs: 0 });
+}
+
+test('bfdSessionFor: a BGP peer bound to a VRF device gets a BFD session bound to the same device', () => {
+  const bfd = { profile: 'fast', receiveIntervalMs: 300, transmitIntervalMs: 300, detectMultiplier: 3, passive: false, minimumTtl: 254 };
+  const inVrf: PeerSpec = { name: 'red-router', myAsn: 64513, peerAsn: 64512, peerAddress: '192.0.2.1', bindDevice: 'red', bfd };
+  assert.equal(bfdSessionFor(inVrf)?.device, 'red');
+  const { bindDevice: _unused, ...plain } = inVrf;
+  assert.equal(bfdSessionFor(plain)?.device, undefined);
 });
