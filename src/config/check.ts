@@ -2,12 +2,11 @@
 // IPs already in status first, as the controller does after a restart), dispatch each VIP, and report.
 // src/cli/check.ts only parses arguments, reads files and prints.
 
-import { Allocator } from '../pool/allocator.ts';
-import { formatIP, type AllocationResult, type ExistingAssignment } from '../pool/types.ts';
+import { formatIP, type AllocationResult } from '../pool/types.ts';
+import { assignAll } from './assign.ts';
 import { compile, type CompileOptions, type CompileResult } from './compile.ts';
 import { describeAnnouncements, type AnnouncementLine } from './describe.ts';
 import { dispatch } from './dispatch.ts';
-import { allocateWithPorterFallback } from './porter.ts';
 import type { AnnounceMode } from './model.ts';
 import { sortProblems, type Problem } from './problems.ts';
 import { describeServiceBgp, sharedIPAttributeConflicts, translateService, type ServiceIntent, type ServiceOptions, type ServiceTranslation } from './services.ts';
@@ -42,14 +41,8 @@ export function checkSnapshot(snapshot: Snapshot, opts: ServiceOptions & Compile
   const { config } = compiled;
   const translations: ServiceTranslation[] = snapshot.services.map((s) => translateService(s, snapshot.namespaces, opts));
   const ours: ServiceIntent[] = translations.flatMap((t) => (t.kind === 'ours' ? [t.intent] : []));
-  const allocator = new Allocator(config.pools.map((p) => p.spec));
-  // Restart safety (MetalLB controller/service.go convergeBalancer, which restores IPs from Service status): status IPs first, then every Service converges.
-  const existing: ExistingAssignment[] = ours.filter((i) => i.currentIPs.length > 0).map((i) => ({ request: i.request, ips: i.currentIPs }));
-  const restored = allocator.restoreAll(existing);
-  const results = new Map<string, AllocationResult>();
-  for (const intent of [...ours].sort((a, b) => (a.request.service < b.request.service ? -1 : 1))) {
-    results.set(intent.request.service, allocateWithPorterFallback(allocator, config, intent.request));
-  }
+  // Restart safety: status IPs first, then every Service converges (assign.ts, as the controller and the speaker).
+  const assigned = assignAll(config, ours);
 
   const services: ServiceReport[] = [];
   const announcements = new Map<string, readonly AnnouncementLine[]>();
@@ -66,9 +59,10 @@ export function checkSnapshot(snapshot: Snapshot, opts: ServiceOptions & Compile
       services.push({ namespace: ns, name, ips: [], pool: null, modes: [], reason: 'invalid Service: see problems' });
       continue;
     }
-    const res = results.get(t.intent.request.service);
+    const a = assigned.get(t.intent.request.service);
+    const res = a?.result;
     if (res === undefined || !res.ok) {
-      const why = [res === undefined ? 'not allocated' : res.failure.message, ...(res === undefined ? [] : droppedNote(restored.get(t.intent.request.service), res))];
+      const why = [res === undefined ? 'not allocated' : res.failure.message, ...(res === undefined ? [] : droppedNote(a?.restore, res))];
       services.push({ namespace: ns, name, ips: [], pool: null, modes: [], reason: why.join('; ') });
       continue;
     }
@@ -76,7 +70,7 @@ export function checkSnapshot(snapshot: Snapshot, opts: ServiceOptions & Compile
     // Notes beside a success: the status IPs were replaced, or a PreferDualStack second family is missing.
     const notes = [
       ...(d.reason === undefined ? [] : [d.reason]),
-      ...droppedNote(restored.get(t.intent.request.service), res),
+      ...droppedNote(a?.restore, res),
       ...(res.additionalFailed === undefined ? [] : [`no second family: ${res.additionalFailed.message}`]),
     ];
     announcements.set(`${ns}/${name}`, describeAnnouncements(config, res.assignment.ips, d, { weightedEcmp: t.intent.weightedEcmp === true, serviceBgp: describeServiceBgp(t.intent.bgp) }));
@@ -93,7 +87,7 @@ export function checkSnapshot(snapshot: Snapshot, opts: ServiceOptions & Compile
   const keyed = services.map((svc) => ({ key: `${svc.namespace}/${svc.name}`, svc })).sort((a, b) => (a.key < b.key ? -1 : 1));
   // Services sharing an IP with different berth.io/bgp-local-pref: the speaker sends the largest and warns the same way.
   problems.push(...sharedIPAttributeConflicts(ours.flatMap((intent) => {
-    const res = results.get(intent.request.service);
+    const res = assigned.get(intent.request.service)?.result;
     return res?.ok === true ? [{ intent, ips: res.assignment.ips.map(formatIP) }] : [];
   })));
   return { report: { services: keyed.map((k) => k.svc), problems: sortProblems(problems) }, compiled, announcements };

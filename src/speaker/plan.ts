@@ -3,7 +3,8 @@
 // announcements"). The agent (agent.ts) applies the result to the L2 and BGP engines.
 //
 // Per Service, after dispatch (src/config/dispatch.ts decides L2, BGP or both from the protocol
-// annotation, the Eip's protocol, or the advertisements):
+// annotation, the Eip's protocol, or the advertisements, and leaves L2 out for a shared IP that an L2
+// rule with serviceSelectors selects; `berth check` reads the same dispatch):
 //   L2   every speaker runs the same election (src/l2/election.ts: MetalLB's sha256(node#firstIP)
 //        order after preference scores) over the candidates of the matching L2 rules: selected by a
 //        rule's nodeSelectors, not excluded, Ready, not NetworkUnavailable, alive, and for ETP=Local
@@ -270,13 +271,20 @@ function planService(ctx: Ctx, s: PlanService): ServiceOut {
   if (s.ips.length === 0) return none({ ...base, pool: s.pool, modes: [], reason: reason(NotAnnounced.noIP, s.pendingReason ?? 'the Service has no IP yet') });
   const pool = s.pool ?? poolOfIPs(ctx.config.pools, s.ips)?.spec.name;
   if (pool === undefined) return none({ ...base, pool, modes: [], reason: reason(NotAnnounced.noPool, `${s.ips.join(', ')} is in no configured pool`) });
-  const d = dispatch(ctx.config, { pool, serviceProtocol: s.intent.protocol, serviceLabels: s.intent.labels });
-  if (d.modes.length === 0) return none({ ...base, pool, modes: [], reason: reason(NotAnnounced.noAdvertisement, d.reason ?? `nothing announces pool "${pool}"`) });
+  const d = dispatch(ctx.config, { pool, serviceProtocol: s.intent.protocol, serviceLabels: s.intent.labels, sharingKey: s.intent.request.sharingKey });
+  // A shared IP that an L2 rule with serviceSelectors selects: dispatch leaves L2 out (its one home), the plan says why.
+  const refused: L2Outcome | undefined =
+    d.sharedIPWithServiceSelector === true ? { announced: false, reason: reason(NotAnnounced.sharedIPWithServiceSelector, d.reason ?? 'allow-shared-ip with an L2Advertisement that has serviceSelectors') } : undefined;
+  if (d.modes.length === 0) {
+    if (refused !== undefined && !refused.announced) return none({ ...base, pool, modes: [], l2: refused, reason: refused.reason });
+    return none({ ...base, pool, modes: [], reason: reason(NotAnnounced.noAdvertisement, d.reason ?? `nothing announces pool "${pool}"`) });
+  }
   let l2Outcome: L2Outcome | undefined;
   let bgpOutcome: BgpOutcome | undefined;
   let ads: readonly Advertisement[] = [];
   let standby: { interfaces: readonly InterfaceRequest[]; election: L2Election } | undefined;
   if (d.modes.includes('l2')) ({ outcome: l2Outcome, standby } = planL2(ctx, s, d.l2Rules));
+  else l2Outcome = refused;
   if (d.modes.includes('bgp')) {
     const r = planBgp(ctx, s, d.bgpRules);
     bgpOutcome = r.outcome;
@@ -415,15 +423,6 @@ function planL2(ctx: Ctx, s: PlanService, rules: readonly L2Rule[]): { outcome: 
 
 function planL2Outcome(ctx: Ctx, s: PlanService, rules: readonly L2Rule[]): { outcome: L2Outcome; result?: ElectionResult } {
   const svc = s.intent.request.service;
-  // MetalLB speaker/layer2_controller.go ShouldAnnounce; api/v1beta1/l2advertisement_types.go: a shared IP cannot be split by serviceSelectors, so it is not announced.
-  if (s.intent.request.sharingKey !== undefined && rules.some((r) => r.serviceSelectors.length > 0)) {
-    return {
-      outcome: {
-        announced: false,
-        reason: reason(NotAnnounced.sharedIPWithServiceSelector, 'allow-shared-ip with an L2Advertisement that has serviceSelectors: remove one of them'),
-      },
-    };
-  }
   const ep = ctx.endpoints(svc);
   const first = s.ips[0] ?? '';
   const result = elect({
