@@ -16,8 +16,8 @@
 //        not NetworkUnavailable, and the Service can be served from it: ETP=Local needs a serving
 //        endpoint on this node, Cluster one anywhere (MetalLB speaker/bgp_controller.go). Prefix = VIP & mask(aggregation
 //        length) (MetalLB BGPAdvertisement aggregationLength), with the rule's LOCAL_PREF, communities and peer filter; advertisements of one
-//        prefix and one peer filter merge (communities unioned, the largest LOCAL_PREF kept), as MetalLB's
-//        session dedup does (MetalLB internal/bgp session Set).
+//        prefix and one peer filter merge by the Adj-RIB-Out's one rule (src/bgp/adj-rib-out.ts
+//        mergeRouteAttributes: communities unioned, the largest LOCAL_PREF and link bandwidth kept).
 // Liveness (PlanOptions.l2Window > 1, docs/liveness.md): the election itself assumes every speaker alive;
 // the plan also lists the VIPs this node is among the first l2Window candidates of, with the nodes ranked
 // before and after it, and the members (Nodes and their InternalIPs). The speaker's main thread decides
@@ -36,7 +36,7 @@ import { fitted, flat } from '../config/compact.ts';
 import type { Advertisement } from '../bgp/speaker.ts';
 import type { LargeCommunity } from '../bgp/messages/types.ts';
 import { peerFamilies } from '../bgp/peer.ts';
-import { maxDefined } from '../bgp/adj-rib-out.ts';
+import { advertisementAttributes, mergeRouteAttributes, type RouteAttributes } from '../bgp/adj-rib-out.ts';
 import { elect, nodeIneligibility, ExclusionReason, EXCLUDE_FROM_LB_LABEL, OUT_OF_SERVICE_TAINT, type ElectionNode, type ElectionResult } from '../l2/election.ts';
 import type { InterfaceRequest, NodeAddressing } from '../l2/interfaces.ts';
 import { endpointsByService, type ServiceEndpoints } from './endpoints.ts';
@@ -542,32 +542,23 @@ export function aggregate(ip: string, rule: Pick<BgpAdvertisementRule, 'aggregat
   return p.ok ? aggregatePrefix(p.value, rule) : undefined;
 }
 
-/** One advertisement per (prefix, peer filter): communities unioned, the largest LOCAL_PREF and the largest link bandwidth kept. */
+/** One advertisement per (prefix, peer filter), merged by the Adj-RIB-Out's rule (src/bgp/adj-rib-out.ts mergeRouteAttributes); sorted by prefix, then peer filter. */
 export function mergeAdvertisements(ads: readonly Advertisement[]): Advertisement[] {
-  const acc = new Map<string, { prefix: string; localPref: number | undefined; communities: Set<number>; large: Map<string, LargeCommunity>; peers: readonly string[] | undefined; linkBandwidth: number | undefined }>();
+  const acc = new Map<string, { prefix: string; peers: readonly string[] | undefined; attributes: RouteAttributes }>();
   for (const a of ads) {
     const key = `${a.prefix}|${a.peers === undefined ? '*' : a.peers.join(',')}`;
-    const cur = acc.get(key) ?? { prefix: a.prefix, localPref: a.localPref, communities: new Set<number>(), large: new Map<string, LargeCommunity>(), peers: a.peers, linkBandwidth: undefined };
-    // BGPAdvertisements of one prefix and peer agree on LOCAL_PREF (config refuses the others); Services
-    // sharing an IP may not (berth.io/bgp-local-pref): the largest wins, whatever the order.
-    if (a.localPref !== undefined && (cur.localPref === undefined || a.localPref > cur.localPref)) cur.localPref = a.localPref;
-    cur.linkBandwidth = maxDefined(cur.linkBandwidth, a.linkBandwidth);
-    for (const c of a.communities ?? []) cur.communities.add(c);
-    for (const l of a.largeCommunities ?? []) cur.large.set(`${l.globalAdmin}:${l.localData1}:${l.localData2}`, l);
-    acc.set(key, cur);
+    const cur = acc.get(key);
+    const attributes = advertisementAttributes(a);
+    acc.set(key, { prefix: a.prefix, peers: cur === undefined ? a.peers : cur.peers, attributes: cur === undefined ? attributes : mergeRouteAttributes(cur.attributes, attributes) });
   }
   return [...acc.entries()]
     .sort(([a], [b]) => cmp(a, b))
-    .map(([, v]) => {
-      const communities = [...v.communities].sort((x, y) => x - y);
-      const large = [...v.large.entries()].sort(([x], [y]) => cmp(x, y)).map(([, l]) => l);
-      return {
-        prefix: v.prefix,
-        ...(v.localPref !== undefined ? { localPref: v.localPref } : {}),
-        ...(communities.length > 0 ? { communities } : {}),
-        ...(large.length > 0 ? { largeCommunities: large } : {}),
-        ...(v.peers !== undefined ? { peers: v.peers } : {}),
-        ...(v.linkBandwidth !== undefined ? { linkBandwidth: v.linkBandwidth } : {}),
-      };
-    });
+    .map(([, { prefix, peers, attributes: v }]) => ({
+      prefix,
+      ...(v.localPref !== undefined ? { localPref: v.localPref } : {}),
+      ...(v.communities.length > 0 ? { communities: v.communities } : {}),
+      ...(v.largeCommunities.length > 0 ? { largeCommunities: v.largeCommunities } : {}),
+      ...(peers !== undefined ? { peers } : {}),
+      ...(v.linkBandwidth !== undefined ? { linkBandwidth: v.linkBandwidth } : {}),
+    }));
 }
