@@ -126,8 +126,18 @@ function svcOf(plan: NodePlan, svc: string): ServicePlan | undefined {
   return plan.services.find((s) => s.service === svc);
 }
 
+/** What the generated cases exercised: each kind must occur, or the generator has drifted. */
+interface Seen {
+  l2Owner: number;
+  bgpAnnounced: number;
+  bothModes: number;
+  sharedIP: number;
+  sharedRefused: number;
+  noIP: number;
+}
+
 /** Runs one case; returns a description of the first disagreement, or undefined. */
-function disagreement(seed: number): string | undefined {
+function disagreement(seed: number, seen?: Seen): string | undefined {
   const docs = cluster(seed);
   const loaded = parseManifests([{ path: 'cluster.yaml', text: docs.join('\n---\n') }]);
   const snapshot = loaded.snapshot;
@@ -144,6 +154,9 @@ function disagreement(seed: number): string | undefined {
   const labelsOf = (n: string): Record<string, string> => nodes.get(n)?.metadata?.labels ?? {};
   const slices = snapshot.endpointSlices;
 
+  const byIP = new Map<string, number>();
+  for (const report of check.report.services) for (const ip of report.ips) byIP.set(ip, (byIP.get(ip) ?? 0) + 1);
+  if (seen !== undefined && [...byIP.values()].some((c) => c > 1)) seen.sharedIP++;
   for (const report of check.report.services) {
     const svc = key(report);
     const t = snapshot.services.find((s) => `${s.metadata?.namespace ?? 'default'}/${s.metadata?.name ?? ''}` === svc);
@@ -157,7 +170,10 @@ function disagreement(seed: number): string | undefined {
       if (p.pool !== report.pool) return `${svc}: pool check ${report.pool}, ${n}'s plan ${p.pool}`;
       if (JSON.stringify(p.modes) !== JSON.stringify(report.modes)) return `${svc}: modes check ${JSON.stringify(report.modes)}, ${n}'s plan ${JSON.stringify(p.modes)} (${JSON.stringify(p.reason ?? p.l2 ?? null)})`;
     }
-    if (report.ips.length === 0 || report.pool === null) continue;
+    if (report.ips.length === 0 || report.pool === null) {
+      if (seen !== undefined) seen.noIP++;
+      continue;
+    }
     const d = dispatch(config, { pool: report.pool, serviceProtocol: tr.intent.protocol, serviceLabels: tr.intent.labels, sharingKey: tr.intent.request.sharingKey });
     const name = report.name;
     const own = slices.filter((s) => s.metadata?.labels?.['kubernetes.io/service-name'] === name);
@@ -165,12 +181,15 @@ function disagreement(seed: number): string | undefined {
     const canServe = (n: string): boolean =>
       own.length === 0 ? true : tr.intent.externalTrafficPolicy === 'Local' ? servingOn.has(n) : servingOn.size > 0;
 
+    if (seen !== undefined && report.modes.length === 2) seen.bothModes++;
+    if (seen !== undefined && d.sharedIPWithServiceSelector === true) seen.sharedRefused++;
     if (report.modes.includes('l2')) {
       const owners = [...plans].filter(([, plan]) => svcOf(plan, svc)?.l2?.announced === true).map(([n]) => n);
       if (owners.length > 1) return `${svc}: L2 announced by ${owners.join(', ')}`;
       const candidates = nodeNames.filter((n) => eligible(n) && canServe(n) && d.l2Rules.some((r) => matchesAny(r.nodeSelectors, labelsOf(n))));
       if (candidates.length > 0 && owners.length === 0) return `${svc}: L2 candidates ${candidates.join(', ')} and nobody announces`;
       const owner = owners[0];
+      if (owner !== undefined && seen !== undefined) seen.l2Owner++;
       if (owner !== undefined) {
         if (!candidates.includes(owner)) return `${svc}: L2 owner ${owner} is not among check's candidates ${candidates.join(', ')}`;
         for (const [n, plan] of plans) {
@@ -185,6 +204,7 @@ function disagreement(seed: number): string | undefined {
       const hasPeer = (n: string): boolean => config.bgpPeers.some((p) => matchesAny(p.nodeSelectors, labelsOf(n)));
       const expected = nodeNames.filter((n) => eligible(n) && canServe(n) && hasPeer(n) && d.bgpRules.some((r) => matchesAny(r.nodeSelectors, labelsOf(n)))).sort();
       const announcing = [...plans].filter(([, plan]) => svcOf(plan, svc)?.bgp?.announced === true).map(([n]) => n).sort();
+      if (seen !== undefined && announcing.length > 0) seen.bgpAnnounced++;
       if (JSON.stringify(announcing) !== JSON.stringify(expected)) return `${svc}: BGP announced by [${announcing.join(', ')}], check's rules allow [${expected.join(', ')}]`;
       // Each node announces the prefixes of check's rules that select it; together, the ones check lists.
       const prefixesFor = (rules: typeof d.bgpRules): string[] => [...new Set(report.ips.flatMap((ip) => rules.flatMap((r) => aggregate(ip, r) ?? [])))].sort();
@@ -203,13 +223,48 @@ test(`berth check and the speaker plan agree on IPs, modes and announcing nodes 
   const fixed = process.env['DIFF_SEED'];
   const base = Math.floor(Math.random() * 2 ** 31);
   const seeds = [...(fixed === undefined ? [] : [Number(fixed)]), ...Array.from({ length: CASES }, (_, i) => (base + i) >>> 0)];
+  const seen: Seen = { l2Owner: 0, bgpAnnounced: 0, bothModes: 0, sharedIP: 0, sharedRefused: 0, noIP: 0 };
   for (const seed of seeds) {
     let found: string | undefined;
     try {
-      found = disagreement(seed);
+      found = disagreement(seed, seen);
     } catch (e) {
       found = `threw ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`;
     }
     if (found !== undefined) assert.fail(`seed ${seed}: ${found}\n(repeat with DIFF_SEED=${seed}) the cluster:\n${cluster(seed).join('\n---\n')}`);
   }
+  for (const [what, count] of Object.entries(seen)) assert.ok(count > 0, `no case exercised ${what} (seeds ${base}..${base + CASES - 1}): ${JSON.stringify(seen)}`);
+});
+
+// Regression (found by the test above before the shared-IP rule had one home): a shared IP that an
+// L2Advertisement with serviceSelectors selects, in a pool a BGPAdvertisement also announces. berth check
+// said modes [bgp]; the speaker plan, which applied its own copy of the rule after dispatch, said [bgp, l2].
+test('regression: a shared IP with an L2 serviceSelector and a BGP advertisement: modes [bgp] in check and plan', () => {
+  const docs = [
+    node('node1', '192.0.2.11'),
+    node('node2', '192.0.2.12'),
+    pool('pool0', '203.0.113.0/28'),
+    l2Adv('sel', { serviceSelectors: [{ matchLabels: { tier: 'web' } }] }),
+    bgpAdv('all'),
+    bgpPeer('router', { myASN: 64513, peerASN: 64512, peerAddress: '192.0.2.1' }),
+    service('a', { ip: '203.0.113.1', labels: { tier: 'web' }, annotations: { 'metallb.io/allow-shared-ip': 'k' } }),
+    service('b', { ip: '203.0.113.1', labels: { tier: 'web' }, annotations: { 'metallb.io/allow-shared-ip': 'k' }, port: 443 }),
+  ];
+  const { snapshot } = parseManifests([{ path: 'cluster.yaml', text: docs.join('\n---\n') }]);
+  const check = checkSnapshot(snapshot);
+  for (const s of check.report.services) {
+    assert.deepEqual(s.ips, ['203.0.113.1']);
+    assert.deepEqual(s.modes, ['bgp']);
+  }
+  for (const n of ['node1', 'node2']) {
+    const plan = planSnapshot({ snapshot, nodeName: n }).plan;
+    for (const svc of ['default/a', 'default/b']) {
+      const p = svcOf(plan, svc);
+      assert.deepEqual(p?.modes, ['bgp'], `${n} ${svc}`);
+      assert.equal(p?.bgp?.announced, true, `${n} ${svc}`);
+      assert.ok(p?.l2 !== undefined && !p.l2.announced && p.l2.reason.code === 'sharedIPWithServiceSelector', `${n} ${svc}: ${JSON.stringify(p?.l2)}`);
+    }
+    assert.deepEqual(plan.l2, [], n);
+  }
+  assert.equal(disagreement(0), undefined);
 });
