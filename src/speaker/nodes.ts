@@ -1,5 +1,5 @@
-// Node facts the planner reads, from Kubernetes-shaped V1Node objects (informers or manifests).
-// Pure.
+// Node facts the planner reads, from Kubernetes-shaped V1Node objects (informers or manifests): the
+// adapter at the planner's boundary (plan.ts takes NodeFacts, plain data). Pure.
 //
 // Readiness: the Ready condition decides; a Node without a Ready condition counts as Ready, because
 // manifests written for `berth speaker --manifests` usually carry no status (a kubelet-registered Node
@@ -37,6 +37,20 @@ export function nodeFacts(n: V1Node): NodeFacts {
     unschedulable: n.spec?.unschedulable === true,
     internalIPs: (n.status?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address),
   };
+}
+
+/**
+ * nodeFacts of each Node; with `memo`, an unchanged Node object (informers and the manifest reader keep
+ * them) keeps its facts object, so the planner's memo (plan.ts createPlanMemo) sees the same nodes.
+ */
+export function nodeFactsOf(nodes: readonly V1Node[], memo?: WeakMap<V1Node, NodeFacts>): NodeFacts[] {
+  return nodes.map((n) => {
+    const hit = memo?.get(n);
+    if (hit !== undefined) return hit;
+    const f = nodeFacts(n);
+    memo?.set(n, f);
+    return f;
+  });
 }
 
 /** The node's first IPv4 InternalIP: its default BGP Identifier (RFC 4271 §4.2 wants 4 octets). */

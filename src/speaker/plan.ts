@@ -25,7 +25,6 @@
 // A Service with no EndpointSlice at all counts as served on every node (manifest mode: nobody
 // writes slices); PlanOptions.withoutEndpointSlices = 'noEndpoints' gives Kubernetes semantics.
 // Every Service that is not announced gets a reason per mode (reasons.ts).
-import type { V1EndpointSlice, V1Node } from '@kubernetes/client-node';
 import { dispatch } from '../config/dispatch.ts';
 import type { AnnounceMode, BgpAdvertisementRule, Config, L2Rule, PoolConfig } from '../config/model.ts';
 import { matchesAny } from '../labels/selector.ts';
@@ -39,8 +38,8 @@ import { peerFamilies } from '../bgp/peer.ts';
 import { advertisementAttributes, mergeRouteAttributes, type RouteAttributes } from '../bgp/adj-rib-out.ts';
 import { elect, nodeIneligibility, ExclusionReason, EXCLUDE_FROM_LB_LABEL, OUT_OF_SERVICE_TAINT, type ElectionNode, type ElectionResult } from '../l2/election.ts';
 import type { InterfaceRequest, NodeAddressing } from '../l2/interfaces.ts';
-import { endpointsByService, type ServiceEndpoints } from './endpoints.ts';
-import { firstIPv4, nodeFacts, type NodeFacts } from './nodes.ts';
+import type { ServiceEndpoints } from './endpoints.ts';
+import { firstIPv4, type NodeFacts } from './nodes.ts';
 import { planPeers, type PeerNote, type PlannedPeer } from './peers.ts';
 import { NotAnnounced, reason, type Reason } from './reasons.ts';
 
@@ -81,8 +80,10 @@ export interface Member {
 export interface PlanInput {
   readonly config: Config;
   readonly services: readonly PlanService[];
-  readonly nodes: readonly V1Node[];
-  readonly endpointSlices: readonly V1EndpointSlice[];
+  /** Plain data: the Kubernetes objects are converted at the boundary (nodes.ts nodeFactsOf for Nodes). */
+  readonly nodes: readonly NodeFacts[];
+  /** Plain data: endpoints.ts endpointsByService converts EndpointSlices. Services without a slice are absent. */
+  readonly endpoints: ReadonlyMap<string, ServiceEndpoints>;
   readonly nodeName: string;
   /** Nodes whose speaker is alive; undefined = all. This node always counts as alive. */
   readonly aliveNodes?: ReadonlySet<string>;
@@ -152,7 +153,7 @@ export interface NodePlan {
 
 export function planNode(input: PlanInput): NodePlan {
   const opts = input.options ?? {};
-  const nodes = input.nodes.map(nodeFacts).filter((n) => n.name !== '');
+  const nodes = input.nodes.filter((n) => n.name !== '');
   const me = nodes.find((n) => n.name === input.nodeName);
   const services = [...input.services].sort((a, b) => cmp(a.intent.request.service, b.intent.request.service));
   if (me === undefined) {
@@ -174,7 +175,7 @@ export function planNode(input: PlanInput): NodePlan {
     };
   }
   const peerPlan = planPeers(input.config.bgpPeers, me, nodes, input.config.bfdProfiles);
-  const endpoints = endpointsByService(input.endpointSlices);
+  const endpoints = input.endpoints;
   const ctx: Ctx = {
     config: input.config,
     me,
@@ -336,7 +337,7 @@ interface MemoEntry {
 }
 
 export function createPlanMemo(): PlanMemo {
-  let env: { config: Config; nodes: readonly V1Node[]; rest: string } | undefined;
+  let env: { config: Config; nodes: readonly NodeFacts[]; rest: string } | undefined;
   let entries = new Map<string, MemoEntry>();
   return {
     begin(input, endpoints) {
