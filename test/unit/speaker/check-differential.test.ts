@@ -7,9 +7,10 @@
 //   BGP  the announcing nodes are exactly the nodes selected by one of check's BGP rules that are
 //        eligible, can serve the Service (ETP Local: an endpoint on the node; Cluster: one anywhere)
 //        and have a session that carries the prefix; each announces the prefixes check lists.
-// Seeded generator (mulberry32): a failure prints the case's seed; DIFF_SEED=<seed> repeats it first.
+// Seeded generator (fast-check's): a failure prints the case's seed; DIFF_SEED=<seed> repeats it first.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { checkSnapshot, type ServiceReport } from '../../../src/config/check.ts';
 import { compile } from '../../../src/config/compile.ts';
 import { dispatch } from '../../../src/config/dispatch.ts';
@@ -23,15 +24,11 @@ import { bgpAdv, bgpPeer, l2Adv, node, service, slice } from './fixtures.ts';
 
 const CASES = 300;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** A seeded stream of numbers in [0, 1) (fast-check's generator: the same seed, the same cluster). */
+function uniform(seed: number): () => number {
+  const [stream] = fc.sample(fc.infiniteStream(fc.noBias(fc.integer({ min: 0, max: 0xffff_ffff }))), { seed, numRuns: 1 });
+  if (stream === undefined) throw new Error('fast-check gave no stream');
+  return () => (stream.next().value as number) / 2 ** 32;
 }
 
 interface Rand {
@@ -42,7 +39,7 @@ interface Rand {
 }
 
 function rand(seed: number): Rand {
-  const next = mulberry32(seed);
+  const next = uniform(seed);
   const r: Rand = {
     int: (n) => Math.floor(next() * n),
     chance: (p) => next() < p,
@@ -100,17 +97,17 @@ function cluster(seed: number): string[] {
   for (const s of services) {
     const p = r.pick(pools);
     const annotations: Record<string, string> = {
-      ...(r.chance(0.3) ? { 'metallb.io/allow-shared-ip': r.pick(['k1', 'k2']) } : {}),
+      ...(r.chance(0.5) ? { 'metallb.io/allow-shared-ip': r.pick(['k1', 'k1', 'k2']) } : {}),
       ...(r.chance(0.2) ? { 'metallb.io/address-pool': r.pick(pools).name } : {}),
     };
     docs.push(
       service(s, {
         labels: { tier: r.pick(TIERS) },
         ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
-        ...(r.chance(0.35) ? { ip: `203.0.113.${p.base + 1 + r.int(2)}` } : {}),
+        ...(r.chance(0.4) ? { ip: `203.0.113.${p.base + 1 + r.int(2)}` } : {}),
         ...(r.chance(0.15) ? { statusIP: `203.0.113.${p.base + 1 + r.int(3)}` } : {}),
         ...(r.chance(0.5) ? { etp: 'Local' as const } : {}),
-        ...(r.chance(0.3) ? { port: 443 } : {}),
+        port: r.pick([80, 443, 8080]),
       }),
     );
     if (r.chance(0.7)) docs.push(slice(s, r.subset(nodeNames).map((n) => ({ node: n, ...(r.chance(0.2) ? { ready: false } : {}) }))));
@@ -219,7 +216,7 @@ function disagreement(seed: number, seen?: Seen): string | undefined {
   return undefined;
 }
 
-test(`berth check and the speaker plan agree on IPs, modes and announcing nodes (${CASES} random clusters)`, () => {
+test(`berth check and the speaker plan agree on IPs, modes and announcing nodes (${CASES} random clusters)`, (t) => {
   const fixed = process.env['DIFF_SEED'];
   const base = Math.floor(Math.random() * 2 ** 31);
   const seeds = [...(fixed === undefined ? [] : [Number(fixed)]), ...Array.from({ length: CASES }, (_, i) => (base + i) >>> 0)];
@@ -233,6 +230,7 @@ test(`berth check and the speaker plan agree on IPs, modes and announcing nodes 
     }
     if (found !== undefined) assert.fail(`seed ${seed}: ${found}\n(repeat with DIFF_SEED=${seed}) the cluster:\n${cluster(seed).join('\n---\n')}`);
   }
+  t.diagnostic(`seeds ${base}..${base + CASES - 1}: ${JSON.stringify(seen)}`);
   for (const [what, count] of Object.entries(seen)) assert.ok(count > 0, `no case exercised ${what} (seeds ${base}..${base + CASES - 1}): ${JSON.stringify(seen)}`);
 });
 
