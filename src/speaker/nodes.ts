@@ -6,6 +6,7 @@
 // always has one). NetworkUnavailable=True takes a node out, as in MetalLB (MetalLB speaker/layer2_controller.go ShouldAnnounce).
 import type { V1Node } from '@kubernetes/client-node';
 import type { Labels } from '../labels/selector.ts';
+import { ipFamilyOf } from '../net/ip.ts';
 
 /** OpenELB node label choosing the BgpConf asPerRack entry (OpenELB api/v1alpha2/bgpconf_types.go). */
 export const RACK_LABEL = 'openelb.kubesphere.io/rack';
@@ -55,5 +56,5 @@ export function nodeFactsOf(nodes: readonly V1Node[], memo?: WeakMap<V1Node, Nod
 
 /** The node's first IPv4 InternalIP: its default BGP Identifier (RFC 4271 §4.2 wants 4 octets). */
 export function firstIPv4(node: NodeFacts): string | undefined {
-  return node.internalIPs.find((ip) => /^\d{1,3}(\.\d{1,3}){3}$/.test(ip));
+  return node.internalIPs.find((ip) => ipFamilyOf(ip) === 4);
 }
