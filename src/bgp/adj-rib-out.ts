@@ -66,8 +66,24 @@ function routeAttributes(localPref: number | undefined, communities: Iterable<nu
 }
 
 /** The larger of two optional values (LOCAL_PREF, link bandwidth: one prefix advertised twice carries one). */
-export function maxDefined(a: number | undefined, b: number | undefined): number | undefined {
+function maxDefined(a: number | undefined, b: number | undefined): number | undefined {
   return a === undefined ? b : b === undefined ? a : Math.max(a, b);
+}
+
+/** An advertisement's attributes in canonical form (communities sorted and unique). */
+export function advertisementAttributes(ad: Advertisement): RouteAttributes {
+  return routeAttributes(ad.localPref, ad.communities ?? [], ad.largeCommunities ?? [], ad.linkBandwidth);
+}
+
+/**
+ * The one rule for two advertisements of one prefix, used by the speaker plan (src/speaker/plan.ts
+ * mergeAdvertisements) and by the Adj-RIB-Out (compileAdvertisements): communities and large
+ * communities unioned, the largest LOCAL_PREF and the largest link bandwidth kept, whatever the order
+ * (MetalLB internal/bgp session Set dedups one prefix; BGPAdvertisements of one prefix agree on
+ * LOCAL_PREF, config refuses the others, but Services sharing an IP may not: berth.io/bgp-local-pref).
+ */
+export function mergeRouteAttributes(a: RouteAttributes, b: RouteAttributes): RouteAttributes {
+  return routeAttributes(maxDefined(a.localPref, b.localPref), [...a.communities, ...b.communities], [...a.largeCommunities, ...b.largeCommunities], maxDefined(a.linkBandwidth, b.linkBandwidth));
 }
 
 /** Canonical text of each interned attribute set: two tables built apart compare equal attributes by it. */
@@ -114,8 +130,7 @@ interface FilteredEntry {
 export function compileAdvertisements(ads: readonly Advertisement[]): CompiledAdvertisements {
   const rejected: { prefix: string; reason: string }[] = [];
   const interned = new Map<string, RouteAttributes>();
-  const intern = (localPref: number | undefined, communities: readonly number[] | undefined, large: readonly LargeCommunity[] | undefined, linkBandwidth?: number): RouteAttributes => {
-    const fresh = routeAttributes(localPref, communities ?? [], large ?? [], linkBandwidth);
+  const intern = (fresh: RouteAttributes): RouteAttributes => {
     const k = attributesKey(fresh);
     const hit = interned.get(k);
     if (hit !== undefined) return hit;
@@ -123,17 +138,13 @@ export function compileAdvertisements(ads: readonly Advertisement[]): CompiledAd
     return fresh;
   };
   // The plain route (no LOCAL_PREF, no communities): one object, no per-prefix work.
-  const plain = intern(undefined, undefined, undefined);
+  const plain = intern(routeAttributes(undefined, [], [], undefined));
   const attributesOf = (ad: Advertisement): RouteAttributes =>
     ad.localPref === undefined && (ad.communities?.length ?? 0) === 0 && (ad.largeCommunities?.length ?? 0) === 0 && ad.linkBandwidth === undefined
       ? plain
-      : intern(ad.localPref, ad.communities, ad.largeCommunities, ad.linkBandwidth);
-  // Several advertisements of one prefix: the largest LOCAL_PREF given wins (as the planner's
-  // mergeAdvertisements), communities are unioned, the largest link bandwidth is kept.
-  const merge = (a: RouteAttributes, b: RouteAttributes): RouteAttributes =>
-    a === b || b === plain
-      ? a
-      : intern(maxDefined(a.localPref, b.localPref), [...a.communities, ...b.communities], [...a.largeCommunities, ...b.largeCommunities], maxDefined(a.linkBandwidth, b.linkBandwidth));
+      : intern(advertisementAttributes(ad));
+  // Several advertisements of one prefix: mergeRouteAttributes (merging with itself or the plain route changes nothing).
+  const merge = (a: RouteAttributes, b: RouteAttributes): RouteAttributes => (a === b || b === plain ? a : intern(mergeRouteAttributes(a, b)));
   const add = (t: { ipv4: Map<NlriKey, RouteAttributes>; ipv6: Map<NlriKey, RouteAttributes> }, f: Family, key: NlriKey, a: RouteAttributes): void => {
     const table = t[f];
     const cur = table.get(key);
@@ -173,8 +184,8 @@ export function compileAdvertisements(ads: readonly Advertisement[]): CompiledAd
 
 /**
  * The routes a peer should have: the advertisements that select it, deduplicated by prefix. Several
- * advertisements of one prefix (Services sharing an aggregate, MetalLB BGPAdvertisement aggregationLength, internal/bgp session dedup) merge: communities and
- * large communities are unioned, the largest LOCAL_PREF wins. Unparsable prefixes are left out.
+ * advertisements of one prefix (Services sharing an aggregate, MetalLB BGPAdvertisement aggregationLength, internal/bgp session dedup) merge
+ * by mergeRouteAttributes. Unparsable prefixes are left out.
  */
 export function desiredRoutes(peerName: string, ads: readonly Advertisement[]): RouteTable {
   return compileAdvertisements(ads).forPeer(peerName);
@@ -250,13 +261,4 @@ export function diffRoutes(sent: RouteTable, desired: RouteTable): RibDiff {
     if (gone.length > 0) withdraw.push({ family: f, keys: gone });
   }
   return { announce, withdraw };
-}
-
-/** Parses 'high:low' community text into its 32-bit value (RFC 1997). */
-export function parseCommunity(text: string): number {
-  const m = /^(\d{1,5}):(\d{1,5})$/.exec(text);
-  const hi = Number(m?.[1]);
-  const lo = Number(m?.[2]);
-  if (m === null || hi > 0xffff || lo > 0xffff) throw new Error(`bad community ${JSON.stringify(text)}`);
-  return (hi * 0x10000 + lo) >>> 0;
 }

@@ -1,6 +1,6 @@
 // A configured BGP peer (berth's own plain data; src/config maps MetalLB BGPPeer / OpenELB BgpPeer to
 // it) and what follows from it: the FSM configuration, our capabilities and our OPEN.
-import net from 'node:net';
+import { ipFamilyOf, IPV4_BYTES, parseIpv4Into } from '../net/ip.ts';
 import type { Capability, Family, Open } from './messages/types.ts';
 import type { AfiSafi, CapabilitiesView, FsmConfig } from './fsm.ts';
 import { AFI, AS_TRANS, BGP_VERSION, SAFI } from './constants.ts';
@@ -74,7 +74,7 @@ export const IPV4_UNICAST: AfiSafi = { afi: AFI.IPV4, safi: SAFI.UNICAST };
 export const IPV6_UNICAST: AfiSafi = { afi: AFI.IPV6, safi: SAFI.UNICAST };
 
 export function familyOfAddress(address: string): Family {
-  return net.isIPv6(address.split('%')[0] ?? address) ? 'ipv6' : 'ipv4';
+  return ipFamilyOf(address.split('%')[0] ?? address) === 6 ? 'ipv6' : 'ipv4';
 }
 
 export function afiSafiOf(family: Family): AfiSafi {
@@ -178,9 +178,11 @@ export function openCapabilities(open: Open): Capability[] {
   return open.parameters.flatMap((p) => (p.kind === 'CAPABILITIES' ? p.capabilities : []));
 }
 
+/** Dotted-quad text as a 32-bit number (read by src/net/ip.ts, berth's one IP parser); 0 when it is not IPv4. */
 export function ipv4ToNumber(address: string): number {
-  const parts = address.split('.').map((p) => Number.parseInt(p, 10));
-  return parts.reduce((acc, p) => acc * 256 + (p & 0xff), 0) >>> 0;
+  const b = new Uint8Array(IPV4_BYTES);
+  if (!parseIpv4Into(address, b)) return 0;
+  return (((b[0] ?? 0) << 24) | ((b[1] ?? 0) << 16) | ((b[2] ?? 0) << 8) | (b[3] ?? 0)) >>> 0;
 }
 
 export function numberToIpv4(n: number): string {
@@ -241,8 +243,8 @@ export function peerProblems(peer: PeerSpec): string[] {
   if (!asnOk(peer.myAsn)) problems.push(`myAsn ${peer.myAsn} is not a valid AS number`);
   if (peer.peerAsn !== undefined && !asnOk(peer.peerAsn)) problems.push(`peerAsn ${peer.peerAsn} is not a valid AS number`);
   if ((peer.peerAsn === undefined) === (peer.dynamicAsn === undefined)) problems.push('exactly one of peerAsn and dynamicAsn must be set');
-  if (net.isIP(peer.peerAddress.split('%')[0] ?? '') === 0) problems.push(`peerAddress ${JSON.stringify(peer.peerAddress)} is not an IP address`);
-  if (peer.sourceAddress !== undefined && net.isIP(peer.sourceAddress) === 0) problems.push(`sourceAddress ${JSON.stringify(peer.sourceAddress)} is not an IP address`);
+  if (ipFamilyOf(peer.peerAddress.split('%')[0] ?? '') === 0) problems.push(`peerAddress ${JSON.stringify(peer.peerAddress)} is not an IP address`);
+  if (peer.sourceAddress !== undefined && ipFamilyOf(peer.sourceAddress.split('%')[0] ?? '') === 0) problems.push(`sourceAddress ${JSON.stringify(peer.sourceAddress)} is not an IP address`);
   const hold = peer.holdTimeSec ?? DEFAULT_HOLD_TIME_SEC;
   // RFC 4271 §4.2: the hold time is zero or at least three seconds.
   if (!Number.isInteger(hold) || hold < 0 || hold > MAX_HOLD_TIME_SEC || hold === 1 || hold === 2) problems.push(`holdTime ${hold}s must be 0 or 3..65535`);
@@ -250,7 +252,7 @@ export function peerProblems(peer: PeerSpec): string[] {
     problems.push(`keepaliveTime ${peer.keepaliveTimeSec}s must be between 0 and the hold time`);
   }
   if (peer.connectTimeSec !== undefined && !(peer.connectTimeSec > 0)) problems.push('connectTime must be positive');
-  if (peer.routerId !== undefined && (!net.isIPv4(peer.routerId) || ipv4ToNumber(peer.routerId) === 0)) problems.push(`routerId ${JSON.stringify(peer.routerId)} must be a non-zero dotted quad (RFC 6286)`);
+  if (peer.routerId !== undefined && (ipFamilyOf(peer.routerId) !== 4 || ipv4ToNumber(peer.routerId) === 0)) problems.push(`routerId ${JSON.stringify(peer.routerId)} must be a non-zero dotted quad (RFC 6286)`);
   if (peer.password !== undefined && Buffer.byteLength(peer.password, 'utf8') > MAX_MD5_KEY_BYTES) problems.push(`password longer than ${MAX_MD5_KEY_BYTES} bytes`);
   if (peer.gracefulRestartTimeSec !== undefined && (!Number.isInteger(peer.gracefulRestartTimeSec) || peer.gracefulRestartTimeSec < 0 || peer.gracefulRestartTimeSec > MAX_RESTART_TIME_SEC)) {
     problems.push(`gracefulRestartTime must be 0..${MAX_RESTART_TIME_SEC}s (RFC 4724 §3)`);

@@ -2,12 +2,11 @@
 // IPs already in status first, as the controller does after a restart), dispatch each VIP, and report.
 // src/cli/check.ts only parses arguments, reads files and prints.
 
-import { Allocator } from '../pool/allocator.ts';
-import { formatIP, type AllocationResult, type ExistingAssignment } from '../pool/types.ts';
+import { formatIP, type AllocationResult } from '../pool/types.ts';
+import { assignAll } from './assign.ts';
 import { compile, type CompileOptions, type CompileResult } from './compile.ts';
 import { describeAnnouncements, type AnnouncementLine } from './describe.ts';
 import { dispatch } from './dispatch.ts';
-import { allocateWithPorterFallback } from './porter.ts';
 import type { AnnounceMode } from './model.ts';
 import { sortProblems, type Problem } from './problems.ts';
 import { describeServiceBgp, sharedIPAttributeConflicts, translateService, type ServiceIntent, type ServiceOptions, type ServiceTranslation } from './services.ts';
@@ -42,16 +41,8 @@ export function checkSnapshot(snapshot: Snapshot, opts: ServiceOptions & Compile
   const { config } = compiled;
   const translations: ServiceTranslation[] = snapshot.services.map((s) => translateService(s, snapshot.namespaces, opts));
   const ours: ServiceIntent[] = translations.flatMap((t) => (t.kind === 'ours' ? [t.intent] : []));
-  const allocator = new Allocator(config.pools.map((p) => p.spec));
-  // Restart safety (MetalLB controller/service.go convergeBalancer, which restores IPs from Service status): status IPs first, then every Service converges.
-  const existing: ExistingAssignment[] = ours.filter((i) => i.currentIPs.length > 0).map((i) => ({ request: i.request, ips: i.currentIPs }));
-  const restored = allocator.restoreAll(existing);
-  // Keyed by the intent object, not its `namespace/name` string: no string hashed per lookup (100,000 Services).
-  const results = new Map<ServiceIntent, AllocationResult>();
-  for (const intent of [...ours].sort((a, b) => (a.request.service < b.request.service ? -1 : 1))) {
-    results.set(intent, allocateWithPorterFallback(allocator, config, intent.request));
-  }
-  const restoredOf = (intent: ServiceIntent): AllocationResult | undefined => (restored.size === 0 ? undefined : restored.get(intent.request.service));
+  // Restart safety: status IPs first, then every Service converges (assign.ts, as the controller and the speaker).
+  const assigned = assignAll(config, ours);
 
   const services: ServiceReport[] = [];
   /** `namespace/name` of services[i], built once: the sort key and the announcements' key. */
@@ -74,9 +65,10 @@ export function checkSnapshot(snapshot: Snapshot, opts: ServiceOptions & Compile
       keys.push(`${ns}/${name}`);
       continue;
     }
-    const res = results.get(t.intent);
+    const a = assigned.get(t.intent.request.service);
+    const res = a?.result;
     if (res === undefined || !res.ok) {
-      const why = [res === undefined ? 'not allocated' : res.failure.message, ...(res === undefined ? [] : droppedNote(restoredOf(t.intent), res))];
+      const why = [res === undefined ? 'not allocated' : res.failure.message, ...(res === undefined ? [] : droppedNote(a?.restore, res))];
       services.push({ namespace: ns, name, ips: [], pool: null, modes: [], reason: why.join('; ') });
       keys.push(`${ns}/${name}`);
       continue;
@@ -85,7 +77,7 @@ export function checkSnapshot(snapshot: Snapshot, opts: ServiceOptions & Compile
     // Notes beside a success: the status IPs were replaced, or a PreferDualStack second family is missing.
     const notes = [
       ...(d.reason === undefined ? [] : [d.reason]),
-      ...droppedNote(restoredOf(t.intent), res),
+      ...droppedNote(a?.restore, res),
       ...(res.additionalFailed === undefined ? [] : [`no second family: ${res.additionalFailed.message}`]),
     ];
     const key = `${ns}/${name}`;
@@ -104,7 +96,7 @@ export function checkSnapshot(snapshot: Snapshot, opts: ServiceOptions & Compile
   const keyed = services.map((svc, i) => ({ key: keys[i] ?? '', svc })).sort((a, b) => (a.key < b.key ? -1 : 1));
   // Services sharing an IP with different berth.io/bgp-local-pref: the speaker sends the largest and warns the same way.
   problems.push(...sharedIPAttributeConflicts(ours.flatMap((intent) => {
-    const res = results.get(intent);
+    const res = assigned.get(intent.request.service)?.result;
     return res?.ok === true ? [{ intent, ips: res.assignment.ips.map(formatIP) }] : [];
   })));
   return { report: { services: keyed.map((k) => k.svc), problems: sortProblems(problems) }, compiled, announcements };

@@ -32,15 +32,24 @@ function parseUint(text: string, max: number): number | undefined {
   return n <= max ? n : undefined;
 }
 
+/** What an error message says after the literal forms: the other spellings the field takes, or why not. */
+export interface CommunityAdvice {
+  /** Appended to both messages. Default: on the AA:NN message only, ", or the name of a Community alias"
+   * (BGPAdvertisement and Community fields resolve aliases before falling back to the literals). */
+  readonly advice?: string;
+}
+
+const ALIAS_ADVICE = ', or the name of a Community alias';
+
 /** Parses the literal forms (AA:NN, large:G:L1:L2). */
-export function parseCommunity(text: string): CommunityResult {
+export function parseCommunity(text: string, opts: CommunityAdvice = {}): CommunityResult {
   const s = text.trim();
   if (s.startsWith(LARGE_PREFIX)) {
     const parts = s.slice(LARGE_PREFIX.length).split(':');
     const nums = parts.map((p) => parseUint(p, U32_MAX));
     const [g, l1, l2] = nums;
     if (parts.length !== 3 || g === undefined || l1 === undefined || l2 === undefined) {
-      return { ok: false, message: `invalid large community "${text}": write large:GLOBAL:LOCAL1:LOCAL2, each 0..${U32_MAX}` };
+      return { ok: false, message: `invalid large community "${text}": write large:GLOBAL:LOCAL1:LOCAL2, each 0..${U32_MAX}${opts.advice ?? ''}` };
     }
     return { ok: true, value: { kind: 'large', globalAdmin: g, localData1: l1, localData2: l2 } };
   }
@@ -48,7 +57,7 @@ export function parseCommunity(text: string): CommunityResult {
   const nums = parts.map((p) => parseUint(p, U16_MAX));
   const [hi, lo] = nums;
   if (parts.length !== 2 || hi === undefined || lo === undefined) {
-    return { ok: false, message: `invalid community "${text}": write AA:NN with each part 0..${U16_MAX}, large:G:L1:L2, or the name of a Community alias` };
+    return { ok: false, message: `invalid community "${text}": write AA:NN with each part 0..${U16_MAX}, large:G:L1:L2${opts.advice ?? ALIAS_ADVICE}` };
   }
   return { ok: true, value: { kind: 'standard', value: hi * 0x1_0000 + lo } };
 }
@@ -71,4 +80,14 @@ export function compareCommunities(a: BgpCommunity, b: BgpCommunity): number {
     return a.globalAdmin - b.globalAdmin || a.localData1 - b.localData1 || a.localData2 - b.localData2;
   }
   return 0;
+}
+
+/**
+ * The 32-bit value of an RFC 1997 community written AA:NN (65535:65282 -> 0xffffff02); throws on
+ * anything else. For literals in code and tests: user text goes through parseCommunity.
+ */
+export function communityValue(text: string): number {
+  const c = parseCommunity(text);
+  if (!c.ok || c.value.kind !== 'standard') throw new Error(c.ok ? `not an AA:NN community: ${JSON.stringify(text)}` : c.message);
+  return c.value.value;
 }

@@ -37,6 +37,12 @@ export interface Dispatch {
   /** The BGP rules to apply (empty unless modes has 'bgp'). */
   readonly bgpRules: readonly BgpAdvertisementRule[];
   readonly reason?: string;
+  /**
+   * True when L2 would apply but the IP is shared (allow-shared-ip) and an L2 rule selecting it has
+   * serviceSelectors, so L2 is left out (MetalLB speaker reason sharedIPWithServiceSelector). The one
+   * home of that rule: `berth check` and the speaker plan (src/speaker/plan.ts) both read it here.
+   */
+  readonly sharedIPWithServiceSelector?: true;
 }
 
 function modeOf(p: PoolProtocol): AnnounceMode | undefined {
@@ -84,7 +90,7 @@ export function dispatch(config: Config, input: DispatchInput): Dispatch {
   const sharedReason = 'the IP is shared (allow-shared-ip) and an L2Advertisement selecting it has serviceSelectors: L2 cannot announce it; drop the serviceSelectors or the sharing';
   const forced = (mode: AnnounceMode, decidedBy: DecidedBy): Dispatch => {
     if (mode === 'bgp') return { modes: ['bgp'], decidedBy, l2Rules: [], bgpRules: bgp.length > 0 ? bgp : [defaultBgpRule(pool)] };
-    if (sharedWithSelector) return { modes: [], decidedBy, l2Rules: [], bgpRules: [], reason: sharedReason };
+    if (sharedWithSelector) return { modes: [], decidedBy, l2Rules: [], bgpRules: [], reason: sharedReason, sharedIPWithServiceSelector: true };
     return { modes: ['l2'], decidedBy, l2Rules: l2.length > 0 ? l2 : [defaultL2Rule(pool)], bgpRules: [] };
   };
   const fromService = input.serviceProtocol === undefined ? undefined : modeOf(input.serviceProtocol);
@@ -94,8 +100,8 @@ export function dispatch(config: Config, input: DispatchInput): Dispatch {
   const modes: AnnounceMode[] = [];
   if (bgp.length > 0) modes.push('bgp');
   if (l2.length > 0) modes.push('l2');
-  if (modes.length > 0) return { modes, decidedBy: DecidedBy.Advertisements, l2Rules: l2, bgpRules: bgp, ...(sharedWithSelector ? { reason: sharedReason } : {}) };
-  if (sharedWithSelector) return { modes: [], decidedBy: DecidedBy.Nothing, l2Rules: [], bgpRules: [], reason: sharedReason };
+  if (modes.length > 0) return { modes, decidedBy: DecidedBy.Advertisements, l2Rules: l2, bgpRules: bgp, ...(sharedWithSelector ? { reason: sharedReason, sharedIPWithServiceSelector: true } : {}) };
+  if (sharedWithSelector) return { modes: [], decidedBy: DecidedBy.Nothing, l2Rules: [], bgpRules: [], reason: sharedReason, sharedIPWithServiceSelector: true };
   return {
     modes: [],
     decidedBy: DecidedBy.Nothing,

@@ -312,10 +312,10 @@ function serviceBgpAttributes(ann: Labels, report: (field: string, message: stri
   const field = `metadata.annotations["${Annotations.bgpCommunities}"]`;
   for (const item of (text ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '')) {
     const known = wellKnownCommunity(item);
-    const c = known !== undefined ? { ok: true as const, value: known } : parseCommunity(item);
+    // Community aliases are names of MetalLB Community objects, which a Service cannot see.
+    const c = known !== undefined ? { ok: true as const, value: known } : parseCommunity(item, { advice: ' (Community aliases are read in BGPAdvertisements only: write the value)' });
     if (!c.ok) {
-      // Community aliases are names of MetalLB Community objects, which a Service cannot see.
-      report(field, `${c.message.replace(/, or the name of a Community alias$/, '')} (Community aliases are read in BGPAdvertisements only: write the value)`);
+      report(field, c.message);
       continue;
     }
     if (!communities.some((x) => compareCommunities(x, c.value) === 0)) communities.push(c.value);

@@ -8,17 +8,18 @@
 // their caches warm.
 //
 // Restart safety (DESIGN.md, MetalLB controller/service.go convergeBalancer, which restores IPs from Service status): when leadership starts, after every cache has listed,
-// every Service that already has status IPs is replayed into a fresh allocator (restoreAll) before any
+// every Service that already has status IPs is replayed into a fresh allocator (src/config/assign.ts, the
+// rule `berth check` and the manifest-mode speaker use too) before any
 // Service key is processed, so no new allocation can take an IP that is in use.
 import type { V1Namespace, V1Service } from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
 import { compile, emptyStore, ObjectState, type CompileOptions, type CompileResult, type LastGoodStore } from '../config/compile.ts';
 import { emptyConfig, type Config } from '../config/model.ts';
-import { allocateWithPorterFallback } from '../config/porter.ts';
+import { assignService, restoreStatusIPs } from '../config/assign.ts';
 import type { Problem } from '../config/problems.ts';
 import { translateService, type ServiceIntent, type ServiceOptions } from '../config/services.ts';
 import { Allocator } from '../pool/allocator.ts';
-import { FailureReason, formatIP, type ExistingAssignment, type IPAddress } from '../pool/types.ts';
+import { FailureReason, formatIP, type IPAddress } from '../pool/types.ts';
 import { createCache, watchedFields, type Cache, type SnapshotField } from './cache.ts';
 import { createEventRecorder, EventReason, EventType, type EventRecorder, type InvolvedObject } from './events.ts';
 import { createLeaderElector, type LeaderElector } from './lease.ts';
@@ -200,15 +201,15 @@ export function createController(opts: ControllerOptions): Controller {
     queue = q;
     const result = recompile();
     const alloc = new Allocator(config.pools.map((p) => p.spec));
-    // Replay every Service that already has status IPs, before anything new is allocated.
-    const existing: ExistingAssignment[] = [];
+    // Replay every Service that already has status IPs, before anything new is allocated (assign.ts).
     const services = (cache.reflector('services')?.list() ?? []) as V1Service[];
     const ns = namespaces();
+    const intents: ServiceIntent[] = [];
     for (const svc of services) {
       const t = translateService(svc, ns, svcOpts);
-      if (t.kind === 'ours' && t.intent.currentIPs.length > 0) existing.push({ request: t.intent.request, ips: t.intent.currentIPs });
+      if (t.kind === 'ours') intents.push(t.intent);
     }
-    const restored = alloc.restoreAll(existing);
+    const restored = restoreStatusIPs(alloc, intents);
     const failed = [...restored.values()].filter((r) => !r.ok).length;
     allocator = alloc;
     initialDone = true;
@@ -216,8 +217,7 @@ export function createController(opts: ControllerOptions): Controller {
     queue.add(KEY_CONFIGSTATE);
     queue.add(KEY_POOLS);
     // Services with IPs first (they only confirm), then the rest.
-    const withIPs = existing.map((e) => e.request.service);
-    for (const key of withIPs) queue.add(SVC + key);
+    for (const key of restored.keys()) queue.add(SVC + key);
     for (const svc of services) queue.add(SVC + `${svc.metadata?.namespace ?? ''}/${svc.metadata?.name ?? ''}`);
     queue.start();
   }
@@ -322,14 +322,11 @@ export function createController(opts: ControllerOptions): Controller {
       events.record(involved(svc), EventType.Warning, EventReason.DeprecatedAnnotation, `deprecated annotations ${deprecated.sort().join(', ')}: use the metallb.io/ spelling`);
     }
     const before = alloc.assignmentOf(key);
-    // Status IPs the allocator does not know yet (written while we were not leading): accept them first.
-    if (before === undefined && intent.currentIPs.length > 0) {
-      const r = alloc.restore(intent.request, intent.currentIPs);
-      if (!r.ok) {
-        events.record(involved(svc), EventType.Normal, EventReason.ClearAssignment, `current IP ${JSON.stringify(intent.currentIPs.map(formatIP))} not allowed by config, will attempt for new IP assignment: ${r.failure.message}`);
-      }
+    // Status IPs the allocator does not know yet (written while we were not leading) are accepted first (assign.ts).
+    const { restore, result: res } = assignService(alloc, config, intent);
+    if (restore !== undefined && !restore.ok) {
+      events.record(involved(svc), EventType.Normal, EventReason.ClearAssignment, `current IP ${JSON.stringify(intent.currentIPs.map(formatIP))} not allowed by config, will attempt for new IP assignment: ${restore.failure.message}`);
     }
-    const res = allocateWithPorterFallback(alloc, config, intent.request);
     if (res.cleared !== undefined) {
       events.record(involved(svc), EventType.Normal, EventReason.ClearAssignment, `current IP ${JSON.stringify(intent.currentIPs.map(formatIP))} not allowed by config, will attempt for new IP assignment: ${res.cleared.message}`);
     }

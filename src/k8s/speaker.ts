@@ -21,7 +21,7 @@ import type { Agent, ApplyResult } from '../speaker/agent.ts';
 import { planNode, type NodePlan, type PlanOptions } from '../speaker/plan.ts';
 import type { Conflict } from '../liveness/runtime.ts';
 import { servicesWithStatusIPs } from '../speaker/services.ts';
-import { createSnapshotPlanMemo } from '../speaker/snapshot-plan.ts';
+import { createSnapshotPlanMemo, planData } from '../speaker/snapshot-plan.ts';
 import { createCache, watchedFields, type Cache, type SnapshotField } from './cache.ts';
 import { createEventRecorder, EventReason, EventType, type EventRecorder } from './events.ts';
 import { PatchType, isNotFound, type Rest } from './rest.ts';
@@ -152,8 +152,7 @@ export function createKubeSpeaker(opts: KubeSpeakerOptions): KubeSpeaker {
       memo: memo.plans,
       config: compiled.config,
       services: svcs.services,
-      nodes: snapshot.nodes as readonly V1Node[],
-      endpointSlices: snapshot.endpointSlices as readonly V1EndpointSlice[],
+      ...planData({ nodes: snapshot.nodes as readonly V1Node[], endpointSlices: snapshot.endpointSlices as readonly V1EndpointSlice[] }, memo),
       nodeName: node,
       // Kubernetes semantics: a Service without EndpointSlices has no endpoints.
       options: { ...opts.planOptions, withoutEndpointSlices: 'noEndpoints' },

@@ -1,12 +1,11 @@
 // Text <-> number for IP addresses and pool address entries. Pure. User text (pool `addresses`, Eip
-// `address`, requested IPs) is parsed here with the `ip-address` library (Address4 / Address6); the
-// canonical output is src/net/ip.ts's (shared with l2 and the BGP codec, whose allocation-free parser
-// runs per frame and per prefix). A differential property test (test/unit/pool/address-differential)
-// keeps the two parsers in agreement on validity and value.
+// `address`, requested IPs) is read by src/net/ip.ts, the one IP parser of berth (shared with l2 and the
+// BGP codec, whose allocation-free form runs per frame and per prefix); this file turns its octets into
+// bigint addresses. A differential property test (test/unit/pool/address-differential) checks the parser
+// against an independent one (the `ip-address` library) on validity and value.
 //
 // Accepted IP text: IPv4 dotted decimal (four octets, no leading zeros, as Go's net.ParseIP since 1.17)
-// and IPv6 (RFC 4291 §2.2: eight groups, one "::", an embedded dotted IPv4 tail). No zones.
-// Where `ip-address` is more lenient than berth, berth's stricter rule is kept (see `parseIP`).
+// and IPv6 (RFC 4291 §2.2: eight groups, one "::", an embedded dotted IPv4 tail). No zones, no CIDR suffix.
 // Output: IPv4 dotted decimal, IPv6 in RFC 5952 canonical form. An IPv4-mapped address (::ffff:a.b.c.d,
 // RFC 4291 §2.5.5.2) stays IPv6 here; Go's net.IP (MetalLB) would call it IPv4. Config may reject it.
 //
@@ -15,8 +14,7 @@
 //                             `hostBitsSet` tells config so it can warn
 //   range  "a-b"              spaces around "-" trimmed, same family, a <= b
 //   single "a"                one address (OpenELB accepts it; MetalLB wants "/32" or "a-a": config decides)
-import { Address4, Address6 } from 'ip-address';
-import { formatIpv6, IPV4_BYTES, IPV6_BYTES, parseIpv4Into } from '../net/ip.ts';
+import { formatIpv6, IPV4_BYTES, IPV6_BYTES, parseIpv4Into, parseIpv6Into } from '../net/ip.ts';
 import type { AddressRange, Family, IPAddress } from './types.ts';
 
 const V4_BITS = 32;
@@ -73,36 +71,19 @@ function bigintToBytes(v: bigint, out: Uint8Array, length: number): Uint8Array {
   return out;
 }
 
-// Berth's grammar is stricter than `ip-address` in two places, kept by screening the text first:
-//   - ip-address accepts a CIDR suffix on an address ("192.0.2.1/24", "2001:db8::1/64"): an IP is not
-//     a prefix here (parsePoolAddress splits the "/" itself);
-//   - Address6 accepts a zone index ("fe80::1%eth0", RFC 4007 §11): a pool address has no zone.
-// Only hex digits, ":" and "." can therefore reach the library.
-const IPV4_CHARS = /^[0-9.]+$/;
-const IPV6_CHARS = /^[0-9A-Fa-f:.]+$/;
-
-const v4Bytes = new Uint8Array(IPV4_BYTES);
-
-/**
- * The address `s` stands for (ip-address's parse), or undefined when it is not one. Dotted IPv4 is
- * read first by src/net/ip.ts's allocation-free parser (the differential test keeps the two in
- * agreement): `berth check` parses 100,000 Service IPs, and the library's parse was a tenth of its CPU.
- */
-function parseIPText(s: string): IPAddress | undefined {
-  if (parseIpv4Into(s, v4Bytes)) {
-    return { family: 'ipv4', value: BigInt((((v4Bytes[0] ?? 0) << 24) >>> 0) + ((v4Bytes[1] ?? 0) << 16) + ((v4Bytes[2] ?? 0) << 8) + (v4Bytes[3] ?? 0)) };
-  }
-  return parseWithLibrary(s);
+function bytesToBigint(b: Uint8Array, length: number): bigint {
+  let v = 0n;
+  for (let i = 0; i < length; i += 4) v = (v << WORD_BITS) | BigInt((((b[i] ?? 0) << 24) | ((b[i + 1] ?? 0) << 16) | ((b[i + 2] ?? 0) << 8) | (b[i + 3] ?? 0)) >>> 0);
+  return v;
 }
 
-/** ip-address's reading of `s` alone (exported for the differential test), or undefined. */
-export function parseWithLibrary(s: string): IPAddress | undefined {
-  try {
-    if (IPV4_CHARS.test(s)) return { family: 'ipv4', value: new Address4(s).bigInt() };
-    if (s.includes(':') && IPV6_CHARS.test(s)) return { family: 'ipv6', value: new Address6(s).bigInt() };
-  } catch {
-    // AddressError: not an address. The library's message is not user-facing here (ours below is stable).
-  }
+const scratch = new Uint8Array(IPV6_BYTES);
+
+/** The address `s` stands for (src/net/ip.ts, into one reused buffer: `berth check` reads 100,000 Service IPs), or undefined when it is not one. */
+function parseAddress(s: string): IPAddress | undefined {
+  const b = scratch;
+  if (parseIpv4Into(s, b)) return { family: 'ipv4', value: bytesToBigint(b, IPV4_BYTES) };
+  if (parseIpv6Into(s, b)) return { family: 'ipv6', value: bytesToBigint(b, IPV6_BYTES) };
   return undefined;
 }
 
@@ -110,7 +91,7 @@ export function parseWithLibrary(s: string): IPAddress | undefined {
 export function parseIP(input: string): ParseResult<IPAddress> {
   const s = input.trim();
   if (s === '') return fail('empty', input, 'empty IP address');
-  const value = parseIPText(s);
+  const value = parseAddress(s);
   if (value !== undefined) return { ok: true, value };
   return fail('invalid-ip', input, `invalid IP address "${input}"`);
 }

@@ -3,7 +3,8 @@
 // announcements"). The agent (agent.ts) applies the result to the L2 and BGP engines.
 //
 // Per Service, after dispatch (src/config/dispatch.ts decides L2, BGP or both from the protocol
-// annotation, the Eip's protocol, or the advertisements):
+// annotation, the Eip's protocol, or the advertisements, and leaves L2 out for a shared IP that an L2
+// rule with serviceSelectors selects; `berth check` reads the same dispatch):
 //   L2   every speaker runs the same election (src/l2/election.ts: MetalLB's sha256(node#firstIP)
 //        order after preference scores) over the candidates of the matching L2 rules: selected by a
 //        rule's nodeSelectors, not excluded, Ready, not NetworkUnavailable, alive, and for ETP=Local
@@ -15,8 +16,8 @@
 //        not NetworkUnavailable, and the Service can be served from it: ETP=Local needs a serving
 //        endpoint on this node, Cluster one anywhere (MetalLB speaker/bgp_controller.go). Prefix = VIP & mask(aggregation
 //        length) (MetalLB BGPAdvertisement aggregationLength), with the rule's LOCAL_PREF, communities and peer filter; advertisements of one
-//        prefix and one peer filter merge (communities unioned, the largest LOCAL_PREF kept), as MetalLB's
-//        session dedup does (MetalLB internal/bgp session Set).
+//        prefix and one peer filter merge by the Adj-RIB-Out's one rule (src/bgp/adj-rib-out.ts
+//        mergeRouteAttributes: communities unioned, the largest LOCAL_PREF and link bandwidth kept).
 // Liveness (PlanOptions.l2Window > 1, docs/liveness.md): the election itself assumes every speaker alive;
 // the plan also lists the VIPs this node is among the first l2Window candidates of, with the nodes ranked
 // before and after it, and the members (Nodes and their InternalIPs). The speaker's main thread decides
@@ -24,7 +25,6 @@
 // A Service with no EndpointSlice at all counts as served on every node (manifest mode: nobody
 // writes slices); PlanOptions.withoutEndpointSlices = 'noEndpoints' gives Kubernetes semantics.
 // Every Service that is not announced gets a reason per mode (reasons.ts).
-import type { V1EndpointSlice, V1Node } from '@kubernetes/client-node';
 import { dispatch } from '../config/dispatch.ts';
 import type { AnnounceMode, BgpAdvertisementRule, Config, L2Rule, PoolConfig } from '../config/model.ts';
 import { matchesAny } from '../labels/selector.ts';
@@ -35,11 +35,11 @@ import { fitted, flat } from '../config/compact.ts';
 import type { Advertisement } from '../bgp/speaker.ts';
 import type { LargeCommunity } from '../bgp/messages/types.ts';
 import { peerFamilies } from '../bgp/peer.ts';
-import { maxDefined } from '../bgp/adj-rib-out.ts';
+import { advertisementAttributes, mergeRouteAttributes, type RouteAttributes } from '../bgp/adj-rib-out.ts';
 import { elect, nodeIneligibility, ExclusionReason, EXCLUDE_FROM_LB_LABEL, OUT_OF_SERVICE_TAINT, type ElectionNode, type ElectionResult } from '../l2/election.ts';
 import type { InterfaceRequest, NodeAddressing } from '../l2/interfaces.ts';
-import { endpointsByService, type ServiceEndpoints } from './endpoints.ts';
-import { firstIPv4, nodeFacts, type NodeFacts } from './nodes.ts';
+import type { ServiceEndpoints } from './endpoints.ts';
+import { firstIPv4, type NodeFacts } from './nodes.ts';
 import { planPeers, type PeerNote, type PlannedPeer } from './peers.ts';
 import { NotAnnounced, reason, type Reason } from './reasons.ts';
 
@@ -80,8 +80,10 @@ export interface Member {
 export interface PlanInput {
   readonly config: Config;
   readonly services: readonly PlanService[];
-  readonly nodes: readonly V1Node[];
-  readonly endpointSlices: readonly V1EndpointSlice[];
+  /** Plain data: the Kubernetes objects are converted at the boundary (nodes.ts nodeFactsOf for Nodes). */
+  readonly nodes: readonly NodeFacts[];
+  /** Plain data: endpoints.ts endpointsByService converts EndpointSlices. Services without a slice are absent. */
+  readonly endpoints: ReadonlyMap<string, ServiceEndpoints>;
   readonly nodeName: string;
   /** Nodes whose speaker is alive; undefined = all. This node always counts as alive. */
   readonly aliveNodes?: ReadonlySet<string>;
@@ -151,7 +153,7 @@ export interface NodePlan {
 
 export function planNode(input: PlanInput): NodePlan {
   const opts = input.options ?? {};
-  const nodes = input.nodes.map(nodeFacts).filter((n) => n.name !== '');
+  const nodes = input.nodes.filter((n) => n.name !== '');
   const me = nodes.find((n) => n.name === input.nodeName);
   const services = [...input.services].sort((a, b) => cmp(a.intent.request.service, b.intent.request.service));
   if (me === undefined) {
@@ -173,7 +175,7 @@ export function planNode(input: PlanInput): NodePlan {
     };
   }
   const peerPlan = planPeers(input.config.bgpPeers, me, nodes, input.config.bfdProfiles);
-  const endpoints = endpointsByService(input.endpointSlices);
+  const endpoints = input.endpoints;
   const ctx: Ctx = {
     config: input.config,
     me,
@@ -270,13 +272,20 @@ function planService(ctx: Ctx, s: PlanService): ServiceOut {
   if (s.ips.length === 0) return none({ ...base, pool: s.pool, modes: [], reason: reason(NotAnnounced.noIP, s.pendingReason ?? 'the Service has no IP yet') });
   const pool = s.pool ?? poolOfIPs(ctx.config.pools, s.ips)?.spec.name;
   if (pool === undefined) return none({ ...base, pool, modes: [], reason: reason(NotAnnounced.noPool, `${s.ips.join(', ')} is in no configured pool`) });
-  const d = dispatch(ctx.config, { pool, serviceProtocol: s.intent.protocol, serviceLabels: s.intent.labels });
-  if (d.modes.length === 0) return none({ ...base, pool, modes: [], reason: reason(NotAnnounced.noAdvertisement, d.reason ?? `nothing announces pool "${pool}"`) });
+  const d = dispatch(ctx.config, { pool, serviceProtocol: s.intent.protocol, serviceLabels: s.intent.labels, sharingKey: s.intent.request.sharingKey });
+  // A shared IP that an L2 rule with serviceSelectors selects: dispatch leaves L2 out (its one home), the plan says why.
+  const refused: L2Outcome | undefined =
+    d.sharedIPWithServiceSelector === true ? { announced: false, reason: reason(NotAnnounced.sharedIPWithServiceSelector, d.reason ?? 'allow-shared-ip with an L2Advertisement that has serviceSelectors') } : undefined;
+  if (d.modes.length === 0) {
+    if (refused !== undefined && !refused.announced) return none({ ...base, pool, modes: [], l2: refused, reason: refused.reason });
+    return none({ ...base, pool, modes: [], reason: reason(NotAnnounced.noAdvertisement, d.reason ?? `nothing announces pool "${pool}"`) });
+  }
   let l2Outcome: L2Outcome | undefined;
   let bgpOutcome: BgpOutcome | undefined;
   let ads: readonly Advertisement[] = [];
   let standby: { interfaces: readonly InterfaceRequest[]; election: L2Election } | undefined;
   if (d.modes.includes('l2')) ({ outcome: l2Outcome, standby } = planL2(ctx, s, d.l2Rules));
+  else l2Outcome = refused;
   if (d.modes.includes('bgp')) {
     const r = planBgp(ctx, s, d.bgpRules);
     bgpOutcome = r.outcome;
@@ -328,7 +337,7 @@ interface MemoEntry {
 }
 
 export function createPlanMemo(): PlanMemo {
-  let env: { config: Config; nodes: readonly V1Node[]; rest: string } | undefined;
+  let env: { config: Config; nodes: readonly NodeFacts[]; rest: string } | undefined;
   let entries = new Map<string, MemoEntry>();
   return {
     begin(input, endpoints) {
@@ -415,15 +424,6 @@ function planL2(ctx: Ctx, s: PlanService, rules: readonly L2Rule[]): { outcome: 
 
 function planL2Outcome(ctx: Ctx, s: PlanService, rules: readonly L2Rule[]): { outcome: L2Outcome; result?: ElectionResult } {
   const svc = s.intent.request.service;
-  // MetalLB speaker/layer2_controller.go ShouldAnnounce; api/v1beta1/l2advertisement_types.go: a shared IP cannot be split by serviceSelectors, so it is not announced.
-  if (s.intent.request.sharingKey !== undefined && rules.some((r) => r.serviceSelectors.length > 0)) {
-    return {
-      outcome: {
-        announced: false,
-        reason: reason(NotAnnounced.sharedIPWithServiceSelector, 'allow-shared-ip with an L2Advertisement that has serviceSelectors: remove one of them'),
-      },
-    };
-  }
   const ep = ctx.endpoints(svc);
   const first = s.ips[0] ?? '';
   const result = elect({
@@ -543,32 +543,23 @@ export function aggregate(ip: string, rule: Pick<BgpAdvertisementRule, 'aggregat
   return p.ok ? aggregatePrefix(p.value, rule) : undefined;
 }
 
-/** One advertisement per (prefix, peer filter): communities unioned, the largest LOCAL_PREF and the largest link bandwidth kept. */
+/** One advertisement per (prefix, peer filter), merged by the Adj-RIB-Out's rule (src/bgp/adj-rib-out.ts mergeRouteAttributes); sorted by prefix, then peer filter. */
 export function mergeAdvertisements(ads: readonly Advertisement[]): Advertisement[] {
-  const acc = new Map<string, { prefix: string; localPref: number | undefined; communities: Set<number>; large: Map<string, LargeCommunity>; peers: readonly string[] | undefined; linkBandwidth: number | undefined }>();
+  const acc = new Map<string, { prefix: string; peers: readonly string[] | undefined; attributes: RouteAttributes }>();
   for (const a of ads) {
     const key = `${a.prefix}|${a.peers === undefined ? '*' : a.peers.join(',')}`;
-    const cur = acc.get(key) ?? { prefix: a.prefix, localPref: a.localPref, communities: new Set<number>(), large: new Map<string, LargeCommunity>(), peers: a.peers, linkBandwidth: undefined };
-    // BGPAdvertisements of one prefix and peer agree on LOCAL_PREF (config refuses the others); Services
-    // sharing an IP may not (berth.io/bgp-local-pref): the largest wins, whatever the order.
-    if (a.localPref !== undefined && (cur.localPref === undefined || a.localPref > cur.localPref)) cur.localPref = a.localPref;
-    cur.linkBandwidth = maxDefined(cur.linkBandwidth, a.linkBandwidth);
-    for (const c of a.communities ?? []) cur.communities.add(c);
-    for (const l of a.largeCommunities ?? []) cur.large.set(`${l.globalAdmin}:${l.localData1}:${l.localData2}`, l);
-    acc.set(key, cur);
+    const cur = acc.get(key);
+    const attributes = advertisementAttributes(a);
+    acc.set(key, { prefix: a.prefix, peers: cur === undefined ? a.peers : cur.peers, attributes: cur === undefined ? attributes : mergeRouteAttributes(cur.attributes, attributes) });
   }
   return [...acc.entries()]
     .sort(([a], [b]) => cmp(a, b))
-    .map(([, v]) => {
-      const communities = [...v.communities].sort((x, y) => x - y);
-      const large = [...v.large.entries()].sort(([x], [y]) => cmp(x, y)).map(([, l]) => l);
-      return {
-        prefix: v.prefix,
-        ...(v.localPref !== undefined ? { localPref: v.localPref } : {}),
-        ...(communities.length > 0 ? { communities } : {}),
-        ...(large.length > 0 ? { largeCommunities: large } : {}),
-        ...(v.peers !== undefined ? { peers: v.peers } : {}),
-        ...(v.linkBandwidth !== undefined ? { linkBandwidth: v.linkBandwidth } : {}),
-      };
-    });
+    .map(([, { prefix, peers, attributes: v }]) => ({
+      prefix,
+      ...(v.localPref !== undefined ? { localPref: v.localPref } : {}),
+      ...(v.communities.length > 0 ? { communities: v.communities } : {}),
+      ...(v.largeCommunities.length > 0 ? { largeCommunities: v.largeCommunities } : {}),
+      ...(peers !== undefined ? { peers } : {}),
+      ...(v.linkBandwidth !== undefined ? { linkBandwidth: v.linkBandwidth } : {}),
+    }));
 }

@@ -1,8 +1,9 @@
 // The Services a speaker plans for, with their IPs. Pure.
 //
-// Manifest mode (no controller writes status): the same steps as `berth check` (src/config/check.ts),
-// so that `berth check` shows exactly what the speakers announce. A fresh allocator per snapshot:
-//   1. replay every IP already in status.loadBalancer.ingress (restart safety, MetalLB controller/service.go convergeBalancer, which restores IPs from Service status);
+// Manifest mode (no controller writes status): the same function as `berth check` (src/config/check.ts)
+// and the controller, src/config/assign.ts assignAll, so that `berth check` shows exactly what the
+// speakers announce. A fresh allocator per snapshot:
+//   1. replay every IP already in status.loadBalancer.ingress (restart safety);
 //   2. allocate the others in `namespace/name` order (Porter's Eip fallback included).
 // Every node's speaker reads the same manifests and so computes the same IPs, with no shared state.
 // An IP that is not pinned (status, loadBalancerIPs, spec.loadBalancerIP) can therefore move when
@@ -10,12 +11,11 @@
 //
 // Kubernetes mode: `servicesWithStatusIPs` takes the controller's IPs from status as they are.
 import type { V1Namespace, V1Service } from '@kubernetes/client-node';
-import { allocateWithPorterFallback } from '../config/porter.ts';
+import { assignAll } from '../config/assign.ts';
 import type { Config } from '../config/model.ts';
 import { sharedIPAttributeConflicts, translateService, type ServiceIntent, type ServiceOptions, type ServiceTranslation } from '../config/services.ts';
 import type { Problem } from '../config/problems.ts';
-import { Allocator } from '../pool/allocator.ts';
-import { formatIP, type AllocationResult, type ExistingAssignment } from '../pool/types.ts';
+import { formatIP } from '../pool/types.ts';
 import type { PlanService } from './plan.ts';
 
 export interface SpeakerServices {
@@ -66,15 +66,9 @@ function ours(services: readonly V1Service[], namespaces: readonly V1Namespace[]
 /** Manifest mode: replay status IPs, allocate the rest (see the file header). */
 export function allocateServices(config: Config, services: readonly V1Service[], namespaces: readonly V1Namespace[], opts: ServiceOptions = {}, memo?: TranslationMemo): SpeakerServices {
   const { intents, problems } = ours(services, namespaces, opts, memo);
-  const allocator = new Allocator(config.pools.map((p) => p.spec));
-  const existing: ExistingAssignment[] = intents.filter((i) => i.currentIPs.length > 0).map((i) => ({ request: i.request, ips: i.currentIPs }));
-  allocator.restoreAll(existing);
-  const results = new Map<string, AllocationResult>();
-  for (const intent of [...intents].sort((a, b) => (a.request.service < b.request.service ? -1 : 1))) {
-    results.set(intent.request.service, allocateWithPorterFallback(allocator, config, intent.request));
-  }
+  const assigned = assignAll(config, intents);
   const out: PlanService[] = intents.map((intent) => {
-    const res = results.get(intent.request.service);
+    const res = assigned.get(intent.request.service)?.result;
     if (res === undefined || !res.ok) return { intent, ips: [], pendingReason: res === undefined ? 'not allocated' : res.failure.message };
     return { intent, ips: res.assignment.ips.map(formatIP), pool: res.assignment.pool };
   });

@@ -2,6 +2,7 @@
 // store (invalid objects keep their last valid version, src/config/settle.ts), allocate as `berth check`
 // does (services.ts), plan (plan.ts). Pure.
 import { isDeepStrictEqual } from 'node:util';
+import type { V1Node } from '@kubernetes/client-node';
 import { compile, emptyStore, type CompileOptions, type LastGoodStore } from '../config/compile.ts';
 import type { Config } from '../config/model.ts';
 import type { Problem } from '../config/problems.ts';
@@ -9,6 +10,8 @@ import type { ServiceOptions } from '../config/services.ts';
 import type { Snapshot } from '../config/snapshot.ts';
 import { createPlanMemo, planNode, type NodePlan, type PlanMemo, type PlanOptions } from './plan.ts';
 import { allocateServices, createTranslationMemo, type TranslationMemo } from './services.ts';
+import { endpointsByService, type ServiceEndpoints } from './endpoints.ts';
+import { nodeFactsOf, type NodeFacts } from './nodes.ts';
 
 export interface SnapshotPlanInput {
   readonly snapshot: Snapshot;
@@ -39,13 +42,17 @@ export function planSnapshot(input: SnapshotPlanInput, memo?: SnapshotPlanMemo):
     ...(memo === undefined ? {} : { memo: memo.plans }),
     config: compiled.config,
     services: svcs.services,
-    nodes: input.snapshot.nodes,
-    endpointSlices: input.snapshot.endpointSlices,
+    ...planData(input.snapshot, memo),
     nodeName: input.nodeName,
     ...(input.aliveNodes === undefined ? {} : { aliveNodes: input.aliveNodes }),
     options: { withoutEndpointSlices: 'servedEverywhere', ...input.planOptions },
   });
   return { plan, store: compiled.store, config: compiled.config, problems: [...compiled.problems, ...svcs.problems] };
+}
+
+/** The planner's plain inputs from a snapshot's Kubernetes objects (Nodes, EndpointSlices): the boundary adapters. */
+export function planData(snapshot: Pick<Snapshot, 'nodes' | 'endpointSlices'>, memo?: Pick<SnapshotPlanMemo, 'nodeFacts'>): { nodes: NodeFacts[]; endpoints: ReadonlyMap<string, ServiceEndpoints> } {
+  return { nodes: nodeFactsOf(snapshot.nodes, memo?.nodeFacts), endpoints: endpointsByService(snapshot.endpointSlices) };
 }
 
 /**
@@ -59,6 +66,8 @@ export interface SnapshotPlanMemo {
   compile(snapshot: Snapshot, store: LastGoodStore, options?: CompileOptions): ReturnType<typeof compile>;
   readonly translations: TranslationMemo;
   readonly plans: PlanMemo;
+  /** Each Node object's facts (nodes.ts nodeFactsOf). */
+  readonly nodeFacts: WeakMap<V1Node, NodeFacts>;
 }
 
 export function createSnapshotPlanMemo(): SnapshotPlanMemo {
@@ -72,5 +81,6 @@ export function createSnapshotPlanMemo(): SnapshotPlanMemo {
     },
     translations: createTranslationMemo(),
     plans: createPlanMemo(),
+    nodeFacts: new WeakMap(),
   };
 }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { createLab, routerConfig, type Lab, type KernelRoute } from '../../../frr-lab/lab.ts';
 import type { PeerSpec, Advertisement } from '../../../src/bgp/speaker.ts';
-import { parseCommunity } from '../../../src/bgp/adj-rib-out.ts';
+import { communityValue } from '../../../src/config/community.ts';
 import { SpeakerProc, poll } from './harness.ts';
 
 const ROUTER_V4 = '192.0.2.1';
@@ -50,11 +50,11 @@ function peersFor(): PeerSpec[] {
 const ads: Advertisement[] = [
   {
     prefix: `${VIP}/32`,
-    communities: [parseCommunity('64513:100'), parseCommunity('65535:65282')],
+    communities: [communityValue('64513:100'), communityValue('65535:65282')],
     largeCommunities: [{ globalAdmin: 64513, localData1: 7, localData2: 9 }],
   },
   { prefix: `${VIP2}/32` },
-  { prefix: `${VIP6}/128`, communities: [parseCommunity('64513:600')] },
+  { prefix: `${VIP6}/128`, communities: [communityValue('64513:600')] },
 ];
 
 async function table(family: 4 | 6): Promise<FrrTable> {

@@ -5,6 +5,7 @@ import { compile } from '../../../src/config/compile.ts';
 import { parseManifests } from '../../../src/config/manifests.ts';
 import { allocateServices } from '../../../src/speaker/services.ts';
 import { planNode, type NodePlan, type PlanOptions } from '../../../src/speaker/plan.ts';
+import { planData } from '../../../src/speaker/snapshot-plan.ts';
 
 export const NODES = ['node1', 'node2', 'node3'] as const;
 
@@ -97,8 +98,7 @@ export function planAll(docs: readonly string[], opts: { nodes?: readonly string
       planNode({
         config: compiled.config,
         services: svcs.services,
-        nodes: loaded.snapshot.nodes,
-        endpointSlices: loaded.snapshot.endpointSlices,
+        ...planData(loaded.snapshot),
         nodeName: n,
         ...(opts.aliveNodes === undefined ? {} : { aliveNodes: opts.aliveNodes }),
         ...(opts.options === undefined ? {} : { options: opts.options }),

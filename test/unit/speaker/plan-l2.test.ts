@@ -7,6 +7,7 @@ import type { Config } from '../../../src/config/model.ts';
 import { compile } from '../../../src/config/compile.ts';
 import { parseManifests } from '../../../src/config/manifests.ts';
 import { translateService } from '../../../src/config/services.ts';
+import { nodeFactsOf } from '../../../src/speaker/nodes.ts';
 import { expectedWinner, get, l2Adv, l2Pool, NODES, planAll, service, slice, threeNodes } from './fixtures.ts';
 
 const VIP = '203.0.113.5';
@@ -220,8 +221,8 @@ test('property: with every node eligible, exactly one node owns each VIP, and it
   const nodeName = fc.stringMatching(/^[a-z][a-z0-9-]{0,12}$/);
   fc.assert(
     fc.property(fc.uniqueArray(nodeName, { minLength: 1, maxLength: 6 }), fc.ipV4(), (names, ip) => {
-      const nodes = names.map((name) => ({ metadata: { name } }));
-      const plans = names.map((nodeName) => planNode({ config, services: [{ intent: svc.intent, ips: [ip], pool: 'p' }], nodes, endpointSlices: [], nodeName }));
+      const nodes = nodeFactsOf(names.map((name) => ({ metadata: { name } })));
+      const plans = names.map((nodeName) => planNode({ config, services: [{ intent: svc.intent, ips: [ip], pool: 'p' }], nodes, endpoints: new Map(), nodeName }));
       const own = plans.filter((p) => p.l2.length === 1).map((p) => p.node);
       assert.deepEqual(own, [expectedWinner(names, ip)]);
     }),

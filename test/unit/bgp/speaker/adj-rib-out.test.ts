@@ -7,14 +7,14 @@ import {
   desiredRoutes as desiredTable,
   diffRoutes,
   groupRoutes,
-  parseCommunity,
   type Advertisement,
   type RouteTable,
 } from '../../../../src/bgp/adj-rib-out.ts';
+import { communityValue } from '../../../../src/config/community.ts';
 import { keyText, parsePrefixKey, prefixOfKey } from '../../../../src/bgp/nlri.ts';
 import { pathAttributes } from '../../../../src/bgp/speaker.ts';
 
-const NO_ADVERTISE = parseCommunity('65535:65282');
+const NO_ADVERTISE = communityValue('65535:65282');
 /** The table as CIDR text -> attributes. */
 const desiredRoutes = (peer: string, ads: readonly Advertisement[]) => describeTable(desiredTable(peer, ads));
 
@@ -31,8 +31,8 @@ describe('desiredRoutes', () => {
 
   it('deduplicates an aggregate: communities unioned and sorted, the largest LOCAL_PREF wins whatever the order (MetalLB BGPAdvertisement aggregationLength)', () => {
     const ads: Advertisement[] = [
-      { prefix: '198.51.100.10/24', localPref: 50, communities: [parseCommunity('64512:2')] },
-      { prefix: '198.51.100.77/24', localPref: 200, communities: [parseCommunity('64512:1'), parseCommunity('64512:2')] },
+      { prefix: '198.51.100.10/24', localPref: 50, communities: [communityValue('64512:2')] },
+      { prefix: '198.51.100.77/24', localPref: 200, communities: [communityValue('64512:1'), communityValue('64512:2')] },
       { prefix: '198.51.100.0/24', largeCommunities: [{ globalAdmin: 64512, localData1: 1, localData2: 1 }] },
     ];
     const t = desiredRoutes('r', ads);
@@ -41,7 +41,7 @@ describe('desiredRoutes', () => {
     assert.ok(r !== undefined);
     assert.deepEqual(r, {
       localPref: 200,
-      communities: [parseCommunity('64512:1'), parseCommunity('64512:2')],
+      communities: [communityValue('64512:1'), communityValue('64512:2')],
       largeCommunities: [{ globalAdmin: 64512, localData1: 1, localData2: 1 }],
     });
   });

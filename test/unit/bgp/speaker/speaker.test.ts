@@ -5,7 +5,7 @@ import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Speaker, type Advertisement, type PeerSpec, type SpeakerEvent } from '../../../../src/bgp/speaker.ts';
 import { memoryTransport, type MemoryNetwork } from '../../../../src/bgp/transport.ts';
-import { parseCommunity } from '../../../../src/bgp/adj-rib-out.ts';
+import { communityValue } from '../../../../src/config/community.ts';
 import type { Capability, Message } from '../../../../src/bgp/messages/types.ts';
 import { silentLogger } from '../../../../src/log.ts';
 import { pino } from 'pino';
@@ -79,8 +79,8 @@ describe('speaker: two berth speakers', () => {
   it('eBGP: table with AS_PATH [myASN], next hop = local address, communities, no LOCAL_PREF, then End-of-RIB', async () => {
     const p = await pair();
     const ads: Advertisement[] = [
-      { prefix: '198.51.100.10/32', communities: [parseCommunity('64512:100')], largeCommunities: [{ globalAdmin: 64512, localData1: 1, localData2: 2 }] },
-      { prefix: '198.51.100.11/32', communities: [parseCommunity('64512:100')], largeCommunities: [{ globalAdmin: 64512, localData1: 1, localData2: 2 }] },
+      { prefix: '198.51.100.10/32', communities: [communityValue('64512:100')], largeCommunities: [{ globalAdmin: 64512, localData1: 1, localData2: 2 }] },
+      { prefix: '198.51.100.11/32', communities: [communityValue('64512:100')], largeCommunities: [{ globalAdmin: 64512, localData1: 1, localData2: 2 }] },
       { prefix: '198.51.100.12/32', localPref: 300 },
     ];
     p.a.setAdvertisements(ads);
@@ -90,7 +90,7 @@ describe('speaker: two berth speakers', () => {
     assert.deepEqual(p.ribAtB.routes.get('198.51.100.10/32')?.nextHops, [A]);
     assert.deepEqual(p.ribAtB.attr('198.51.100.10/32', 'ORIGIN')?.origin, 0);
     assert.deepEqual(p.ribAtB.attr('198.51.100.10/32', 'AS_PATH')?.segments, [{ type: 2, asns: [64512] }]);
-    assert.deepEqual(p.ribAtB.attr('198.51.100.10/32', 'COMMUNITIES')?.communities, [parseCommunity('64512:100')]);
+    assert.deepEqual(p.ribAtB.attr('198.51.100.10/32', 'COMMUNITIES')?.communities, [communityValue('64512:100')]);
     assert.deepEqual(p.ribAtB.attr('198.51.100.11/32', 'LARGE_COMMUNITIES')?.communities, [{ globalAdmin: 64512, localData1: 1, localData2: 2 }]);
     assert.equal(p.ribAtB.attr('198.51.100.12/32', 'LOCAL_PREF'), undefined, 'no LOCAL_PREF toward an external peer');
     // The two prefixes sharing attributes travel in one UPDATE: 2 UPDATEs + End-of-RIB.
