@@ -162,6 +162,7 @@ export function capabilitiesView(caps: readonly Capability[]): CapabilitiesView 
         };
         break;
       case 'FQDN':
+      case 'EXTENDED_NEXT_HOP':
       case 'UNKNOWN':
         break;
       default: {
