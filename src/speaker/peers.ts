@@ -14,7 +14,8 @@
 //   passive       OpenELB transport.passiveMode (RFC 4271 §8.1.1 PassiveTcpEstablishment)
 //   families      the peer address's family; both with dualStackAddressFamily
 //   bfd           the BGPPeer's bfdProfile (MetalLB BFDProfile), run by src/bgp/bfd
-// Skipped, with a note: adminDown peers, unnumbered peers (`interface`: not supported by this engine).
+// Skipped, with a note: adminDown peers. Interface (unnumbered) peers: `interface` set, peerAddress
+// filled in by src/bgp/unnumbered.ts from the neighbour's Router Advertisements.
 // Accepted with a note: vrf (the native engine has none; the session runs in the default VRF).
 import type { BfdProfileConfig, BgpPeerConfig } from '../config/model.ts';
 import { describeRef } from '../config/problems.ts';
@@ -54,8 +55,8 @@ export function planPeers(peers: readonly BgpPeerConfig[], node: NodeFacts, allN
       note('adminDown: no session');
       continue;
     }
-    if (p.peerAddress === undefined) {
-      note(`unnumbered BGP (interface ${p.interface ?? '?'}) is not supported by berth's speaker: set peerAddress`);
+    if (p.peerAddress === undefined && p.interface === undefined) {
+      note('neither peerAddress nor interface: no session');
       continue;
     }
     if (p.vrf !== undefined) note(`vrf "${p.vrf}" is ignored: the session runs in the default VRF`);
@@ -72,7 +73,10 @@ export function planPeers(peers: readonly BgpPeerConfig[], node: NodeFacts, allN
       name: p.name,
       myAsn,
       ...(p.peerASN.kind === 'asn' ? { peerAsn: p.peerASN.asn } : { dynamicAsn: p.peerASN.type }),
-      peerAddress: p.peerAddress,
+      // An interface peer's address is its link-local neighbour, learned from its Router Advertisements
+      // by src/bgp/unnumbered.ts before the spec reaches the speaker.
+      peerAddress: p.peerAddress ?? '',
+      ...(p.interface !== undefined ? { interface: p.interface } : {}),
       ...(p.peerPort !== 179 ? { peerPort: p.peerPort } : {}),
       ...(p.sourceAddress !== undefined ? { sourceAddress: p.sourceAddress } : {}),
       ...(p.holdTime !== undefined ? { holdTimeSec: p.holdTime } : {}),

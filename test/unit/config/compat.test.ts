@@ -204,7 +204,7 @@ test('7: Service ipFamilies in lower case (as in MetalLB docs) are reported, not
 
 // ---- 8. accepted but unimplemented
 
-test('8: BGPPeer vrf and interface are problems naming the field; the peer gets no session (bfdProfile is implemented: docs/bfd.md)', () => {
+test('8: BGPPeer vrf is a problem naming the field; the peer gets no session (bfdProfile and interface are implemented: docs/bfd.md, docs/speaker.md)', () => {
   const bfd = `
 apiVersion: metallb.io/v1beta1
 kind: BFDProfile
@@ -218,9 +218,9 @@ metadata: {name: fast, namespace: metallb-system}
   );
   assertProblems(r.problems, [
     { kind: 'BGPPeer', name: 'in-vrf', field: 'spec.vrf', includes: 'not implemented yet' },
-    { kind: 'BGPPeer', name: 'unnumbered', field: 'spec.interface', includes: 'not implemented yet' },
   ]);
-  assert.deepEqual(r.config.bgpPeers.map((p) => p.name), ['with-bfd']);
+  assert.deepEqual(r.config.bgpPeers.map((p) => p.name), ['unnumbered', 'with-bfd']);
+  assert.equal(r.config.bgpPeers.find((p) => p.name === 'unnumbered')?.interface, 'eth1');
 });
 
 test('8: empty or false unimplemented fields are not reported (vrf: "", usingPortForward: false)', () => {
