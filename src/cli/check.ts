@@ -3,7 +3,7 @@
 // none), then every problem. Exit 0 when every object is valid, 1 when any is invalid, 2 for bad usage.
 
 import { checkSnapshot, type CheckReport } from '../config/check.ts';
-import type { AnnouncementLine } from '../config/describe.ts';
+import { describePeers, type AnnouncementLine, type PeerLine } from '../config/describe.ts';
 import { loadManifests, type ManifestResult } from '../config/manifests.ts';
 import { isError, objectKey, type Problem } from '../config/problems.ts';
 import { flagTokens } from './args.ts';
@@ -93,9 +93,9 @@ export async function runCheck(argv: readonly string[]): Promise<number> {
     ...(args.namespace === undefined ? {} : { metallbNamespace: args.namespace }),
     ...(args.openelb ? {} : { openelb: false }),
   };
-  const { report, announcements } = checkSnapshot(loaded.snapshot, opts, loaded.problems);
+  const { report, announcements, compiled } = checkSnapshot(loaded.snapshot, opts, loaded.problems);
   const withOrigins: CheckReport = { services: report.services, problems: report.problems.map((p) => locate(p, loaded)) };
-  process.stdout.write(args.output === 'json' ? `${JSON.stringify(withOrigins, null, 2)}\n` : renderTable(withOrigins, loaded, announcements));
+  process.stdout.write(args.output === 'json' ? `${JSON.stringify(withOrigins, null, 2)}\n` : renderTable(withOrigins, loaded, announcements, describePeers(compiled.config)));
   return withOrigins.problems.some(isError) ? 1 : 0;
 }
 
@@ -115,7 +115,7 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
-function renderTable(report: CheckReport, loaded: ManifestResult, announcements: ReadonlyMap<string, readonly AnnouncementLine[]>): string {
+function renderTable(report: CheckReport, loaded: ManifestResult, announcements: ReadonlyMap<string, readonly AnnouncementLine[]>, peers: readonly PeerLine[]): string {
   let out = '';
   if (report.services.length === 0) out += 'No LoadBalancer Services.\n';
   else {
@@ -130,6 +130,10 @@ function renderTable(report: CheckReport, loaded: ManifestResult, announcements:
   if (lines.length > 0) {
     out += '\nAnnouncements:\n';
     out += table(['SERVICE', 'MODE', 'PREFIX/ADDRESS', 'TO/FROM'], lines);
+  }
+  if (peers.length > 0) {
+    out += '\nBGP peers:\n';
+    out += table(['PEER', 'AS', 'FAMILIES', 'SESSION', 'NEXT HOPS'], peers.map((p) => [p.peer, p.asn, p.families, p.session, p.nextHops]));
   }
   if (loaded.ignored.length > 0) {
     out += `\nIgnored (berth does not read these kinds): ${loaded.ignored.map((o) => `${o.kind} ${o.namespace === undefined ? '' : `${o.namespace}/`}${o.name}`).join(', ')}\n`;
