@@ -129,18 +129,8 @@ export function interfaceAddressesByNameFromOs(ifname: string): InterfaceAddress
 
 /** The addresses of the interface that holds `address`, from os.networkInterfaces(). */
 export function interfaceAddressesFromOs(address: string): InterfaceAddresses {
-  for (const addrs of Object.values(os.networkInterfaces())) {
-    if (addrs?.some((a) => a.address === address) !== true) continue;
-    const v4 = addrs.find((a) => a.family === 'IPv4');
-    const v6 = addrs.find((a) => a.family === 'IPv6' && !a.address.toLowerCase().startsWith('fe80:'));
-    const ll = addrs.find((a) => a.family === 'IPv6' && a.address.toLowerCase().startsWith('fe80:'));
-    return {
-      ...(v4 !== undefined ? { ipv4: v4.address } : {}),
-      ...(v6 !== undefined ? { ipv6: v6.address } : {}),
-      ...(ll !== undefined ? { ipv6LinkLocal: ll.address.split('%')[0] ?? ll.address } : {}),
-    };
-  }
-  return {};
+  const found = Object.entries(os.networkInterfaces()).find(([, addrs]) => addrs?.some((a) => a.address === address) === true);
+  return found === undefined ? {} : interfaceAddressesByNameFromOs(found[0]);
 }
 
 export class Speaker {
