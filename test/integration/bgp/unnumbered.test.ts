@@ -3,11 +3,13 @@
 // FRR find each other by Router Advertisements (src/bgp/unnumbered.ts; zebra sends FRR's), the session
 // runs between the link-local addresses, RFC 8950 Extended Next Hop Encoding is negotiated, and IPv4
 // VIPs arrive in FRR's RIB and kernel FIB with the IPv6 link-local next hop (`via inet6 fe80::...`),
-// IPv6 VIPs over the same session.
+// IPv6 VIPs over the same session. First with the bare speaker (speaker-proc.ts), then as deployed:
+// `berth speaker --manifests` with a MetalLB BGPPeer `interface`.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Lab, SpawnedProcess } from '../../../frr-lab/lab.ts';
@@ -15,6 +17,7 @@ import { startFrr, type FrrInstance } from '../../../frr-lab/frr.ts';
 import { killPid, run } from '../../../frr-lab/run.ts';
 import type { Advertisement, PeerSpec } from '../../../src/bgp/speaker.ts';
 import { SpeakerProc, poll } from './harness.ts';
+import { ManifestDir, nodeDoc, serviceDoc, sliceDoc } from '../speaker/harness.ts';
 
 const PREFIX = `bun${process.pid % 10000}`;
 const NS_RT = `${PREFIX}-rt`;
@@ -44,12 +47,17 @@ const spawner: Pick<Lab, 'spawn'> = {
   },
 };
 
+const BERTH = fileURLToPath(new URL('../../../bin/berth.mjs', import.meta.url));
 let frr: FrrInstance | undefined;
+let berthSpeaker: SpawnedProcess | undefined;
+let manifests: ManifestDir | undefined;
 let speaker: SpeakerProc | undefined;
 let logDir: string | undefined;
 
 async function cleanup(): Promise<void> {
   await speaker?.stop().catch(() => undefined);
+  await berthSpeaker?.kill(3000).catch(() => undefined);
+  manifests?.remove();
   await frr?.stop().catch(() => undefined);
   for (const ns of [NS_RT, NS_NODE]) await run(['ip', 'netns', 'del', ns], { check: false });
   if (logDir !== undefined) await rm(logDir, { recursive: true, force: true });
@@ -138,5 +146,41 @@ describe('unnumbered BGP (interface peer) against FRR', () => {
       return out.includes('via fe80:') ? out : undefined;
     });
     assert.ok(fib6.includes(nodeLl as string), fib6);
+  });
+  it('berth speaker --manifests with BGPPeer.spec.interface: the same routes through the deployed path', async () => {
+    const f = frr as FrrInstance;
+    await (speaker as SpeakerProc).stop(); // one speaker per interface: this one takes over
+    await poll('FRR to drop the first session', async () => {
+      const out = (await run(['ip', '-n', NS_RT, 'route', 'show', `${VIP4}/32`])).stdout;
+      return out.trim() === '' ? true : undefined;
+    }, 60_000);
+    const vip4 = '203.0.113.41';
+    const vip6 = '2001:db8:f00::41';
+    const dir = new ManifestDir();
+    manifests = dir;
+    dir.write('all.yaml', [
+      nodeDoc({ name: 'node1', ipv4: '198.51.100.2', ipv6: '2001:db8:1::2' } as Parameters<typeof nodeDoc>[0]),
+      'apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: unnumbered-pool, namespace: metallb-system}\nspec: {addresses: ["203.0.113.32/27", "2001:db8:f00::/120"]}',
+      'apiVersion: metallb.io/v1beta1\nkind: BGPAdvertisement\nmetadata: {name: unnumbered, namespace: metallb-system}\nspec: {ipAddressPools: [unnumbered-pool]}',
+      `apiVersion: metallb.io/v1beta2\nkind: BGPPeer\nmetadata: {name: tor, namespace: metallb-system}\nspec: {myASN: ${NODE_ASN}, dynamicASN: external, interface: ${IF_NODE}, holdTime: 9s}`,
+      serviceDoc('web', { statusIPs: [vip4] }),
+      serviceDoc('web6', { statusIPs: [vip6], families: ['IPv6'] }),
+      sliceDoc('web', ['node1']),
+      sliceDoc('web6', ['node1']),
+    ]);
+    const state = join(logDir as string, 'restart.json');
+    berthSpeaker = spawner.spawn(NS_NODE, [process.execPath, BERTH, 'speaker', '--node', 'node1', '--manifests', dir.path, '--log-level', 'debug', '--graceful-restart-state', state]);
+    const fib4 = await poll(`kernel route for ${vip4} via inet6 (berth speaker)`, async () => {
+      const out = (await run(['ip', '-n', NS_RT, 'route', 'show', `${vip4}/32`])).stdout;
+      return /via inet6 fe80:/.test(out) ? out : undefined;
+    }, 90_000);
+    assert.match(fib4, new RegExp(`dev ${IF_RT} proto bgp`));
+    await poll(`kernel route for ${vip6} (berth speaker)`, async () => {
+      const out = (await run(['ip', '-n', NS_RT, '-6', 'route', 'show', `${vip6}/128`])).stdout;
+      return out.includes('via fe80:') ? out : undefined;
+    });
+    const nbr = await f.vtyshJson<Record<string, { bgpState?: string; neighborCapabilities?: Record<string, unknown> }>>(`show bgp neighbors ${IF_RT} json`);
+    assert.equal(nbr[IF_RT]?.bgpState, 'Established');
+    assert.match(JSON.stringify(nbr[IF_RT]?.neighborCapabilities ?? {}), /"extendedNexthop":"advertisedAndReceived"/);
   });
 });
