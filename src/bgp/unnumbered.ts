@@ -46,6 +46,8 @@ export interface UnnumberedOptions {
   readonly onChange: () => void;
   readonly logger: Logger;
   readonly intervalMs?: number;
+  /** After an interface fails to open, how long until onChange asks for another try. Default intervalMs. */
+  readonly retryMs?: number;
 }
 
 interface Watch {
@@ -58,6 +60,7 @@ interface Watch {
 export class UnnumberedPeers {
   readonly #opts: UnnumberedOptions;
   readonly #watches = new Map<string, Watch>();
+  #closed = false;
 
   constructor(opts: UnnumberedOptions) {
     this.#opts = opts;
@@ -83,6 +86,7 @@ export class UnnumberedPeers {
   }
 
   close(): void {
+    this.#closed = true;
     for (const [ifname, w] of this.#watches) this.#stop(ifname, w);
   }
 
@@ -102,16 +106,22 @@ export class UnnumberedPeers {
         this.#opts.logger.info({ interface: ifname, linkLocal: port.linkLocal }, 'unnumbered BGP: sending Router Advertisements, waiting for the peer');
       },
       (err: unknown) => {
-        // Retried on the next resolve(): the interface may appear later.
-        this.#watches.delete(ifname);
-        this.#opts.logger.warn({ interface: ifname, reason: err instanceof Error ? err.message : String(err) }, 'unnumbered BGP: cannot open the interface');
+        // The interface may appear later: forget it and have the caller resolve again after an interval
+        // (resolve() then opens it anew).
+        if (this.#watches.get(ifname) === w) this.#watches.delete(ifname);
+        this.#opts.logger.warn({ interface: ifname, reason: err instanceof Error ? err.message : String(err) }, 'unnumbered BGP: cannot open the interface, retrying');
+        if (w.closed) return;
+        w.timer = setTimeout(() => {
+          if (!this.#closed) this.#opts.onChange();
+        }, this.#opts.retryMs ?? this.#opts.intervalMs ?? RA_INTERVAL_MS);
+        w.timer.unref();
       },
     );
   }
 
   #stop(ifname: string, w: Watch): void {
     w.closed = true;
-    if (w.timer !== undefined) clearInterval(w.timer);
+    if (w.timer !== undefined) clearTimeout(w.timer); // clears an interval as well
     w.port?.close();
     this.#watches.delete(ifname);
   }

@@ -124,3 +124,29 @@ function require16(frame: Buffer): number {
   while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
   return ~sum & 0xffff;
 }
+
+test('an interface that cannot be opened (not there yet) is tried again: onChange asks for another resolve', async () => {
+  let attempts = 0;
+  let changed: () => void = () => undefined;
+  const retried = new Promise<void>((resolve) => {
+    changed = resolve;
+  });
+  const peers = new UnnumberedPeers({
+    logger: silentLogger(),
+    onChange: () => changed(),
+    open: () => {
+      attempts++;
+      return attempts === 1
+        ? Promise.reject(new Error('interface eth1 does not exist'))
+        : Promise.resolve({ mac: OUR_MAC, linkLocal: OUR_LL, send: () => undefined, close: () => undefined });
+    },
+    intervalMs: 3_600_000,
+    retryMs: 1,
+  });
+  assert.deepEqual(peers.resolve([SPEC]), []);
+  await retried;
+  assert.equal(attempts, 1);
+  peers.resolve([SPEC]);
+  assert.equal(attempts, 2, 'opened again on the next resolve');
+  peers.close();
+});
