@@ -194,22 +194,47 @@ export function routerDiscoveryOf(frame: Buffer): { readonly kind: 'routerAdvert
 /** The parts of src/sys an RaPort is built from (passed in, so that src/bgp does not load the addon). */
 export interface RaPortSys {
   getInterface(name: string): Promise<{ readonly mac: string; readonly addresses: readonly { readonly family: 4 | 6; readonly address: string; readonly linkLocal: boolean }[] } | undefined>;
-  openPacketSocket(opts: { readonly ifname: string; readonly etherType: number; readonly onFrame: (f: { readonly frame: Buffer }) => void; readonly keepAlive?: boolean }): {
+  openPacketSocket(opts: {
+    readonly ifname: string;
+    readonly etherType: number;
+    readonly filter: 'routerSolicitation' | 'routerAdvertisement';
+    readonly onFrame: (f: { readonly frame: Buffer }) => void;
+    readonly keepAlive?: boolean;
+  }): {
     send(frame: Buffer): void;
     addMembership(mac: Buffer): void;
     close(): void;
   };
 }
 
-/** RaPorts over src/sys: the interface's MAC and link-local address, an AF_PACKET socket for IPv6. */
+/** RaPorts over src/sys: the interface's MAC and link-local address, and two AF_PACKET sockets whose
+ * kernel filters (src/sys/bpf.ts) pass only Router Advertisements and Router Solicitations, so the rest
+ * of the interface's IPv6 traffic never reaches JavaScript. */
 export function sysRaPortOpener(sys: RaPortSys): OpenRaPort {
   return async (ifname, onFrame) => {
     const info = await sys.getInterface(ifname);
     if (info === undefined) throw new Error(`interface ${ifname} does not exist`);
     const ll = info.addresses.find((a) => a.family === 6 && a.linkLocal);
     if (ll === undefined || info.mac === '') throw new Error(`interface ${ifname} has no IPv6 link-local address or MAC`);
-    const socket = sys.openPacketSocket({ ifname, etherType: EtherType.ipv6, keepAlive: false, onFrame: (f) => onFrame(Buffer.from(f.frame)) });
-    socket.addMembership(Buffer.from(ALL_ROUTERS_MAC.split(':').map((x) => Number.parseInt(x, 16))));
-    return { mac: info.mac, linkLocal: canonicalIp(ll.address.split('%')[0] ?? ll.address), send: (f) => socket.send(f), close: () => socket.close() };
+    const open = (filter: 'routerSolicitation' | 'routerAdvertisement') =>
+      sys.openPacketSocket({ ifname, etherType: EtherType.ipv6, filter, keepAlive: false, onFrame: (f) => onFrame(Buffer.from(f.frame)) });
+    const ras = open('routerAdvertisement');
+    let rss: ReturnType<typeof open>;
+    try {
+      rss = open('routerSolicitation');
+      rss.addMembership(Buffer.from(ALL_ROUTERS_MAC.split(':').map((x) => Number.parseInt(x, 16))));
+    } catch (err) {
+      ras.close();
+      throw err;
+    }
+    return {
+      mac: info.mac,
+      linkLocal: canonicalIp(ll.address.split('%')[0] ?? ll.address),
+      send: (f) => ras.send(f),
+      close: () => {
+        ras.close();
+        rss.close();
+      },
+    };
   };
 }
