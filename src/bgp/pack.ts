@@ -171,13 +171,16 @@ export function packKeyAnnouncements(
     return batch.buffers();
   }
   const attrBytes = encodeAttributes(attrs, ctx);
+  // The MP_REACH_NLRI head (AFI, SAFI, next hops) is the same in every message: written once.
+  const head = new Writer(64);
+  writeMpReachHead(head, reach.afi, SAFI.UNICAST, reach.nextHops);
+  const headBytes = head.finish();
   for (let i = 0; i < keys.length; ) {
     const start = batch.begin();
     beginUpdate(w);
     beginPathAttributes(w);
     // RFC 7606 §5.1: MP_REACH_NLRI first; the other attributes after it.
-    w.forkAttribute(MP_ATTR_FLAGS, ATTR_TYPE.MP_REACH_NLRI);
-    writeMpReachHead(w, reach.afi, SAFI.UNICAST, reach.nextHops);
+    w.forkAttribute(MP_ATTR_FLAGS, ATTR_TYPE.MP_REACH_NLRI).bytes(headBytes);
     i = fill(w, start, keys, i, attrBytes.length, max);
     w.join().bytes(attrBytes);
     beginNlri(w);
