@@ -35,6 +35,12 @@ const packMs = best(() => {
   packAnnouncements({ attributes: ATTRS, nextHops: { ipv4: '192.0.2.1' }, prefixes }, CTX4);
 });
 
+const prefixes6: Prefix[] = [];
+for (let i = 0; i < 100_000; i++) prefixes6.push({ family: 'ipv6', address: `2001:db8::${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}`, length: 128 });
+const pack6Ms = best(() => {
+  packAnnouncements({ attributes: ATTRS, nextHops: { ipv6: '2001:db8::1', ipv6LinkLocal: 'fe80::1' }, prefixes: prefixes6 }, CTX4);
+});
+
 const msg = Buffer.alloc(65535);
 msg.fill(0xff, 0, 16);
 msg.writeUInt16BE(65535, 16);
@@ -50,4 +56,5 @@ const frameMs = best(() => {
 });
 
 console.log(`pack 100,000 IPv4 /32 announcements      ${packMs.toFixed(1).padStart(8)} ms (best of ${String(runs)})`);
+console.log(`pack 100,000 IPv6 /128 announcements     ${pack6Ms.toFixed(1).padStart(8)} ms (best of ${String(runs)})`);
 console.log(`frame 65,535 octets fed 1 octet at a time ${frameMs.toFixed(1).padStart(8)} ms (best of ${String(runs)})`);

@@ -61,6 +61,8 @@ export function describeCapability(c: Capability): string {
       return 'enhanced-route-refresh';
     case 'EXTENDED_MESSAGE':
       return 'extended-message';
+    case 'EXTENDED_NEXT_HOP':
+      return `extended-next-hop(${c.entries.map((e) => `${e.afi}/${e.safi}->${e.nextHopAfi}`).join(' ')})`;
     default: {
       const never: never = c;
       return String(never);

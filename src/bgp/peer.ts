@@ -12,7 +12,12 @@ export interface PeerSpec {
   /** Expected peer AS; omit with `dynamicAsn`. */
   readonly peerAsn?: number;
   readonly dynamicAsn?: 'internal' | 'external';
+  /** For an interface peer: its link-local address with the zone (`fe80::1%eth0`), learned by
+   * unnumbered.ts before the spec reaches the speaker. */
   readonly peerAddress: string;
+  /** Unnumbered BGP (MetalLB `interface`): the session runs over this interface's IPv6 link-local
+   * addresses, carries IPv4 and IPv6, and IPv4 prefixes get an IPv6 next hop (RFC 8950). */
+  readonly interface?: string;
   /** Default 179. */
   readonly peerPort?: number;
   readonly sourceAddress?: string;
@@ -85,7 +90,8 @@ export { familyOfAfi } from './nlri.ts';
 
 /** The address families a peer's session carries. */
 export function peerFamilies(peer: PeerSpec): readonly Family[] {
-  if (peer.dualStackAddressFamily === true) return ['ipv4', 'ipv6'];
+  // MetalLB: an interface peer activates both families (IPv4 with an IPv6 next hop, RFC 8950).
+  if (peer.dualStackAddressFamily === true || peer.interface !== undefined) return ['ipv4', 'ipv6'];
   return [familyOfAddress(peer.peerAddress)];
 }
 
@@ -110,6 +116,8 @@ export function localCapabilities(peer: PeerSpec, opts: LocalCapabilityOptions):
   const caps: Capability[] = families.map((f) => ({ kind: 'MULTIPROTOCOL', afi: f.afi, safi: f.safi }));
   caps.push({ kind: 'ROUTE_REFRESH' }, { kind: 'ENHANCED_ROUTE_REFRESH' }, { kind: 'FOUR_OCTET_AS', asn: peer.myAsn });
   if (peer.extendedMessage === true) caps.push({ kind: 'EXTENDED_MESSAGE' });
+  // RFC 8950 §3: over a link-local session IPv4 prefixes can only have an IPv6 next hop; say we send them.
+  if (peer.interface !== undefined) caps.push({ kind: 'EXTENDED_NEXT_HOP', entries: [{ afi: AFI.IPV4, safi: SAFI.UNICAST, nextHopAfi: AFI.IPV6 }] });
   if (peer.enableGracefulRestart === true) {
     caps.push({
       kind: 'GRACEFUL_RESTART',
@@ -162,6 +170,7 @@ export function capabilitiesView(caps: readonly Capability[]): CapabilitiesView 
         };
         break;
       case 'FQDN':
+      case 'EXTENDED_NEXT_HOP':
       case 'UNKNOWN':
         break;
       default: {

@@ -75,6 +75,8 @@ export interface SpeakerOptions {
    * family the session's own address is not (dual-stack sessions) and the IPv6 link-local next hop
    * (RFC 2545 §3). Default: os.networkInterfaces(). */
   readonly interfaceAddresses?: (localAddress: string) => InterfaceAddresses;
+  /** The addresses of an interface by name (interface peers); default os.networkInterfaces(). */
+  readonly interfaceAddressesByName?: (ifname: string) => InterfaceAddresses;
   /** Session changes (Established, down with a reason), e.g. for ServiceBGPStatus and metrics. */
   readonly onEvent?: (e: SpeakerEvent) => void;
   /** Sees every message received from a peer (tests, debugging). */
@@ -112,20 +114,23 @@ export interface InterfaceAddresses {
   readonly ipv6LinkLocal?: string;
 }
 
+/** The addresses of the interface named `ifname`, from os.networkInterfaces(). */
+export function interfaceAddressesByNameFromOs(ifname: string): InterfaceAddresses {
+  const addrs = os.networkInterfaces()[ifname] ?? [];
+  const v4 = addrs.find((a) => a.family === 'IPv4');
+  const v6 = addrs.find((a) => a.family === 'IPv6' && !a.address.toLowerCase().startsWith('fe80:'));
+  const ll = addrs.find((a) => a.family === 'IPv6' && a.address.toLowerCase().startsWith('fe80:'));
+  return {
+    ...(v4 !== undefined ? { ipv4: v4.address } : {}),
+    ...(v6 !== undefined ? { ipv6: v6.address } : {}),
+    ...(ll !== undefined ? { ipv6LinkLocal: ll.address.split('%')[0] ?? ll.address } : {}),
+  };
+}
+
 /** The addresses of the interface that holds `address`, from os.networkInterfaces(). */
 export function interfaceAddressesFromOs(address: string): InterfaceAddresses {
-  for (const addrs of Object.values(os.networkInterfaces())) {
-    if (addrs?.some((a) => a.address === address) !== true) continue;
-    const v4 = addrs.find((a) => a.family === 'IPv4');
-    const v6 = addrs.find((a) => a.family === 'IPv6' && !a.address.toLowerCase().startsWith('fe80:'));
-    const ll = addrs.find((a) => a.family === 'IPv6' && a.address.toLowerCase().startsWith('fe80:'));
-    return {
-      ...(v4 !== undefined ? { ipv4: v4.address } : {}),
-      ...(v6 !== undefined ? { ipv6: v6.address } : {}),
-      ...(ll !== undefined ? { ipv6LinkLocal: ll.address.split('%')[0] ?? ll.address } : {}),
-    };
-  }
-  return {};
+  const found = Object.entries(os.networkInterfaces()).find(([, addrs]) => addrs?.some((a) => a.address === address) === true);
+  return found === undefined ? {} : interfaceAddressesByNameFromOs(found[0]);
 }
 
 export class Speaker {
@@ -290,7 +295,9 @@ export class Speaker {
 
   #onIncoming(socket: BgpSocket): void {
     const remote = unmapAddress(socket.remoteAddress ?? '');
-    const entry = [...this.#peers.values()].find((e) => e.spec.peerAddress === remote);
+    // A link-local peer (unnumbered) is configured with its zone; the socket may report it without.
+    const bare = (a: string): string => a.split('%')[0] ?? a;
+    const entry = [...this.#peers.values()].find((e) => e.spec.peerAddress === remote || (e.spec.interface !== undefined && bare(e.spec.peerAddress) === bare(remote)));
     if (entry === undefined) {
       // Only configured peers may connect.
       this.#log.info({ peer: remote, reason: 'not a configured peer' }, 'incoming BGP connection refused');
@@ -432,7 +439,9 @@ export class Speaker {
   #desiredFor(e: PeerEntry, view: EstablishedSession, hops: NextHops): RouteTable {
     if (this.#withdrawn) return EMPTY_TABLE;
     const byFamily = this.#ads.forPeer(e.spec.name);
-    const usable = (f: Family): boolean => view.families.includes(f) && (f === 'ipv4' ? hops.ipv4 !== undefined : hops.ipv6 !== undefined);
+    // IPv4 prefixes take an IPv4 next hop, or an IPv6 one when RFC 8950 was negotiated (pack.ts reachOf).
+    const usable = (f: Family): boolean =>
+      view.families.includes(f) && (f === 'ipv4' ? hops.ipv4 !== undefined || (view.ctx.ipv4NextHopIpv6 === true && hops.ipv6 !== undefined) : hops.ipv6 !== undefined);
     const skipped = (['ipv4', 'ipv6'] as const).filter((f) => !usable(f)).reduce((n, f) => n + byFamily[f].size, 0);
     if (skipped > 0) this.#log.debug({ peer: e.spec.name, skipped }, 'prefixes of a family this session cannot carry');
     if (usable('ipv4') && usable('ipv6')) return byFamily;
@@ -443,6 +452,7 @@ export class Speaker {
   /** NEXT_HOP / MP_REACH next hops for a session: configured ones first, then the session's local
    * address for its own family, then the same interface's address of the other family. */
   #nextHops(peer: PeerSpec, view: EstablishedSession): NextHops {
+    if (peer.interface !== undefined) return this.#interfaceNextHops(peer, peer.interface, view);
     const local = view.localAddress;
     const localFamily = familyOfAddress(local);
     const iface = (this.#opts.interfaceAddresses ?? interfaceAddressesFromOs)(local);
@@ -454,6 +464,18 @@ export class Speaker {
       ...(ipv6 !== undefined ? { ipv6 } : {}),
       ...(ll !== undefined ? { ipv6LinkLocal: ll } : {}),
     };
+  }
+
+  /** Unnumbered: no IPv4 next hop (IPv4 prefixes go with the IPv6 one, RFC 8950 §4) unless configured;
+   * the interface's global IPv6 address and our link-local one (RFC 2545 §3, 32 octets), or the
+   * link-local one alone when the interface has no global address (as FRR does for interface peers). */
+  #interfaceNextHops(peer: PeerSpec, ifname: string, view: EstablishedSession): NextHops {
+    const local = (view.localAddress.split('%')[0] ?? view.localAddress).toLowerCase();
+    const iface = (this.#opts.interfaceAddressesByName ?? interfaceAddressesByNameFromOs)(ifname);
+    const ll = peer.nextHops?.ipv6LinkLocal ?? (local.startsWith('fe80:') ? local : iface.ipv6LinkLocal);
+    const ipv6 = peer.nextHops?.ipv6 ?? iface.ipv6;
+    const hops = ipv6 !== undefined ? { ipv6, ...(ll !== undefined ? { ipv6LinkLocal: ll } : {}) } : ll !== undefined ? { ipv6: ll } : {};
+    return { ...(peer.nextHops?.ipv4 !== undefined ? { ipv4: peer.nextHops.ipv4 } : {}), ...hops };
   }
 
 }

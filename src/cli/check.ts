@@ -3,7 +3,7 @@
 // none), then every problem. Exit 0 when every object is valid, 1 when any is invalid, 2 for bad usage.
 
 import { checkSnapshot, type CheckReport } from '../config/check.ts';
-import type { AnnouncementLine } from '../config/describe.ts';
+import { describePeers, type AnnouncementLine, type PeerLine } from '../config/describe.ts';
 import { loadManifests, type ManifestResult } from '../config/manifests.ts';
 import { isError, objectKey, type Problem } from '../config/problems.ts';
 import { flagTokens } from './args.ts';
@@ -93,11 +93,11 @@ export async function runCheck(argv: readonly string[]): Promise<number> {
     ...(args.namespace === undefined ? {} : { metallbNamespace: args.namespace }),
     ...(args.openelb ? {} : { openelb: false }),
   };
-  const { report, announcements } = checkSnapshot(loaded.snapshot, opts, loaded.problems);
+  const { report, announcements, compiled } = checkSnapshot(loaded.snapshot, opts, loaded.problems);
   const withOrigins: CheckReport = { services: report.services, problems: report.problems.map((p) => locate(p, loaded)) };
   const out = new Out();
   if (args.output === 'json') writeJson(out, withOrigins);
-  else renderTable(out, withOrigins, loaded, announcements);
+  else renderTable(out, withOrigins, loaded, announcements, describePeers(compiled.config));
   out.flush();
   return withOrigins.problems.some(isError) ? 1 : 0;
 }
@@ -164,7 +164,7 @@ function table(out: Out, header: readonly string[], count: number, row: (i: numb
   for (let i = 0; i < count; i++) out.write(`${line(row(i))}\n`);
 }
 
-function renderTable(out: Out, report: CheckReport, loaded: ManifestResult, announcements: ReadonlyMap<string, readonly AnnouncementLine[]>): void {
+function renderTable(out: Out, report: CheckReport, loaded: ManifestResult, announcements: ReadonlyMap<string, readonly AnnouncementLine[]>, peers: readonly PeerLine[]): void {
   const services = report.services;
   if (services.length === 0) out.write('No LoadBalancer Services.\n');
   else {
@@ -190,6 +190,13 @@ function renderTable(out: Out, report: CheckReport, loaded: ManifestResult, anno
       const svc = keys[rowService[i] ?? 0] ?? '';
       const a = announcements.get(svc)?.[rowLine[i] ?? 0];
       return a === undefined ? [] : [svc, a.mode, a.what, a.how];
+    });
+  }
+  if (peers.length > 0) {
+    out.write('\nBGP peers:\n');
+    table(out, ['PEER', 'AS', 'FAMILIES', 'SESSION', 'NEXT HOPS'], peers.length, (i) => {
+      const p = peers[i];
+      return p === undefined ? [] : [p.peer, p.asn, p.families, p.session, p.nextHops];
     });
   }
   if (loaded.ignored.length > 0) {

@@ -29,7 +29,9 @@ import { createLayer2Engine } from '../l2/engine.ts';
 import { createCpuAnswerers, type CpuAnswerers } from '../l2/cpu-answerers.ts';
 import { afPacketTransportFactory, scanInterfaces } from '../l2/af-packet-transport.ts';
 import type { LinkInfo } from '../l2/transport.ts';
-import { defaultRouteInterface, routeTo, setSocketTtl, tcpTransport } from '../sys/index.ts';
+import { defaultRouteInterface, getInterface, openPacketSocket, routeTo, setSocketTtl, tcpTransport } from '../sys/index.ts';
+import { sysRaPortOpener, UnnumberedPeers } from '../bgp/unnumbered.ts';
+import type { PeerSpec } from '../bgp/peer.ts';
 import { createAgent, type Agent } from '../speaker/agent.ts';
 import { renderExposition } from '../metrics/exposition.ts';
 import { speakerFamilies } from '../metrics/families.ts';
@@ -114,6 +116,13 @@ export async function startNodeRuntime(opts: NodeRuntimeOptions): Promise<NodeRu
     return undefined;
   }
   const gated = createBfdGate(bgp, log);
+  // Interface (unnumbered) peers reach the speaker once their link-local neighbour is known (src/bgp/unnumbered.ts).
+  let plannedPeers: readonly PeerSpec[] = [];
+  const unnumbered: UnnumberedPeers = new UnnumberedPeers({
+    open: sysRaPortOpener({ getInterface, openPacketSocket }),
+    logger: log,
+    onChange: () => gated.setPeers(unnumbered.resolve(plannedPeers)),
+  });
   let liveness: LivenessRuntime | undefined;
   if (opts.liveness !== undefined) {
     try {
@@ -139,7 +148,17 @@ export async function startNodeRuntime(opts: NodeRuntimeOptions): Promise<NodeRu
   const agent = createAgent({
     ...(liveness === undefined ? {} : { gate: liveness }),
     l2,
-    bgp: gated,
+    bgp: {
+      setPeers: (peers) => {
+        plannedPeers = peers;
+        gated.setPeers(unnumbered.resolve(peers));
+      },
+      setAdvertisements: (all) => gated.setAdvertisements(all),
+      stop: (o) => {
+        unnumbered.close();
+        return gated.stop(o);
+      },
+    },
     logger: log,
     interfaces: async () => {
       const scan = await scanInterfaces();

@@ -87,3 +87,42 @@ export function describeAnnouncements(config: Config, ips: readonly IPAddress[],
   }
   return out;
 }
+
+export interface PeerLine {
+  readonly peer: string;
+  /** Where the session goes: address and port, or the interface of an unnumbered peer. */
+  readonly session: string;
+  readonly asn: string;
+  readonly families: string;
+  /** How the next hop of each family is encoded on this session. */
+  readonly nextHops: string;
+}
+
+/** One line per BGP peer: session, AS, families and next-hop encoding (src/bgp/peer.ts peerFamilies,
+ * src/bgp/pack.ts reachOf and the speaker's next-hop choice are the rules; this only says them). */
+export function describePeers(config: Config): PeerLine[] {
+  return config.bgpPeers.map((p) => {
+    const asn = p.peerASN.kind === 'asn' ? String(p.peerASN.asn) : p.peerASN.type;
+    const local = p.localASN ?? p.myASN;
+    if (p.interface !== undefined) {
+      return {
+        peer: p.name,
+        session: `interface ${p.interface}: IPv6 link-local, peer found by its Router Advertisements (port ${p.peerPort})`,
+        asn: `${local} -> ${asn}`,
+        families: 'ipv4+ipv6',
+        nextHops: `IPv4 and IPv6 via our IPv6 address on ${p.interface}: MP_REACH_NLRI, RFC 8950 extended next hop for IPv4; global + link-local (32 octets), link-local alone without a global address`,
+      };
+    }
+    const v6 = p.peerAddress?.includes(':') === true;
+    const families = p.dualStackAddressFamily ? 'ipv4+ipv6' : v6 ? 'ipv6' : 'ipv4';
+    const nh4 = v6 ? 'IPv4: NEXT_HOP, the interface\'s IPv4 address' : 'IPv4: NEXT_HOP, the session\'s local address';
+    const nh6 = 'IPv6: MP_REACH_NLRI, global (+ link-local, RFC 2545)';
+    return {
+      peer: p.name,
+      session: `${v6 ? `[${p.peerAddress ?? ''}]` : (p.peerAddress ?? '')}:${p.peerPort}${p.vrf === undefined ? '' : ` in VRF ${p.vrf} (socket bound to the VRF device)`}`,
+      asn: `${local} -> ${asn}`,
+      families,
+      nextHops: families === 'ipv4+ipv6' ? `${nh4}; ${nh6}` : families === 'ipv4' ? nh4 : nh6,
+    };
+  });
+}

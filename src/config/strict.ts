@@ -131,7 +131,6 @@ function unicastFamily(v: unknown): boolean {
 
 /** Every field the CRDs (or the older served shapes) accept that berth does not act on. */
 export const UNIMPLEMENTED_FIELDS: readonly UnimplementedField[] = [
-  { kind: 'metallb.io/BGPPeer', path: 'spec.interface', message: 'unnumbered BGP (interface) is not implemented yet: set peerAddress instead' },
   {
     kind: 'metallb.io/BGPPeer',
     path: 'spec.disableMP',

@@ -22,6 +22,8 @@ export const IpProtocol = { icmpv6: 58 } as const;
 
 /** ICMPv6 types (IANA "icmpv6-parameters"; RFC 4861 §4.3, §4.4). */
 export const Icmpv6Type = {
+  routerSolicitation: 133, // RFC 4861 §4.1
+  routerAdvertisement: 134, // RFC 4861 §4.2
   neighborSolicitation: 135,
   neighborAdvertisement: 136,
 } as const;

@@ -18,7 +18,8 @@
 //                 (SO_BINDTODEVICE on the VRF master), so the kernel routes it by the VRF's table and picks
 //                 the source address from the VRF's interfaces; the next hop announced is that address
 //                 (src/bgp/speaker.ts takes next hops from the session's local address and its interface).
-// Skipped, with a note: adminDown peers, unnumbered peers (`interface`: not supported by this engine).
+// Skipped, with a note: adminDown peers. Interface (unnumbered) peers: `interface` set, peerAddress
+// filled in by src/bgp/unnumbered.ts from the neighbour's Router Advertisements.
 import type { BfdProfileConfig, BgpPeerConfig } from '../config/model.ts';
 import { describeRef } from '../config/problems.ts';
 import { matchesAny } from '../labels/selector.ts';
@@ -57,8 +58,8 @@ export function planPeers(peers: readonly BgpPeerConfig[], node: NodeFacts, allN
       note('adminDown: no session');
       continue;
     }
-    if (p.peerAddress === undefined) {
-      note(`unnumbered BGP (interface ${p.interface ?? '?'}) is not supported by berth's speaker: set peerAddress`);
+    if (p.peerAddress === undefined && p.interface === undefined) {
+      note('neither peerAddress nor interface: no session');
       continue;
     }
     const bfd = p.bfdProfile === undefined ? undefined : bfdOf(p.bfdProfile, bfdProfiles);
@@ -74,7 +75,10 @@ export function planPeers(peers: readonly BgpPeerConfig[], node: NodeFacts, allN
       name: p.name,
       myAsn,
       ...(p.peerASN.kind === 'asn' ? { peerAsn: p.peerASN.asn } : { dynamicAsn: p.peerASN.type }),
-      peerAddress: p.peerAddress,
+      // An interface peer's address is its link-local neighbour, learned from its Router Advertisements
+      // by src/bgp/unnumbered.ts before the spec reaches the speaker.
+      peerAddress: p.peerAddress ?? '',
+      ...(p.interface !== undefined ? { interface: p.interface } : {}),
       ...(p.peerPort !== 179 ? { peerPort: p.peerPort } : {}),
       ...(p.sourceAddress !== undefined ? { sourceAddress: p.sourceAddress } : {}),
       ...(p.holdTime !== undefined ? { holdTimeSec: p.holdTime } : {}),

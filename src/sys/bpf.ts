@@ -36,8 +36,20 @@ export const PacketFilter = {
    * observer needs to see another node answer or announce one of our IPv6 VIPs (src/liveness/observer.ts).
    */
   neighborAdvertisement: 'neighborAdvertisement',
+  /** ICMPv6 type 133, Router Solicitation (RFC 4861 §4.1): answered by unnumbered BGP (src/bgp/unnumbered.ts). */
+  routerSolicitation: 'routerSolicitation',
+  /** ICMPv6 type 134, Router Advertisement (RFC 4861 §4.2): how unnumbered BGP finds its peer. */
+  routerAdvertisement: 'routerAdvertisement',
 } as const;
 export type PacketFilter = (typeof PacketFilter)[keyof typeof PacketFilter];
+
+/** The ICMPv6 type each IPv6 filter passes. */
+const ICMPV6_TYPE: Readonly<Record<Exclude<PacketFilter, 'arpRequest'>, number>> = {
+  routerSolicitation: 133,
+  routerAdvertisement: 134,
+  neighborSolicitation: 135,
+  neighborAdvertisement: 136,
+};
 
 const ACCEPT = 0x40000;
 const ETH_HEADER = 14;
@@ -64,7 +76,7 @@ function checks(fields: readonly (readonly [offset: number, bytes: 1 | 2, value:
 /**
  * The program for one filter. Layout: untagged checks -> accept; tagged checks -> accept; drop.
  * (Offsets: EtherType at 12; ARP operation at 14+6; IPv6 Next Header at 14+6, ICMPv6 type at 14+40:
- * 135 for solicitations, 136 for advertisements.)
+ * ICMPV6_TYPE.)
  */
 export function filterProgram(filter: PacketFilter): readonly BpfInstruction[] {
   const fields = (tag: number): readonly (readonly [number, 1 | 2, number])[] =>
@@ -76,7 +88,7 @@ export function filterProgram(filter: PacketFilter): readonly BpfInstruction[] {
       : [
           [12 + tag, 2, 0x86dd],
           [ETH_HEADER + tag + 6, 1, 58],
-          [ETH_HEADER + tag + 40, 1, filter === PacketFilter.neighborSolicitation ? 135 : 136],
+          [ETH_HEADER + tag + 40, 1, ICMPV6_TYPE[filter]],
         ];
   const tagged = [[12, 2, TPID_8021Q] as const, ...fields(VLAN_TAG)];
   // A failed untagged check lands on the tagged block, a failed tagged check on the drop.

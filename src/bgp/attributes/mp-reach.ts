@@ -8,6 +8,7 @@
 import { AFI, ATTR_FLAG, ATTR_TYPE, SAFI, UPDATE_ERROR } from '../constants.ts';
 import { familyOfAfi, PrefixError, readPrefixes, writePrefixes } from '../nlri.ts';
 import { formatIpv4, formatIpv6, parseIpv4Into, parseIpv6Into } from '../wire/ip.ts';
+import type { Writer } from '../wire/writer.ts';
 import { AttributeError, type AttributeDescriptor } from './descriptor.ts';
 
 const IPV4_OCTETS = 4;
@@ -49,20 +50,29 @@ export const mpReach: AttributeDescriptor<'MP_REACH_NLRI'> = {
     }
   },
   encode(w, a) {
-    const family = familyOfAfi(a.afi);
-    if (family === undefined) throw new RangeError(`MP_REACH_NLRI: AFI ${a.afi} not supported`);
-    w.u16(a.afi).u8(a.safi).fork(1);
-    const scratch = new Uint8Array(IPV6_OCTETS);
-    for (const nh of a.nextHops) {
-      if (nh.includes(':')) {
-        if (!parseIpv6Into(nh, scratch, 0)) throw new RangeError(`bad IPv6 next hop ${nh}`);
-        w.bytes(scratch);
-      } else {
-        if (!parseIpv4Into(nh, scratch, 0)) throw new RangeError(`bad IPv4 next hop ${nh}`);
-        w.bytes(scratch.subarray(0, IPV4_OCTETS));
-      }
-    }
-    w.join().u8(0);
+    writeMpReachHead(w, a.afi, a.safi, a.nextHops);
     writePrefixes(w, a.prefixes);
   },
 };
+
+/**
+ * The value of an MP_REACH_NLRI up to its NLRI: AFI, SAFI, Length of Next Hop, Next Hop, Reserved
+ * (RFC 4760 §3). The descriptor's encoder and the UPDATE packer (pack.ts) both write it here; the
+ * NLRI follows. Next hops: one IPv4 address, or one or two IPv6 ones (global then link-local, RFC 2545
+ * §3), for IPv6 NLRI and for IPv4 NLRI under RFC 8950 §3 alike.
+ */
+export function writeMpReachHead(w: Writer, afi: number, safi: number, nextHops: readonly string[]): void {
+  if (familyOfAfi(afi) === undefined) throw new RangeError(`MP_REACH_NLRI: AFI ${afi} not supported`);
+  w.u16(afi).u8(safi).fork(1);
+  const scratch = new Uint8Array(IPV6_OCTETS);
+  for (const nh of nextHops) {
+    if (nh.includes(':')) {
+      if (!parseIpv6Into(nh, scratch, 0)) throw new RangeError(`bad IPv6 next hop ${nh}`);
+      w.bytes(scratch);
+    } else {
+      if (!parseIpv4Into(nh, scratch, 0)) throw new RangeError(`bad IPv4 next hop ${nh}`);
+      w.bytes(scratch.subarray(0, IPV4_OCTETS));
+    }
+  }
+  w.join().u8(0); // Reserved (RFC 4760 §3)
+}

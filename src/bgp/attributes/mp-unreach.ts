@@ -3,6 +3,7 @@
 
 import { ATTR_FLAG, ATTR_TYPE, SAFI, UPDATE_ERROR } from '../constants.ts';
 import { familyOfAfi, PrefixError, readPrefixes, writePrefixes } from '../nlri.ts';
+import type { Writer } from '../wire/writer.ts';
 import { AttributeError, type AttributeDescriptor } from './descriptor.ts';
 import { isDecodedFamily } from './mp-reach.ts';
 
@@ -26,8 +27,14 @@ export const mpUnreach: AttributeDescriptor<'MP_UNREACH_NLRI'> = {
     }
   },
   encode(w, a) {
-    if (familyOfAfi(a.afi) === undefined) throw new RangeError(`MP_UNREACH_NLRI: AFI ${a.afi} not supported`);
-    w.u16(a.afi).u8(a.safi);
+    writeMpUnreachHead(w, a.afi, a.safi);
     writePrefixes(w, a.prefixes);
   },
 };
+
+/** The value of an MP_UNREACH_NLRI before its withdrawn routes: AFI, SAFI (RFC 4760 §4). Shared with
+ * the packer (pack.ts), which copies the routes after it. */
+export function writeMpUnreachHead(w: Writer, afi: number, safi: number): void {
+  if (familyOfAfi(afi) === undefined) throw new RangeError(`MP_UNREACH_NLRI: AFI ${afi} not supported`);
+  w.u16(afi).u8(safi);
+}

@@ -8,6 +8,7 @@ import type { Reader } from '../wire/reader.ts';
 import type { Writer } from '../wire/writer.ts';
 import type { CapabilityDescriptor } from './descriptor.ts';
 import { fourOctetAs } from './four-octet-as.ts';
+import { extendedNextHop } from './extended-next-hop.ts';
 import { fqdn } from './fqdn.ts';
 import { gracefulRestart } from './graceful-restart.ts';
 import { multiprotocol } from './multiprotocol.ts';
@@ -19,6 +20,7 @@ const DESCRIPTORS: readonly CapabilityDescriptor<never>[] = [
   multiprotocol,
   routeRefresh,
   extendedMessage,
+  extendedNextHop,
   gracefulRestart,
   fourOctetAs,
   enhancedRouteRefresh,

@@ -36,10 +36,18 @@ export type Capability =
   | { readonly kind: 'ROUTE_REFRESH_OLD' } // pre-standard code 128
   | { readonly kind: 'ENHANCED_ROUTE_REFRESH' } // RFC 7313 §3 (code 70)
   | { readonly kind: 'EXTENDED_MESSAGE' } // RFC 8654 §3 (code 6)
+  | { readonly kind: 'EXTENDED_NEXT_HOP'; readonly entries: readonly ExtendedNextHopEntry[] } // RFC 8950 §3 (code 5)
   | { readonly kind: 'FOUR_OCTET_AS'; readonly asn: number } // RFC 6793 §3 (code 65)
   | GracefulRestartCapability
   | { readonly kind: 'FQDN'; readonly hostname: string; readonly domainName: string } // code 73
   | { readonly kind: 'UNKNOWN'; readonly code: number; readonly data: Buffer };
+
+/** One RFC 8950 §3 triple: NLRI of afi/safi may carry a next hop of nextHopAfi. */
+export interface ExtendedNextHopEntry {
+  readonly afi: number;
+  readonly safi: number;
+  readonly nextHopAfi: number;
+}
 
 /** RFC 4724 §3 (+ RFC 8538 §2 for the N bit). */
 export interface GracefulRestartCapability {
@@ -195,6 +203,9 @@ export interface CodecContext {
   readonly maxMessageSize: number;
   /** Multiprotocol families both sides advertised (RFC 4760 §8). */
   readonly families: readonly AfiSafi[];
+  /** RFC 8950 §4: both sides advertised Extended Next Hop Encoding for IPv4 unicast with an IPv6 next
+   * hop, so IPv4 NLRI may travel in MP_REACH_NLRI (AFI 1) with IPv6 next hops. Absent: no. */
+  readonly ipv4NextHopIpv6?: boolean;
 }
 
 // ----------------------------------------------------------------------------------------------- decode

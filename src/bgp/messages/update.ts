@@ -22,17 +22,40 @@ function checkIpv4(ps: readonly Prefix[], field: string): void {
   }
 }
 
+// The UPDATE layout in four steps, written by encodeUpdate and by the bulk packer (pack.ts) alike, so
+// there is one encoder of the message: each step closes the previous section and opens the next, the
+// writer filling in every length when it closes.
+
+/** Opens an UPDATE and its Withdrawn Routes (Withdrawn Routes Length follows from what is written). */
+export function beginUpdate(w: Writer): void {
+  w.forkMessage(MESSAGE_TYPE.UPDATE).fork(2);
+}
+
+/** Closes Withdrawn Routes and opens Path Attributes. */
+export function beginPathAttributes(w: Writer): void {
+  w.join().fork(2);
+}
+
+/** Closes Path Attributes: what follows is the classic (IPv4) NLRI. */
+export function beginNlri(w: Writer): void {
+  w.join();
+}
+
+/** Closes the message (its header length). */
+export function endUpdate(w: Writer): void {
+  w.join();
+}
+
 export function encodeUpdate(w: Writer, m: Update, ctx: CodecContext): void {
   checkIpv4(m.withdrawn, 'Withdrawn Routes');
   checkIpv4(m.nlri, 'NLRI');
-  w.forkMessage(MESSAGE_TYPE.UPDATE);
-  w.fork(2);
+  beginUpdate(w);
   writePrefixes(w, m.withdrawn);
-  w.join().fork(2);
+  beginPathAttributes(w);
   writeAttributes(w, m.attributes, ctx);
-  w.join();
+  beginNlri(w);
   writePrefixes(w, m.nlri);
-  w.join();
+  endUpdate(w);
 }
 
 export interface DecodedUpdate {

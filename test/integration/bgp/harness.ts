@@ -43,7 +43,7 @@ export class SpeakerProc {
     });
   }
 
-  static async start(lab: Lab, node: LabTarget, speaker: { routerId?: string; listen?: { host?: string; port?: number }; restarting?: boolean } = {}): Promise<SpeakerProc> {
+  static async start(lab: Pick<Lab, 'spawn'>, node: LabTarget, speaker: { routerId?: string; listen?: { host?: string; port?: number }; restarting?: boolean } = {}): Promise<SpeakerProc> {
     const p = lab.spawn(node, [process.execPath, '--import', 'tsx', PROC], { stdio: ['pipe', 'pipe', 'pipe'], cwd: ROOT });
     const s = new SpeakerProc(p);
     s.send({ op: 'start', speaker });

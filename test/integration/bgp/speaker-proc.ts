@@ -4,12 +4,15 @@
 //   {"op":"peers","peers":[PeerSpec...]}
 //   {"op":"ads","ads":[Advertisement...]}
 //   {"op":"stop","communication"?: "...","preserveRoutes"?: true}  Cease (or a silent close), then exit
-// stdout: {"event":"state","peer":..,"state":..,"reason":..}, {"event":"ready"}, {"event":"error",..}
+// stdout: {"event":"state","peer":..,"state":..,"reason":..}, {"event":"ready"}, {"event":"error",..},
+//   {"event":"neighbor","interface":..,"address":..} when an interface peer's link-local address is learned
+// Interface (unnumbered) peers go through src/bgp/unnumbered.ts, as in `berth speaker`.
 // Uses src/sys's transport (MD5, TTL); a missing addon is an error, never a silent plain-TCP fallback.
 import { createInterface } from 'node:readline';
 import { Speaker, type Advertisement, type PeerSpec } from '../../../src/bgp/speaker.ts';
 import { sysTransport, type TransportFactory } from '../../../src/bgp/transport.ts';
 import { createLogger } from '../../../src/log.ts';
+import { sysRaPortOpener, UnnumberedPeers } from '../../../src/bgp/unnumbered.ts';
 
 type Command =
   | { readonly op: 'start'; readonly speaker: { readonly routerId?: string; readonly listen?: { host?: string; port?: number }; readonly restarting?: boolean } }
@@ -39,6 +42,8 @@ async function transport(): Promise<TransportFactory> {
 }
 
 let speaker: Speaker | undefined;
+let unnumbered: UnnumberedPeers | undefined;
+let lastPeers: readonly PeerSpec[] = [];
 const logger = createLogger({ level: 'debug', name: 'bgp-test-speaker' });
 
 const rl = createInterface({ input: process.stdin });
@@ -58,16 +63,30 @@ rl.on('line', (line) => {
             out({ event: e.kind, peer: e.peer, state: e.state, reason: e.reason?.code, notification: e.reason?.notification, detail: e.reason?.detail }),
         });
         await speaker.start();
+        {
+          const sys = await import('../../../src/sys/index.ts');
+          const un: UnnumberedPeers = new UnnumberedPeers({
+            open: sysRaPortOpener(sys),
+            logger,
+            onChange: () => {
+              for (const p of lastPeers) if (p.interface !== undefined) out({ event: 'neighbor', interface: p.interface, address: un.neighbor(p.interface) });
+              speaker?.setPeers(un.resolve(lastPeers));
+            },
+          });
+          unnumbered = un;
+        }
         out({ event: 'ready' });
         return;
       case 'peers':
-        speaker?.setPeers(cmd.peers);
+        lastPeers = cmd.peers;
+        speaker?.setPeers(unnumbered?.resolve(cmd.peers) ?? cmd.peers);
         return;
       case 'ads':
         speaker?.setAdvertisements(cmd.ads);
         out({ event: 'ads', count: cmd.ads.length });
         return;
       case 'stop':
+        unnumbered?.close();
         await speaker?.stop({
           ...(cmd.communication !== undefined ? { communication: cmd.communication } : {}),
           ...(cmd.preserveRoutes === true ? { preserveRoutes: true } : {}),

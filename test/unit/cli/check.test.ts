@@ -214,3 +214,16 @@ test('berth check: warnings alone exit 0 and are listed apart; a misspelt field 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('berth check examples/metallb-unnumbered: the interface peer, its families and next-hop encoding are shown', () => {
+  const r = berth('--manifests', 'examples/metallb-unnumbered');
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+  const lines = r.stdout.split('\n');
+  const at = lines.indexOf('BGP peers:');
+  assert.ok(at >= 0, r.stdout);
+  assert.match(lines[at + 1] ?? '', /^PEER\s+AS\s+FAMILIES\s+SESSION\s+NEXT HOPS$/);
+  const tor = lines[at + 2] ?? '';
+  assert.match(tor, /^tor\s+64513 -> external\s+ipv4\+ipv6\s+interface eth1: IPv6 link-local/);
+  assert.match(tor, /RFC 8950 extended next hop for IPv4/);
+  assert.match(r.stdout, /203\.0\.113\.1\/32\s+peers tor/);
+});

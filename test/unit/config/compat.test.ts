@@ -204,7 +204,7 @@ test('7: Service ipFamilies in lower case (as in MetalLB docs) are reported, not
 
 // ---- 8. accepted but unimplemented
 
-test('8: BGPPeer interface is a problem naming the field; the peer gets no session (bfdProfile and vrf are implemented: docs/bfd.md, docs/speaker.md)', () => {
+test('8: BGPPeer interface and vrf are implemented: no problem, every peer kept (bfdProfile too: docs/bfd.md, docs/speaker.md)', () => {
   const bfd = `
 apiVersion: metallb.io/v1beta1
 kind: BFDProfile
@@ -216,10 +216,8 @@ metadata: {name: fast, namespace: metallb-system}
       PEER('unnumbered', '  {myASN: 64500, peerASN: 64501, interface: eth1}') +
       PEER('with-bfd', '  {myASN: 64500, peerASN: 64501, peerAddress: 192.0.2.3, bfdProfile: fast}'),
   );
-  assertProblems(r.problems, [
-    { kind: 'BGPPeer', name: 'unnumbered', field: 'spec.interface', includes: 'not implemented yet' },
-  ]);
-  assert.deepEqual(r.config.bgpPeers.map((p) => [p.name, p.vrf]), [['in-vrf', 'red'], ['with-bfd', undefined]]);
+  assert.deepEqual(r.problems, []);
+  assert.deepEqual(r.config.bgpPeers.map((p) => [p.name, p.vrf, p.interface]), [['in-vrf', 'red', undefined], ['unnumbered', undefined, 'eth1'], ['with-bfd', undefined, undefined]]);
 });
 
 test('8: BGPPeer vrf must be a Linux device name (the session socket is bound to it by name)', () => {

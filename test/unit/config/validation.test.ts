@@ -311,11 +311,7 @@ spec: {receiveInterval: 5, transmitInterval: 60001, detectMultiplier: 1, minimum
   { name: 'peer: dynamicASN alone is valid', yaml: PEER('r', '  {myASN: 64500, dynamicASN: internal, peerAddress: 192.0.2.1}'), problems: [] },
   { name: 'peer: neither address nor interface', yaml: PEER('r', '  {myASN: 64500, peerASN: 1}'), problems: [{ kind: 'BGPPeer', name: 'r', field: 'spec.peerAddress', includes: 'missing peer address' }] },
   { name: 'peer: both address and interface', yaml: PEER('r', '  {myASN: 64500, peerASN: 1, peerAddress: 192.0.2.1, interface: eth0}'), problems: [{ kind: 'BGPPeer', name: 'r', field: 'spec.interface', includes: 'not both' }] },
-  {
-    name: 'peer: interface alone (unnumbered) is refused until implemented',
-    yaml: PEER('r', '  {myASN: 64500, peerASN: 1, interface: eth0}'),
-    problems: [{ kind: 'BGPPeer', name: 'r', field: 'spec.interface', includes: 'unnumbered BGP (interface) is not implemented yet' }],
-  },
+  { name: 'peer: interface alone (unnumbered) is valid', yaml: PEER('r', '  {myASN: 64500, peerASN: 1, interface: eth0}'), problems: [] },
   { name: 'peer: bad peerAddress', yaml: PEER('r', '  {myASN: 64500, peerASN: 1, peerAddress: 192.0.2.300}'), problems: [{ kind: 'BGPPeer', name: 'r', field: 'spec.peerAddress', includes: 'invalid IP' }] },
   { name: 'peer: bad sourceAddress', yaml: PEER('r', '  {myASN: 64500, peerASN: 1, peerAddress: 192.0.2.1, sourceAddress: nope}'), problems: [{ kind: 'BGPPeer', name: 'r', field: 'spec.sourceAddress', includes: 'invalid IP' }] },
   { name: 'peer: sourceAddress of the other family', yaml: PEER('r', '  {myASN: 64500, peerASN: 1, peerAddress: 192.0.2.1, sourceAddress: "2001:db8::1"}'), problems: [{ kind: 'BGPPeer', name: 'r', field: 'spec.sourceAddress', includes: 'different IP families' }] },

@@ -55,7 +55,10 @@ test('peers the engine cannot run are skipped or noted, never silently changed',
     { ...base, name: 'dyn', peerASN: { kind: 'dynamic', type: 'external' }, localASN: 65000, peerPort: 1790, enableGracefulRestart: true, dualStackAddressFamily: true, ebgpMultiHop: true, password: { kind: 'inline', password: 'x' } },
   ];
   const plan = planPeers(peers, n1, [n1, n2]);
-  assert.deepEqual(plan.peers.map((p) => p.spec.name), ['dyn', 'vrf']);
+  assert.deepEqual(plan.peers.map((p) => p.spec.name), ['dyn', 'unnumbered', 'vrf']);
+  // Unnumbered: the interface goes to the speaker; its address comes from src/bgp/unnumbered.ts.
+  assert.equal(plan.peers[1]?.spec.interface, 'eth1');
+  assert.equal(plan.peers[1]?.spec.peerAddress, '');
   assert.deepEqual(plan.peers[0]?.spec, {
     name: 'dyn',
     myAsn: 65000,
@@ -69,11 +72,10 @@ test('peers the engine cannot run are skipped or noted, never silently changed',
     dualStackAddressFamily: true,
   });
   const notes = plan.notes.map((n) => `${n.peer}: ${n.message}`);
-  assert.equal(notes.length, 3);
+  assert.equal(notes.length, 2);
   assert.match(notes.join('\n'), /down: adminDown/);
-  assert.match(notes.join('\n'), /unnumbered: unnumbered BGP/);
   assert.doesNotMatch(notes.join('\n'), /vrf: vrf/, 'vrf is implemented: no note');
-  assert.equal(plan.peers[1]?.spec.bindDevice, 'red', 'the vrf peer\'s socket is bound to the VRF device');
+  assert.equal(plan.peers[2]?.spec.bindDevice, 'red', 'the vrf peer\'s socket is bound to the VRF device');
   assert.match(notes.join('\n'), /vrf: bfdProfile "fast" not found: the session runs without BFD/);
 });
 

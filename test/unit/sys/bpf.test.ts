@@ -44,6 +44,8 @@ const withByte = (f: Buffer, offset: number, value: number): Buffer => {
 const arp = filterProgram(PacketFilter.arpRequest);
 const ns = filterProgram(PacketFilter.neighborSolicitation);
 const na = filterProgram(PacketFilter.neighborAdvertisement);
+const rs = filterProgram(PacketFilter.routerSolicitation);
+const ra = filterProgram(PacketFilter.routerAdvertisement);
 const passes = (p: readonly BpfInstruction[], f: Buffer): boolean => run(p, f) > 0;
 
 test('the kernel loader would take every program: jumps stay forward and inside, the last instruction returns', () => {
@@ -94,11 +96,24 @@ test('neighborAdvertisement: passes NA only (untagged and tagged); NS and everyt
   assert.ok(!passes(na, KERNEL_NA.subarray(0, 54)), 'truncated before the ICMPv6 type');
 });
 
+test('routerAdvertisement / routerSolicitation: pass only their ICMPv6 type (unnumbered BGP)', () => {
+  const asType = (f: Buffer, type: number): Buffer => withByte(f, 54, type);
+  assert.ok(passes(ra, asType(KERNEL_NA, 134)));
+  assert.ok(passes(ra, tagged(asType(KERNEL_NA, 134))));
+  assert.ok(!passes(ra, asType(KERNEL_NA, 133)));
+  assert.ok(!passes(ra, KERNEL_NA) && !passes(ra, KERNEL_NS));
+  assert.ok(passes(rs, asType(KERNEL_NS, 133)));
+  assert.ok(!passes(rs, asType(KERNEL_NS, 134)));
+  assert.ok(!passes(rs, withByte(asType(KERNEL_NS, 133), 20, 17)), 'UDP');
+});
+
 test('on any frame each filter agrees with the plain predicate', () => {
   const u16 = (f: Buffer, o: number): number | undefined => (o + 2 <= f.length ? f.readUInt16BE(o) : undefined);
   const arpWanted = (f: Buffer, t: number): boolean => u16(f, 12 + t) === 0x0806 && u16(f, 20 + t) === 1;
   const nsWanted = (f: Buffer, t: number): boolean => u16(f, 12 + t) === 0x86dd && f[20 + t] === 58 && f[54 + t] === 135;
   const naWanted = (f: Buffer, t: number): boolean => u16(f, 12 + t) === 0x86dd && f[20 + t] === 58 && f[54 + t] === 136;
+  const rsWanted = (f: Buffer, t: number): boolean => u16(f, 12 + t) === 0x86dd && f[20 + t] === 58 && f[54 + t] === 133;
+  const raWanted = (f: Buffer, t: number): boolean => u16(f, 12 + t) === 0x86dd && f[20 + t] === 58 && f[54 + t] === 134;
   const either = (w: (f: Buffer, t: number) => boolean) => (f: Buffer) => w(f, 0) || (u16(f, 12) === 0x8100 && w(f, 4));
   const base = fc.constantFrom(KERNEL_ARP_REQUEST, KERNEL_ARP_REPLY, KERNEL_NS, KERNEL_NA, tagged(KERNEL_NS), tagged(KERNEL_NA), tagged(KERNEL_ARP_REQUEST));
   const frame = fc.oneof(
@@ -110,6 +125,8 @@ test('on any frame each filter agrees with the plain predicate', () => {
       assert.equal(passes(arp, f), either(arpWanted)(f));
       assert.equal(passes(ns, f), either(nsWanted)(f));
       assert.equal(passes(na, f), either(naWanted)(f));
+      assert.equal(passes(rs, f), either(rsWanted)(f));
+      assert.equal(passes(ra, f), either(raWanted)(f));
     }),
     { numRuns: 2000 },
   );

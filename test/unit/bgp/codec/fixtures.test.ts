@@ -165,7 +165,7 @@ test('FRR shutdown: Hard Reset (RFC 8538) wrapping Cease/Administrative Shutdown
   assert.equal(inner?.shutdownMessage, '"berth fixture: maintenance"');
 });
 
-test('GoBGP puts MP_REACH_NLRI last, with plain flags, and keeps unknown capabilities raw', () => {
+test('GoBGP puts MP_REACH_NLRI last, with plain flags; its RFC 8950 extended next hop capability decodes', () => {
   const u = GOBGP.filter((f) => f.name.includes('-v6-0002-') && f.name.endsWith('-update.hex'))
     .map((f) => decodeMessage(f.bytes, CTX4X).message as Update)
     .find((x) => getAttribute(x.attributes, 'MP_REACH_NLRI') !== undefined);
@@ -176,5 +176,8 @@ test('GoBGP puts MP_REACH_NLRI last, with plain flags, and keeps unknown capabil
     (f) => decodeMessage(f.bytes, INITIAL_CONTEXT).message as Open,
   )[0];
   assert.ok(open !== undefined);
-  assert.ok(openCapabilities(open).some((c) => c.kind === 'UNKNOWN' && c.code === 5)); // RFC 8950 extended next hop
+  // RFC 8950 §3: GoBGP offers IPv4 unicast (1/1) with an IPv6 next hop (AFI 2).
+  const enh = openCapabilities(open).find((c) => c.kind === 'EXTENDED_NEXT_HOP');
+  assert.ok(enh?.kind === 'EXTENDED_NEXT_HOP', 'GoBGP OPEN carries capability 5');
+  assert.ok(enh.entries.some((e) => e.afi === 1 && e.safi === 1 && e.nextHopAfi === 2), JSON.stringify(enh.entries));
 });

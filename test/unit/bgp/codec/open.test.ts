@@ -71,3 +71,17 @@ test('parameters over 255 octets switch to the RFC 9072 extended format by thems
   const back = decodeMessage(b, INITIAL_CONTEXT).message;
   assert.deepEqual(back, { ...o, extendedParameters: true });
 });
+
+test('RFC 8950 §3 Extended Next Hop Encoding capability: both ways, and a length not a multiple of 6 is refused', () => {
+  // Capabilities parameter (2), 8 octets: capability 5, length 6, <AFI 1, SAFI 1, Nexthop AFI 2>.
+  const body = '04 fde9 005a c0000201 0a 02 08 05 06 0001 0001 0002';
+  const m = decodeMessage(open(body), INITIAL_CONTEXT).message;
+  assert.equal(m.type, 'OPEN');
+  const caps = m.type === 'OPEN' ? openCapabilities(m) : [];
+  assert.deepEqual(caps, [{ kind: 'EXTENDED_NEXT_HOP', entries: [{ afi: 1, safi: 1, nextHopAfi: 2 }] }]);
+  assert.deepEqual(encodeMessage(m, INITIAL_CONTEXT), open(body));
+  assert.throws(
+    () => decodeMessage(open('04 fde9 005a c0000201 09 02 07 05 05 0001 0001 00'), INITIAL_CONTEXT),
+    (e: unknown) => e instanceof BgpError && e.code === 2,
+  );
+});

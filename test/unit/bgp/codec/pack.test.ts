@@ -129,3 +129,61 @@ test('End-of-RIB markers (RFC 4724 §2)', () => {
   assert.deepEqual(endOfRib('ipv4', CTX4), bytes(MARKER, '0017', '02', '0000', '0000'));
   assert.deepEqual(endOfRib('ipv6', CTX4), bytes(MARKER, '001d', '02', '0000', '0006', '80', '0f', '03', '0002', '01'));
 });
+
+// RFC 8950 §4: IPv4 NLRI with an IPv6 next hop, in MP_REACH_NLRI (AFI 1, SAFI 1).
+const CTX_ENH: CodecContext = { ...CTX4, ipv4NextHopIpv6: true };
+
+test('RFC 8950: IPv4 prefixes with only an IPv6 next hop go in MP_REACH_NLRI AFI 1, global + link-local (32 octets)', () => {
+  const prefixes = v4Hosts(3000);
+  const bufs = packAnnouncements({ attributes: ATTRS, nextHops: { ipv6: '2001:db8::1', ipv6LinkLocal: 'fe80::1' }, prefixes }, CTX_ENH);
+  const ups = decodeAll(bufs, CTX_ENH);
+  const reach = ups.map((u) => getAttribute(u.attributes, 'MP_REACH_NLRI'));
+  assert.deepEqual(
+    reach.flatMap((r) => r?.prefixes ?? []),
+    prefixes,
+  );
+  for (const [i, r] of reach.entries()) {
+    assert.equal(r?.afi, 1, `message ${i}: AFI`);
+    assert.deepEqual(r.nextHops, ['2001:db8::1', 'fe80::1']);
+    assert.equal(ups[i]?.nlri.length, 0, 'no classic NLRI');
+    assert.equal(getAttribute(ups[i]?.attributes ?? [], 'NEXT_HOP'), undefined, 'no NEXT_HOP attribute');
+  }
+  // header 19 + 2 + 2, MP_REACH header 4 + AFI/SAFI 3 + length 1 + 32 + reserved 1, ORIGIN 4, AS_PATH 9, COMMUNITIES 7 = 84.
+  assert.equal(bufs.length, fewest(3000, 84, 5, 4096));
+});
+
+test('RFC 8950: a link-local-only next hop (unnumbered, no global address) is 16 octets; the exact bytes', () => {
+  const bufs = packAnnouncements(
+    { attributes: ATTRS.slice(0, 2), nextHops: { ipv6: 'fe80::1' }, prefixes: [{ family: 'ipv4', address: '198.51.100.7', length: 32 }] },
+    CTX_ENH,
+  );
+  assert.equal(bufs.length, 1);
+  assert.deepEqual(
+    bufs[0],
+    bytes(
+      MARKER,
+      '0042', // length 66
+      '02', // UPDATE
+      '0000', // no withdrawn routes
+      '002b', // path attributes: 43 octets
+      '90 0e 001a', // MP_REACH_NLRI, optional + extended length, 26 octets
+      '0001 01', // AFI 1 (IPv4), SAFI 1: RFC 8950 §4
+      '10 fe800000000000000000000000000001', // next hop length 16: the link-local address
+      '00', // reserved
+      '20 c6336407', // 198.51.100.7/32
+      '40 01 01 00', // ORIGIN IGP
+      '40 02 06 02 01 fa56ea01', // AS_PATH: AS_SEQUENCE 4200000001
+    ),
+  );
+});
+
+test('RFC 8950: without the negotiated capability, IPv4 prefixes without an IPv4 next hop are refused', () => {
+  assert.throws(
+    () => packAnnouncements({ attributes: ATTRS, nextHops: { ipv6: '2001:db8::1' }, prefixes: v4Hosts(1) }, CTX4),
+    /RFC 8950/,
+  );
+  // An IPv4 next hop keeps the classic encoding even when RFC 8950 was negotiated.
+  const [u] = decodeAll(packAnnouncements({ attributes: ATTRS, nextHops: { ipv4: '192.0.2.1', ipv6: '2001:db8::1' }, prefixes: v4Hosts(1) }, CTX_ENH), CTX_ENH);
+  assert.equal(u?.nlri.length, 1);
+  assert.equal(getAttribute(u?.attributes ?? [], 'MP_REACH_NLRI'), undefined);
+});

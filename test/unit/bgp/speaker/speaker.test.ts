@@ -209,6 +209,46 @@ describe('speaker: two berth speakers', () => {
     assert.deepEqual(rib.routes.get('2001:db8:100::1/128')?.nextHops, ['2001:db8::a', 'fe80::a']);
   });
 
+  // Interface (unnumbered) peers: IPv4 prefixes with the IPv6 next hop once RFC 8950 is negotiated.
+  async function unnumberedPair(bSpec: Partial<PeerSpec>, ifaceA: { ipv6?: string; ipv6LinkLocal?: string }): Promise<RecordingRib> {
+    const net = memoryTransport();
+    const rib = new RecordingRib();
+    const b = new Speaker({ transport: net.transport(B), logger: silentLogger(), routerId: B, listen: { host: B, port: 179 }, onMessage: (_p, m) => rib.apply(m) });
+    await b.start();
+    b.setPeers([{ name: 'a', myAsn: 64513, peerAsn: 64512, peerAddress: A, passive: true, ...bSpec }]);
+    const a = new Speaker({ transport: net.transport(A), logger: silentLogger(), routerId: A, interfaceAddressesByName: (ifname) => (ifname === 'eth1' ? ifaceA : {}) });
+    a.setPeers([{ name: 'b', myAsn: 64512, peerAsn: 64513, peerAddress: B, interface: 'eth1' }]);
+    a.setAdvertisements([{ prefix: '198.51.100.1/32' }, { prefix: '2001:db8:100::1/128' }]);
+    stops.push(async () => {
+      await a.stop();
+      await b.stop();
+      net.cutAll();
+    });
+    return rib;
+  }
+
+  it('interface peer: IPv4 prefixes in MP_REACH_NLRI with our link-local address alone (RFC 8950), IPv6 too', async () => {
+    const rib = await unnumberedPair({ interface: 'eth0' }, { ipv6LinkLocal: 'fe80::a' });
+    await waitFor('both routes', () => rib.routes.size === 2);
+    assert.deepEqual(rib.routes.get('198.51.100.1/32')?.nextHops, ['fe80::a']);
+    assert.deepEqual(rib.routes.get('2001:db8:100::1/128')?.nextHops, ['fe80::a']);
+    const v4 = rib.updates.find((u) => u.attributes.some((a) => a.kind === 'MP_REACH_NLRI' && a.afi === 1));
+    assert.ok(v4 !== undefined, 'IPv4 came in MP_REACH_NLRI AFI 1');
+    assert.equal(v4.nlri.length, 0);
+  });
+
+  it('interface peer with a global address on the interface: global + link-local (RFC 2545 §3)', async () => {
+    const rib = await unnumberedPair({ interface: 'eth0' }, { ipv6: '2001:db8::a', ipv6LinkLocal: 'fe80::a' });
+    await waitFor('both routes', () => rib.routes.size === 2);
+    assert.deepEqual(rib.routes.get('198.51.100.1/32')?.nextHops, ['2001:db8::a', 'fe80::a']);
+  });
+
+  it('interface peer whose peer does not offer RFC 8950: IPv6 only, no IPv4 with an IPv6 next hop (RFC 8950 §4)', async () => {
+    const rib = await unnumberedPair({ dualStackAddressFamily: true }, { ipv6LinkLocal: 'fe80::a' });
+    await waitFor('EoR of both families', () => rib.endOfRib.length === 2);
+    assert.deepEqual([...rib.routes.keys()], ['2001:db8:100::1/128']);
+  });
+
   it('an IPv6 prefix is not sent over a session without the IPv6 family', async () => {
     const p = await pair();
     p.a.setAdvertisements([{ prefix: '2001:db8:100::10/128' }, { prefix: '198.51.100.1/32' }]);
