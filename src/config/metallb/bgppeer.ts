@@ -141,6 +141,8 @@ export function attemptBGPPeer(p: BGPPeer, previous: BGPPeer | undefined, ctx: P
   const ifaceName = iface === undefined || iface === '' ? undefined : iface;
   if (s['peerAddress'] !== undefined && ifaceName !== undefined) report('spec.interface', 'set either peerAddress or interface (unnumbered BGP), not both');
   if (s['peerAddress'] === undefined && ifaceName === undefined) report('spec.peerAddress', 'missing peer address: set peerAddress (or interface for unnumbered BGP)');
+  // The session runs on that interface (its link-local address, RA sockets opened by name): a Linux interface name.
+  if (ifaceName !== undefined && !validInterfaceName(ifaceName)) report('spec.interface', `${JSON.stringify(ifaceName)} is not a Linux interface name (1-15 characters, no '/', ':' or whitespace)`);
   const sourceAddress = readIPField(s['sourceAddress'], 'spec.sourceAddress', report);
   if (peerAddress !== undefined && sourceAddress !== undefined) {
     const a = parseIP(peerAddress);
