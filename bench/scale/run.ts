@@ -21,18 +21,18 @@
 //   compiled from dist/ as bin/berth.mjs does after npm ci; --from-source runs it through tsx)
 // Every run is bounded (a watchdog ends it after its budget) and removes its namespaces, processes and
 // files on success, failure, SIGINT and SIGTERM (lab.destroy()).
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { distIsFresh } from '../../scripts/build-dist.mjs';
-import { createLab, type Lab, type LabHost, type SpawnedProcess } from '../../frr-lab/lab.ts';
+import type { Lab, LabHost, SpawnedProcess } from '../../frr-lab/lab.ts';
 import { benchTable } from '../bgp/table.ts';
-import { NODE_ASN, ROOT, ROUTER, Vtysh, birdSender, gobgpSender, rssKiB, sleep, type Scenario } from '../common/bgp-senders.ts';
+import { NODE_ASN, ROOT, ROUTER, birdSender, gobgpSender, rssKiB, sleep, type Scenario } from '../common/bgp-senders.ts';
 import { flagValue } from '../common/args.ts';
 import { configYaml } from './manifests.ts';
 import { Churn, POOLS } from './churn.ts';
-import { HOLD, RouterView, RssSampler, exited, mb, metricsOf, mib, quantile, steadyState, type RssSample, type SteadyResult } from './steady.ts';
+import { HOLD, RssSampler, exited, mb, metricsOf, mib, quantile, runSizes, steadyState, type RouterView, type RssSample, type SteadyResult } from './steady.ts';
 
 const ANCHORS = ['gobgp', 'bird'] as const;
 type Anchor = (typeof ANCHORS)[number];
@@ -269,48 +269,8 @@ async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
   if (!a.fromSource && !distIsFresh()) throw new Error('dist/ is missing or older than src/: run `npm run build` first (or pass --from-source to run the sources through tsx)');
   const budgetMs = a.services.length * (a.minutes * 60_000 + 20 * 60_000);
-  const started = new Date();
-  console.log(`berth scale benchmark ${started.toISOString()}: sizes ${a.services.join(', ')}; ${a.minutes} min steady state, a change every ${a.changeEveryMs} ms; anchors ${a.anchors.join(', ') || 'none'}; product ${a.fromSource ? 'sources through tsx' : 'compiled dist/'}; budget ${(budgetMs / 60_000).toFixed(0)} min`);
-  const lab = await createLab({ prefix: a.prefix, nodes: 1, router: { asn: ROUTER.asn, nodeAsn: NODE_ASN } });
-  let vty: Vtysh | undefined;
-  const abort = (why: string): void => {
-    console.error(`aborting: ${why}`);
-    void vty?.close().catch(() => undefined);
-    void lab.destroy().finally(() => process.exit(130));
-  };
-  const onSignal = (sig: NodeJS.Signals): void => abort(sig);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const watchdog = setTimeout(() => abort(`over the budget of ${(budgetMs / 60_000).toFixed(0)} min`), budgetMs);
-  const results: SizeResult[] = [];
-  try {
-    const node = lab.nodes[0];
-    const router = lab.router;
-    if (node === undefined || router === undefined) throw new Error('lab without node1 or router');
-    // A static neighbour (its counters survive a reset, unlike a dynamic one), passive (the router
-    // never dials node1), FRR's datacenter timers written out.
-    await lab.vtysh(['configure terminal', `router bgp ${ROUTER.asn}`, `neighbor ${node.ipv4} peer-group NODES`, `neighbor ${node.ipv4} passive`, `neighbor ${node.ipv4} timers ${HOLD.keepalive} ${HOLD.hold}`]);
-    const frr = (await lab.vtysh('show version')).split('\n')[0]?.trim() ?? '';
-    console.log(`router: ${frr}; node1 ${node.ipv4} -> router ${ROUTER.ipv4}, neighbour timers ${HOLD.keepalive} ${HOLD.hold}`);
-    vty = new Vtysh(lab);
-    const rv = new RouterView(vty, node.ipv4);
-    for (const n of a.services) {
-      console.log(`\n== ${n} Services`);
-      const r = await runSize(lab, node, rv, n, a);
-      results.push(r);
-      for (const l of report(r)) console.log(l);
-    }
-  } finally {
-    clearTimeout(watchdog);
-    await vty?.close().catch(() => undefined);
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-    await lab.destroy();
-    await writeFile(a.json, `${JSON.stringify({ started: started.toISOString(), args: a, cpus: (await readFile('/proc/cpuinfo', 'utf8')).match(/^processor/gm)?.length, results }, null, 1)}\n`);
-    console.log(`\nraw figures: ${a.json}`);
-  }
-  console.log('\n== summary');
-  for (const r of results) for (const l of report(r)) console.log(l);
+  console.log(`berth scale benchmark ${new Date().toISOString()}: sizes ${a.services.join(', ')}; ${a.minutes} min steady state, a change every ${a.changeEveryMs} ms; anchors ${a.anchors.join(', ') || 'none'}; product ${a.fromSource ? 'sources through tsx' : 'compiled dist/'}; budget ${(budgetMs / 60_000).toFixed(0)} min`);
+  await runSizes({ prefix: a.prefix, sizes: a.services, budgetMs, json: a.json, args: a, runSize: (lab, node, rv, n) => runSize(lab, node, rv, n, a), report });
 }
 
 main().catch((e: unknown) => {

@@ -3,10 +3,10 @@
 // change every second, each timed to the router's RIB; session resets; the largest gap between BGP
 // messages from the node, from a capture on the router's port), RSS sampling and the speaker's
 // /metrics stall counters.
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import type { Lab, LabHost, SpawnedProcess } from '../../frr-lab/lab.ts';
-import { rssKiB, sleep, type Summary, type Vtysh } from '../common/bgp-senders.ts';
+import { createLab, type Lab, type LabHost, type SpawnedProcess } from '../../frr-lab/lab.ts';
+import { NODE_ASN, ROUTER, Vtysh, rssKiB, sleep, type Summary } from '../common/bgp-senders.ts';
 import type { Change, ChangeKind } from './churn.ts';
 import { largestGap, pcapTimestamps } from './pcap.ts';
 
@@ -245,3 +245,63 @@ export const quantile = (xs: readonly number[], q: number): number => {
 };
 export const mib = (kiB: number | undefined): string => (kiB === undefined ? '?' : (kiB / 1024).toFixed(1));
 export const mb = (kiB: number | undefined): number => ((kiB ?? Infinity) * 1024) / 1e6;
+
+export interface SizesRun<R> {
+  /** Lab name prefix (namespaces, bridge, temp dir). */
+  readonly prefix: string;
+  readonly sizes: readonly number[];
+  /** The whole run is ended (lab destroyed, exit 130) past this. */
+  readonly budgetMs: number;
+  /** Raw figures: { started, args, cpus, results } as JSON. */
+  readonly json: string;
+  readonly args: unknown;
+  readonly runSize: (lab: Lab, node: LabHost, rv: RouterView, n: number) => Promise<R>;
+  readonly report: (r: R) => string[];
+}
+
+/**
+ * One netns lab (node1 and the FRR router, node1 configured on it as a static passive neighbour with
+ * FRR's datacenter timers: a dynamic neighbour is deleted when its session drops, and with it the
+ * counters that show resets), each size run in turn and reported; the lab is removed at the end, on
+ * failure, SIGINT, SIGTERM and when the budget is over.
+ */
+export async function runSizes<R>(o: SizesRun<R>): Promise<void> {
+  const started = new Date();
+  const lab = await createLab({ prefix: o.prefix, nodes: 1, router: { asn: ROUTER.asn, nodeAsn: NODE_ASN } });
+  let vty: Vtysh | undefined;
+  const abort = (why: string): void => {
+    console.error(`aborting: ${why}`);
+    void vty?.close().catch(() => undefined);
+    void lab.destroy().finally(() => process.exit(130));
+  };
+  const onSignal = (sig: NodeJS.Signals): void => abort(sig);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const watchdog = setTimeout(() => abort(`over the budget of ${(o.budgetMs / 60_000).toFixed(0)} min`), o.budgetMs);
+  const results: R[] = [];
+  try {
+    const node = lab.nodes[0];
+    if (node === undefined || lab.router === undefined) throw new Error('lab without node1 or router');
+    await lab.vtysh(['configure terminal', `router bgp ${ROUTER.asn}`, `neighbor ${node.ipv4} peer-group NODES`, `neighbor ${node.ipv4} passive`, `neighbor ${node.ipv4} timers ${HOLD.keepalive} ${HOLD.hold}`]);
+    const frr = (await lab.vtysh('show version')).split('\n')[0]?.trim() ?? '';
+    console.log(`router: ${frr}; node1 ${node.ipv4} -> router ${ROUTER.ipv4}, neighbour timers ${HOLD.keepalive} ${HOLD.hold}`);
+    vty = new Vtysh(lab);
+    const rv = new RouterView(vty, node.ipv4);
+    for (const n of o.sizes) {
+      console.log(`\n== ${n} Services`);
+      const r = await o.runSize(lab, node, rv, n);
+      results.push(r);
+      for (const l of o.report(r)) console.log(l);
+    }
+  } finally {
+    clearTimeout(watchdog);
+    await vty?.close().catch(() => undefined);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    await lab.destroy();
+    await writeFile(o.json, `${JSON.stringify({ started: started.toISOString(), args: o.args, cpus: (await readFile('/proc/cpuinfo', 'utf8')).match(/^processor/gm)?.length, results }, null, 1)}\n`);
+    console.log(`\nraw figures: ${o.json}`);
+  }
+  console.log('\n== summary');
+  for (const r of results) for (const l of o.report(r)) console.log(l);
+}
