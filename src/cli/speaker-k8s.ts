@@ -66,6 +66,8 @@ export async function runKubeSpeaker(argv: readonly string[]): Promise<number> {
   let stopNode: ((reason: string) => void) | undefined;
   const podName = process.env['BERTH_POD_NAME'];
   const podUid = process.env['BERTH_POD_UID'];
+  // Test hook (test/k8s/stall.test.ts): the planner spins this long before each plan after the first.
+  const stall = Number(process.env['BERTH_PLAN_STALL_MS'] ?? '0');
   const planner = startPlanThread({
     data: {
       kind: 'kubernetes',
@@ -77,6 +79,7 @@ export async function runKubeSpeaker(argv: readonly string[]): Promise<number> {
       serviceOptions: { ...flags.dialects, ...(flags.lbClass === undefined ? {} : { loadBalancerClass: flags.lbClass }) },
       ...(podName !== undefined && podName !== '' && podUid !== undefined && podUid !== '' ? { pod: { name: podName, uid: podUid } } : {}),
       ...(livenessKey === undefined ? {} : { l2Window: L2_WINDOW }),
+      ...(Number.isFinite(stall) && stall > 0 ? { stallMs: stall } : {}),
     },
     logger: log,
     onFatal: (reason) => {

@@ -6,6 +6,9 @@
 // Level-triggered: any change schedules one reconcile (debounced); reconciles never overlap and a change
 // during one schedules another. Status objects are reconciled the same way: the wanted set is computed
 // from the plan and compared with this node's objects (a reflector filtered by the metallb.io/node label).
+// They are written by a serial runner of their own, from the last applied plan: a fresh node with
+// 100,000 Services has 100,000 ServiceBGPStatus objects to create, which takes minutes of API calls,
+// and the next plan (what the router sees) must not wait for that (docs/scale.md, Kubernetes mode).
 //
 // API server unreachable: the caches keep the last state they listed (a reflector only replaces its
 // store after a successful relist), so the plan, and what is announced, stays as it was; nothing is
@@ -71,6 +74,8 @@ export interface KubeSpeakerOptions {
   readonly watchTimeoutSeconds?: number;
   /** Extra planNode options (l2Window when liveness is on). */
   readonly planOptions?: PlanOptions;
+  /** Called before each plan (the planner thread's BERTH_PLAN_STALL_MS stand-in for a slow plan). */
+  readonly beforePlan?: () => void;
 }
 
 export interface KubeSpeaker {
@@ -96,6 +101,27 @@ interface WantedStatus {
 }
 
 const reasonOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** Status objects created, patched or deleted at once (the controller runs 16 reconciles at once). */
+const STATUS_WRITES_IN_FLIGHT = 8;
+
+/** `work` on every item, at most `limit` at once; the first failure rejects once all started ones settled. */
+async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { readonly e: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (next < items.length && failure === undefined) {
+      const item = items[next++] as T;
+      try {
+        await work(item);
+      } catch (e) {
+        failure ??= { e };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure !== undefined) throw failure.e;
+}
 
 export function createKubeSpeaker(opts: KubeSpeakerOptions): KubeSpeaker {
   const log = opts.logger;
@@ -143,7 +169,20 @@ export function createKubeSpeaker(opts: KubeSpeakerOptions): KubeSpeaker {
     onError: (e) => log.error({ node, reason: reasonOf(e) }, 'reconcile failed; retrying on the next change or resync'),
   });
 
+  /** What the last applied plan has to write; taken by the status runner (a newer plan replaces it). */
+  let toWrite: { readonly plan: NodePlan; readonly result: ApplyResult; readonly services: readonly V1Service[]; readonly problems: readonly Problem[] } | undefined;
+  const writeStatus = serialRunner(
+    async () => {
+      const w = toWrite;
+      toWrite = undefined;
+      if (w === undefined) return;
+      await Promise.all([writeStatuses(w.plan, w.result, w.services), writeConfigurationState(w.problems)]);
+    },
+    { stopped: () => stopped, onError: (e) => log.warn({ node, reason: reasonOf(e) }, 'cannot write status; retrying on the next reconcile') },
+  );
+
   async function once(): Promise<void> {
+    opts.beforePlan?.();
     const snapshot = cache.snapshot();
     const compiled = memo.compile(snapshot, store, opts.serviceOptions);
     store = compiled.store;
@@ -159,10 +198,8 @@ export function createKubeSpeaker(opts: KubeSpeakerOptions): KubeSpeaker {
     });
     const result = await opts.agent.apply(next);
     plan = next;
-    await Promise.all([
-      writeStatuses(next, result, snapshot.services as readonly V1Service[]),
-      writeConfigurationState([...compiled.problems, ...svcs.problems]),
-    ]);
+    toWrite = { plan: next, result, services: snapshot.services as readonly V1Service[], problems: [...compiled.problems, ...svcs.problems] };
+    void writeStatus();
   }
 
   function wantedStatuses(p: NodePlan, result: ApplyResult): { l2: Map<string, WantedStatus>; bgp: Map<string, WantedStatus> } {
@@ -188,15 +225,18 @@ export function createKubeSpeaker(opts: KubeSpeakerOptions): KubeSpeaker {
 
   async function syncKind(res: Resource, prefix: string, reflector: Reflector<StatusObject>, wanted: Map<string, WantedStatus>): Promise<void> {
     const existing = new Map<string, StatusObject>();
+    const stale: StatusObject[] = [];
     for (const o of reflector.list()) {
       const key = `${o.status?.serviceNamespace ?? o.metadata?.labels?.[SERVICE_NAMESPACE_LABEL] ?? ''}/${o.status?.serviceName ?? o.metadata?.labels?.[SERVICE_NAME_LABEL] ?? ''}`;
-      if (existing.has(key) || !wanted.has(key)) {
-        await del(res, o);
-        continue;
-      }
-      existing.set(key, o);
+      if (existing.has(key) || !wanted.has(key)) stale.push(o);
+      else existing.set(key, o);
     }
-    for (const [key, w] of wanted) {
+    await inParallel(stale, STATUS_WRITES_IN_FLIGHT, (o) => del(res, o));
+    const todo = [...wanted].filter(([key, w]) => {
+      const cur = existing.get(key);
+      return cur === undefined || !sameStatus(cur.status, w.status);
+    });
+    await inParallel(todo, STATUS_WRITES_IN_FLIGHT, async ([key, w]) => {
       const cur = existing.get(key);
       let name = cur?.metadata?.name;
       if (cur === undefined) {
@@ -214,12 +254,10 @@ export function createKubeSpeaker(opts: KubeSpeakerOptions): KubeSpeaker {
           },
         });
         name = created.metadata?.name;
-      } else if (sameStatus(cur.status, w.status)) {
-        continue;
       }
-      if (name === undefined) continue;
+      if (name === undefined) return;
       await rest.request('PATCH', `${objectPath(res, opts.namespace, name, 'status')}?fieldManager=${FIELD_MANAGER}`, { body: { status: w.status }, contentType: PatchType.Merge });
-    }
+    });
   }
 
   async function del(res: Resource, o: StatusObject): Promise<void> {

@@ -56,6 +56,8 @@ export interface KubePlanData {
   readonly listenPort?: number;
   /** plan.ts PlanOptions.l2Window (liveness on). */
   readonly l2Window?: number;
+  /** Diagnostics and tests (BERTH_PLAN_STALL_MS): each plan after the first spins this long first. */
+  readonly stallMs?: number;
 }
 
 export type ToMain =

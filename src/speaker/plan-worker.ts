@@ -119,6 +119,7 @@ async function kubeSource(d: KubePlanData): Promise<Source> {
     ...(d.serviceOptions === undefined ? {} : { serviceOptions: d.serviceOptions }),
     ...(d.pod === undefined ? {} : { pod: d.pod }),
     ...(d.l2Window === undefined ? {} : { planOptions: { l2Window: d.l2Window } }),
+    beforePlan: () => stall(d.stallMs),
   });
   // Readiness travels to the main thread's health server when it changes.
   let ready = false;

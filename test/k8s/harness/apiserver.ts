@@ -99,6 +99,8 @@ export interface StartApiServerOptions {
   readonly readyTimeoutMs?: number;
   /** Extra kube-apiserver flags (`--flag=value`), appended last. */
   readonly extraApiserverArgs?: readonly string[];
+  /** Extra etcd flags, appended last (bench/scale/k8s.ts raises --quota-backend-bytes for 100,000 Services). */
+  readonly extraEtcdArgs?: readonly string[];
   /**
    * The address kube-apiserver binds and advertises (default 127.0.0.1), e.g. a lab's management bridge
    * so that nodes in other network namespaces reach it; it is added to the serving certificate. etcd stays
@@ -277,6 +279,7 @@ async function startOnce(assets: Assets, opts: StartApiServerOptions): Promise<A
         `--initial-cluster=berth-test=${peerUrl}`,
         '--unsafe-no-fsync=true',
         '--log-level=warn',
+        ...(opts.extraEtcdArgs ?? []),
       ],
     });
     const deadline = Date.now() + readyTimeoutMs;
